@@ -1,0 +1,161 @@
+# breakglass — plain GNU make with pkg-config.
+#
+#   make            build both programs
+#   make check      install missing deps, build, run every test
+#   make check-asan the same under ASan+UBSan (separate build dir)
+#   make demo       a full dual-control ceremony on a throwaway vault
+#   make fuzz       run each libFuzzer harness for FUZZ_SECONDS
+#
+# Sources are found by wildcard so a new file needs no Makefile edit:
+#   tokenctl/*.c tokenctl/soft/*.c  -> libbgtoken.a (except main.c, cmd_*.c)
+#   vault/*.c                       -> libbgvault.a (except main.c, cmd_*.c)
+#   cli/*.c                         -> libbgcli.a   (terminal helpers for both programs)
+#   tests/test_*.c                  -> one cmocka program each
+#   tests/e2e/*.sh                  -> end-to-end tests of the real programs
+#   tests/fuzz/fuzz_*.c             -> libFuzzer harnesses (clang)
+
+BUILD    ?= build
+CC       ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS      = libfido2 libsodium sqlite3 libcbor libcrypto jansson
+
+WARN     = -Wall -Wextra -Wshadow -Wcast-qual -Wwrite-strings \
+           -Wmissing-prototypes -Wconversion -Wsign-conversion -Werror
+HARDEN   = -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+OPT     ?= -O2 -g
+SAN     ?=
+
+# Resolved lazily so that `make check` can install pkg-config first.
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(OPT) $(SAN) \
+              -Iinclude -Itokenctl -Ivault -Icli $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SAN) $(LDFLAGS)
+
+TOKEN_SRC  = $(filter-out tokenctl/main.c tokenctl/cmd_%.c, \
+               $(wildcard tokenctl/*.c tokenctl/soft/*.c))
+VAULT_SRC  = $(filter-out vault/main.c vault/cmd_%.c, $(wildcard vault/*.c))
+CLI_SRC    = $(wildcard cli/*.c)
+TOKENCTL_SRC = $(wildcard tokenctl/main.c tokenctl/cmd_*.c)
+VAULTPRG_SRC = $(wildcard vault/main.c vault/cmd_*.c)
+TEST_SRC   = $(wildcard tests/test_*.c)
+TEST_HELPER_SRC = $(wildcard tests/helpers/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIBTOKEN = $(BUILD)/libbgtoken.a
+LIBVAULT = $(BUILD)/libbgvault.a
+LIBCLI   = $(BUILD)/libbgcli.a
+TOKENCTL = $(BUILD)/tokenctl
+VAULT    = $(BUILD)/vault
+TESTS    = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+
+PROGRAMS = $(TOKENCTL) $(if $(VAULTPRG_SRC),$(VAULT))
+
+.PHONY: all deps check check-asan check-valgrind unit e2e lint-man lint-src \
+        demo fuzz fuzz-smoke bench clean
+all: $(PROGRAMS)
+
+deps:
+	@scripts/install-deps --check >/dev/null 2>&1 || scripts/install-deps
+
+# Quiet by default; `make V=1` shows the full command lines.
+Q = $(if $(V),,@)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(if $(V),,@echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBTOKEN): $(call obj,$(TOKEN_SRC))
+	@rm -f $@; ar rcs $@ $^
+$(LIBVAULT): $(call obj,$(VAULT_SRC))
+	@rm -f $@; ar rcs $@ $^
+$(LIBCLI): $(call obj,$(CLI_SRC))
+	@rm -f $@; ar rcs $@ $^
+
+$(TOKENCTL): $(call obj,$(TOKENCTL_SRC)) $(LIBCLI) $(LIBTOKEN)
+	$(if $(V),,@echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(VAULT): $(call obj,$(VAULTPRG_SRC)) $(LIBCLI) $(LIBVAULT) $(LIBTOKEN)
+	$(if $(V),,@echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/test_%: $(BUILD)/obj/tests/test_%.o $(call obj,$(TEST_HELPER_SRC)) \
+                       $(LIBCLI) $(LIBVAULT) $(LIBTOKEN)
+	@mkdir -p $(dir $@)
+	$(if $(V),,@echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+
+# --- tests -------------------------------------------------------------
+unit: $(TESTS)
+	@scripts/run-tests unit $(TESTS)
+
+e2e: $(PROGRAMS)
+	@BG_BUILD=$(abspath $(BUILD)) scripts/run-tests e2e $(filter-out tests/e2e/lib.sh,$(wildcard tests/e2e/*.sh))
+
+lint-man:
+	@for m in docs/*.1; do mandoc -T lint -W warning "$$m" || exit 1; done
+	@echo "man pages: lint clean"
+
+lint-src:
+	@scripts/check-banned
+
+check: deps
+	@$(MAKE) --no-print-directory all $(TESTS)
+	@$(MAKE) --no-print-directory BUILD=build-clang CC=clang all
+	@$(MAKE) --no-print-directory lint-src lint-man
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory e2e
+	@$(MAKE) --no-print-directory fuzz-smoke
+
+# ASan+UBSan: its own build tree; leak detection on, halt on any report.
+check-asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" all unit e2e
+
+check-valgrind: deps
+	@$(MAKE) --no-print-directory all $(TESTS)
+	@VALGRIND=1 scripts/run-tests unit $(TESTS)
+
+# --- fuzzing (clang + libFuzzer, its own build tree) -----------------------
+# The libraries are rebuilt with clang, ASan+UBSan and fuzzer coverage
+# instrumentation; harnesses are relinked every time (cheap) so that a
+# library change is never missed.
+FUZZ_SRC     = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BUILD   = build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SAN     = -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+FUZZ_BINS    = $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/fuzz/%,$(FUZZ_SRC))
+
+.PHONY: fuzz-libs
+fuzz-libs:
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang OPT="-O1 -g" \
+	    SAN="$(FUZZ_SAN)" $(FUZZ_BUILD)/libbgvault.a $(FUZZ_BUILD)/libbgtoken.a
+
+$(FUZZ_BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c fuzz-libs
+	@mkdir -p $(dir $@)
+	$(if $(V),,@echo "  FUZZ    $@")
+	$(Q)clang -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g -Iinclude -Itokenctl -Ivault \
+	    $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -o $@ $< $(FUZZ_BUILD)/libbgvault.a $(FUZZ_BUILD)/libbgtoken.a $(PKG_LIBS)
+
+fuzz-smoke: $(FUZZ_BINS)
+	@scripts/run-fuzz smoke $(FUZZ_BINS)
+fuzz: $(FUZZ_BINS)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/run-fuzz long $(FUZZ_BINS)
+
+demo: deps all
+	@BG_BUILD=$(abspath $(BUILD)) scripts/demo
+
+bench: deps all
+	@BG_BUILD=$(abspath $(BUILD)) scripts/bench
+
+clean:
+	rm -rf build build-asan build-fuzz build-clang
+
+.SECONDARY:
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
