@@ -1,0 +1,167 @@
+/*
+ * breakglass vault: sealing.
+ *
+ *  - membership keys: an X25519 key pair derived from a token's
+ *    hmac-secret output;
+ *  - value blobs: a secret's value under its 32-byte data key,
+ *    XChaCha20-Poly1305;
+ *  - box blobs: a share (or a request private key) sealed to an X25519
+ *    public key with associated data (ephemeral-static X25519, BLAKE2b key
+ *    derivation, XChaCha20-Poly1305);
+ *  - associated-data builders, so every caller binds the same fields the
+ *    same way.
+ *
+ * Blob formats (all integers big-endian; the whole header is also part of
+ * the AEAD's associated data, so it cannot be altered):
+ *
+ *   value v1: 0x01 || nonce[24] || ciphertext || tag[16]
+ *   box v1:   0x02 || eph_pk[32] || nonce[24] || ciphertext || tag[16]
+ *
+ * Box key = BLAKE2b-256("breakglass box v1\0" || X25519(eph_sk, pk) ||
+ * eph_pk || pk); an all-zero X25519 result is refused.
+ *
+ * Errors: BG_OK or a negative BG_ERR_* (err.h).  Open functions return
+ * BG_ERR_AUTH for every authentication failure (wrong key, wrong AD,
+ * altered or truncated blob, unknown version): callers should say "this
+ * data was altered or belongs elsewhere", never more.
+ *
+ * Secrets: data keys, private keys and plaintext shares live in the
+ * caller's sodium_malloc memory; functions here wipe their own temporaries
+ * at once.  On failure, plaintext outputs are zeroed.
+ */
+#ifndef BG_SEAL_H
+#define BG_SEAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BG_SEAL_KEY_LEN		32	/* data key */
+#define BG_SEAL_PK_LEN		32	/* X25519 public key */
+#define BG_SEAL_SK_LEN		32	/* X25519 private key */
+#define BG_SEAL_HMAC_LEN	32	/* hmac-secret output */
+#define BG_SEAL_NONCE_LEN	24
+#define BG_SEAL_TAG_LEN		16
+
+#define BG_SEAL_VALUE_V1	0x01
+#define BG_SEAL_BOX_V1		0x02
+
+/* Blob size = plaintext size + overhead. */
+#define BG_SEAL_VALUE_OVERHEAD	(1 + BG_SEAL_NONCE_LEN + BG_SEAL_TAG_LEN)
+#define BG_SEAL_BOX_OVERHEAD \
+	(1 + BG_SEAL_PK_LEN + BG_SEAL_NONCE_LEN + BG_SEAL_TAG_LEN)
+
+/* Largest plaintext accepted (1 MiB). */
+#define BG_SEAL_MAX_PLAINTEXT	(1024u * 1024u)
+
+#if defined(__GNUC__) || defined(__clang__)
+#define BG_SEAL_WUR __attribute__((warn_unused_result))
+#else
+#define BG_SEAL_WUR
+#endif
+
+/* --- keys -------------------------------------------------------------- */
+
+/*
+ * Membership key pair from the token's hmac-secret output for the
+ * membership's salt: seed = BLAKE2b-256 keyed with hmac_out over
+ * "breakglass membership key v1"; sk = seed (an X25519 scalar; clamped
+ * by X25519 itself), pk = X25519(sk, base).  Deterministic.
+ * sk: 32 bytes of the caller's sodium_malloc memory.
+ * Returns BG_OK, BG_ERR_INVALID_ARG, BG_ERR_CRYPTO; on failure pk and sk
+ * are zeroed.
+ */
+int	bg_seal_member_keypair(const uint8_t hmac_out[BG_SEAL_HMAC_LEN],
+	    uint8_t pk[BG_SEAL_PK_LEN], uint8_t *sk);
+
+/*
+ * A fresh random X25519 key pair (the request key).  sk: 32 bytes of the
+ * caller's sodium_malloc memory.  BG_OK, BG_ERR_INVALID_ARG, BG_ERR_CRYPTO.
+ */
+int	bg_seal_keypair(uint8_t pk[BG_SEAL_PK_LEN], uint8_t *sk);
+
+/* A fresh random 32-byte data key into the caller's (sodium_malloc) key. */
+int	bg_seal_data_key(uint8_t *key);
+
+/* --- value blobs ------------------------------------------------------- */
+
+/*
+ * Encrypt pt (ptlen bytes, 0..BG_SEAL_MAX_PLAINTEXT) under key with ad
+ * (adlen bytes; ad may be NULL when adlen is 0) into blob, which has room
+ * for blob_cap bytes; *blob_len = ptlen + BG_SEAL_VALUE_OVERHEAD.
+ * Returns BG_OK, BG_ERR_INVALID_ARG, BG_ERR_RANGE (too large / blob_cap
+ * too small), BG_ERR_CRYPTO.
+ */
+int	bg_seal_value(const uint8_t *key, const uint8_t *pt, size_t ptlen,
+	    const uint8_t *ad, size_t adlen, uint8_t *blob, size_t blob_cap,
+	    size_t *blob_len);
+
+/*
+ * Decrypt a value blob into pt (room for pt_cap >= bloblen -
+ * BG_SEAL_VALUE_OVERHEAD bytes; put it in sodium_malloc memory);
+ * *pt_len is the plaintext length.
+ * Returns BG_OK; BG_ERR_AUTH (any mismatch, unknown version, short blob);
+ * BG_ERR_INVALID_ARG; BG_ERR_RANGE (pt_cap too small).
+ */
+int	bg_seal_value_open(const uint8_t *key, const uint8_t *blob,
+	    size_t bloblen, const uint8_t *ad, size_t adlen, uint8_t *pt,
+	    size_t pt_cap, size_t *pt_len) BG_SEAL_WUR;
+
+/* --- box blobs (to an X25519 public key) ------------------------------- */
+
+/*
+ * Seal pt (0..BG_SEAL_MAX_PLAINTEXT bytes) to recipient public key pk with
+ * ad; blob gets ptlen + BG_SEAL_BOX_OVERHEAD bytes.
+ * Returns BG_OK, BG_ERR_INVALID_ARG, BG_ERR_RANGE, BG_ERR_CRYPTO (pk is a
+ * low-order point).
+ */
+int	bg_seal_box(const uint8_t pk[BG_SEAL_PK_LEN], const uint8_t *pt,
+	    size_t ptlen, const uint8_t *ad, size_t adlen, uint8_t *blob,
+	    size_t blob_cap, size_t *blob_len);
+
+/*
+ * Open a box blob with the recipient's key pair (sk in sodium_malloc
+ * memory, pk its public key).  pt needs bloblen - BG_SEAL_BOX_OVERHEAD
+ * bytes.  Returns BG_OK; BG_ERR_AUTH (wrong key, wrong ad, altered, short
+ * or unknown blob); BG_ERR_INVALID_ARG; BG_ERR_RANGE (pt_cap too small).
+ */
+int	bg_seal_box_open(const uint8_t *sk, const uint8_t pk[BG_SEAL_PK_LEN],
+	    const uint8_t *blob, size_t bloblen, const uint8_t *ad,
+	    size_t adlen, uint8_t *pt, size_t pt_cap, size_t *pt_len)
+	    BG_SEAL_WUR;
+
+/* --- associated data --------------------------------------------------- */
+
+/*
+ * Canonical associated data, built into a caller's struct (no allocation).
+ * Encoding: a domain tag then each field, every item as
+ * u32 length || bytes; integers as 8-byte big-endian items.  Tags:
+ *   "breakglass ad value v1"    vault, tenant, secret, version, policy hash
+ *   "breakglass ad share v1"    vault, tenant, secret, version, leaf index,
+ *                               policy hash
+ *   "breakglass ad reqkey v1"   vault, request
+ *   "breakglass ad reshare v1"  vault, request, leaf index
+ * Ids are the store's ids as NUL-terminated text (hex for binary ids,
+ * decimal for integer ids), each 1..BG_SEAL_AD_ID_MAX bytes.
+ * Returns BG_OK or BG_ERR_INVALID_ARG (NULL, empty or too-long id); on
+ * failure ad->len is 0.
+ */
+#define BG_SEAL_AD_ID_MAX	255
+#define BG_SEAL_AD_MAX		1024
+
+typedef struct bg_seal_ad {
+	size_t	len;
+	uint8_t	buf[BG_SEAL_AD_MAX];
+} bg_seal_ad_t;
+
+int	bg_seal_ad_value(bg_seal_ad_t *ad, const char *vault_id,
+	    const char *tenant_id, const char *secret_id, uint64_t version,
+	    const uint8_t policy_hash[32]);
+int	bg_seal_ad_share(bg_seal_ad_t *ad, const char *vault_id,
+	    const char *tenant_id, const char *secret_id, uint64_t version,
+	    uint64_t leaf_index, const uint8_t policy_hash[32]);
+int	bg_seal_ad_reqkey(bg_seal_ad_t *ad, const char *vault_id,
+	    const char *request_id);
+int	bg_seal_ad_reshare(bg_seal_ad_t *ad, const char *vault_id,
+	    const char *request_id, uint64_t leaf_index);
+
+#endif /* BG_SEAL_H */
