@@ -1,0 +1,249 @@
+/*
+ * The vault file: create/open/reopen, connection settings, schema version
+ * and migrations, refusal of a newer schema, of a foreign file, and of a
+ * damaged one (quick_check).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "breakglass/err.h"
+#include "breakglass/vault.h"
+#include "vault_int.h"
+
+typedef struct fx {
+	char	dir[64];
+	char	path[96];
+} fx_t;
+
+static int
+setup(void **state)
+{
+	fx_t *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	(void)snprintf(f->dir, sizeof(f->dir), "/tmp/bgstore.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	(void)snprintf(f->path, sizeof(f->path), "%s/v.db", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	fx_t *f = *state;
+	char cmd[128];
+
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static int64_t
+pragma(bg_vault_t *v, const char *q)
+{
+	int64_t x = -1;
+
+	assert_int_equal(bg_store_int(v, q, 0, &x), BG_OK);
+	return x;
+}
+
+static void
+raw(const char *path, const char *q)
+{
+	sqlite3 *db = NULL;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, q, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static void
+test_create_reopen(void **state)
+{
+	fx_t *f = *state;
+	bg_vault_t *v = NULL;
+	struct stat sb;
+	char id[BG_VAULT_ID_LEN + 1], rp[80];
+	size_t i;
+
+	assert_int_equal(bg_vault_create(f->path, true, "root", &v), BG_OK);
+	assert_int_equal(stat(f->path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(strlen(bg_vault_id(v)), BG_VAULT_ID_LEN);
+	for (i = 0; i < BG_VAULT_ID_LEN; i++)
+		assert_non_null(strchr("0123456789abcdef", bg_vault_id(v)[i]));
+	(void)snprintf(rp, sizeof(rp), "breakglass:%.16s", bg_vault_id(v));
+	assert_string_equal(bg_vault_rp_id(v), rp);
+	assert_true(bg_vault_allows_soft_tokens(v));
+	assert_int_equal(bg_vault_schema_version(v), BG_VAULT_SCHEMA_VERSION);
+	(void)snprintf(id, sizeof(id), "%s", bg_vault_id(v));
+	bg_vault_close(&v);
+	assert_null(v);
+	bg_vault_close(&v);	/* tolerates NULL */
+
+	assert_int_equal(bg_vault_open(f->path, &v), BG_OK);
+	assert_string_equal(bg_vault_id(v), id);
+	assert_string_equal(bg_vault_rp_id(v), rp);
+	assert_true(bg_vault_allows_soft_tokens(v));
+	assert_string_equal(bg_vault_path(v), f->path);
+	bg_vault_close(&v);
+
+	/* Never overwrite. */
+	assert_int_equal(bg_vault_create(f->path, false, "root", &v),
+	    BG_ERR_EXISTS);
+	assert_null(v);
+}
+
+static void
+test_pragmas(void **state)
+{
+	fx_t *f = *state;
+	bg_vault_t *v = NULL;
+	int on = -1;
+
+	assert_int_equal(bg_vault_create(f->path, false, "root", &v), BG_OK);
+	bg_vault_close(&v);
+	assert_int_equal(bg_vault_open(f->path, &v), BG_OK);
+	assert_int_equal(pragma(v, "PRAGMA foreign_keys"), 1);
+	assert_int_equal(pragma(v, "PRAGMA secure_delete"), 1);
+	assert_int_equal(pragma(v, "PRAGMA synchronous"), 2);	/* FULL */
+	assert_int_equal(pragma(v, "PRAGMA trusted_schema"), 0);
+	assert_int_equal(pragma(v, "PRAGMA user_version"),
+	    BG_VAULT_SCHEMA_VERSION);
+	assert_int_equal(pragma(v, "SELECT count(*) FROM migrations"),
+	    BG_VAULT_SCHEMA_VERSION);
+	assert_int_equal(sqlite3_db_config(v->db, SQLITE_DBCONFIG_DEFENSIVE,
+	    -1, &on), SQLITE_OK);
+	assert_int_equal(on, 1);
+	{
+		sqlite3_stmt *st = NULL;
+
+		assert_int_equal(bg_store_prepare(v, "PRAGMA journal_mode",
+		    &st), BG_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_string_equal((const char *)sqlite3_column_text(st, 0),
+		    "wal");
+		sqlite3_finalize(st);
+	}
+	/* Defensive mode: no writable_schema games. */
+	assert_int_not_equal(bg_store_exec(v, "PRAGMA writable_schema = ON;"
+	    "DELETE FROM sqlite_schema WHERE name = 'events'"), BG_OK);
+	bg_vault_close(&v);
+}
+
+static void
+test_newer_schema_refused(void **state)
+{
+	fx_t *f = *state;
+	bg_vault_t *v = NULL;
+	char msg[256];
+
+	assert_int_equal(bg_vault_create(f->path, true, "root", &v), BG_OK);
+	bg_vault_close(&v);
+	raw(f->path, "PRAGMA user_version = 99");
+	assert_int_equal(bg_vault_open_msg(f->path, &v, msg, sizeof(msg)),
+	    BG_ERR_DB_VERSION);
+	assert_null(v);
+	assert_non_null(strstr(msg, "schema version 99"));
+}
+
+static void
+test_foreign_and_missing(void **state)
+{
+	fx_t *f = *state;
+	bg_vault_t *v = NULL;
+	char msg[256];
+
+	assert_int_equal(bg_vault_open_msg(f->path, &v, msg, sizeof(msg)),
+	    BG_ERR_NOT_FOUND);
+	raw(f->path, "CREATE TABLE t (x)");
+	assert_int_equal(bg_vault_open_msg(f->path, &v, msg, sizeof(msg)),
+	    BG_ERR_DB_CORRUPT);
+	assert_string_equal(msg, "this file is not a breakglass vault");
+	assert_null(v);
+	/* ...and the foreign file was left alone. */
+	{
+		sqlite3 *db = NULL;
+		sqlite3_stmt *st = NULL;
+
+		assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM "
+		    "sqlite_schema", -1, &st, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(st, 0), 1);
+		sqlite3_finalize(st);
+		sqlite3_close(db);
+	}
+}
+
+static void
+test_quick_check(void **state)
+{
+	fx_t *f = *state;
+	bg_vault_t *v = NULL;
+	unsigned char junk[512];
+	char name[32];
+	FILE *fp;
+	int i;
+
+	assert_int_equal(bg_vault_create(f->path, true, "root", &v), BG_OK);
+	for (i = 0; i < 40; i++) {
+		(void)snprintf(name, sizeof(name), "tenant%d", i);
+		assert_int_equal(bg_vault_tenant_add(v, "root", name, NULL),
+		    BG_OK);
+	}
+	bg_vault_close(&v);
+	raw(f->path, "PRAGMA wal_checkpoint(TRUNCATE)");
+	/* Scribble over the middle of a b-tree page of the events table. */
+	memset(junk, 0xa5, sizeof(junk));
+	assert_non_null(fp = fopen(f->path, "r+b"));
+	{
+		long size;
+
+		assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+		size = ftell(fp);
+		assert_true(size > 8192);
+		for (i = 1; i * 4096 < size; i++) {
+			assert_int_equal(fseek(fp, (long)i * 4096 + 1024,
+			    SEEK_SET), 0);
+			assert_int_equal(fwrite(junk, 1, sizeof(junk), fp),
+			    sizeof(junk));
+		}
+	}
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(bg_vault_open(f->path, &v), BG_ERR_DB_CORRUPT);
+	assert_null(v);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_create_reopen, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_pragmas, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_schema_refused,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_and_missing,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_quick_check, setup,
+		    teardown),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}

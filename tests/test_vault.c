@@ -1,0 +1,642 @@
+/*
+ * Whole vault flows in-process, with in-process software tokens (no
+ * sockets): request -> approve -> release -> rotate, every refusal the
+ * issue names, and database edits (made with raw SQL, as an attacker with
+ * write access would) that must never open a secret.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "breakglass/err.h"
+#include "breakglass/token.h"
+#include "breakglass/vault.h"
+#include "soft/inproc.h"
+
+#define PIN	"4711-pin"
+#define VALUE	"correct horse battery staple"
+#define NPEOPLE	5
+
+enum { CAROL, ALICE, BOB, MIA, ZED };
+static const char *const names[NPEOPLE] = {
+	"carol", "alice", "bob", "mia", "zed"
+};
+
+typedef struct fx {
+	char		 dir[64];
+	char		 path[96];
+	bg_vault_t	*v;
+	bg_soft_inproc_t *ip[NPEOPLE];
+	bg_token_t	*tok[NPEOPLE];
+} fx_t;
+
+static void
+open_token(fx_t *f, int who)
+{
+	assert_int_equal(bg_soft_inproc_new(NULL, NULL, 0, &f->ip[who]), BG_OK);
+	assert_int_equal(bg_token_open_io(bg_soft_inproc_path(f->ip[who]),
+	    bg_soft_inproc_io(), &f->tok[who]), BG_OK);
+	assert_int_equal(bg_token_pin_set(f->tok[who], PIN), BG_OK);
+}
+
+static int64_t
+in_days(int d)
+{
+	return (int64_t)time(NULL) + (int64_t)d * 86400;
+}
+
+static void
+enroll(fx_t *f, int who, int role)
+{
+	int r = bg_vault_member_add(f->v, "root", "acme", names[who], role,
+	    in_days(365), NULL, f->tok[who], PIN);
+
+	if (r != BG_OK)
+		fail_msg("enroll %s: %s", names[who], bg_vault_errmsg(f->v));
+}
+
+/* Fresh vault: carol requests; alice, bob, mia approve; zed is a second
+ * requester; policy all-of(1-of(alice,bob),1-of(mia)); secrets db, web. */
+static int
+setup(void **state)
+{
+	fx_t *f = calloc(1, sizeof(*f));
+	int i;
+
+	assert_non_null(f);
+	(void)snprintf(f->dir, sizeof(f->dir), "/tmp/bgvault.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	(void)snprintf(f->path, sizeof(f->path), "%s/v.db", f->dir);
+	assert_int_equal(bg_vault_create(f->path, true, "root", &f->v), BG_OK);
+	assert_int_equal(bg_vault_tenant_add(f->v, "root", "acme", NULL),
+	    BG_OK);
+	for (i = 0; i < NPEOPLE; i++)
+		open_token(f, i);
+	enroll(f, CAROL, BG_VAULT_ROLE_REQUESTER);
+	enroll(f, ZED, BG_VAULT_ROLE_REQUESTER);
+	enroll(f, ALICE, BG_VAULT_ROLE_APPROVER);
+	enroll(f, BOB, BG_VAULT_ROLE_APPROVER);
+	enroll(f, MIA, BG_VAULT_ROLE_APPROVER);
+	if (bg_vault_policy_set(f->v, "root", "acme",
+	    "all-of(1-of(alice,bob),1-of(mia))") != BG_OK)
+		fail_msg("policy: %s", bg_vault_errmsg(f->v));
+	assert_int_equal(bg_vault_secret_add(f->v, "root", "acme", "db",
+	    (const uint8_t *)VALUE, strlen(VALUE)), BG_OK);
+	assert_int_equal(bg_vault_secret_add(f->v, "root", "acme", "web",
+	    (const uint8_t *)"web-" VALUE, strlen(VALUE) + 4), BG_OK);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	fx_t *f = *state;
+	char cmd[160];
+	int i;
+
+	bg_vault_close(&f->v);
+	for (i = 0; i < NPEOPLE; i++) {
+		bg_token_close(&f->tok[i]);
+		bg_soft_inproc_free(&f->ip[i]);
+	}
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static int64_t
+do_request(fx_t *f, int who, const char *secret)
+{
+	int64_t id = 0;
+	int r = bg_vault_request(f->v, "acme", secret, names[who],
+	    "disk full on db01", "INC-4711", 900, f->tok[who], PIN, &id);
+
+	if (r != BG_OK)
+		fail_msg("request: %s", bg_vault_errmsg(f->v));
+	assert_true(id > 0);
+	return id;
+}
+
+static int
+do_approve(fx_t *f, int64_t id, int who)
+{
+	uint8_t h[BG_VAULT_HASH_LEN];
+
+	assert_int_equal(bg_vault_statement(f->v, id, NULL, h), BG_OK);
+	return bg_vault_approve(f->v, id, names[who], h, f->tok[who], PIN);
+}
+
+static int
+do_release(fx_t *f, int64_t id, int who, char *out, size_t cap)
+{
+	uint8_t *val = NULL;
+	size_t len = 0;
+	int r = bg_vault_release(f->v, id, names[who], f->tok[who], PIN, &val,
+	    &len);
+
+	if (r == BG_OK) {
+		assert_non_null(val);
+		assert_true(len < cap);
+		memcpy(out, val, len);
+		out[len] = '\0';
+		sodium_free(val);
+	} else
+		assert_null(val);
+	return r;
+}
+
+static void
+sql(fx_t *f, const char *q)
+{
+	sqlite3 *db = NULL;
+	char *err = NULL;
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	if (sqlite3_exec(db, q, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("sql %s: %s", q, err);
+	assert_int_equal(sqlite3_changes(db) > 0, 1);
+	sqlite3_close(db);
+}
+
+static int64_t
+count_events(fx_t *f, const char *action)
+{
+	bg_vault_audit_filter_t flt = { .action = action };
+	bg_vault_event_t *l = NULL;
+	size_t n = 0;
+
+	assert_int_equal(bg_vault_audit_list(f->v, &flt, &l, &n), BG_OK);
+	bg_vault_audit_free(&l, n);
+	return (int64_t)n;
+}
+
+/* --- tests ------------------------------------------------------------------ */
+
+static void
+test_full_flow(void **state)
+{
+	fx_t *f = *state;
+	bg_vault_request_info_t *ri = NULL;
+	bg_vault_secret_info_t *si = NULL;
+	char out[128], *text = NULL;
+	int64_t id, size = 0, bad = 0;
+
+	id = do_request(f, CAROL, "db");
+	assert_int_equal(bg_vault_statement(f->v, id, &text, NULL), BG_OK);
+	assert_non_null(strstr(text, "requester: carol\n"));
+	assert_non_null(strstr(text, "reason: disk full on db01\n"));
+	assert_non_null(strstr(text, "ticket: INC-4711\n"));
+	assert_non_null(strstr(text, "log-head: "));
+	free(text);
+
+	assert_int_equal(do_approve(f, id, ALICE), BG_OK);
+	/* Early release: refused, saying exactly what is missing. */
+	assert_int_equal(do_release(f, id, CAROL, out, sizeof(out)),
+	    BG_ERR_DENIED);
+	assert_string_equal(bg_vault_errmsg(f->v), "needs 1 more from: mia");
+	assert_int_equal(bg_vault_request_show(f->v, id, &ri), BG_OK);
+	assert_false(ri->satisfied);
+	assert_string_equal(ri->approved_by, "alice");
+	assert_string_equal(ri->missing, "needs 1 more from: mia");
+	bg_vault_request_free(&ri);
+
+	assert_int_equal(do_approve(f, id, MIA), BG_OK);
+	/* Only the requester releases. */
+	assert_int_equal(do_release(f, id, ZED, out, sizeof(out)),
+	    BG_ERR_DENIED);
+	assert_int_equal(do_release(f, id, CAROL, out, sizeof(out)), BG_OK);
+	assert_string_equal(out, VALUE);
+
+	/* Spent: never again, neither this request nor a new one. */
+	assert_int_equal(do_release(f, id, CAROL, out, sizeof(out)),
+	    BG_ERR_STATE);
+	assert_int_equal(bg_vault_request(f->v, "acme", "db", "carol", "again",
+	    "INC-1", 60, f->tok[CAROL], PIN, &id), BG_ERR_STATE);
+	assert_int_equal(bg_vault_secret_show(f->v, "acme", "db", &si), BG_OK);
+	assert_int_equal(si->state, BG_VAULT_SECRET_RELEASED);
+	assert_true(si->lease_until > si->released_at);
+	bg_vault_secret_free(&si);
+
+	assert_int_equal(count_events(f, "release"), 1);
+	assert_true(count_events(f, "refused") >= 3);
+	assert_int_equal(bg_vault_audit_verify(f->v, &size, &bad), BG_OK);
+	assert_true(size > 10);
+	assert_int_equal(bad, 0);
+}
+
+static void
+test_refusals(void **state)
+{
+	fx_t *f = *state;
+	uint8_t h[BG_VAULT_HASH_LEN];
+	int64_t id, id2 = 0;
+
+	id = do_request(f, CAROL, "db");
+	/* One open request per version. */
+	assert_int_equal(bg_vault_request(f->v, "acme", "db", "zed", "x",
+	    "y", 60, f->tok[ZED], PIN, &id2), BG_ERR_STATE);
+	assert_non_null(strstr(bg_vault_errmsg(f->v), "already open"));
+	/* TTL above the tenant maximum. */
+	assert_int_equal(bg_vault_request(f->v, "acme", "web", "zed", "x",
+	    "y", 7200, f->tok[ZED], PIN, &id2), BG_ERR_RANGE);
+	/* An approver is not a requester. */
+	assert_int_equal(bg_vault_request(f->v, "acme", "web", "alice", "x",
+	    "y", 60, f->tok[ALICE], PIN, &id2), BG_ERR_DENIED);
+	/* The requester cannot approve. */
+	assert_int_equal(bg_vault_statement(f->v, id, NULL, h), BG_OK);
+	assert_int_equal(bg_vault_approve(f->v, id, "carol", h, f->tok[CAROL],
+	    PIN), BG_ERR_DENIED);
+	assert_string_equal(bg_vault_errmsg(f->v),
+	    "carol is the requester and cannot approve");
+	/* Statement changed since shown (the refusal above moved the log). */
+	assert_int_equal(bg_vault_approve(f->v, id, "alice", h, f->tok[ALICE],
+	    PIN), BG_ERR_STATE);
+	assert_non_null(strstr(bg_vault_errmsg(f->v), "changed since"));
+	/* Someone else's token. */
+	assert_int_equal(bg_vault_statement(f->v, id, NULL, h), BG_OK);
+	assert_int_equal(bg_vault_approve(f->v, id, "alice", h, f->tok[BOB],
+	    PIN), BG_ERR_TOKEN_NO_CREDENTIAL);
+	/* Wrong PIN. */
+	assert_int_equal(bg_vault_statement(f->v, id, NULL, h), BG_OK);
+	assert_int_equal(bg_vault_approve(f->v, id, "alice", h, f->tok[ALICE],
+	    "0000-bad"), BG_ERR_TOKEN_PIN_INVALID);
+	/* Same person twice. */
+	assert_int_equal(do_approve(f, id, ALICE), BG_OK);
+	assert_int_equal(do_approve(f, id, ALICE), BG_ERR_EXISTS);
+	/* Deny closes the request. */
+	assert_int_equal(bg_vault_statement(f->v, id, NULL, h), BG_OK);
+	assert_int_equal(bg_vault_deny(f->v, id, "mia", h, f->tok[MIA], PIN),
+	    BG_OK);
+	assert_int_equal(do_approve(f, id, BOB), BG_ERR_STATE);
+	assert_int_equal(count_events(f, "deny"), 1);
+	/* Every refusal above is in the log. */
+	assert_true(count_events(f, "refused") >= 8);
+}
+
+static void
+test_rotation(void **state)
+{
+	fx_t *f = *state;
+	static const char nv[] = "new value after rotation";
+	bg_vault_secret_info_t *si = NULL;
+	char out[128];
+	int64_t id;
+	int ver = 0;
+
+	id = do_request(f, CAROL, "db");
+	assert_int_equal(do_approve(f, id, BOB), BG_OK);
+	assert_int_equal(do_approve(f, id, MIA), BG_OK);
+	assert_int_equal(do_release(f, id, CAROL, out, sizeof(out)), BG_OK);
+	assert_int_equal(bg_vault_rotate_begin(f->v, "root", "acme", "db",
+	    (const uint8_t *)nv, strlen(nv), &ver), BG_OK);
+	assert_int_equal(ver, 2);
+	assert_int_equal(bg_vault_rotate_begin(f->v, "root", "acme", "db",
+	    (const uint8_t *)nv, strlen(nv), &ver), BG_ERR_STATE);
+	/* Still spent until commit. */
+	assert_int_equal(bg_vault_request(f->v, "acme", "db", "carol", "x",
+	    "y", 60, f->tok[CAROL], PIN, &id), BG_ERR_STATE);
+	assert_int_equal(bg_vault_rotate_commit(f->v, "root", "acme", "db"),
+	    BG_OK);
+	assert_int_equal(bg_vault_secret_show(f->v, "acme", "db", &si), BG_OK);
+	assert_int_equal(si->version, 2);
+	assert_int_equal(si->state, BG_VAULT_SECRET_SEALED);
+	assert_int_equal(si->n_retired, 1);
+	bg_vault_secret_free(&si);
+	id = do_request(f, CAROL, "db");
+	assert_int_equal(do_approve(f, id, ALICE), BG_OK);
+	assert_int_equal(do_approve(f, id, MIA), BG_OK);
+	assert_int_equal(do_release(f, id, CAROL, out, sizeof(out)), BG_OK);
+	assert_string_equal(out, nv);
+	/* Abort drops a pending version. */
+	assert_int_equal(bg_vault_rotate_begin(f->v, "root", "acme", "web",
+	    (const uint8_t *)nv, strlen(nv), &ver), BG_OK);
+	assert_int_equal(bg_vault_rotate_abort(f->v, "root", "acme", "web"),
+	    BG_OK);
+	assert_int_equal(bg_vault_rotate_abort(f->v, "root", "acme", "web"),
+	    BG_ERR_STATE);
+}
+
+static void
+test_status(void **state)
+{
+	fx_t *f = *state;
+	bg_vault_status_item_t *items = NULL;
+	bg_vault_check_t c;
+	char out[128];
+	size_t n = 0;
+	int64_t id;
+
+	assert_int_equal(bg_vault_check(f->v, NULL, &c), BG_OK);
+	assert_false(c.attention);
+	id = do_request(f, CAROL, "db");
+	assert_int_equal(bg_vault_status(f->v, "acme", &items, &n, &c), BG_OK);
+	assert_int_equal(c.n_open_requests, 1);
+	assert_true(n >= 1);
+	assert_int_equal(items[0].kind, BG_VAULT_STATUS_OPEN_REQUEST);
+	assert_int_equal(items[0].request_id, id);
+	bg_vault_status_free(&items);
+	assert_int_equal(do_approve(f, id, ALICE), BG_OK);
+	assert_int_equal(do_approve(f, id, MIA), BG_OK);
+	assert_int_equal(do_release(f, id, CAROL, out, sizeof(out)), BG_OK);
+	assert_int_equal(bg_vault_check(f->v, "acme", &c), BG_OK);
+	assert_int_equal(c.n_active_leases, 1);
+	assert_int_equal(c.n_open_requests, 0);
+	/* End the lease in the database's own terms (as the clock would). */
+	sql(f, "UPDATE versions SET lease_until = released_at - 1 "
+	    "WHERE state = 2");
+	assert_int_equal(bg_vault_check(f->v, "acme", &c), BG_OK);
+	assert_int_equal(c.n_rotation_due, 1);
+	assert_true(c.attention);
+	sql(f, "UPDATE versions SET lease_until = released_at - 90000 "
+	    "WHERE state = 2");
+	assert_int_equal(bg_vault_check(f->v, "acme", &c), BG_OK);
+	assert_int_equal(c.n_overdue, 1);
+}
+
+/* An approval row copied onto another request does not count there. */
+static void
+test_approval_replay(void **state)
+{
+	fx_t *f = *state;
+	char out[128];
+	int64_t id1, id2;
+
+	id1 = do_request(f, CAROL, "db");
+	assert_int_equal(do_approve(f, id1, ALICE), BG_OK);
+	id2 = do_request(f, CAROL, "web");
+	assert_int_equal(do_approve(f, id2, MIA), BG_OK);
+	sql(f, "INSERT INTO approvals (request_id, person, token_id, leaf, "
+	    "decision, created_at, statement, authdata, sig, resealed) "
+	    "SELECT 2, person, token_id, leaf, decision, created_at, "
+	    "statement, authdata, sig, resealed FROM approvals "
+	    "WHERE request_id = 1 AND person = 'alice'");
+	assert_int_equal(do_release(f, id2, CAROL, out, sizeof(out)),
+	    BG_ERR_AUTH);
+	assert_non_null(strstr(bg_vault_errmsg(f->v), "alice"));
+	/* Request 1 is still fine. */
+	assert_int_equal(do_approve(f, id1, MIA), BG_OK);
+	assert_int_equal(do_release(f, id1, CAROL, out, sizeof(out)), BG_OK);
+	assert_string_equal(out, VALUE);
+}
+
+/* Shares swapped between secrets fail to open. */
+static void
+test_swapped_shares(void **state)
+{
+	fx_t *f = *state;
+	int64_t id;
+
+	sql(f, "UPDATE shares SET blob = (SELECT s2.blob FROM shares s2 "
+	    "WHERE s2.version_id = 3 - shares.version_id AND "
+	    "s2.leaf = shares.leaf AND s2.token_id = shares.token_id)");
+	id = do_request(f, CAROL, "db");
+	assert_int_equal(do_approve(f, id, ALICE), BG_ERR_AUTH);
+	assert_non_null(strstr(bg_vault_errmsg(f->v), "does not open"));
+}
+
+/* Lowering the threshold in the database opens nothing. */
+static void
+test_lowered_threshold(void **state)
+{
+	fx_t *f = *state;
+	char out[128];
+	int64_t id;
+
+	sql(f, "UPDATE versions SET policy = '1-of(alice,bob,mia)'");
+	id = do_request(f, CAROL, "db");
+	assert_int_equal(do_approve(f, id, ALICE), BG_ERR_AUTH);
+	assert_int_equal(do_release(f, id, CAROL, out, sizeof(out)),
+	    BG_ERR_AUTH);
+}
+
+/* Future seals check the rows against the log. */
+static void
+test_keyset_tamper(void **state)
+{
+	fx_t *f = *state;
+
+	sql(f, "UPDATE tokens SET member_pk = (SELECT member_pk FROM tokens "
+	    "WHERE id = 1) WHERE id = 3");
+	assert_int_equal(bg_vault_secret_add(f->v, "root", "acme", "new",
+	    (const uint8_t *)"x", 1), BG_ERR_AUTH);
+	assert_int_equal(bg_vault_rotate_begin(f->v, "root", "acme", "db",
+	    (const uint8_t *)"x", 1, NULL), BG_ERR_AUTH);
+	sql(f, "UPDATE tenants SET policy = '2-of(alice,bob,mia)'");
+	assert_int_equal(bg_vault_secret_add(f->v, "root", "acme", "new",
+	    (const uint8_t *)"x", 1), BG_ERR_AUTH);
+}
+
+static void
+test_policy_rules(void **state)
+{
+	fx_t *f = *state;
+
+	assert_int_equal(bg_vault_tenant_add(f->v, "root", "beta", NULL),
+	    BG_OK);
+	/* Tenant holding secrets: re-key ceremony needed. */
+	assert_int_equal(bg_vault_policy_set(f->v, "root", "acme",
+	    "2-of(alice,bob,mia)"), BG_ERR_STATE);
+	assert_non_null(strstr(bg_vault_errmsg(f->v), "re-key ceremony"));
+	/* Unknown approver (the person is in acme, not beta). */
+	assert_int_equal(bg_vault_policy_set(f->v, "root", "beta",
+	    "2-of(alice,zed)"), BG_ERR_NOT_FOUND);
+	assert_string_equal(bg_vault_errmsg(f->v), "policy position 6: "
+	    "unknown approver 'alice' (not an approver of beta)");
+	/* Remove an approver named by the policy: refused. */
+	assert_int_equal(bg_vault_member_remove(f->v, "root", "acme", "mia",
+	    BG_VAULT_ROLE_APPROVER), BG_ERR_STATE);
+	assert_int_equal(bg_vault_member_remove(f->v, "root", "acme", "zed",
+	    0), BG_OK);
+}
+
+static void
+test_soft_refused(void **state)
+{
+	fx_t *f = *state;
+	bg_vault_t *v2 = NULL;
+	char p2[128];
+
+	(void)snprintf(p2, sizeof(p2), "%s/prod.db", f->dir);
+	assert_int_equal(bg_vault_create(p2, false, "root", &v2), BG_OK);
+	assert_false(bg_vault_allows_soft_tokens(v2));
+	assert_int_equal(bg_vault_tenant_add(v2, "root", "acme", NULL), BG_OK);
+	assert_int_equal(bg_vault_member_add(v2, "root", "acme", "alice",
+	    BG_VAULT_ROLE_APPROVER, in_days(30), NULL, f->tok[ALICE], PIN),
+	    BG_ERR_TOKEN_SOFT_REFUSED);
+	assert_non_null(strstr(bg_vault_errmsg(v2), "--allow-soft-tokens"));
+	bg_vault_close(&v2);
+	/* Refuse to overwrite. */
+	assert_int_equal(bg_vault_create(p2, true, "root", &v2),
+	    BG_ERR_EXISTS);
+}
+
+static void
+test_second_token(void **state)
+{
+	fx_t *f = *state;
+	bg_soft_inproc_t *ip = NULL;
+	bg_token_t *tok = NULL;
+	bg_vault_member_info_t *l = NULL;
+	size_t n = 0;
+	int64_t id;
+
+	assert_int_equal(bg_soft_inproc_new(NULL, NULL, 0, &ip), BG_OK);
+	assert_int_equal(bg_token_open_io(bg_soft_inproc_path(ip),
+	    bg_soft_inproc_io(), &tok), BG_OK);
+	assert_int_equal(bg_token_pin_set(tok, PIN), BG_OK);
+	assert_int_equal(bg_vault_member_add(f->v, "root", "acme", "alice",
+	    BG_VAULT_ROLE_APPROVER, in_days(30), "spare", tok, PIN), BG_OK);
+	assert_int_equal(bg_vault_member_list(f->v, "acme", "alice", false,
+	    &l, &n), BG_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(l[1].label, "spare");
+	assert_true(l[1].is_soft);
+	bg_vault_member_free(&l);
+	/* A secret sealed after: both tokens work, but count once. */
+	assert_int_equal(bg_vault_secret_add(f->v, "root", "acme", "k2",
+	    (const uint8_t *)"v2", 2), BG_OK);
+	id = do_request(f, CAROL, "k2");
+	{
+		uint8_t h[BG_VAULT_HASH_LEN];
+
+		assert_int_equal(bg_vault_statement(f->v, id, NULL, h), BG_OK);
+		assert_int_equal(bg_vault_approve(f->v, id, "alice", h, tok,
+		    PIN), BG_OK);
+	}
+	assert_int_equal(do_approve(f, id, ALICE), BG_ERR_EXISTS);
+	bg_token_close(&tok);
+	bg_soft_inproc_free(&ip);
+}
+
+static void
+test_deadline(void **state)
+{
+	fx_t *f = *state;
+	char out[128], want[64];
+	int64_t id;
+
+	id = do_request(f, CAROL, "db");
+	assert_int_equal(do_approve(f, id, ALICE), BG_OK);
+	assert_int_equal(do_approve(f, id, MIA), BG_OK);
+	sql(f, "UPDATE requests SET deadline = created_at");
+	assert_int_equal(do_release(f, id, CAROL, out, sizeof(out)),
+	    BG_ERR_EXPIRED);
+	(void)snprintf(want, sizeof(want), "request %lld expired at ",
+	    (long long)id);
+	assert_memory_equal(bg_vault_errmsg(f->v), want, strlen(want));
+	assert_int_equal(do_approve(f, id, BOB), BG_ERR_EXPIRED);
+	/* A new request closes the stale one as expired. */
+	id = do_request(f, CAROL, "db");
+	assert_int_equal(id, 2);
+}
+
+static void
+test_token_without_uv(void **state)
+{
+	fx_t *f = *state;
+	bg_soft_inproc_opts_t o;
+	bg_soft_inproc_t *ip = NULL;
+	bg_token_t *tok = NULL;
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	o.soft.no_pin_uv = true;
+	assert_int_equal(bg_soft_inproc_new(&o, NULL, 0, &ip), BG_OK);
+	assert_int_equal(bg_token_open_io(bg_soft_inproc_path(ip),
+	    bg_soft_inproc_io(), &tok), BG_OK);
+	r = bg_vault_member_add(f->v, "root", "acme", "nora",
+	    BG_VAULT_ROLE_APPROVER, in_days(30), NULL, tok, PIN);
+	assert_true(r == BG_ERR_TOKEN_UNSUPPORTED ||
+	    r == BG_ERR_TOKEN_PIN_NOT_SET);
+	assert_non_null(strstr(bg_vault_errmsg(f->v),
+	    "cannot hold a vault membership"));
+	bg_token_close(&tok);
+	bg_soft_inproc_free(&ip);
+}
+
+static void
+test_generate(void **state)
+{
+	uint8_t *val = NULL;
+	size_t len = 0, i, k;
+	int seen[4];
+
+	(void)state;
+	for (k = 0; k < 50; k++) {
+		assert_int_equal(bg_vault_generate(12, BG_VAULT_GEN_DEFAULT,
+		    &val, &len), BG_OK);
+		assert_int_equal(len, 12);
+		assert_int_equal(strlen((char *)val), 12);
+		memset(seen, 0, sizeof(seen));
+		for (i = 0; i < len; i++) {
+			char c = (char)val[i];
+
+			if (c >= 'a' && c <= 'z')
+				seen[0] = 1;
+			else if (c >= 'A' && c <= 'Z')
+				seen[1] = 1;
+			else if (c >= '0' && c <= '9')
+				seen[2] = 1;
+			else if (strchr("!#%+-.:=?@^_~", c) != NULL)
+				seen[3] = 1;
+			else
+				fail_msg("unexpected character %d", c);
+		}
+		assert_true(seen[0] && seen[1] && seen[2] && seen[3]);
+		sodium_free(val);
+		val = NULL;
+	}
+	assert_int_equal(bg_vault_generate(7, BG_VAULT_GEN_DEFAULT, &val,
+	    &len), BG_ERR_RANGE);
+	assert_int_equal(bg_vault_generate(16, 0, &val, &len), BG_ERR_RANGE);
+	assert_int_equal(bg_vault_generate(16, BG_VAULT_GEN_DIGIT, &val, &len),
+	    BG_OK);
+	for (i = 0; i < len; i++)
+		assert_true(val[i] >= '0' && val[i] <= '9');
+	sodium_free(val);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_full_flow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_approval_replay, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_swapped_shares, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_lowered_threshold, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_keyset_tamper, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_policy_rules, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_soft_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_second_token, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_deadline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_token_without_uv, setup,
+		    teardown),
+		cmocka_unit_test(test_generate),
+	};
+
+	if (sodium_init() < 0 || bg_token_init() != BG_OK)
+		return 1;
+	return cmocka_run_group_tests_name("vault", tests, NULL, NULL);
+}

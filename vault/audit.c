@@ -1,0 +1,441 @@
+/*
+ * The audit log: one row per event, each the future leaf of the RFC 9162
+ * Merkle log (the evidence issue adds tree heads on the same rows), hash
+ * chained for now.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "vault_int.h"
+
+char *
+bg_audit_entry(int64_t seq, int64_t time, const char *actor,
+    const char *action, const char *tenant, const char *object,
+    const json_t *details)
+{
+	json_t *o = NULL, *d = NULL;
+	char *s = NULL;
+
+	d = details != NULL ? json_deep_copy(details) : json_object();
+	if (d == NULL)
+		goto out;
+	o = json_pack("{s:i, s:I, s:I, s:s, s:s, s:s, s:s, s:O}",
+	    "v", 1, "seq", (json_int_t)seq, "time", (json_int_t)time,
+	    "actor", actor != NULL ? actor : "",
+	    "action", action != NULL ? action : "",
+	    "tenant", tenant != NULL ? tenant : "",
+	    "object", object != NULL ? object : "",
+	    "details", d);
+	if (o == NULL)
+		goto out;
+	s = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT);
+out:
+	json_decref(d);
+	json_decref(o);
+	return s;
+}
+
+void
+bg_audit_leaf(const char *entry, uint8_t leaf[BG_VAULT_HASH_LEN])
+{
+	crypto_hash_sha256_state h;
+	static const uint8_t zero = 0x00;
+
+	crypto_hash_sha256_init(&h);
+	crypto_hash_sha256_update(&h, &zero, 1);
+	crypto_hash_sha256_update(&h, (const uint8_t *)entry, strlen(entry));
+	crypto_hash_sha256_final(&h, leaf);
+}
+
+void
+bg_audit_chain(const uint8_t prev[BG_VAULT_HASH_LEN],
+    const uint8_t leaf[BG_VAULT_HASH_LEN], uint8_t out[BG_VAULT_HASH_LEN])
+{
+	crypto_hash_sha256_state h;
+
+	crypto_hash_sha256_init(&h);
+	crypto_hash_sha256_update(&h, prev, BG_VAULT_HASH_LEN);
+	crypto_hash_sha256_update(&h, leaf, BG_VAULT_HASH_LEN);
+	crypto_hash_sha256_final(&h, out);
+}
+
+/* Last seq and chain hash (0 and zeros when the log is empty). */
+static int
+last_event(bg_vault_t *v, int64_t *seqp, uint8_t chain[BG_VAULT_HASH_LEN])
+{
+	sqlite3_stmt *st = NULL;
+	bool row = false;
+	int r = BG_ERR_INTERNAL;
+
+	*seqp = 0;
+	memset(chain, 0, BG_VAULT_HASH_LEN);
+	if ((r = bg_store_prepare(v, "SELECT seq, chain FROM events "
+	    "ORDER BY seq DESC LIMIT 1", &st)) != BG_OK)
+		goto out;
+	if ((r = bg_store_step(v, st, &row)) != BG_OK)
+		goto out;
+	if (row) {
+		if (sqlite3_column_bytes(st, 1) != BG_VAULT_HASH_LEN) {
+			r = bg_vault_fail(v, BG_ERR_DB_CORRUPT,
+			    "audit log: malformed chain hash");
+			goto out;
+		}
+		*seqp = sqlite3_column_int64(st, 0);
+		memcpy(chain, sqlite3_column_blob(st, 1), BG_VAULT_HASH_LEN);
+	}
+	r = BG_OK;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+bg_audit_append(bg_vault_t *v, int64_t time, const char *actor,
+    const char *action, const char *tenant, const char *object,
+    json_t *details)
+{
+	sqlite3_stmt *st = NULL;
+	uint8_t prev[BG_VAULT_HASH_LEN], leaf[BG_VAULT_HASH_LEN];
+	uint8_t chain[BG_VAULT_HASH_LEN];
+	int64_t seq = 0;
+	char *entry = NULL;
+	int r = BG_ERR_INTERNAL;
+
+	if (!v->in_tx) {
+		r = bg_vault_fail(v, BG_ERR_INTERNAL,
+		    "audit event outside a transaction");
+		goto out;
+	}
+	if ((r = last_event(v, &seq, prev)) != BG_OK)
+		goto out;
+	seq++;
+	if ((entry = bg_audit_entry(seq, time, actor, action, tenant, object,
+	    details)) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	bg_audit_leaf(entry, leaf);
+	bg_audit_chain(prev, leaf, chain);
+	if ((r = bg_store_prepare(v, "INSERT INTO events (seq, time, actor, "
+	    "action, tenant, object, entry, leaf, chain) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &st)) != BG_OK)
+		goto out;
+	if ((r = bg_store_bind_int(v, st, 1, seq)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 2, time)) != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 3, actor != NULL ? actor : ""))
+	    != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 4, action)) != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 5, tenant != NULL ? tenant : ""))
+	    != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 6, object != NULL ? object : ""))
+	    != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 7, entry)) != BG_OK ||
+	    (r = bg_store_bind_blob(v, st, 8, leaf, sizeof(leaf))) != BG_OK ||
+	    (r = bg_store_bind_blob(v, st, 9, chain, sizeof(chain))) != BG_OK)
+		goto out;
+	r = bg_store_step_done(v, st);
+out:
+	sqlite3_finalize(st);
+	free(entry);
+	json_decref(details);
+	return r;
+}
+
+/* A printable, bounded copy of a caller's string for a refusal event. */
+static void
+clip(const char *s, char *buf, size_t cap)
+{
+	size_t i;
+
+	(void)snprintf(buf, cap, "%s", s != NULL ? s : "");
+	for (i = 0; buf[i] != '\0'; i++)
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+			buf[i] = '?';
+}
+
+void
+bg_audit_refused(bg_vault_t *v, const char *actor, const char *attempted,
+    const char *tenant, const char *object, int code)
+{
+	char saved[BG_VAULT_ERRMSG_MAX];
+	char a[BG_VAULT_NAME_MAX + 1], t[BG_VAULT_NAME_MAX + 1];
+	char o[2 * BG_VAULT_NAME_MAX + 16];
+	int64_t clock = bg_vault_clock(), hwm = 0, when;
+	json_t *det = NULL;
+
+	if (v == NULL || v->db == NULL)
+		return;
+	memcpy(saved, v->errmsg, sizeof(saved));
+	bg_store_rollback(v);
+	clip(actor, a, sizeof(a));
+	clip(tenant, t, sizeof(t));
+	clip(object, o, sizeof(o));
+	if (bg_store_begin(v) != BG_OK)
+		goto out;
+	if (bg_vault_hwm(v, &hwm) != BG_OK)
+		goto out;
+	/* Never move event time backwards: a refusal for a clock set back
+	 * is stamped with the newest event's time and carries the clock. */
+	when = clock < hwm ? hwm : clock;
+	det = json_pack("{s:s, s:s, s:s}", "attempted", attempted,
+	    "code", bg_errname(code), "message", saved);
+	if (det == NULL)
+		goto out;
+	if (clock < hwm && json_object_set_new(det, "clock",
+	    json_integer((json_int_t)clock)) != 0)
+		goto out;
+	if (bg_audit_append(v, when, a, "refused", t, o, det) != BG_OK) {
+		det = NULL;
+		goto out;
+	}
+	det = NULL;
+	(void)bg_store_commit(v);
+out:
+	json_decref(det);
+	bg_store_rollback(v);
+	memcpy(v->errmsg, saved, sizeof(saved));
+}
+
+int
+bg_vault_finish(bg_vault_t *v, int r, const char *actor,
+    const char *attempted, const char *tenant, const char *object)
+{
+	if (r == BG_OK)
+		return r;
+	bg_store_rollback(v);
+	bg_vault_fail_default(v, r);
+	bg_audit_refused(v, actor, attempted, tenant, object, r);
+	return r;
+}
+
+/* --- reading ------------------------------------------------------------- */
+
+void
+bg_vault_audit_free(bg_vault_event_t **listp, size_t n)
+{
+	bg_vault_event_t *l;
+	size_t i;
+
+	if (listp == NULL || (l = *listp) == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(l[i].entry);
+	free(l);
+	*listp = NULL;
+}
+
+static int
+event_from_row(sqlite3_stmt *st, bg_vault_event_t *e)
+{
+	const unsigned char *entry;
+
+	memset(e, 0, sizeof(*e));
+	e->seq = sqlite3_column_int64(st, 0);
+	e->time = sqlite3_column_int64(st, 1);
+	bg_store_col_text(st, 2, e->actor, sizeof(e->actor));
+	bg_store_col_text(st, 3, e->action, sizeof(e->action));
+	bg_store_col_text(st, 4, e->tenant, sizeof(e->tenant));
+	bg_store_col_text(st, 5, e->object, sizeof(e->object));
+	entry = sqlite3_column_text(st, 6);
+	if ((e->entry = strdup(entry != NULL ? (const char *)entry : "")) ==
+	    NULL)
+		return BG_ERR_NOMEM;
+	if (sqlite3_column_bytes(st, 7) == BG_VAULT_HASH_LEN)
+		memcpy(e->leaf, sqlite3_column_blob(st, 7), BG_VAULT_HASH_LEN);
+	if (sqlite3_column_bytes(st, 8) == BG_VAULT_HASH_LEN)
+		memcpy(e->chain, sqlite3_column_blob(st, 8), BG_VAULT_HASH_LEN);
+	return BG_OK;
+}
+
+int
+bg_vault_audit_list(bg_vault_t *v, const bg_vault_audit_filter_t *filter,
+    bg_vault_event_t **listp, size_t *np)
+{
+	static const bg_vault_audit_filter_t none;
+	const bg_vault_audit_filter_t *f = filter != NULL ? filter : &none;
+	sqlite3_stmt *st = NULL;
+	bg_vault_event_t *l = NULL, *nl;
+	size_t n = 0, cap = 0;
+	bool row = false;
+	int r = BG_ERR_INTERNAL;
+
+	if (listp == NULL || np == NULL)
+		return BG_ERR_INVALID_ARG;
+	*listp = NULL;
+	*np = 0;
+	bg_vault_clear_err(v);
+	if ((r = bg_store_prepare(v, "SELECT seq, time, actor, action, "
+	    "tenant, object, entry, leaf, chain FROM events WHERE "
+	    "(?1 IS NULL OR tenant = ?1) AND "
+	    "(?2 IS NULL OR actor = ?2 OR "
+	    " json_extract(entry, '$.details.person') = ?2 OR "
+	    " json_extract(entry, '$.details.requester') = ?2 OR "
+	    " json_extract(entry, '$.details.approver') = ?2) AND "
+	    "(?3 IS NULL OR action = ?3) AND "
+	    "(?4 = 0 OR time >= ?4) AND (?5 = 0 OR time <= ?5) "
+	    "ORDER BY seq", &st)) != BG_OK)
+		goto out;
+	if ((r = bg_store_bind_text(v, st, 1, f->tenant)) != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 2, f->person)) != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 3, f->action)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 4, f->since)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 5, f->until)) != BG_OK)
+		goto out;
+	for (;;) {
+		if ((r = bg_store_step(v, st, &row)) != BG_OK)
+			goto out;
+		if (!row)
+			break;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 32;
+			if ((nl = reallocarray(l, cap, sizeof(*l))) == NULL) {
+				r = BG_ERR_NOMEM;
+				goto out;
+			}
+			l = nl;
+		}
+		if ((r = event_from_row(st, &l[n])) != BG_OK)
+			goto out;
+		n++;
+	}
+	*listp = l;
+	*np = n;
+	l = NULL;
+	n = 0;
+	r = BG_OK;
+out:
+	sqlite3_finalize(st);
+	bg_vault_audit_free(&l, n);
+	return bg_vault_fail_default(v, r);
+}
+
+int
+bg_vault_audit_head(bg_vault_t *v, int64_t *sizep,
+    uint8_t head[BG_VAULT_HASH_LEN])
+{
+	uint8_t h[BG_VAULT_HASH_LEN];
+	int64_t seq = 0;
+	int r;
+
+	bg_vault_clear_err(v);
+	if ((r = last_event(v, &seq, h)) != BG_OK)
+		return bg_vault_fail_default(v, r);
+	if (sizep != NULL)
+		*sizep = seq;
+	if (head != NULL)
+		memcpy(head, h, sizeof(h));
+	return BG_OK;
+}
+
+/* Rebuild the canonical entry of one row from its stored JSON; *ok false
+ * (with errmsg) when the row and its entry disagree. */
+static int
+verify_row(bg_vault_t *v, sqlite3_stmt *st, int64_t expect_seq,
+    uint8_t prev[BG_VAULT_HASH_LEN], int64_t *prev_time, bool *ok)
+{
+	bg_vault_event_t e;
+	json_t *j = NULL, *det;
+	json_error_t jerr;
+	char *again = NULL;
+	uint8_t leaf[BG_VAULT_HASH_LEN], chain[BG_VAULT_HASH_LEN];
+	int r = BG_ERR_INTERNAL;
+
+	*ok = false;
+	if ((r = event_from_row(st, &e)) != BG_OK)
+		goto out;
+	if (e.seq != expect_seq) {
+		r = bg_vault_fail(v, BG_OK, "event %lld: expected seq %lld "
+		    "(an event is missing)", (long long)e.seq,
+		    (long long)expect_seq);
+		goto out;
+	}
+	if (e.time < *prev_time) {
+		r = bg_vault_fail(v, BG_OK, "event %lld is dated before the "
+		    "event preceding it", (long long)e.seq);
+		goto out;
+	}
+	if ((j = json_loads(e.entry, JSON_REJECT_DUPLICATES, &jerr)) == NULL ||
+	    !json_is_object(j) ||
+	    (det = json_object_get(j, "details")) == NULL ||
+	    !json_is_object(det)) {
+		r = bg_vault_fail(v, BG_OK, "event %lld: entry is not "
+		    "well-formed", (long long)e.seq);
+		goto out;
+	}
+	if ((again = bg_audit_entry(e.seq, e.time, e.actor, e.action,
+	    e.tenant, e.object, det)) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if (strcmp(again, e.entry) != 0) {
+		r = bg_vault_fail(v, BG_OK, "event %lld: the entry does not "
+		    "match its columns", (long long)e.seq);
+		goto out;
+	}
+	bg_audit_leaf(e.entry, leaf);
+	if (memcmp(leaf, e.leaf, sizeof(leaf)) != 0) { /* public: log hashes */
+		r = bg_vault_fail(v, BG_OK, "event %lld: leaf hash does not "
+		    "match the entry", (long long)e.seq);
+		goto out;
+	}
+	bg_audit_chain(prev, leaf, chain);
+	if (memcmp(chain, e.chain, sizeof(chain)) != 0) { /* public: log hashes */
+		r = bg_vault_fail(v, BG_OK, "event %lld: chain hash does not "
+		    "follow from the previous event", (long long)e.seq);
+		goto out;
+	}
+	memcpy(prev, chain, BG_VAULT_HASH_LEN);
+	*prev_time = e.time;
+	*ok = true;
+	r = BG_OK;
+out:
+	free(again);
+	free(e.entry);
+	json_decref(j);
+	return r;
+}
+
+int
+bg_vault_audit_verify(bg_vault_t *v, int64_t *sizep, int64_t *first_badp)
+{
+	sqlite3_stmt *st = NULL;
+	uint8_t prev[BG_VAULT_HASH_LEN];
+	int64_t seq = 0, prev_time = 0;
+	bool row = false, ok = false;
+	int r = BG_ERR_INTERNAL;
+
+	if (sizep != NULL)
+		*sizep = 0;
+	if (first_badp != NULL)
+		*first_badp = 0;
+	bg_vault_clear_err(v);
+	memset(prev, 0, sizeof(prev));
+	if ((r = bg_store_prepare(v, "SELECT seq, time, actor, action, "
+	    "tenant, object, entry, leaf, chain FROM events ORDER BY seq",
+	    &st)) != BG_OK)
+		goto out;
+	for (;;) {
+		if ((r = bg_store_step(v, st, &row)) != BG_OK)
+			goto out;
+		if (!row)
+			break;
+		seq++;
+		if ((r = verify_row(v, st, seq, prev, &prev_time, &ok)) != BG_OK)
+			goto out;
+		if (!ok) {
+			if (first_badp != NULL)
+				*first_badp = seq;
+			r = BG_ERR_AUTH;
+			goto out;
+		}
+		if (sizep != NULL)
+			*sizep = seq;
+	}
+	r = BG_OK;
+out:
+	sqlite3_finalize(st);
+	return bg_vault_fail_default(v, r);
+}

@@ -1,0 +1,1198 @@
+/*
+ * request -> approve | deny -> release.
+ *
+ * Each flow runs in one BEGIN IMMEDIATE transaction that also spans the
+ * token touch: the checks, the statement the token signs and the writes
+ * see one state of the vault (WAL readers are not blocked meanwhile).
+ *
+ * One open request per secret version: a second request while one is open
+ * is refused, naming the open one; an open request past its deadline is
+ * closed as expired when the next request comes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "policy.h"
+#include "seal.h"
+#include "vault_int.h"
+
+#define BG_APPROVE	1
+#define BG_DENY		2
+
+const char *
+bg_vault_request_state_name(int state)
+{
+	switch (state) {
+	case BG_VAULT_REQUEST_OPEN:		return "open";
+	case BG_VAULT_REQUEST_RELEASED:		return "released";
+	case BG_VAULT_REQUEST_DENIED:		return "denied";
+	case BG_VAULT_REQUEST_EXPIRED:		return "expired";
+	case BG_VAULT_REQUEST_CANCELLED:	return "cancelled";
+	default:				return "?";
+	}
+}
+
+/* Everything the flows need about one request. */
+typedef struct req_row {
+	int64_t	 id, version_id, token_id, ttl, created_at, deadline;
+	int	 state, version, vstate;
+	char	 tenant[BG_VAULT_NAME_MAX + 1];
+	int64_t	 tenant_id;
+	char	 secret[BG_VAULT_NAME_MAX + 1];
+	char	 requester[BG_VAULT_NAME_MAX + 1];
+	char	*policy;
+	uint8_t	 policy_hash[BG_POLICY_HASH_LEN];
+	uint8_t	 req_pk[BG_SEAL_PK_LEN];
+	bool	 has_req_pk;
+	uint8_t	*req_sk_sealed;	size_t req_sk_sealed_len;
+	uint8_t	*value_blob;	size_t value_blob_len;
+	size_t	 value_len;
+} req_row_t;
+
+static void
+req_row_clear(req_row_t *q)
+{
+	free(q->policy);
+	free(q->req_sk_sealed);
+	free(q->value_blob);
+	memset(q, 0, sizeof(*q));
+}
+
+static int
+dup_blob(sqlite3_stmt *st, int i, uint8_t **p, size_t *n)
+{
+	int len = sqlite3_column_bytes(st, i);
+
+	*p = NULL;
+	*n = 0;
+	if (sqlite3_column_type(st, i) == SQLITE_NULL || len <= 0)
+		return BG_OK;
+	if ((*p = malloc((size_t)len)) == NULL)
+		return BG_ERR_NOMEM;
+	memcpy(*p, sqlite3_column_blob(st, i), (size_t)len);
+	*n = (size_t)len;
+	return BG_OK;
+}
+
+static int
+req_get(bg_vault_t *v, int64_t id, req_row_t *q)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *p;
+	bool row = false;
+	int r = BG_ERR_INTERNAL;
+
+	memset(q, 0, sizeof(*q));
+	if ((r = bg_store_prepare(v, "SELECT q.id, q.version_id, q.token_id, "
+	    "q.ttl, q.created_at, q.deadline, q.state, x.version, x.state, "
+	    "t.name, t.id, s.name, q.requester, x.policy, x.policy_hash, "
+	    "q.req_pk, q.req_sk_sealed, x.blob, x.value_len "
+	    "FROM requests q JOIN versions x ON x.id = q.version_id "
+	    "JOIN secrets s ON s.id = x.secret_id "
+	    "JOIN tenants t ON t.id = s.tenant_id WHERE q.id = ?", &st))
+	    != BG_OK)
+		goto out;
+	if ((r = bg_store_bind_int(v, st, 1, id)) != BG_OK ||
+	    (r = bg_store_step(v, st, &row)) != BG_OK)
+		goto out;
+	if (!row) {
+		r = bg_vault_fail(v, BG_ERR_NOT_FOUND, "no request %lld",
+		    (long long)id);
+		goto out;
+	}
+	q->id = sqlite3_column_int64(st, 0);
+	q->version_id = sqlite3_column_int64(st, 1);
+	q->token_id = sqlite3_column_int64(st, 2);
+	q->ttl = sqlite3_column_int64(st, 3);
+	q->created_at = sqlite3_column_int64(st, 4);
+	q->deadline = sqlite3_column_int64(st, 5);
+	q->state = sqlite3_column_int(st, 6);
+	q->version = sqlite3_column_int(st, 7);
+	q->vstate = sqlite3_column_int(st, 8);
+	bg_store_col_text(st, 9, q->tenant, sizeof(q->tenant));
+	q->tenant_id = sqlite3_column_int64(st, 10);
+	bg_store_col_text(st, 11, q->secret, sizeof(q->secret));
+	bg_store_col_text(st, 12, q->requester, sizeof(q->requester));
+	if ((p = sqlite3_column_text(st, 13)) == NULL ||
+	    (q->policy = strdup((const char *)p)) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if (sqlite3_column_bytes(st, 14) != BG_POLICY_HASH_LEN) {
+		r = bg_vault_fail(v, BG_ERR_AUTH, "the policy hash of %s/%s "
+		    "v%d is malformed", q->tenant, q->secret, q->version);
+		goto out;
+	}
+	memcpy(q->policy_hash, sqlite3_column_blob(st, 14),
+	    BG_POLICY_HASH_LEN);
+	if (sqlite3_column_bytes(st, 15) == BG_SEAL_PK_LEN) {
+		memcpy(q->req_pk, sqlite3_column_blob(st, 15), BG_SEAL_PK_LEN);
+		q->has_req_pk = true;
+	}
+	if ((r = dup_blob(st, 16, &q->req_sk_sealed,
+	    &q->req_sk_sealed_len)) != BG_OK ||
+	    (r = dup_blob(st, 17, &q->value_blob, &q->value_blob_len))
+	    != BG_OK)
+		goto out;
+	q->value_len = (size_t)sqlite3_column_int64(st, 18);
+	r = BG_OK;
+out:
+	sqlite3_finalize(st);
+	if (r != BG_OK)
+		req_row_clear(q);
+	return r;
+}
+
+/* Parse the policy that sealed the version; its hash must be the stored
+ * one (it is also bound into every AD, so this only explains failures). */
+static int
+version_policy(bg_vault_t *v, const req_row_t *q, bg_policy_t **polp)
+{
+	bg_policy_t *pol = NULL;
+	int r = BG_ERR_INTERNAL;
+
+	*polp = NULL;
+	if (bg_policy_parse(q->policy, &pol, NULL) != BG_OK ||
+	    memcmp(bg_policy_hash(pol), q->policy_hash, /* public: hash */
+	    BG_POLICY_HASH_LEN) != 0) {
+		r = bg_vault_fail(v, BG_ERR_AUTH, "the policy that sealed "
+		    "%s/%s v%d was altered in the database", q->tenant,
+		    q->secret, q->version);
+		goto out;
+	}
+	*polp = pol;
+	pol = NULL;
+	r = BG_OK;
+out:
+	bg_policy_free(&pol);
+	return r;
+}
+
+static const char *
+state_sentence(int state)
+{
+	switch (state) {
+	case BG_VAULT_REQUEST_RELEASED:
+		return "was released already; a released version is never "
+		    "released again";
+	case BG_VAULT_REQUEST_DENIED:	return "was denied";
+	case BG_VAULT_REQUEST_EXPIRED:	return "has expired";
+	case BG_VAULT_REQUEST_CANCELLED:
+		return "was cancelled by a rotation";
+	default:			return "is not open";
+	}
+}
+
+static int
+check_open(bg_vault_t *v, const req_row_t *q, int64_t now)
+{
+	char when[32];
+
+	if (q->state != BG_VAULT_REQUEST_OPEN)
+		return bg_vault_fail(v, BG_ERR_STATE, "request %lld %s",
+		    (long long)q->id, state_sentence(q->state));
+	if (now >= q->deadline)
+		return bg_vault_fail(v, BG_ERR_EXPIRED, "request %lld expired "
+		    "at %s", (long long)q->id,
+		    bg_vault_fmt_time(q->deadline, when, sizeof(when)));
+	if (q->vstate != BG_VAULT_VERSION_SEALED)
+		return bg_vault_fail(v, BG_ERR_STATE, "%s/%s v%d is %s",
+		    q->tenant, q->secret, q->version,
+		    bg_vault_version_state_name(q->vstate));
+	return BG_OK;
+}
+
+static int
+exec1(bg_vault_t *v, const char *sql, int64_t a, int64_t b)
+{
+	sqlite3_stmt *st = NULL;
+	int r = BG_ERR_INTERNAL;
+
+	if ((r = bg_store_prepare(v, sql, &st)) != BG_OK)
+		goto out;
+	if ((r = bg_store_bind_int(v, st, 1, a)) != BG_OK ||
+	    (sqlite3_bind_parameter_count(st) >= 2 &&
+	    (r = bg_store_bind_int(v, st, 2, b)) != BG_OK))
+		goto out;
+	r = bg_store_step_done(v, st);
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* Close request id in state, destroying its key material. */
+static int
+close_request(bg_vault_t *v, int64_t id, int state, int64_t now)
+{
+	char sql[160];
+	int r;
+
+	if ((r = exec1(v, "UPDATE approvals SET resealed = NULL WHERE "
+	    "request_id = ?", id, 0)) != BG_OK)
+		return r;
+	(void)snprintf(sql, sizeof(sql), "UPDATE requests SET state = %d, "
+	    "closed_at = ?2, req_sk_sealed = NULL WHERE id = ?1", state);
+	return exec1(v, sql, id, now);
+}
+
+/* The person's key pair from an assertion's hmac-secret output; the
+ * public half must be the enrolled one. */
+static int
+member_sk(bg_vault_t *v, const char *person, const bg_token_row_t *tr,
+    const bg_token_assertion_t *as, uint8_t **skp)
+{
+	uint8_t pk[BG_SEAL_PK_LEN], *sk = NULL;
+	int r = BG_ERR_INTERNAL;
+
+	*skp = NULL;
+	if ((sk = sodium_malloc(BG_SEAL_SK_LEN)) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = bg_seal_member_keypair(as->hmac_secret, pk, sk)) != BG_OK)
+		goto out;
+	if (memcmp(pk, tr->member_pk, sizeof(pk)) != 0) { /* public: keys */
+		r = bg_vault_fail(v, BG_ERR_AUTH, "%s's token does not give "
+		    "the membership key enrolled for it (token '%s'): the "
+		    "database was altered or the token was reset", person,
+		    tr->label);
+		goto out;
+	}
+	*skp = sk;
+	sk = NULL;
+	r = BG_OK;
+out:
+	if (sk != NULL)
+		sodium_free(sk);
+	return r;
+}
+
+/* --- request ---------------------------------------------------------------- */
+
+int
+bg_vault_request(bg_vault_t *v, const char *tenant, const char *secret,
+    const char *requester, const char *reason, const char *ticket,
+    int64_t ttl, bg_token_t *tok, const char *pin, int64_t *request_idp)
+{
+	bg_tenant_row_t t;
+	bg_token_row_t *toks = NULL;
+	bg_token_assertion_t *as = NULL;
+	sqlite3_stmt *st = NULL;
+	bg_seal_ad_t ad;
+	uint8_t salt[BG_TOKEN_SALT_LEN], cdh[BG_TOKEN_CDH_LEN];
+	uint8_t shash[BG_VAULT_HASH_LEN], pk[BG_SEAL_PK_LEN], *sk = NULL;
+	uint8_t sealed[BG_SEAL_SK_LEN + BG_SEAL_BOX_OVERHEAD];
+	char *body = NULL, *text = NULL, idbuf[24], when[32], sh[65];
+	json_t *det = NULL;
+	int64_t now = 0, mid = 0, vid = 0, id = 0, open_id = 0, open_dl = 0;
+	size_t ntoks = 0, which = 0, slen = 0;
+	int vstate = 0, version = 0;
+	bool row = false;
+	int r = BG_ERR_INTERNAL;
+
+	memset(&t, 0, sizeof(t));
+	if (request_idp != NULL)
+		*request_idp = 0;
+	bg_vault_clear_err(v);
+	if ((r = bg_vault_check_name(v, "requester", requester)) != BG_OK ||
+	    (r = bg_vault_check_name(v, "secret name", secret)) != BG_OK ||
+	    (r = bg_vault_check_text(v, "reason", reason,
+	    BG_VAULT_REASON_MAX)) != BG_OK ||
+	    (r = bg_vault_check_text(v, "ticket", ticket,
+	    BG_VAULT_TICKET_MAX)) != BG_OK)
+		goto out;
+	if (tok == NULL || pin == NULL) {
+		r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "the requester's "
+		    "token and PIN are needed");
+		goto out;
+	}
+	if ((r = bg_store_begin(v)) != BG_OK ||
+	    (r = bg_vault_now(v, &now)) != BG_OK ||
+	    (r = bg_tenant_get(v, tenant, &t)) != BG_OK)
+		goto out;
+	if (ttl <= 0 || ttl > t.max_ttl) {
+		r = bg_vault_fail(v, BG_ERR_RANGE, "TTL %lld s is outside "
+		    "1..%lld s, the maximum of %s", (long long)ttl,
+		    (long long)t.max_ttl, t.name);
+		goto out;
+	}
+	if ((r = bg_member_live(v, t.id, t.name, requester,
+	    BG_VAULT_ROLE_REQUESTER, now, &mid, salt)) != BG_OK ||
+	    (r = bg_member_tokens(v, mid, &toks, &ntoks)) != BG_OK)
+		goto out;
+	if ((r = bg_store_prepare(v, "SELECT x.id, x.state, x.version FROM "
+	    "versions x JOIN secrets s ON s.id = x.secret_id WHERE "
+	    "s.tenant_id = ? AND s.name = ? AND x.state IN (1, 2) "
+	    "ORDER BY x.version DESC LIMIT 1", &st)) != BG_OK)
+		goto out;
+	if ((r = bg_store_bind_int(v, st, 1, t.id)) != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 2, secret)) != BG_OK ||
+	    (r = bg_store_step(v, st, &row)) != BG_OK)
+		goto out;
+	if (!row) {
+		r = bg_vault_fail(v, BG_ERR_NOT_FOUND, "no secret '%s/%s'",
+		    t.name, secret);
+		goto out;
+	}
+	vid = sqlite3_column_int64(st, 0);
+	vstate = sqlite3_column_int(st, 1);
+	version = sqlite3_column_int(st, 2);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (vstate != BG_VAULT_VERSION_SEALED) {
+		r = bg_vault_fail(v, BG_ERR_STATE, "%s/%s v%d was released "
+		    "already (spent); it can be requested again only after "
+		    "it is rotated", t.name, secret, version);
+		goto out;
+	}
+	/* One open request per version; expire a stale one first. */
+	if ((r = bg_store_prepare(v, "SELECT id, deadline FROM requests "
+	    "WHERE version_id = ? AND state = 1", &st)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 1, vid)) != BG_OK ||
+	    (r = bg_store_step(v, st, &row)) != BG_OK)
+		goto out;
+	if (row) {
+		open_id = sqlite3_column_int64(st, 0);
+		open_dl = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (open_id != 0 && open_dl > now) {
+		r = bg_vault_fail(v, BG_ERR_STATE, "request %lld is already "
+		    "open for %s/%s (deadline %s)", (long long)open_id, t.name,
+		    secret, bg_vault_fmt_time(open_dl, when, sizeof(when)));
+		goto out;
+	}
+	if (open_id != 0 && (r = close_request(v, open_id,
+	    BG_VAULT_REQUEST_EXPIRED, now)) != BG_OK)
+		goto out;
+	if ((r = bg_store_prepare(v, "INSERT INTO requests (version_id, "
+	    "requester, token_id, reason, ticket, ttl, created_at, deadline, "
+	    "state, statement, authdata, sig) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+	    "1, '', x'', x'')", &st)) != BG_OK)
+		goto out;
+	if ((r = bg_store_bind_int(v, st, 1, vid)) != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 2, requester)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 3, toks[0].id)) != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 4, reason)) != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 5, ticket)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 6, ttl)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 7, now)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 8, now + t.approval_window))
+	    != BG_OK ||
+	    (r = bg_store_step_done(v, st)) != BG_OK)
+		goto out;
+	sqlite3_finalize(st);
+	st = NULL;
+	id = sqlite3_last_insert_rowid(v->db);
+	if ((r = bg_statement_body(v, id, &body)) != BG_OK ||
+	    (r = bg_statement_full(v, body, &text, shash)) != BG_OK)
+		goto out;
+	bg_statement_cdh("request", text, cdh);
+	if ((r = bg_member_assert(v, tok, requester, toks, ntoks, cdh, NULL,
+	    pin, &as, &which)) != BG_OK)
+		goto out;
+	/* The request key: its private half only ever sealed to the
+	 * requester's membership key of the token just used. */
+	(void)snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
+	if ((sk = sodium_malloc(BG_SEAL_SK_LEN)) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = bg_seal_keypair(pk, sk)) != BG_OK ||
+	    (r = bg_seal_ad_reqkey(&ad, v->id, idbuf)) != BG_OK)
+		goto out;
+	r = bg_seal_box(toks[which].member_pk, sk, BG_SEAL_SK_LEN, ad.buf,
+	    ad.len, sealed, sizeof(sealed), &slen);
+	sodium_memzero(sk, BG_SEAL_SK_LEN);
+	if (r != BG_OK)
+		goto out;
+	if ((r = bg_store_prepare(v, "UPDATE requests SET token_id = ?, "
+	    "statement = ?, authdata = ?, sig = ?, req_pk = ?, "
+	    "req_sk_sealed = ? WHERE id = ?", &st)) != BG_OK)
+		goto out;
+	if ((r = bg_store_bind_int(v, st, 1, toks[which].id)) != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 2, text)) != BG_OK ||
+	    (r = bg_store_bind_blob(v, st, 3, as->authdata, as->authdata_len))
+	    != BG_OK ||
+	    (r = bg_store_bind_blob(v, st, 4, as->sig, as->sig_len)) != BG_OK ||
+	    (r = bg_store_bind_blob(v, st, 5, pk, sizeof(pk))) != BG_OK ||
+	    (r = bg_store_bind_blob(v, st, 6, sealed, slen)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 7, id)) != BG_OK ||
+	    (r = bg_store_step_done(v, st)) != BG_OK)
+		goto out;
+	bg_hex(shash, sizeof(shash), sh);
+	det = json_pack("{s:I, s:s, s:i, s:s, s:s, s:I, s:I, s:s, s:s, s:I}",
+	    "request", (json_int_t)id, "requester", requester,
+	    "version", version, "reason", reason, "ticket", ticket,
+	    "ttl", (json_int_t)ttl, "deadline",
+	    (json_int_t)(now + t.approval_window), "statement_hash", sh,
+	    "token", toks[which].label, "sign_count",
+	    (json_int_t)as->sign_count);
+	if (det == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	r = bg_audit_append(v, now, requester, "request", t.name, secret, det);
+	det = NULL;
+	if (r != BG_OK || (r = bg_store_commit(v)) != BG_OK)
+		goto out;
+	if (open_id != 0)	/* the stale request's key was destroyed */
+		(void)bg_store_checkpoint(v);
+	if (request_idp != NULL)
+		*request_idp = id;
+	r = BG_OK;
+out:
+	sqlite3_finalize(st);
+	json_decref(det);
+	if (sk != NULL)
+		sodium_free(sk);
+	free(body);
+	free(text);
+	free(toks);
+	bg_token_assertion_free(&as);
+	bg_tenant_row_clear(&t);
+	return bg_vault_finish(v, r, requester, "request", tenant, secret);
+}
+
+/* --- approve / deny --------------------------------------------------------- */
+
+/* Leaves approved so far (have[leaf]) and their names. */
+static int
+approvals_have(bg_vault_t *v, int64_t request_id, const bg_policy_t *pol,
+    bool *have, char *names, size_t cap, size_t *countp)
+{
+	sqlite3_stmt *st = NULL;
+	bool row = false;
+	size_t idx;
+	char person[BG_VAULT_NAME_MAX + 1];
+	int r = BG_ERR_INTERNAL;
+
+	*countp = 0;
+	if (names != NULL && cap > 0)
+		names[0] = '\0';
+	if ((r = bg_store_prepare(v, "SELECT person FROM approvals WHERE "
+	    "request_id = ? AND decision = 1 ORDER BY id", &st)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 1, request_id)) != BG_OK)
+		goto out;
+	for (;;) {
+		if ((r = bg_store_step(v, st, &row)) != BG_OK)
+			goto out;
+		if (!row)
+			break;
+		bg_store_col_text(st, 0, person, sizeof(person));
+		if (bg_policy_leaf_index(pol, person, &idx) == BG_OK)
+			have[idx] = true;
+		if (names != NULL && cap > 0) {
+			size_t used = strlen(names);
+
+			(void)snprintf(names + used, cap - used, "%s%s",
+			    used > 0 ? ", " : "", person);
+		}
+		(*countp)++;
+	}
+	r = BG_OK;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* Open approver's share of the version with sk and re-seal it to the
+ * request key; resealed gets the blob. */
+static int
+reseal_share(bg_vault_t *v, const req_row_t *q, const char *approver,
+    const bg_token_row_t *tr, size_t leaf, const uint8_t *sk,
+    uint8_t *resealed, size_t cap, size_t *lenp)
+{
+	sqlite3_stmt *st = NULL;
+	bg_seal_ad_t ad;
+	uint8_t blob[BG_POLICY_SHARE_LEN + BG_SEAL_BOX_OVERHEAD];
+	uint8_t *share = NULL;
+	char idbuf[24];
+	size_t plen = 0;
+	bool row = false;
+	int blen, r = BG_ERR_INTERNAL;
+
+	*lenp = 0;
+	if ((r = bg_store_prepare(v, "SELECT blob FROM shares WHERE "
+	    "version_id = ? AND leaf = ? AND token_id = ?", &st)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 1, q->version_id)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 2, (int64_t)leaf)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 3, tr->id)) != BG_OK ||
+	    (r = bg_store_step(v, st, &row)) != BG_OK)
+		goto out;
+	if (!row) {
+		r = bg_vault_fail(v, BG_ERR_NOT_FOUND, "%s's token '%s' holds "
+		    "no share of %s/%s v%d (enrolled after it was sealed?): "
+		    "use another of %s's tokens", approver, tr->label,
+		    q->tenant, q->secret, q->version, approver);
+		goto out;
+	}
+	blen = sqlite3_column_bytes(st, 0);
+	if (blen <= 0 || (size_t)blen > sizeof(blob)) {
+		r = bg_vault_fail(v, BG_ERR_AUTH, "%s's share of %s/%s v%d is "
+		    "malformed", approver, q->tenant, q->secret, q->version);
+		goto out;
+	}
+	memcpy(blob, sqlite3_column_blob(st, 0), (size_t)blen);
+	if ((share = sodium_malloc(BG_POLICY_SHARE_LEN)) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = bg_seal_ad_share(&ad, v->id, q->tenant, q->secret,
+	    (uint64_t)q->version, leaf, q->policy_hash)) != BG_OK)
+		goto out;
+	r = bg_seal_box_open(sk, tr->member_pk, blob, (size_t)blen, ad.buf,
+	    ad.len, share, BG_POLICY_SHARE_LEN, &plen);
+	if (r != BG_OK || plen != BG_POLICY_SHARE_LEN) {
+		r = bg_vault_fail(v, BG_ERR_AUTH, "%s's share of %s/%s v%d "
+		    "does not open: it was altered or belongs elsewhere",
+		    approver, q->tenant, q->secret, q->version);
+		goto out;
+	}
+	if (!q->has_req_pk) {
+		r = bg_vault_fail(v, BG_ERR_STATE, "request %lld has no "
+		    "request key", (long long)q->id);
+		goto out;
+	}
+	(void)snprintf(idbuf, sizeof(idbuf), "%lld", (long long)q->id);
+	if ((r = bg_seal_ad_reshare(&ad, v->id, idbuf, leaf)) != BG_OK)
+		goto out;
+	r = bg_seal_box(q->req_pk, share, BG_POLICY_SHARE_LEN, ad.buf, ad.len,
+	    resealed, cap, lenp);
+out:
+	sqlite3_finalize(st);
+	if (share != NULL)
+		sodium_free(share);	/* sodium_free wipes */
+	return r;
+}
+
+static int
+decide(bg_vault_t *v, int64_t request_id, const char *approver,
+    const uint8_t shown_hash[BG_VAULT_HASH_LEN], bg_token_t *tok,
+    const char *pin, int decision)
+{
+	const char *action = decision == BG_APPROVE ? "approve" : "deny";
+	req_row_t q;
+	bg_policy_t *pol = NULL;
+	bg_token_row_t *toks = NULL;
+	bg_token_assertion_t *as = NULL;
+	sqlite3_stmt *st = NULL;
+	uint8_t salt[BG_TOKEN_SALT_LEN], cdh[BG_TOKEN_CDH_LEN];
+	uint8_t shash[BG_VAULT_HASH_LEN], *sk = NULL;
+	uint8_t resealed[BG_POLICY_SHARE_LEN + BG_SEAL_BOX_OVERHEAD];
+	bool *have = NULL, row = false, satisfied = false;
+	char *body = NULL, *text = NULL, *missing = NULL, sh[65];
+	char obj[2 * BG_VAULT_NAME_MAX + 16], tenant[BG_VAULT_NAME_MAX + 1];
+	json_t *det = NULL;
+	int64_t now = 0, mid = 0;
+	size_t ntoks = 0, which = 0, leaf = 0, slen = 0, napp = 0;
+	int r = BG_ERR_INTERNAL;
+
+	memset(&q, 0, sizeof(q));
+	(void)snprintf(obj, sizeof(obj), "request %lld", (long long)request_id);
+	tenant[0] = '\0';
+	bg_vault_clear_err(v);
+	if ((r = bg_vault_check_name(v, "approver", approver)) != BG_OK)
+		goto out;
+	if (shown_hash == NULL || tok == NULL || pin == NULL) {
+		r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "the statement hash "
+		    "shown, the approver's token and PIN are needed");
+		goto out;
+	}
+	if ((r = bg_store_begin(v)) != BG_OK ||
+	    (r = bg_vault_now(v, &now)) != BG_OK ||
+	    (r = req_get(v, request_id, &q)) != BG_OK)
+		goto out;
+	(void)snprintf(tenant, sizeof(tenant), "%s", q.tenant);
+	(void)snprintf(obj, sizeof(obj), "%s", q.secret);
+	if ((r = check_open(v, &q, now)) != BG_OK)
+		goto out;
+	if (strcmp(approver, q.requester) == 0) {
+		r = bg_vault_fail(v, BG_ERR_DENIED, "%s is the requester and "
+		    "cannot %s", approver, decision == BG_APPROVE ? "approve" :
+		    "deny (let the deadline pass instead)");
+		goto out;
+	}
+	if ((r = bg_member_live(v, q.tenant_id, q.tenant, approver,
+	    BG_VAULT_ROLE_APPROVER, now, &mid, salt)) != BG_OK)
+		goto out;
+	if ((r = version_policy(v, &q, &pol)) != BG_OK)
+		goto out;
+	if (bg_policy_leaf_index(pol, approver, &leaf) != BG_OK) {
+		r = bg_vault_fail(v, BG_ERR_DENIED, "%s is not named by the "
+		    "policy that sealed %s/%s v%d (%s)", approver, q.tenant,
+		    q.secret, q.version, q.policy);
+		goto out;
+	}
+	if ((r = bg_store_prepare(v, "SELECT decision FROM approvals WHERE "
+	    "request_id = ? AND person = ?", &st)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 1, q.id)) != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 2, approver)) != BG_OK ||
+	    (r = bg_store_step(v, st, &row)) != BG_OK)
+		goto out;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (row) {
+		r = bg_vault_fail(v, BG_ERR_EXISTS, "%s already approved "
+		    "request %lld (two tokens of one person count once)",
+		    approver, (long long)q.id);
+		goto out;
+	}
+	if ((r = bg_statement_body(v, q.id, &body)) != BG_OK ||
+	    (r = bg_statement_full(v, body, &text, shash)) != BG_OK)
+		goto out;
+	if (memcmp(shash, shown_hash, sizeof(shash)) != 0) { /* public: hash */
+		r = bg_vault_fail(v, BG_ERR_STATE, "the statement of request "
+		    "%lld changed since it was shown (the audit log moved on); "
+		    "show it again", (long long)q.id);
+		goto out;
+	}
+	bg_statement_cdh(action, text, cdh);
+	if ((r = bg_member_tokens(v, mid, &toks, &ntoks)) != BG_OK ||
+	    (r = bg_member_assert(v, tok, approver, toks, ntoks, cdh,
+	    decision == BG_APPROVE ? salt : NULL, pin, &as, &which)) != BG_OK)
+		goto out;
+	if (decision == BG_APPROVE) {
+		if ((r = member_sk(v, approver, &toks[which], as, &sk))
+		    != BG_OK)
+			goto out;
+		r = reseal_share(v, &q, approver, &toks[which], leaf, sk,
+		    resealed, sizeof(resealed), &slen);
+		sodium_free(sk);
+		sk = NULL;
+		if (r != BG_OK)
+			goto out;
+	}
+	if ((r = bg_store_prepare(v, "INSERT INTO approvals (request_id, "
+	    "person, token_id, leaf, decision, created_at, statement, "
+	    "authdata, sig, resealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    &st)) != BG_OK)
+		goto out;
+	if ((r = bg_store_bind_int(v, st, 1, q.id)) != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 2, approver)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 3, toks[which].id)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 4, (int64_t)leaf)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 5, decision)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 6, now)) != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 7, text)) != BG_OK ||
+	    (r = bg_store_bind_blob(v, st, 8, as->authdata, as->authdata_len))
+	    != BG_OK ||
+	    (r = bg_store_bind_blob(v, st, 9, as->sig, as->sig_len)) != BG_OK ||
+	    (r = bg_store_bind_blob(v, st, 10, decision == BG_APPROVE ?
+	    resealed : NULL, slen)) != BG_OK ||
+	    (r = bg_store_step_done(v, st)) != BG_OK)
+		goto out;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (decision == BG_DENY &&
+	    (r = close_request(v, q.id, BG_VAULT_REQUEST_DENIED, now)) != BG_OK)
+		goto out;
+	if ((have = calloc(bg_policy_leaf_count(pol), sizeof(*have))) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = approvals_have(v, q.id, pol, have, NULL, 0, &napp)) != BG_OK)
+		goto out;
+	satisfied = bg_policy_satisfied(pol, have);
+	if ((r = bg_policy_missing(pol, have, &missing)) != BG_OK)
+		goto out;
+	bg_hex(shash, sizeof(shash), sh);
+	det = json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:I, s:b, s:s}",
+	    "request", (json_int_t)q.id, "approver", approver, "requester",
+	    q.requester, "leaf", (json_int_t)leaf, "statement_hash", sh,
+	    "token", toks[which].label, "sign_count",
+	    (json_int_t)as->sign_count, "satisfied", satisfied,
+	    "missing", satisfied ? "" : missing);
+	if (det == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	r = bg_audit_append(v, now, approver, action, q.tenant, q.secret, det);
+	det = NULL;
+	if (r != BG_OK || (r = bg_store_commit(v)) != BG_OK)
+		goto out;
+	if (decision == BG_DENY)
+		(void)bg_store_checkpoint(v);
+	r = BG_OK;
+out:
+	sqlite3_finalize(st);
+	json_decref(det);
+	free(missing);
+	free(have);
+	if (sk != NULL)
+		sodium_free(sk);
+	free(body);
+	free(text);
+	free(toks);
+	bg_token_assertion_free(&as);
+	bg_policy_free(&pol);
+	req_row_clear(&q);
+	return bg_vault_finish(v, r, approver, action, tenant, obj);
+}
+
+int
+bg_vault_approve(bg_vault_t *v, int64_t request_id, const char *approver,
+    const uint8_t shown_hash[BG_VAULT_HASH_LEN], bg_token_t *tok,
+    const char *pin)
+{
+	return decide(v, request_id, approver, shown_hash, tok, pin,
+	    BG_APPROVE);
+}
+
+int
+bg_vault_deny(bg_vault_t *v, int64_t request_id, const char *approver,
+    const uint8_t shown_hash[BG_VAULT_HASH_LEN], bg_token_t *tok,
+    const char *pin)
+{
+	return decide(v, request_id, approver, shown_hash, tok, pin, BG_DENY);
+}
+
+/* --- release ---------------------------------------------------------------- */
+
+/*
+ * Check every approval's stored evidence (the approver's assertion over
+ * this request's statement) and open its re-sealed share with the request
+ * key into leaf_shares.  An approval row copied from another request fails
+ * here twice over: its statement names the other request, and its share
+ * is sealed to the other request's key with the other request's id.
+ */
+static int
+collect_shares(bg_vault_t *v, const req_row_t *q, const char *body,
+    const bg_policy_t *pol, const uint8_t *req_sk, bool *have,
+    uint8_t *leaf_shares)
+{
+	sqlite3_stmt *st = NULL;
+	bg_seal_ad_t ad;
+	uint8_t cdh[BG_TOKEN_CDH_LEN];
+	char person[BG_VAULT_NAME_MAX + 1], idbuf[24];
+	const char *stmt, *lname;
+	size_t leaf, plen = 0;
+	bool row = false;
+	int r = BG_ERR_INTERNAL, vr;
+
+	(void)snprintf(idbuf, sizeof(idbuf), "%lld", (long long)q->id);
+	if ((r = bg_store_prepare(v, "SELECT a.person, a.leaf, a.statement, "
+	    "a.authdata, a.sig, a.resealed, k.alg, k.pubkey FROM approvals a "
+	    "JOIN tokens k ON k.id = a.token_id WHERE a.request_id = ? AND "
+	    "a.decision = 1 ORDER BY a.id", &st)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 1, q->id)) != BG_OK)
+		goto out;
+	for (;;) {
+		if ((r = bg_store_step(v, st, &row)) != BG_OK)
+			goto out;
+		if (!row)
+			break;
+		bg_store_col_text(st, 0, person, sizeof(person));
+		leaf = (size_t)sqlite3_column_int64(st, 1);
+		stmt = (const char *)sqlite3_column_text(st, 2);
+		lname = bg_policy_leaf_name(pol, leaf);
+		if (lname == NULL || strcmp(lname, person) != 0 ||
+		    strcmp(person, q->requester) == 0 || stmt == NULL ||
+		    strncmp(stmt, body, strlen(body)) != 0) {
+			r = bg_vault_fail(v, BG_ERR_AUTH, "the approval by %s "
+			    "does not belong to request %lld: the database was "
+			    "altered", person, (long long)q->id);
+			goto out;
+		}
+		bg_statement_cdh("approve", stmt, cdh);
+		vr = bg_token_verify(sqlite3_column_int(st, 6),
+		    sqlite3_column_blob(st, 7),
+		    (size_t)sqlite3_column_bytes(st, 7), v->rp_id, cdh,
+		    sqlite3_column_blob(st, 3),
+		    (size_t)sqlite3_column_bytes(st, 3),
+		    sqlite3_column_blob(st, 4),
+		    (size_t)sqlite3_column_bytes(st, 4), true);
+		if (vr != BG_OK) {
+			r = bg_vault_fail(v, BG_ERR_AUTH, "the signed evidence "
+			    "of %s's approval does not verify: the database "
+			    "was altered", person);
+			goto out;
+		}
+		if ((r = bg_seal_ad_reshare(&ad, v->id, idbuf, leaf)) != BG_OK)
+			goto out;
+		if (sqlite3_column_type(st, 5) == SQLITE_NULL ||
+		    bg_seal_box_open(req_sk, q->req_pk,
+		    sqlite3_column_blob(st, 5),
+		    (size_t)sqlite3_column_bytes(st, 5), ad.buf, ad.len,
+		    leaf_shares + leaf * BG_POLICY_SHARE_LEN,
+		    BG_POLICY_SHARE_LEN, &plen) != BG_OK ||
+		    plen != BG_POLICY_SHARE_LEN) {
+			r = bg_vault_fail(v, BG_ERR_AUTH, "the share %s "
+			    "re-sealed for request %lld does not open: it was "
+			    "altered or belongs elsewhere", person,
+			    (long long)q->id);
+			goto out;
+		}
+		have[leaf] = true;
+	}
+	r = BG_OK;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+bg_vault_release(bg_vault_t *v, int64_t request_id, const char *requester,
+    bg_token_t *tok, const char *pin, uint8_t **valuep, size_t *lenp)
+{
+	req_row_t q;
+	bg_policy_t *pol = NULL;
+	bg_token_row_t *toks = NULL, *mine = NULL;
+	bg_token_assertion_t *as = NULL;
+	sqlite3_stmt *st = NULL;
+	bg_seal_ad_t ad;
+	uint8_t salt[BG_TOKEN_SALT_LEN], cdh[BG_TOKEN_CDH_LEN];
+	uint8_t *sk = NULL, *req_sk = NULL, *shares = NULL, *key = NULL;
+	uint8_t *val = NULL;
+	bool *have = NULL;
+	char *body = NULL, *text = NULL, *missing = NULL, idbuf[24];
+	char obj[2 * BG_VAULT_NAME_MAX + 16], tenant[BG_VAULT_NAME_MAX + 1];
+	char names[BG_VAULT_TEXT_MAX];
+	json_t *det = NULL;
+	int64_t now = 0, mid = 0;
+	size_t i, ntoks = 0, which = 0, nleaves = 0, plen = 0, vlen = 0;
+	size_t napp = 0;
+	int r = BG_ERR_INTERNAL;
+
+	memset(&q, 0, sizeof(q));
+	if (valuep != NULL)
+		*valuep = NULL;
+	if (lenp != NULL)
+		*lenp = 0;
+	(void)snprintf(obj, sizeof(obj), "request %lld", (long long)request_id);
+	tenant[0] = '\0';
+	bg_vault_clear_err(v);
+	if (valuep == NULL || lenp == NULL) {
+		r = BG_ERR_INVALID_ARG;
+		goto out;
+	}
+	if ((r = bg_vault_check_name(v, "requester", requester)) != BG_OK)
+		goto out;
+	if (tok == NULL || pin == NULL) {
+		r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "the requester's "
+		    "token and PIN are needed");
+		goto out;
+	}
+	if ((r = bg_store_begin(v)) != BG_OK ||
+	    (r = bg_vault_now(v, &now)) != BG_OK ||
+	    (r = req_get(v, request_id, &q)) != BG_OK)
+		goto out;
+	(void)snprintf(tenant, sizeof(tenant), "%s", q.tenant);
+	(void)snprintf(obj, sizeof(obj), "%s", q.secret);
+	if (strcmp(requester, q.requester) != 0) {
+		r = bg_vault_fail(v, BG_ERR_DENIED, "only the requester (%s) "
+		    "can release request %lld", q.requester, (long long)q.id);
+		goto out;
+	}
+	if ((r = check_open(v, &q, now)) != BG_OK)
+		goto out;
+	if ((r = bg_member_live(v, q.tenant_id, q.tenant, requester,
+	    BG_VAULT_ROLE_REQUESTER, now, &mid, salt)) != BG_OK)
+		goto out;
+	if ((r = version_policy(v, &q, &pol)) != BG_OK)
+		goto out;
+	nleaves = bg_policy_leaf_count(pol);
+	if ((have = calloc(nleaves, sizeof(*have))) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	/* Quorum first, by the rows; the shares prove it below. */
+	if ((r = approvals_have(v, q.id, pol, have, names, sizeof(names),
+	    &napp)) != BG_OK)
+		goto out;
+	if (!bg_policy_satisfied(pol, have)) {
+		if ((r = bg_policy_missing(pol, have, &missing)) != BG_OK)
+			goto out;
+		r = bg_vault_fail(v, BG_ERR_DENIED, "%s", missing);
+		goto out;
+	}
+	memset(have, 0, nleaves * sizeof(*have));
+	/* The request key was sealed to the token used for the request. */
+	if ((r = bg_member_tokens(v, mid, &toks, &ntoks)) != BG_OK)
+		goto out;
+	for (i = 0; i < ntoks; i++)
+		if (toks[i].id == q.token_id)
+			mine = &toks[i];
+	if (mine == NULL) {
+		r = bg_vault_fail(v, BG_ERR_NOT_FOUND, "the token %s used for "
+		    "request %lld is no longer enrolled", requester,
+		    (long long)q.id);
+		goto out;
+	}
+	if ((r = bg_statement_body(v, q.id, &body)) != BG_OK ||
+	    (r = bg_statement_full(v, body, &text, NULL)) != BG_OK)
+		goto out;
+	bg_statement_cdh("release", text, cdh);
+	if ((r = bg_member_assert(v, tok, requester, mine, 1, cdh, salt, pin,
+	    &as, &which)) != BG_OK)
+		goto out;
+	if ((r = member_sk(v, requester, mine, as, &sk)) != BG_OK)
+		goto out;
+	if ((req_sk = sodium_malloc(BG_SEAL_SK_LEN)) == NULL ||
+	    (shares = sodium_malloc(nleaves * BG_POLICY_SHARE_LEN)) == NULL ||
+	    (key = sodium_malloc(BG_SEAL_KEY_LEN)) == NULL ||
+	    (val = sodium_malloc(q.value_blob_len + 1)) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	(void)snprintf(idbuf, sizeof(idbuf), "%lld", (long long)q.id);
+	if ((r = bg_seal_ad_reqkey(&ad, v->id, idbuf)) != BG_OK)
+		goto out;
+	if (q.req_sk_sealed == NULL || !q.has_req_pk ||
+	    bg_seal_box_open(sk, mine->member_pk, q.req_sk_sealed,
+	    q.req_sk_sealed_len, ad.buf, ad.len, req_sk, BG_SEAL_SK_LEN,
+	    &plen) != BG_OK || plen != BG_SEAL_SK_LEN) {
+		r = bg_vault_fail(v, BG_ERR_AUTH, "the request key of request "
+		    "%lld does not open: it was altered or belongs elsewhere",
+		    (long long)q.id);
+		goto out;
+	}
+	sodium_free(sk);
+	sk = NULL;
+	if ((r = collect_shares(v, &q, body, pol, req_sk, have, shares))
+	    != BG_OK)
+		goto out;
+	sodium_memzero(req_sk, BG_SEAL_SK_LEN);
+	if ((r = bg_policy_combine(pol, have, shares, key)) != BG_OK) {
+		r = bg_vault_fail(v, BG_ERR_DENIED, "the approvals that opened "
+		    "do not satisfy the policy that sealed %s/%s v%d",
+		    q.tenant, q.secret, q.version);
+		goto out;
+	}
+	sodium_memzero(shares, nleaves * BG_POLICY_SHARE_LEN);
+	if ((r = bg_seal_ad_value(&ad, v->id, q.tenant, q.secret,
+	    (uint64_t)q.version, q.policy_hash)) != BG_OK)
+		goto out;
+	r = bg_seal_value_open(key, q.value_blob, q.value_blob_len, ad.buf,
+	    ad.len, val, q.value_blob_len, &vlen);
+	sodium_memzero(key, BG_SEAL_KEY_LEN);
+	if (r != BG_OK) {
+		r = bg_vault_fail(v, BG_ERR_AUTH, "the value of %s/%s v%d does "
+		    "not open with the key the approvals rebuilt: it was "
+		    "altered or belongs elsewhere", q.tenant, q.secret,
+		    q.version);
+		goto out;
+	}
+	val[vlen] = '\0';
+	/* One transaction: spent, lease, key material destroyed, event. */
+	if ((r = bg_store_prepare(v, "UPDATE versions SET state = 2, "
+	    "released_at = ?, lease_until = ? WHERE id = ? AND state = 1",
+	    &st)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 1, now)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 2, now + q.ttl)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 3, q.version_id)) != BG_OK ||
+	    (r = bg_store_step_done(v, st)) != BG_OK)
+		goto out;
+	if (sqlite3_changes(v->db) != 1) {
+		r = bg_vault_fail(v, BG_ERR_STATE, "%s/%s v%d is no longer "
+		    "sealed", q.tenant, q.secret, q.version);
+		goto out;
+	}
+	if ((r = close_request(v, q.id, BG_VAULT_REQUEST_RELEASED, now))
+	    != BG_OK)
+		goto out;
+	det = json_pack("{s:I, s:s, s:i, s:I, s:I, s:s, s:s, s:I}",
+	    "request", (json_int_t)q.id, "requester", requester, "version",
+	    q.version, "ttl", (json_int_t)q.ttl, "lease_until",
+	    (json_int_t)(now + q.ttl), "approvers", names, "token",
+	    mine->label, "sign_count", (json_int_t)as->sign_count);
+	if (det == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	r = bg_audit_append(v, now, requester, "release", q.tenant, q.secret,
+	    det);
+	det = NULL;
+	if (r != BG_OK || (r = bg_store_commit(v)) != BG_OK)
+		goto out;
+	(void)bg_store_checkpoint(v);
+	*valuep = val;
+	*lenp = vlen;
+	val = NULL;
+	r = BG_OK;
+out:
+	sqlite3_finalize(st);
+	json_decref(det);
+	if (sk != NULL)
+		sodium_free(sk);
+	if (req_sk != NULL)
+		sodium_free(req_sk);
+	if (shares != NULL)
+		sodium_free(shares);
+	if (key != NULL)
+		sodium_free(key);
+	if (val != NULL)
+		sodium_free(val);
+	free(missing);
+	free(have);
+	free(body);
+	free(text);
+	free(toks);
+	bg_token_assertion_free(&as);
+	bg_policy_free(&pol);
+	req_row_clear(&q);
+	return bg_vault_finish(v, r, requester, "release", tenant, obj);
+}
+
+/* --- views ------------------------------------------------------------------ */
+
+static int
+request_fill(bg_vault_t *v, int64_t id, int64_t now,
+    bg_vault_request_info_t *ri)
+{
+	req_row_t q;
+	bg_policy_t *pol = NULL;
+	sqlite3_stmt *st = NULL;
+	bool *have = NULL, row = false;
+	char *missing = NULL;
+	int r = BG_ERR_INTERNAL;
+
+	memset(ri, 0, sizeof(*ri));
+	if ((r = req_get(v, id, &q)) != BG_OK)
+		goto out;
+	ri->id = q.id;
+	(void)snprintf(ri->tenant, sizeof(ri->tenant), "%s", q.tenant);
+	(void)snprintf(ri->secret, sizeof(ri->secret), "%s", q.secret);
+	ri->version = q.version;
+	(void)snprintf(ri->requester, sizeof(ri->requester), "%s",
+	    q.requester);
+	ri->ttl = q.ttl;
+	ri->created_at = q.created_at;
+	ri->deadline = q.deadline;
+	ri->state = q.state;
+	if (q.state == BG_VAULT_REQUEST_OPEN && now >= q.deadline)
+		ri->state = BG_VAULT_REQUEST_EXPIRED;
+	(void)snprintf(ri->policy, sizeof(ri->policy), "%s", q.policy);
+	if ((r = bg_store_prepare(v, "SELECT reason, ticket, "
+	    "coalesce(closed_at, 0), (SELECT person FROM approvals WHERE "
+	    "request_id = q.id AND decision = 2) FROM requests q WHERE id = ?",
+	    &st)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 1, id)) != BG_OK ||
+	    (r = bg_store_step(v, st, &row)) != BG_OK)
+		goto out;
+	if (row) {
+		bg_store_col_text(st, 0, ri->reason, sizeof(ri->reason));
+		bg_store_col_text(st, 1, ri->ticket, sizeof(ri->ticket));
+		ri->closed_at = sqlite3_column_int64(st, 2);
+		bg_store_col_text(st, 3, ri->denied_by, sizeof(ri->denied_by));
+	}
+	if (bg_policy_parse(q.policy, &pol, NULL) != BG_OK) {
+		(void)snprintf(ri->missing, sizeof(ri->missing),
+		    "the sealing policy does not parse");
+		r = BG_OK;
+		goto out;
+	}
+	if ((have = calloc(bg_policy_leaf_count(pol), sizeof(*have))) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = approvals_have(v, id, pol, have, ri->approved_by,
+	    sizeof(ri->approved_by), &ri->n_approvals)) != BG_OK)
+		goto out;
+	ri->satisfied = bg_policy_satisfied(pol, have);
+	if (!ri->satisfied) {
+		if ((r = bg_policy_missing(pol, have, &missing)) != BG_OK)
+			goto out;
+		(void)snprintf(ri->missing, sizeof(ri->missing), "%s", missing);
+	}
+	r = BG_OK;
+out:
+	sqlite3_finalize(st);
+	free(missing);
+	free(have);
+	bg_policy_free(&pol);
+	req_row_clear(&q);
+	return r;
+}
+
+int
+bg_vault_request_show(bg_vault_t *v, int64_t request_id,
+    bg_vault_request_info_t **infop)
+{
+	bg_vault_request_info_t *ri = NULL;
+	int r = BG_ERR_INTERNAL;
+
+	if (infop == NULL)
+		return BG_ERR_INVALID_ARG;
+	*infop = NULL;
+	bg_vault_clear_err(v);
+	if ((ri = calloc(1, sizeof(*ri))) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = request_fill(v, request_id, bg_vault_read_now(v), ri))
+	    != BG_OK)
+		goto out;
+	*infop = ri;
+	ri = NULL;
+	r = BG_OK;
+out:
+	free(ri);
+	return bg_vault_fail_default(v, r);
+}
+
+int
+bg_vault_request_list(bg_vault_t *v, const char *tenant, bool open_only,
+    bg_vault_request_info_t **listp, size_t *np)
+{
+	sqlite3_stmt *st = NULL;
+	bg_vault_request_info_t *l = NULL, *nl;
+	size_t n = 0;
+	int64_t now = bg_vault_read_now(v);
+	bool row = false;
+	int r = BG_ERR_INTERNAL;
+
+	if (listp == NULL || np == NULL)
+		return BG_ERR_INVALID_ARG;
+	*listp = NULL;
+	*np = 0;
+	bg_vault_clear_err(v);
+	if ((r = bg_store_prepare(v, "SELECT q.id FROM requests q "
+	    "JOIN versions x ON x.id = q.version_id "
+	    "JOIN secrets s ON s.id = x.secret_id "
+	    "JOIN tenants t ON t.id = s.tenant_id "
+	    "WHERE (?1 IS NULL OR t.name = ?1) AND "
+	    "(?2 = 0 OR (q.state = 1 AND q.deadline > ?3)) ORDER BY q.id",
+	    &st)) != BG_OK)
+		goto out;
+	if ((r = bg_store_bind_text(v, st, 1, tenant)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 2, open_only)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 3, now)) != BG_OK)
+		goto out;
+	for (;;) {
+		if ((r = bg_store_step(v, st, &row)) != BG_OK)
+			goto out;
+		if (!row)
+			break;
+		if ((nl = reallocarray(l, n + 1, sizeof(*l))) == NULL) {
+			r = BG_ERR_NOMEM;
+			goto out;
+		}
+		l = nl;
+		if ((r = request_fill(v, sqlite3_column_int64(st, 0), now,
+		    &l[n])) != BG_OK)
+			goto out;
+		n++;
+	}
+	*listp = l;
+	*np = n;
+	l = NULL;
+	r = BG_OK;
+out:
+	sqlite3_finalize(st);
+	free(l);
+	return bg_vault_fail_default(v, r);
+}
+
+void
+bg_vault_request_free(bg_vault_request_info_t **p)
+{
+	if (p == NULL || *p == NULL)
+		return;
+	free(*p);
+	*p = NULL;
+}

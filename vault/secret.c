@@ -1,0 +1,483 @@
+/*
+ * Secrets and their versions: sealing (value AEAD, data key split by the
+ * policy tree, each leaf share sealed to every token key of its approver)
+ * and the metadata views.  Values never leave here except via release.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "policy.h"
+#include "seal.h"
+#include "vault_int.h"
+
+const char *
+bg_vault_secret_state_name(int state)
+{
+	switch (state) {
+	case BG_VAULT_SECRET_SEALED:		return "sealed";
+	case BG_VAULT_SECRET_RELEASED:		return "released";
+	case BG_VAULT_SECRET_ROTATION_DUE:	return "rotation-due";
+	case BG_VAULT_SECRET_OVERDUE:		return "overdue";
+	default:				return "?";
+	}
+}
+
+const char *
+bg_vault_version_state_name(int state)
+{
+	switch (state) {
+	case BG_VAULT_VERSION_PENDING:	return "pending";
+	case BG_VAULT_VERSION_SEALED:	return "sealed";
+	case BG_VAULT_VERSION_SPENT:	return "spent";
+	case BG_VAULT_VERSION_RETIRED:	return "retired";
+	default:			return "?";
+	}
+}
+
+/* Seal one leaf share to every token of that approver. */
+static int
+seal_leaf(bg_vault_t *v, const bg_tenant_row_t *t, const char *secret,
+    int version, int64_t version_id, const uint8_t policy_hash[32],
+    size_t leaf, const char *name, const uint8_t *share)
+{
+	sqlite3_stmt *q = NULL, *ins = NULL;
+	bg_seal_ad_t ad;
+	uint8_t blob[BG_POLICY_SHARE_LEN + BG_SEAL_BOX_OVERHEAD];
+	size_t blen = 0, sealed = 0;
+	bool row = false;
+	int r = BG_ERR_INTERNAL;
+
+	if ((r = bg_seal_ad_share(&ad, v->id, t->name, secret,
+	    (uint64_t)version, leaf, policy_hash)) != BG_OK)
+		goto out;
+	if ((r = bg_store_prepare(v, "SELECT k.id, k.member_pk FROM tokens k "
+	    "JOIN memberships m ON m.id = k.membership_id WHERE "
+	    "m.tenant_id = ? AND m.person = ? AND m.role = 2 AND "
+	    "m.removed_at IS NULL AND k.removed_at IS NULL ORDER BY k.id",
+	    &q)) != BG_OK)
+		goto out;
+	if ((r = bg_store_prepare(v, "INSERT INTO shares (version_id, leaf, "
+	    "token_id, blob) VALUES (?, ?, ?, ?)", &ins)) != BG_OK)
+		goto out;
+	if ((r = bg_store_bind_int(v, q, 1, t->id)) != BG_OK ||
+	    (r = bg_store_bind_text(v, q, 2, name)) != BG_OK)
+		goto out;
+	for (;;) {
+		if ((r = bg_store_step(v, q, &row)) != BG_OK)
+			goto out;
+		if (!row)
+			break;
+		if (sqlite3_column_bytes(q, 1) != BG_SEAL_PK_LEN) {
+			r = bg_vault_fail(v, BG_ERR_AUTH, "a member key of '%s' "
+			    "is malformed", name);
+			goto out;
+		}
+		if ((r = bg_seal_box(sqlite3_column_blob(q, 1), share,
+		    BG_POLICY_SHARE_LEN, ad.buf, ad.len, blob, sizeof(blob),
+		    &blen)) != BG_OK)
+			goto out;
+		sqlite3_reset(ins);
+		if ((r = bg_store_bind_int(v, ins, 1, version_id)) != BG_OK ||
+		    (r = bg_store_bind_int(v, ins, 2, (int64_t)leaf)) != BG_OK ||
+		    (r = bg_store_bind_int(v, ins, 3,
+		    sqlite3_column_int64(q, 0))) != BG_OK ||
+		    (r = bg_store_bind_blob(v, ins, 4, blob, blen)) != BG_OK ||
+		    (r = bg_store_step_done(v, ins)) != BG_OK)
+			goto out;
+		sealed++;
+	}
+	if (sealed == 0) {
+		r = bg_vault_fail(v, BG_ERR_STATE, "approver '%s' has no "
+		    "enrolled token in %s", name, t->name);
+		goto out;
+	}
+	r = BG_OK;
+out:
+	sqlite3_finalize(q);
+	sqlite3_finalize(ins);
+	return r;
+}
+
+int
+bg_secret_seal(bg_vault_t *v, const bg_tenant_row_t *t, int64_t secret_id,
+    const char *secret, int version, int state, int64_t now,
+    const uint8_t *value, size_t len, json_t *details)
+{
+	bg_policy_t *pol = NULL;
+	sqlite3_stmt *st = NULL;
+	bg_seal_ad_t ad;
+	uint8_t *key = NULL, *shares = NULL, *blob = NULL;
+	size_t i, nleaves = 0, blen = 0, cap;
+	int64_t version_id;
+	char ph[2 * BG_POLICY_HASH_LEN + 1];
+	int r = BG_ERR_INTERNAL;
+
+	if (value == NULL || len == 0 || len > BG_VAULT_VALUE_MAX) {
+		r = bg_vault_fail(v, BG_ERR_RANGE, "the value must have 1 to "
+		    "%d bytes", BG_VAULT_VALUE_MAX);
+		goto out;
+	}
+	/* Future seals are the weak spot: the rows must match the log. */
+	if ((r = bg_keyset_verify(v, t)) != BG_OK)
+		goto out;
+	if (bg_policy_parse(t->policy, &pol, NULL) != BG_OK) {
+		r = bg_vault_fail(v, BG_ERR_AUTH, "the stored policy of '%s' "
+		    "does not parse", t->name);
+		goto out;
+	}
+	nleaves = bg_policy_leaf_count(pol);
+	cap = len + BG_SEAL_VALUE_OVERHEAD;
+	if ((key = sodium_malloc(BG_SEAL_KEY_LEN)) == NULL ||
+	    (shares = sodium_malloc(nleaves * BG_POLICY_SHARE_LEN)) == NULL ||
+	    (blob = malloc(cap)) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = bg_seal_data_key(key)) != BG_OK)
+		goto out;
+	if ((r = bg_seal_ad_value(&ad, v->id, t->name, secret,
+	    (uint64_t)version, bg_policy_hash(pol))) != BG_OK ||
+	    (r = bg_seal_value(key, value, len, ad.buf, ad.len, blob, cap,
+	    &blen)) != BG_OK)
+		goto out;
+	r = bg_policy_split(pol, key, shares, NULL, NULL);
+	sodium_memzero(key, BG_SEAL_KEY_LEN);
+	if (r != BG_OK)
+		goto out;
+	if ((r = bg_store_prepare(v, "INSERT INTO versions (secret_id, "
+	    "version, state, sealed_at, policy, policy_hash, value_len, blob) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", &st)) != BG_OK)
+		goto out;
+	if ((r = bg_store_bind_int(v, st, 1, secret_id)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 2, version)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 3, state)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 4, now)) != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 5, bg_policy_canonical(pol)))
+	    != BG_OK ||
+	    (r = bg_store_bind_blob(v, st, 6, bg_policy_hash(pol),
+	    BG_POLICY_HASH_LEN)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 7, (int64_t)len)) != BG_OK ||
+	    (r = bg_store_bind_blob(v, st, 8, blob, blen)) != BG_OK ||
+	    (r = bg_store_step_done(v, st)) != BG_OK)
+		goto out;
+	version_id = sqlite3_last_insert_rowid(v->db);
+	for (i = 0; i < nleaves; i++)
+		if ((r = seal_leaf(v, t, secret, version, version_id,
+		    bg_policy_hash(pol), i, bg_policy_leaf_name(pol, i),
+		    shares + i * BG_POLICY_SHARE_LEN)) != BG_OK)
+			goto out;
+	bg_hex(bg_policy_hash(pol), BG_POLICY_HASH_LEN, ph);
+	if (details != NULL &&
+	    (json_object_set_new(details, "version", json_integer(version)) ||
+	    json_object_set_new(details, "policy_hash", json_string(ph)) ||
+	    json_object_set_new(details, "policy",
+	    json_string(bg_policy_canonical(pol))) ||
+	    json_object_set_new(details, "value_len",
+	    json_integer((json_int_t)len)))) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	r = BG_OK;
+out:
+	sqlite3_finalize(st);
+	if (key != NULL)
+		sodium_free(key);
+	if (shares != NULL) {
+		sodium_memzero(shares, nleaves * BG_POLICY_SHARE_LEN);
+		sodium_free(shares);
+	}
+	free(blob);
+	bg_policy_free(&pol);
+	return r;
+}
+
+int
+bg_vault_secret_add(bg_vault_t *v, const char *actor, const char *tenant,
+    const char *name, const uint8_t *value, size_t len)
+{
+	bg_tenant_row_t t;
+	sqlite3_stmt *st = NULL;
+	json_t *det = NULL;
+	int64_t now = 0, sid;
+	int r = BG_ERR_INTERNAL;
+
+	memset(&t, 0, sizeof(t));
+	bg_vault_clear_err(v);
+	if ((r = bg_vault_check_name(v, "actor", actor)) != BG_OK ||
+	    (r = bg_vault_check_name(v, "secret name", name)) != BG_OK)
+		goto out;
+	if ((r = bg_store_begin(v)) != BG_OK ||
+	    (r = bg_vault_now(v, &now)) != BG_OK ||
+	    (r = bg_tenant_get(v, tenant, &t)) != BG_OK)
+		goto out;
+	if (t.policy == NULL) {
+		r = bg_vault_fail(v, BG_ERR_STATE, "tenant '%s' has no policy "
+		    "yet: set one with vault policy set", t.name);
+		goto out;
+	}
+	if ((r = bg_store_prepare(v, "INSERT INTO secrets (tenant_id, name, "
+	    "created_at) VALUES (?, ?, ?)", &st)) != BG_OK)
+		goto out;
+	if ((r = bg_store_bind_int(v, st, 1, t.id)) != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 2, name)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 3, now)) != BG_OK)
+		goto out;
+	if ((r = bg_store_step_done(v, st)) != BG_OK) {
+		if (r == BG_ERR_EXISTS)
+			r = bg_vault_fail(v, r, "secret '%s/%s' already exists "
+			    "(use vault rotate to replace its value)", t.name,
+			    name);
+		goto out;
+	}
+	sid = sqlite3_last_insert_rowid(v->db);
+	if ((det = json_object()) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = bg_secret_seal(v, &t, sid, name, 1, BG_VAULT_VERSION_SEALED,
+	    now, value, len, det)) != BG_OK)
+		goto out;
+	r = bg_audit_append(v, now, actor, "secret.add", t.name, name, det);
+	det = NULL;
+	if (r != BG_OK || (r = bg_store_commit(v)) != BG_OK)
+		goto out;
+	r = BG_OK;
+out:
+	sqlite3_finalize(st);
+	json_decref(det);
+	bg_tenant_row_clear(&t);
+	return bg_vault_finish(v, r, actor, "secret.add", tenant, name);
+}
+
+/* --- views ------------------------------------------------------------------ */
+
+static const char secret_sql[] =
+    "SELECT t.name, s.name, s.created_at, x.version, x.state, x.sealed_at, "
+    "coalesce(x.released_at, 0), coalesce(x.lease_until, 0), x.value_len, "
+    "x.policy_hash, t.rotation_deadline, "
+    "(SELECT coalesce(max(p.version), 0) FROM versions p WHERE "
+    " p.secret_id = s.id AND p.state = 0), "
+    "(SELECT count(*) FROM versions p WHERE p.secret_id = s.id AND "
+    " p.state = 3), "
+    "(SELECT coalesce(max(q.id), 0) FROM requests q WHERE "
+    " q.version_id = x.id AND q.state = 1 AND q.deadline > ?3) "
+    "FROM secrets s JOIN tenants t ON t.id = s.tenant_id "
+    "JOIN versions x ON x.secret_id = s.id AND x.version = (SELECT "
+    " max(version) FROM versions WHERE secret_id = s.id AND state IN (1, 2)) "
+    "WHERE (?1 IS NULL OR t.name = ?1) AND (?2 IS NULL OR s.name = ?2) "
+    "ORDER BY t.name, s.name";
+
+static void
+secret_fill(sqlite3_stmt *st, int64_t now, bg_vault_secret_info_t *si)
+{
+	int vstate;
+
+	memset(si, 0, sizeof(*si));
+	bg_store_col_text(st, 0, si->tenant, sizeof(si->tenant));
+	bg_store_col_text(st, 1, si->name, sizeof(si->name));
+	si->created_at = sqlite3_column_int64(st, 2);
+	si->version = sqlite3_column_int(st, 3);
+	vstate = sqlite3_column_int(st, 4);
+	si->sealed_at = sqlite3_column_int64(st, 5);
+	si->released_at = sqlite3_column_int64(st, 6);
+	si->lease_until = sqlite3_column_int64(st, 7);
+	si->value_len = (size_t)sqlite3_column_int64(st, 8);
+	if (sqlite3_column_bytes(st, 9) == BG_VAULT_HASH_LEN)
+		bg_hex(sqlite3_column_blob(st, 9), BG_VAULT_HASH_LEN,
+		    si->policy_hash);
+	si->pending_version = sqlite3_column_int(st, 11);
+	si->n_retired = (size_t)sqlite3_column_int64(st, 12);
+	si->open_request = sqlite3_column_int64(st, 13);
+	if (vstate == BG_VAULT_VERSION_SPENT) {
+		si->rotate_by = si->lease_until + sqlite3_column_int64(st, 10);
+		if (now < si->lease_until)
+			si->state = BG_VAULT_SECRET_RELEASED;
+		else if (now < si->rotate_by)
+			si->state = BG_VAULT_SECRET_ROTATION_DUE;
+		else
+			si->state = BG_VAULT_SECRET_OVERDUE;
+	} else
+		si->state = BG_VAULT_SECRET_SEALED;
+}
+
+static int
+secret_query(bg_vault_t *v, const char *tenant, const char *name,
+    bg_vault_secret_info_t **listp, size_t *np)
+{
+	sqlite3_stmt *st = NULL;
+	bg_vault_secret_info_t *l = NULL, *nl;
+	size_t n = 0, cap = 0;
+	int64_t now = bg_vault_read_now(v);
+	bool row = false;
+	int r = BG_ERR_INTERNAL;
+
+	*listp = NULL;
+	*np = 0;
+	if ((r = bg_store_prepare(v, secret_sql, &st)) != BG_OK)
+		goto out;
+	if ((r = bg_store_bind_text(v, st, 1, tenant)) != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 2, name)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 3, now)) != BG_OK)
+		goto out;
+	for (;;) {
+		if ((r = bg_store_step(v, st, &row)) != BG_OK)
+			goto out;
+		if (!row)
+			break;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			if ((nl = reallocarray(l, cap, sizeof(*l))) == NULL) {
+				r = BG_ERR_NOMEM;
+				goto out;
+			}
+			l = nl;
+		}
+		secret_fill(st, now, &l[n++]);
+	}
+	*listp = l;
+	*np = n;
+	l = NULL;
+	r = BG_OK;
+out:
+	sqlite3_finalize(st);
+	free(l);
+	return r;
+}
+
+int
+bg_vault_secret_list(bg_vault_t *v, const char *tenant,
+    bg_vault_secret_info_t **listp, size_t *np)
+{
+	bg_tenant_row_t t;
+	int r = BG_ERR_INTERNAL;
+
+	if (listp == NULL || np == NULL)
+		return BG_ERR_INVALID_ARG;
+	*listp = NULL;
+	*np = 0;
+	bg_vault_clear_err(v);
+	if (tenant != NULL) {
+		if ((r = bg_tenant_get(v, tenant, &t)) != BG_OK)
+			goto out;
+		bg_tenant_row_clear(&t);
+	}
+	r = secret_query(v, tenant, NULL, listp, np);
+out:
+	return bg_vault_fail_default(v, r);
+}
+
+int
+bg_vault_secret_show(bg_vault_t *v, const char *tenant, const char *name,
+    bg_vault_secret_info_t **infop)
+{
+	bg_vault_secret_info_t *l = NULL;
+	size_t n = 0;
+	int r = BG_ERR_INTERNAL;
+
+	if (infop == NULL)
+		return BG_ERR_INVALID_ARG;
+	*infop = NULL;
+	bg_vault_clear_err(v);
+	if ((r = bg_vault_check_name(v, "tenant name", tenant)) != BG_OK ||
+	    (r = bg_vault_check_name(v, "secret name", name)) != BG_OK ||
+	    (r = secret_query(v, tenant, name, &l, &n)) != BG_OK)
+		goto out;
+	if (n == 0) {
+		r = bg_vault_fail(v, BG_ERR_NOT_FOUND, "no secret '%s/%s'",
+		    tenant, name);
+		goto out;
+	}
+	*infop = l;
+	l = NULL;
+	r = BG_OK;
+out:
+	free(l);
+	return bg_vault_fail_default(v, r);
+}
+
+void
+bg_vault_secret_free(bg_vault_secret_info_t **p)
+{
+	if (p == NULL || *p == NULL)
+		return;
+	free(*p);
+	*p = NULL;
+}
+
+int
+bg_vault_secret_versions(bg_vault_t *v, const char *tenant, const char *name,
+    bg_vault_version_info_t **listp, size_t *np)
+{
+	sqlite3_stmt *st = NULL;
+	bg_vault_version_info_t *l = NULL, *nl, *vi;
+	size_t n = 0;
+	bool row = false;
+	int r = BG_ERR_INTERNAL;
+
+	if (listp == NULL || np == NULL)
+		return BG_ERR_INVALID_ARG;
+	*listp = NULL;
+	*np = 0;
+	bg_vault_clear_err(v);
+	if ((r = bg_vault_check_name(v, "tenant name", tenant)) != BG_OK ||
+	    (r = bg_vault_check_name(v, "secret name", name)) != BG_OK)
+		goto out;
+	if ((r = bg_store_prepare(v, "SELECT x.version, x.state, x.sealed_at, "
+	    "coalesce(x.released_at, 0), coalesce(x.lease_until, 0), "
+	    "coalesce(x.retired_at, 0), x.value_len, x.policy_hash "
+	    "FROM versions x JOIN secrets s ON s.id = x.secret_id "
+	    "JOIN tenants t ON t.id = s.tenant_id WHERE t.name = ? AND "
+	    "s.name = ? ORDER BY x.version", &st)) != BG_OK)
+		goto out;
+	if ((r = bg_store_bind_text(v, st, 1, tenant)) != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 2, name)) != BG_OK)
+		goto out;
+	for (;;) {
+		if ((r = bg_store_step(v, st, &row)) != BG_OK)
+			goto out;
+		if (!row)
+			break;
+		if ((nl = reallocarray(l, n + 1, sizeof(*l))) == NULL) {
+			r = BG_ERR_NOMEM;
+			goto out;
+		}
+		l = nl;
+		vi = &l[n++];
+		memset(vi, 0, sizeof(*vi));
+		vi->version = sqlite3_column_int(st, 0);
+		vi->state = sqlite3_column_int(st, 1);
+		vi->sealed_at = sqlite3_column_int64(st, 2);
+		vi->released_at = sqlite3_column_int64(st, 3);
+		vi->lease_until = sqlite3_column_int64(st, 4);
+		vi->retired_at = sqlite3_column_int64(st, 5);
+		vi->value_len = (size_t)sqlite3_column_int64(st, 6);
+		if (sqlite3_column_bytes(st, 7) == BG_VAULT_HASH_LEN)
+			bg_hex(sqlite3_column_blob(st, 7), BG_VAULT_HASH_LEN,
+			    vi->policy_hash);
+	}
+	if (n == 0) {
+		r = bg_vault_fail(v, BG_ERR_NOT_FOUND, "no secret '%s/%s'",
+		    tenant, name);
+		goto out;
+	}
+	*listp = l;
+	*np = n;
+	l = NULL;
+	r = BG_OK;
+out:
+	sqlite3_finalize(st);
+	free(l);
+	return bg_vault_fail_default(v, r);
+}
+
+void
+bg_vault_version_free(bg_vault_version_info_t **p)
+{
+	if (p == NULL || *p == NULL)
+		return;
+	free(*p);
+	*p = NULL;
+}

@@ -1,0 +1,211 @@
+/*
+ * Internal to libbgvault: the vault handle, store helpers (store.c), the
+ * audit log (audit.c), statements (statement.c) and the rows the flows
+ * share.  Not a public header.
+ */
+#ifndef BG_VAULT_INT_H
+#define BG_VAULT_INT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "breakglass/err.h"
+#include "breakglass/token.h"
+#include "breakglass/vault.h"
+
+#define BG_VAULT_ERRMSG_MAX	512
+#define BG_VAULT_BUSY_MS	10000
+
+struct bg_vault {
+	sqlite3	*db;
+	char	*path;
+	char	 id[BG_VAULT_ID_LEN + 1];
+	char	 rp_id[64];
+	bool	 allow_soft;
+	int64_t	 created_at;
+	int	 schema;
+	bool	 in_tx;
+	char	 errmsg[BG_VAULT_ERRMSG_MAX];
+};
+
+/* --- errors (store.c) ---------------------------------------------------- */
+
+/* Set errmsg (printf format) and return r. */
+int bg_vault_fail(bg_vault_t *v, int r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Set errmsg to bg_strerror(r) unless a message is already set; return r. */
+int bg_vault_fail_default(bg_vault_t *v, int r);
+void bg_vault_clear_err(bg_vault_t *v);
+
+/*
+ * The one SQLite -> BG_ERR_* mapper.  rc is a SQLite result code; sets
+ * errmsg from sqlite3_errmsg() with what (the operation) in front.
+ */
+int bg_store_err(bg_vault_t *v, int rc, const char *what);
+
+/* --- store helpers (store.c) --------------------------------------------- */
+
+int bg_store_prepare(bg_vault_t *v, const char *sql, sqlite3_stmt **stp);
+/* Step a statement expected to finish (no rows). */
+int bg_store_step_done(bg_vault_t *v, sqlite3_stmt *st);
+/* Step: BG_OK with *rowp true for a row, false when done. */
+int bg_store_step(bg_vault_t *v, sqlite3_stmt *st, bool *rowp);
+int bg_store_exec(bg_vault_t *v, const char *sql);
+int bg_store_begin(bg_vault_t *v);	/* BEGIN IMMEDIATE */
+int bg_store_commit(bg_vault_t *v);
+void bg_store_rollback(bg_vault_t *v);	/* no-op when no tx is open */
+int bg_store_checkpoint(bg_vault_t *v);	/* wal_checkpoint(TRUNCATE) */
+/* SELECT returning one integer; BG_ERR_NOT_FOUND when no row. */
+int bg_store_int(bg_vault_t *v, const char *sql, int64_t arg, int64_t *outp);
+
+/* Bind helpers: text may be NULL (binds NULL). */
+int bg_store_bind_text(bg_vault_t *v, sqlite3_stmt *st, int i, const char *s);
+int bg_store_bind_blob(bg_vault_t *v, sqlite3_stmt *st, int i,
+    const void *p, size_t n);
+int bg_store_bind_int(bg_vault_t *v, sqlite3_stmt *st, int i, int64_t x);
+/* Column text into buf (NUL-terminated, truncated to cap-1). */
+void bg_store_col_text(sqlite3_stmt *st, int i, char *buf, size_t cap);
+
+/* --- checks and time (store.c) -------------------------------------------- */
+
+/* Validate a name: BG_ERR_INVALID_ARG with errmsg naming what. */
+int bg_vault_check_name(bg_vault_t *v, const char *what, const char *name);
+/* Validate free text (reason, ticket, label): 1..max bytes, no controls. */
+int bg_vault_check_text(bg_vault_t *v, const char *what, const char *s,
+    size_t max);
+
+/* time(NULL). */
+int64_t bg_vault_clock(void);
+/* Time of the newest event (0 when none). */
+int bg_vault_hwm(bg_vault_t *v, int64_t *hwmp);
+/*
+ * For state changes: *nowp = clock; BG_ERR_CLOCK (errmsg naming both times)
+ * when it is earlier than the newest event.
+ */
+int bg_vault_now(bg_vault_t *v, int64_t *nowp);
+/* For reads: max(clock, newest event time). */
+int64_t bg_vault_read_now(bg_vault_t *v);
+
+/* --- audit (audit.c) -------------------------------------------------------- */
+
+/*
+ * Append one event inside the caller's transaction.  details is stolen
+ * (may be NULL: {}).  tenant/object may be NULL ("").
+ */
+int bg_audit_append(bg_vault_t *v, int64_t time, const char *actor,
+    const char *action, const char *tenant, const char *object,
+    json_t *details);
+
+/*
+ * After a failed state change (the caller has rolled back): record a
+ * "refused" event in its own transaction, with the current errmsg.  Keeps
+ * v->errmsg.  Failures to log are ignored (the original error wins).
+ */
+void bg_audit_refused(bg_vault_t *v, const char *actor, const char *attempted,
+    const char *tenant, const char *object, int code);
+
+/*
+ * End of every state-changing call: on failure roll back, record the
+ * refusal and make sure errmsg is set; returns r.
+ */
+int bg_vault_finish(bg_vault_t *v, int r, const char *actor,
+    const char *attempted, const char *tenant, const char *object);
+
+/* Canonical entry (compact JSON, sorted keys); malloc'd string. */
+char *bg_audit_entry(int64_t seq, int64_t time, const char *actor,
+    const char *action, const char *tenant, const char *object,
+    const json_t *details);
+/* leaf = SHA-256(0x00 || entry); chain = SHA-256(prev || leaf). */
+void bg_audit_leaf(const char *entry, uint8_t leaf[BG_VAULT_HASH_LEN]);
+void bg_audit_chain(const uint8_t prev[BG_VAULT_HASH_LEN],
+    const uint8_t leaf[BG_VAULT_HASH_LEN], uint8_t out[BG_VAULT_HASH_LEN]);
+
+/* --- rows shared by the flows ----------------------------------------------- */
+
+typedef struct bg_tenant_row {
+	int64_t	 id;
+	char	 name[BG_VAULT_NAME_MAX + 1];
+	int64_t	 created_at, max_ttl, approval_window, rotation_deadline;
+	char	*policy;		/* malloc'd canonical text or NULL */
+} bg_tenant_row_t;
+
+/* BG_ERR_NOT_FOUND with errmsg "no tenant 'x'". */
+int bg_tenant_get(bg_vault_t *v, const char *name, bg_tenant_row_t *row);
+void bg_tenant_row_clear(bg_tenant_row_t *row);
+
+/* A token credential of a membership. */
+typedef struct bg_token_row {
+	int64_t	 id;
+	int64_t	 membership_id;
+	char	 label[BG_VAULT_LABEL_MAX + 1];
+	int	 alg;
+	uint8_t	 cred_id[1024];	size_t cred_id_len;
+	uint8_t	 pubkey[128];	size_t pubkey_len;
+	uint8_t	 member_pk[32];
+	uint32_t sign_count;
+} bg_token_row_t;
+
+/*
+ * The live (not removed, not expired at now) membership of person in
+ * tenant with role: its id and salt.  BG_ERR_DENIED with errmsg when
+ * there is none ("bob is not a requester of acme"), BG_ERR_EXPIRED when
+ * it expired.
+ */
+int bg_member_live(bg_vault_t *v, int64_t tenant_id, const char *tenant,
+    const char *person, int role, int64_t now, int64_t *membership_idp,
+    uint8_t salt[BG_TOKEN_SALT_LEN]);
+/* The token credentials of a membership (malloc'd array). */
+int bg_member_tokens(bg_vault_t *v, int64_t membership_id,
+    bg_token_row_t **rowsp, size_t *np);
+
+/*
+ * A UV assertion from tok by one of the membership's credentials over cdh
+ * with salt (may be NULL).  Tries each credential in turn while the token
+ * says it does not hold it.  Checks the sign counter moved forward (both
+ * zero is accepted: counters not supported) and stores the new counter
+ * (inside the caller's transaction).  *which gets the matching row.
+ */
+int bg_member_assert(bg_vault_t *v, bg_token_t *tok, const char *person,
+    const bg_token_row_t *rows, size_t n, const uint8_t cdh[32],
+    const uint8_t *salt, const char *pin, bg_token_assertion_t **assertp,
+    size_t *whichp);
+
+/*
+ * The keyset hash of a tenant: SHA-256 over the canonical policy hash and,
+ * per policy leaf, the name and the X25519 keys of that approver's tokens.
+ * BG_ERR_STATE when the tenant has no policy.  keys (may be NULL) gets
+ * {"name": ["key fingerprint", ...]} for the event.
+ */
+int bg_keyset_compute(bg_vault_t *v, const bg_tenant_row_t *t,
+    uint8_t out[BG_VAULT_HASH_LEN], json_t **keysp);
+/* Compare with the tenant's latest keyset event; BG_ERR_AUTH if not. */
+int bg_keyset_verify(bg_vault_t *v, const bg_tenant_row_t *t);
+
+/*
+ * Seal value as version `version` of secret row secret_id (tenant t) with
+ * state `state`, inside the caller's transaction.
+ */
+int bg_secret_seal(bg_vault_t *v, const bg_tenant_row_t *t, int64_t secret_id,
+    const char *secret, int version, int state, int64_t now,
+    const uint8_t *value, size_t len, json_t *details);
+
+/* --- statements (statement.c) ---------------------------------------------- */
+
+/* The request-fixed part of a statement (malloc'd). */
+int bg_statement_body(bg_vault_t *v, int64_t request_id, char **bodyp);
+/* body + current log head lines (malloc'd) and SHA-256 of the whole. */
+int bg_statement_full(bg_vault_t *v, const char *body, char **textp,
+    uint8_t hash[BG_VAULT_HASH_LEN]);
+/* cdh = SHA-256("breakglass <action> v1\n" || text). */
+void bg_statement_cdh(const char *action, const char *text,
+    uint8_t cdh[BG_TOKEN_CDH_LEN]);
+
+/* hex of len bytes into out (2*len+1). */
+void bg_hex(const uint8_t *p, size_t len, char *out);
+
+#endif /* BG_VAULT_INT_H */
