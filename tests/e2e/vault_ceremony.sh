@@ -1,0 +1,47 @@
+#!/bin/sh
+# vault ceremony: request, approvals and release in one sitting, scripted
+# with --requester/--approver; statement shown before each touch; extra
+# approvers not asked; too few approvers leaves the request open.
+. "$(dirname "$0")/lib.sh"
+bg_setup
+std_vault
+printf 'second-secret\n' >"$T/v"; run_in "$T/v" vault secret add acme db; ok
+
+who() { echo "$1=$(token "$1"),$T/$1.pin"; }
+
+step "scripted ceremony to a new 0600 file"
+run vault ceremony acme/da --requester "$(who tom)" --approver "$(who alice)" \
+    --approver "$(who mia)" --approver "$(who bob)" --reason "drill" \
+    --ticket DRILL-1 --ttl 10m --out "$T/da.out"
+ok
+[ "$(cat "$T/da.out")" = hunter2-domain-admin ] || fail "ceremony value"
+[ "$(stat -c %a "$T/da.out")" = 600 ] || fail "ceremony --out mode"
+expect_err "step 1: tom requests acme/da"
+expect_err "approval by alice"; expect_err "approval by mia"
+expect_no_err "approval by bob"
+expect_err "Touch the token of mia"
+expect_err "receipt for the ceremony log book"
+expect_no_out hunter2
+# the statement is shown before each touch
+sed -n '/approval by mia/,$p' "$T/err" | sed -n '/ticket/,$p' |
+    grep -q "Touch the token of mia" || fail "statement not before touch"
+expect_event release tom
+run vault secret show acme/da --json; ok; expect_out '"state": "released"'
+
+step "too few approvers: the request stays open, the missing part named"
+run vault ceremony acme/db --requester "$(who tom)" --approver "$(who alice)" \
+    --approver "$(who bob)" --reason "drill 2" --ticket DRILL-2
+refused 1 "needs 1 more from: mia"
+expect_no_out second-secret
+run vault request list acme --json; ok; expect_out '"secret": "db"'
+
+step "the requester as approver is refused"
+run vault request list acme; ok
+REQ=$(awk '$2 == "acme/db" { print $1 }' "$T/out")
+[ -n "$REQ" ] || fail "no open request for acme/db"
+as mia vault approve "$REQ"; ok
+as tom vault release "$REQ"; ok; expect_out second-secret
+
+step "usage"
+run vault ceremony acme/da --requester bad; expect_rc 2
+echo "ceremony: all passed"

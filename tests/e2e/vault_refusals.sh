@@ -1,0 +1,77 @@
+#!/bin/sh
+# Refusals of the ceremony: the requester approving, a non-approver, the
+# same person twice (also with a second token), the wrong person releasing,
+# deny, and policies a single person could satisfy.
+. "$(dirname "$0")/lib.sh"
+bg_setup
+std_vault
+soft_person zed pin-zed-1
+as_enroll zed approver
+soft_person alice2 pin-alice2-1
+# alice's second token: same person, same role, another token
+run vault --token "$(token alice2)" --pin-file "$T/alice2.pin" \
+    member add acme alice --role approver --label alice-spare
+ok
+run vault member list acme --person alice; ok; expect_out alice-spare
+
+step "policies a single person could satisfy are refused, with positions"
+run vault policy show acme; ok
+run vault tenant add beta; ok
+for p in alice bob; do as_enroll $p approver beta; done
+run vault policy set beta '1-of(alice,bob)'; refused 1 "single"
+run vault policy set beta '2-of(alice,alice)'; refused 1 "position"
+run vault policy set beta '2-of(alice,nobody)'; refused 4 "position 12: unknown approver 'nobody'"
+run vault policy set beta '3-of(alice,bob)'; refused 1 "position"
+run vault policy set beta '2-of(alice,bob'; refused 1 "position"
+expect_event refused
+run vault policy set acme '2-of(alice,bob,mia)'; refused 1 "vault: policy set acme"
+
+new_request
+
+step "the requester cannot approve"
+as tom vault approve "$REQ"; refused 1 "approve $REQ"
+expect_event refused tom
+
+step "an approver outside the policy cannot approve"
+as zed vault approve "$REQ"; refused 1 "approve $REQ"
+expect_event refused zed
+
+step "the same person twice, also with their second token"
+as alice vault approve "$REQ"; ok
+as alice vault approve "$REQ"; refused 1 "approve $REQ"
+expect_event refused alice
+run vault --token "$(token alice2)" --pin-file "$T/alice2.pin" \
+    approve "$REQ" --as alice
+refused 1 "approve $REQ"
+expect_event refused alice
+run vault request show "$REQ" --json; ok; expect_out '"approvals": 1'
+as tom vault release "$REQ"; refused 1 "needs 1 more from: mia"
+
+step "someone else's token under a name is refused"
+run vault --token "$(token bob)" --pin-file "$T/bob.pin" approve "$REQ" --as mia
+[ "$RC" -ne 0 ] || fail "bob's token approved as mia"
+expect_err "vault: approve $REQ"
+
+step "only the requester releases"
+as mia vault approve "$REQ"; ok
+as alice vault release "$REQ"; refused 1 "release $REQ"
+expect_event refused
+as tom vault release "$REQ"; ok; expect_out hunter2-domain-admin
+
+step "deny closes a request"
+printf 'db-password\n' >"$T/v"
+run_in "$T/v" vault secret add acme db; ok
+as tom vault request acme/db --reason "db down" --ticket INC-9 --ttl 30m; ok
+REQ2=$(cat "$T/out")
+as mia vault deny "$REQ2"; ok; expect_err "db down"; expect_out "denied by mia"
+expect_event deny mia
+run vault request show "$REQ2" --json; ok; expect_out '"state": "denied"'
+as alice vault approve "$REQ2"; refused 1 "approve $REQ2"
+as tom vault release "$REQ2"; refused 1 "release $REQ2"
+expect_no_out db-password
+
+step "unknown request, tenant, secret: exit 4"
+as alice vault approve 999; refused 4 "999"
+as tom vault request acme/nosuch --reason x --ticket y; refused 4 "nosuch"
+run vault secret show nosuch/x; expect_rc 4
+echo "refusals: all passed"

@@ -1,0 +1,116 @@
+#!/bin/sh
+# Tampering with the database with the sqlite3 program: whatever rows are
+# edited, a release never succeeds with fewer approvals than the policy
+# that sealed the secret required, and a value never comes out.
+. "$(dirname "$0")/lib.sh"
+bg_setup
+command -v sqlite3 >/dev/null || fail "sqlite3 is not installed"
+std_vault
+for s in s2 s3 s4 s5; do
+	printf 'value-of-%s\n' "$s" >"$T/v"
+	run_in "$T/v" vault secret add acme "$s"; ok
+done
+
+vid() {	# vid SECRET: id of the active version row
+	db "SELECT v.id FROM versions v JOIN secrets s ON s.id = v.secret_id
+	    WHERE s.name = '$1' ORDER BY v.version DESC LIMIT 1;"
+}
+
+# never_released SECRET: the last command did not put the value out.
+never_released() {
+	[ "$RC" -ne 0 ] || fail "release succeeded after tampering"
+	expect_no_out "value-of-$1"; expect_no_out hunter2
+	expect_no_err "value-of-$1"
+}
+
+# req SECRET: tom asks for acme/SECRET; id in $REQ.
+req() {
+	as tom vault request "acme/$1" --reason tamper --ticket T-1 --ttl 10m
+	REQ=$(cat "$T/out")
+}
+
+step "lowered threshold in the tenant and version rows: one approval is not enough"
+db "UPDATE tenants SET policy = '1-of(1-of(alice,bob),1-of(mia))';
+    UPDATE versions SET policy = '1-of(1-of(alice,bob),1-of(mia))'
+    WHERE id = $(vid da);"
+req da
+if [ "$RC" -eq 0 ]; then
+	as alice vault approve "$REQ"
+	as tom vault release "$REQ"
+fi
+never_released da
+expect_err "altered"
+# restore the rows so that the other cases test one thing each
+db "UPDATE tenants SET policy = '2-of(1-of(alice,bob),1-of(mia))';
+    UPDATE versions SET policy = '2-of(1-of(alice,bob),1-of(mia))';"
+
+step "a forged approval row (alice's copied as mia's) opens nothing"
+req s2; ok
+as alice vault approve "$REQ"; ok
+db "INSERT INTO approvals (request_id, person, token_id, leaf, decision,
+      created_at, statement, authdata, sig, resealed)
+    SELECT request_id, 'mia',
+      (SELECT t.id FROM tokens t JOIN memberships m ON m.id = t.membership_id
+       WHERE m.person = 'mia' LIMIT 1),
+      2, decision, created_at, statement, authdata, sig, resealed
+    FROM approvals WHERE request_id = $REQ AND person = 'alice';"
+as tom vault release "$REQ"
+never_released s2
+expect_err "does not verify"
+
+step "a sealed share moved to another row: the approval fails to open it"
+# alice's row (leaf 0) of s3 now holds bob's sealed share (leaf 1)
+db "UPDATE shares SET blob = (SELECT blob FROM shares
+      WHERE version_id = $(vid s3) AND leaf = 1)
+    WHERE version_id = $(vid s3) AND leaf = 0;"
+req s3; ok
+as alice vault approve "$REQ"
+[ "$RC" -ne 0 ] || fail "alice approved with a share that is not hers"
+expect_err "does not open"
+expect_event refused alice
+as mia vault approve "$REQ"; ok
+as tom vault release "$REQ"
+never_released s3
+
+step "a share copied from another secret's row opens nothing"
+db "UPDATE shares SET blob = (SELECT blob FROM shares WHERE version_id = $(vid s5) AND leaf = 2)
+    WHERE version_id = $(vid s4) AND leaf = 2;"
+req s4; ok
+as alice vault approve "$REQ"; ok
+as mia vault approve "$REQ"
+[ "$RC" -ne 0 ] || fail "mia approved with a share from another secret"
+expect_err "does not open"
+expect_event refused mia
+as tom vault release "$REQ"
+never_released s4
+
+step "an approval replayed onto another request opens nothing"
+req s5; ok; R5=$REQ
+as alice vault approve "$R5"; ok
+as mia vault approve "$R5"; ok
+printf 'value-of-s6\n' >"$T/v"; run_in "$T/v" vault secret add acme s6; ok
+req s6; ok; R6=$REQ
+as alice vault approve "$R6"; ok
+db "INSERT INTO approvals (request_id, person, token_id, leaf, decision,
+      created_at, statement, authdata, sig, resealed)
+    SELECT $R6, person, token_id, leaf, decision, created_at, statement,
+      authdata, sig, resealed
+    FROM approvals WHERE request_id = $R5 AND person = 'mia';"
+as tom vault release "$R6"
+never_released s6
+expect_err "does not belong to request $R6"
+expect_no_out value-of-s5
+
+step "a changed member public key: new seals are refused"
+# mia's key replaced by alice's: a new seal would give alice mia's share
+db "UPDATE tokens SET member_pk = (SELECT member_pk FROM tokens t
+      JOIN memberships m ON m.id = t.membership_id WHERE m.person = 'alice'
+      AND m.tenant_id = (SELECT id FROM tenants WHERE name = 'acme') LIMIT 1)
+    WHERE membership_id IN (SELECT id FROM memberships WHERE person = 'mia');"
+printf 'value-of-new\n' >"$T/v"
+run_in "$T/v" vault secret add acme new
+[ "$RC" -ne 0 ] || fail "sealed to a changed member key"
+expect_err "vault: secret add acme/new"
+expect_err "do not match"
+expect_event refused
+echo "tamper: all passed"

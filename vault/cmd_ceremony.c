@@ -1,0 +1,461 @@
+/*
+ * vault ceremony TENANT/SECRET: request, each approval and the release in
+ * one sitting, asking for each person's token in turn.  People and tokens
+ * come from --requester/--approver (scripted drills) or are asked for on
+ * the terminal.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "breakglass/err.h"
+#include "breakglass/token.h"
+#include "breakglass/vault.h"
+#include "cmd_util.h"
+#include "cmds.h"
+#include "util.h"
+
+static const char usage[] =
+    "usage: vault ceremony TENANT/SECRET "
+    "[--requester PERSON=TOKEN[,PINFILE]]\n"
+    "                      [--approver PERSON=TOKEN[,PINFILE]]... "
+    "[--reason TEXT] [--ticket ID]\n"
+    "                      [--ttl DURATION] [--out FILE]\n";
+
+#define MAX_APPROVERS 32
+
+enum { OPT_REQUESTER = VOPT_LOCAL, OPT_APPROVER, OPT_REASON, OPT_TICKET,
+    OPT_TTL, OPT_OUT };
+
+struct person {
+	char	*name;
+	char	*token;		/* NULL: the only token plugged in */
+	char	*pin_file;	/* NULL: ask on the terminal */
+};
+
+static void
+person_clear(struct person *p)
+{
+	free(p->name);
+	free(p->token);
+	free(p->pin_file);
+	memset(p, 0, sizeof(*p));
+}
+
+/* "PERSON=TOKEN[,PINFILE]" */
+static int
+person_parse(const char *s, struct person *p)
+{
+	const char *eq = strchr(s, '='), *comma;
+
+	memset(p, 0, sizeof(*p));
+	if (eq == NULL || eq == s || eq[1] == '\0')
+		return -1;
+	comma = strchr(eq + 1, ',');
+	p->name = strndup(s, (size_t)(eq - s));
+	p->token = comma ? strndup(eq + 1, (size_t)(comma - eq - 1)) :
+	    strdup(eq + 1);
+	p->pin_file = comma && comma[1] ? strdup(comma + 1) : NULL;
+	if (p->name == NULL || p->token == NULL || (comma && comma[1] &&
+	    p->pin_file == NULL) || p->token[0] == '\0') {
+		person_clear(p);
+		return -1;
+	}
+	return 0;
+}
+
+/* A line from the terminal, echoed; NULL at EOF or without a terminal. */
+static char *
+ask(const char *prompt)
+{
+	FILE *tty = NULL;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if ((tty = fopen("/dev/tty", "r+")) == NULL)
+		return NULL;
+	fputs(prompt, stderr);
+	fflush(stderr);
+	n = getline(&line, &cap, tty);
+	fclose(tty);
+	if (n < 0) {
+		free(line);
+		return NULL;
+	}
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	return line;
+}
+
+static void
+show_statement(const char *text)
+{
+	const char *p = text, *e;
+
+	while (*p != '\0') {
+		e = strchr(p, '\n');
+		if (e == NULL)
+			e = p + strlen(p);
+		fprintf(stderr, "    %.*s\n", (int)(e - p), p);
+		p = *e == '\n' ? e + 1 : e;
+	}
+}
+
+struct cer {
+	bg_vault_t	*v;
+	char		*tenant, *secret;
+	const char	*reason, *ticket;
+	int64_t		 ttl, id;
+	bg_token_t	*tok;
+	const char	*person;
+	uint8_t		 hash[BG_VAULT_HASH_LEN];
+	int		 tries;
+	uint8_t		*val;
+	size_t		 len;
+};
+
+static int
+op_request(void *arg, const char *pin)
+{
+	struct cer *c = arg;
+
+	return bg_vault_request(c->v, c->tenant, c->secret, c->person,
+	    c->reason, c->ticket, c->ttl, c->tok, pin, &c->id);
+}
+
+/* As in cmd_approve.c: after a failed try, show the moved statement. */
+static int
+before_approve(void *arg, const char *pin)
+{
+	struct cer *c = arg;
+	uint8_t now[BG_VAULT_HASH_LEN];
+	char *text = NULL;
+	int r = BG_OK;
+
+	(void)pin;
+	if (c->tries++ == 0)
+		goto out;
+	if ((r = bg_vault_statement(c->v, c->id, &text, now)) != BG_OK)
+		goto out;
+	if (memcmp(now, c->hash, sizeof(now)) != 0) { /* public: hashes */
+		vault_note("The audit log moved (the failed try was logged); "
+		    "the statement now reads:");
+		show_statement(text);
+		memcpy(c->hash, now, sizeof(now));
+	}
+out:
+	free(text);
+	return r;
+}
+
+static int
+op_approve(void *arg, const char *pin)
+{
+	struct cer *c = arg;
+
+	return bg_vault_approve(c->v, c->id, c->person, c->hash, c->tok, pin);
+}
+
+static int
+op_release(void *arg, const char *pin)
+{
+	struct cer *c = arg;
+
+	return bg_vault_release(c->v, c->id, c->person, c->tok, pin, &c->val,
+	    &c->len);
+}
+
+/* Ask for a person's token path when it was not given. */
+static int
+fill_person(struct person *p, const char *role)
+{
+	char prompt[192];
+	char *s;
+
+	if (p->name == NULL) {
+		snprintf(prompt, sizeof(prompt), "%s (name): ", role);
+		if ((s = ask(prompt)) == NULL || *s == '\0') {
+			free(s);
+			return -1;
+		}
+		p->name = s;
+	}
+	if (p->token == NULL) {
+		snprintf(prompt, sizeof(prompt), "Plug in the token of %s and "
+		    "give its path (Enter: the only token plugged in): ",
+		    p->name);
+		if ((s = ask(prompt)) == NULL)
+			return -1;
+		if (*s == '\0')
+			free(s);
+		else
+			p->token = s;
+	}
+	return 0;
+}
+
+static int
+with_token(struct cer *c, const struct person *p, const char *what,
+    vault_pin_op before, vault_pin_op op)
+{
+	int ex;
+
+	c->person = p->name;
+	c->tries = 0;
+	if ((ex = vault_token_open(p->token, &c->tok)) != 0)
+		return ex;
+	ex = vault_with_pin(c->v, c->tenant, p->name, c->tok, p->pin_file,
+	    what, before, op, c);
+	bg_token_close(&c->tok);
+	return ex;
+}
+
+int
+cmd_ceremony(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		VAULT_GLOBAL_LONGOPTS,
+		{ "requester",	required_argument, NULL, OPT_REQUESTER },
+		{ "approver",	required_argument, NULL, OPT_APPROVER },
+		{ "reason",	required_argument, NULL, OPT_REASON },
+		{ "ticket",	required_argument, NULL, OPT_TICKET },
+		{ "ttl",	required_argument, NULL, OPT_TTL },
+		{ "out",	required_argument, NULL, OPT_OUT },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct person req, appr[MAX_APPROVERS];
+	struct cer c;
+	bg_vault_tenant_info_t *t = NULL;
+	bg_vault_request_info_t *q = NULL;
+	char *text = NULL, *reason = NULL, *ticket = NULL, *hh = NULL;
+	const char *out = NULL;
+	uint8_t head[BG_VAULT_HASH_LEN];
+	int64_t size = 0;
+	size_t na = 0, i, step = 1;
+	char what[192], tb[32];
+	int ch, r, ex = VAULT_EXIT_FAIL, fd = -1;
+	bool scripted, created = false;
+
+	memset(&req, 0, sizeof(req));
+	memset(appr, 0, sizeof(appr));
+	memset(&c, 0, sizeof(c));
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (vault_global_opt(ch, optarg))
+			continue;
+		switch (ch) {
+		case 'h':
+			ex = vault_usage_ok(usage);
+			goto out;
+		case OPT_REQUESTER:
+			person_clear(&req);
+			if (person_parse(optarg, &req) != 0) {
+				vault_errx("ceremony: bad --requester '%s' "
+				    "(PERSON=TOKEN[,PINFILE])", optarg);
+				ex = VAULT_EXIT_USAGE;
+				goto out;
+			}
+			break;
+		case OPT_APPROVER:
+			if (na == MAX_APPROVERS ||
+			    person_parse(optarg, &appr[na]) != 0) {
+				vault_errx("ceremony: bad --approver '%s' "
+				    "(PERSON=TOKEN[,PINFILE])", optarg);
+				ex = VAULT_EXIT_USAGE;
+				goto out;
+			}
+			na++;
+			break;
+		case OPT_REASON:
+			c.reason = optarg;
+			break;
+		case OPT_TICKET:
+			c.ticket = optarg;
+			break;
+		case OPT_TTL:
+			if (vault_parse_duration(optarg, &c.ttl) != 0 ||
+			    c.ttl <= 0) {
+				vault_errx("ceremony: bad --ttl '%s'", optarg);
+				ex = VAULT_EXIT_USAGE;
+				goto out;
+			}
+			break;
+		case OPT_OUT:
+			out = optarg;
+			break;
+		default:
+			ex = vault_usage_err(usage);
+			goto out;
+		}
+	}
+	if (argc - optind != 1 ||
+	    vault_split_ref(argv[optind], &c.tenant, &c.secret) != 0) {
+		ex = vault_usage_err(usage);
+		goto out;
+	}
+	scripted = req.name != NULL && na > 0;
+	snprintf(what, sizeof(what), "ceremony %s/%s", c.tenant, c.secret);
+	if ((ex = vault_open(&c.v)) != 0)
+		goto out;
+	ex = VAULT_EXIT_FAIL;
+	if ((r = bg_vault_tenant_show(c.v, c.tenant, &t)) != BG_OK) {
+		ex = vault_fail(c.v, r, "%s", what);
+		goto out;
+	}
+	if (c.ttl == 0)
+		c.ttl = t->max_ttl;
+	vault_note("=== Break-glass ceremony for %s/%s ===", c.tenant,
+	    c.secret);
+	vault_note("policy: %s", t->policy);
+	if (bg_vault_allows_soft_tokens(c.v))
+		vault_note("note: this vault accepts software tokens "
+		    "(test/drill vault)");
+	if (fill_person(&req, "Requester") != 0) {
+		vault_errx("%s: name the requester with --requester "
+		    "PERSON=TOKEN[,PINFILE] (no terminal to ask on)", what);
+		ex = VAULT_EXIT_USAGE;
+		goto out;
+	}
+	if (c.reason == NULL) {
+		if ((reason = ask("Reason: ")) == NULL || *reason == '\0') {
+			vault_errx("%s: --reason is required", what);
+			ex = VAULT_EXIT_USAGE;
+			goto out;
+		}
+		c.reason = reason;
+	}
+	if (c.ticket == NULL) {
+		if ((ticket = ask("Ticket: ")) == NULL || *ticket == '\0') {
+			vault_errx("%s: --ticket is required", what);
+			ex = VAULT_EXIT_USAGE;
+			goto out;
+		}
+		c.ticket = ticket;
+	}
+	if (out != NULL) {
+		if ((fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600)) < 0) {
+			vault_errx("%s: cannot create %s: %s (refusing to "
+			    "overwrite; nothing was done)", what, out,
+			    strerror(errno));
+			goto out;
+		}
+		created = true;
+	}
+
+	vault_note("\n--- step %zu: %s requests %s/%s ---", step++, req.name,
+	    c.tenant, c.secret);
+	if ((ex = with_token(&c, &req, what, NULL, op_request)) != 0)
+		goto out;
+	vault_note("request %lld opened", (long long)c.id);
+
+	for (i = 0;; i++) {
+		bg_vault_request_free(&q);
+		if ((r = bg_vault_request_show(c.v, c.id, &q)) != BG_OK) {
+			ex = vault_fail(c.v, r, "%s", what);
+			goto out;
+		}
+		if (q->satisfied)
+			break;
+		vault_note("still missing: %s", q->missing);
+		if (i >= na) {
+			if (scripted || na == MAX_APPROVERS ||
+			    fill_person(&appr[na], "Next approver") != 0) {
+				vault_errx("%s: request %lld %s; it stays open "
+				    "until %s (vault approve)", what,
+				    (long long)c.id, q->missing,
+				    vault_fmt_time(q->deadline, tb));
+				ex = VAULT_EXIT_FAIL;
+				goto out;
+			}
+			na++;
+		}
+		vault_note("\n--- step %zu: approval by %s ---", step++,
+		    appr[i].name);
+		free(text);
+		text = NULL;
+		if ((r = bg_vault_statement(c.v, c.id, &text, c.hash)) !=
+		    BG_OK) {
+			ex = vault_fail(c.v, r, "%s", what);
+			goto out;
+		}
+		vault_note("%s, read the statement before you touch your "
+		    "token:", appr[i].name);
+		show_statement(text);
+		if ((ex = with_token(&c, &appr[i], what, before_approve,
+		    op_approve)) != 0)
+			goto out;
+		vault_note("approved by %s", appr[i].name);
+	}
+
+	vault_note("\n--- step %zu: %s releases the value ---", step++,
+	    req.name);
+	vault_note("the policy is met (approved by %s)", q->approved_by);
+	if ((ex = with_token(&c, &req, what, NULL, op_release)) != 0)
+		goto out;
+	if (fd >= 0) {
+		ssize_t k = 0;
+		size_t off = 0;
+
+		while (off < c.len && (k = write(fd, c.val + off,
+		    c.len - off)) > 0)
+			off += (size_t)k;
+		r = (off == c.len && fsync(fd) == 0) ? 0 : -1;
+		if (close(fd) != 0)
+			r = -1;
+		fd = -1;
+	} else {
+		vault_note("The value (shown once):");
+		r = (fwrite(c.val, 1, c.len, stdout) == c.len &&
+		    putchar('\n') != EOF && fflush(stdout) == 0) ? 0 : -1;
+	}
+	sodium_memzero(c.val, c.len);
+	sodium_free(c.val);
+	c.val = NULL;
+	if (r != 0) {
+		vault_errx("%s: the value was released but could not be "
+		    "written; the version is spent, rotate it", what);
+		ex = VAULT_EXIT_FAIL;
+		goto out;
+	}
+	created = false;
+	if (out != NULL)
+		vault_note("value written to %s (mode 0600)", out);
+	ex = VAULT_EXIT_OK;
+	if (bg_vault_audit_head(c.v, &size, head) == BG_OK &&
+	    (hh = bg_cli_hex(head, sizeof(head))) != NULL)
+		vault_note("\nreceipt for the ceremony log book: %s/%s request "
+		    "%lld released to %s; log size %lld, head %.16s",
+		    c.tenant, c.secret, (long long)c.id, req.name,
+		    (long long)size, hh);
+out:
+	if (c.val != NULL) {
+		sodium_memzero(c.val, c.len);
+		sodium_free(c.val);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (created && out != NULL)
+		(void)unlink(out);
+	bg_token_close(&c.tok);
+	bg_vault_request_free(&q);
+	bg_vault_tenant_free(&t);
+	bg_vault_close(&c.v);
+	for (i = 0; i < MAX_APPROVERS; i++)
+		person_clear(&appr[i]);
+	person_clear(&req);
+	free(c.tenant);
+	free(c.secret);
+	free(text);
+	free(reason);
+	free(ticket);
+	free(hh);
+	return ex;
+}

@@ -1,0 +1,189 @@
+/* vault status | check */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "breakglass/err.h"
+#include "breakglass/vault.h"
+#include "cmd_util.h"
+#include "cmds.h"
+
+static const char usage_status[] =
+    "usage: vault status [TENANT] [--json]\n";
+static const char usage_check[] =
+    "usage: vault check [TENANT]\n";
+
+static json_t *
+check_json(const bg_vault_check_t *k)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
+	    "open_requests", (json_int_t)k->n_open_requests,
+	    "active_leases", (json_int_t)k->n_active_leases,
+	    "rotation_due", (json_int_t)k->n_rotation_due,
+	    "overdue", (json_int_t)k->n_overdue,
+	    "pending_rotations", (json_int_t)k->n_pending_rotations,
+	    "members_expiring", (json_int_t)k->n_members_expiring,
+	    "members_expired", (json_int_t)k->n_members_expired,
+	    "attention", k->attention);
+}
+
+static int
+status_cmd(int argc, char **argv, bool check)
+{
+	static const struct option longopts[] = {
+		VAULT_GLOBAL_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *usage = check ? usage_check : usage_status;
+	bg_vault_t *v = NULL;
+	bg_vault_status_item_t *it = NULL;
+	bg_vault_check_t k;
+	json_t *j = NULL, *arr = NULL, *o;
+	const char *tenant = NULL;
+	char tb[32], sb[32];
+	int64_t now = (int64_t)time(NULL);
+	size_t n = 0, i;
+	int c, r, ex = VAULT_EXIT_FAIL, last = 0;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (vault_global_opt(c, optarg))
+			continue;
+		if (c == 'h') {
+			ex = vault_usage_ok(usage);
+			goto out;
+		}
+		ex = vault_usage_err(usage);
+		goto out;
+	}
+	if (argc - optind > 1) {
+		ex = vault_usage_err(usage);
+		goto out;
+	}
+	if (argc - optind == 1)
+		tenant = argv[optind];
+	memset(&k, 0, sizeof(k));
+	if ((ex = vault_open(&v)) != 0)
+		goto out;
+	if ((r = bg_vault_status(v, tenant, &it, &n, &k)) != BG_OK) {
+		ex = vault_fail(v, r, "%s", argv[0]);
+		goto out;
+	}
+	ex = VAULT_EXIT_FAIL;
+	if (check) {
+		/* one line per finding that needs action, for cron mail */
+		for (i = 0; i < n; i++) {
+			if (it[i].kind != BG_VAULT_STATUS_ROTATION_DUE &&
+			    it[i].kind != BG_VAULT_STATUS_OVERDUE &&
+			    it[i].kind != BG_VAULT_STATUS_MEMBER_EXPIRED &&
+			    it[i].kind != BG_VAULT_STATUS_MEMBER_EXPIRING)
+				continue;
+			printf("%s: %s/%s: %s\n",
+			    bg_vault_status_kind_name(it[i].kind),
+			    it[i].tenant, it[i].object, it[i].text);
+		}
+		if (k.attention) {
+			fflush(stdout);
+			vault_errx("check: %zu secret(s) await rotation "
+			    "(%zu overdue)", k.n_rotation_due + k.n_overdue,
+			    k.n_overdue);
+			ex = VAULT_EXIT_CHECK;
+		} else {
+			printf("ok: nothing overdue\n");
+			ex = VAULT_EXIT_OK;
+		}
+		goto out;
+	}
+	if (vault_g.json) {
+		if ((arr = json_array()) == NULL)
+			goto out;
+		for (i = 0; i < n; i++) {
+			o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:s}",
+			    "kind", bg_vault_status_kind_name(it[i].kind),
+			    "tenant", it[i].tenant, "object", it[i].object,
+			    "request", it[i].request_id > 0 ?
+			    json_integer((json_int_t)it[i].request_id) :
+			    json_null(),
+			    "version", it[i].version > 0 ?
+			    json_integer(it[i].version) : json_null(),
+			    "when", vault_json_time(it[i].when),
+			    "text", it[i].text);
+			if (json_array_append_new(arr, o) != 0)
+				goto out;
+		}
+		j = json_pack("{s:o, s:o, s:b, s:I}", "items", arr,
+		    "counts", check_json(&k),
+		    "soft_tokens_allowed", bg_vault_allows_soft_tokens(v),
+		    "now", (json_int_t)now);
+		arr = NULL;
+		if (j == NULL || vault_json_print(j) != BG_OK)
+			goto out;
+		ex = VAULT_EXIT_OK;
+		goto out;
+	}
+	vault_soft_banner(v);
+	if (n == 0)
+		printf("nothing to report%s%s: no open requests, leases or "
+		    "rotations due\n", tenant ? " for " : "",
+		    tenant ? tenant : "");
+	for (i = 0; i < n; i++) {
+		if (it[i].kind != last) {
+			const char *h = "";
+			switch (it[i].kind) {
+			case BG_VAULT_STATUS_OPEN_REQUEST:
+				h = "Open requests"; break;
+			case BG_VAULT_STATUS_ACTIVE_LEASE:
+				h = "Active leases"; break;
+			case BG_VAULT_STATUS_ROTATION_DUE:
+				h = "Rotation due"; break;
+			case BG_VAULT_STATUS_OVERDUE:
+				h = "OVERDUE rotations"; break;
+			case BG_VAULT_STATUS_PENDING_ROTATION:
+				h = "Rotations begun, not committed"; break;
+			case BG_VAULT_STATUS_MEMBER_EXPIRING:
+				h = "Memberships expiring within 30 days";
+				break;
+			case BG_VAULT_STATUS_MEMBER_EXPIRED:
+				h = "Expired memberships"; break;
+			default:
+				h = bg_vault_status_kind_name(it[i].kind);
+			}
+			printf("%s%s:\n", last ? "\n" : "", h);
+			last = it[i].kind;
+		}
+		printf("  %s/%s", it[i].tenant, it[i].object);
+		if (it[i].request_id > 0)
+			printf(" (request %lld)", (long long)it[i].request_id);
+		if (it[i].when > 0)
+			printf(" %s %s (%s %s)",
+			    it[i].when >= now ? "until" : "since",
+			    vault_fmt_time(it[i].when, tb),
+			    vault_fmt_span(it[i].when >= now ?
+			    it[i].when - now : now - it[i].when, sb),
+			    it[i].when >= now ? "left" : "ago");
+		printf("\n    %s\n", it[i].text);
+	}
+	ex = VAULT_EXIT_OK;
+out:
+	json_decref(arr);
+	json_decref(j);
+	bg_vault_status_free(&it);
+	bg_vault_close(&v);
+	return ex;
+}
+
+int
+cmd_status(int argc, char **argv)
+{
+	return status_cmd(argc, argv, false);
+}
+
+int
+cmd_check(int argc, char **argv)
+{
+	return status_cmd(argc, argv, true);
+}

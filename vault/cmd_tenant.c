@@ -1,0 +1,235 @@
+/* vault tenant add | set | list | show */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "breakglass/err.h"
+#include "breakglass/vault.h"
+#include "cmd_util.h"
+#include "cmds.h"
+
+static const char usage[] =
+    "usage: vault tenant add TENANT [--max-ttl DURATION] "
+    "[--approval-window DURATION]\n"
+    "                        [--rotation-deadline DURATION]\n"
+    "       vault tenant set TENANT [--max-ttl DURATION] "
+    "[--approval-window DURATION]\n"
+    "                        [--rotation-deadline DURATION]\n"
+    "       vault tenant list [--json]\n"
+    "       vault tenant show TENANT [--json]\n";
+
+enum { OPT_MAX_TTL = VOPT_LOCAL, OPT_WINDOW, OPT_ROTDL };
+
+static json_t *
+tenant_json(const bg_vault_tenant_info_t *t)
+{
+	return json_pack("{s:s, s:o, s:I, s:I, s:I, s:o, s:o, s:I, s:I, "
+	    "s:I, s:I, s:I}",
+	    "name", t->name,
+	    "created_at", vault_json_time(t->created_at),
+	    "max_ttl", (json_int_t)t->max_ttl,
+	    "approval_window", (json_int_t)t->approval_window,
+	    "rotation_deadline", (json_int_t)t->rotation_deadline,
+	    "policy", t->has_policy ? json_string(t->policy) : json_null(),
+	    "policy_hash", t->has_policy ? json_string(t->policy_hash) :
+	    json_null(),
+	    "requesters", (json_int_t)t->n_requesters,
+	    "approvers", (json_int_t)t->n_approvers,
+	    "auditors", (json_int_t)t->n_auditors,
+	    "secrets", (json_int_t)t->n_secrets,
+	    "sealed", (json_int_t)t->n_sealed);
+}
+
+static int
+add_or_set(int argc, char **argv, bool add)
+{
+	static const struct option longopts[] = {
+		VAULT_GLOBAL_LONGOPTS,
+		{ "max-ttl",		required_argument, NULL, OPT_MAX_TTL },
+		{ "approval-window",	required_argument, NULL, OPT_WINDOW },
+		{ "rotation-deadline",	required_argument, NULL, OPT_ROTDL },
+		{ NULL, 0, NULL, 0 }
+	};
+	bg_vault_tenant_opts_t o;
+	bg_vault_t *v = NULL;
+	int64_t *dst;
+	int c, r, ex = VAULT_EXIT_FAIL;
+
+	memset(&o, 0, sizeof(o));
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (vault_global_opt(c, optarg))
+			continue;
+		switch (c) {
+		case 'h':
+			ex = vault_usage_ok(usage);
+			goto out;
+		case OPT_MAX_TTL:
+		case OPT_WINDOW:
+		case OPT_ROTDL:
+			dst = c == OPT_MAX_TTL ? &o.max_ttl :
+			    c == OPT_WINDOW ? &o.approval_window :
+			    &o.rotation_deadline;
+			if (vault_parse_duration(optarg, dst) != 0 ||
+			    *dst <= 0) {
+				vault_errx("tenant: bad duration '%s' (e.g. "
+				    "90m, 1h, 2d)", optarg);
+				ex = VAULT_EXIT_USAGE;
+				goto out;
+			}
+			break;
+		default:
+			ex = vault_usage_err(usage);
+			goto out;
+		}
+	}
+	if (argc - optind != 1) {
+		ex = vault_usage_err(usage);
+		goto out;
+	}
+	if ((ex = vault_open(&v)) != 0)
+		goto out;
+	if (add)
+		r = bg_vault_tenant_add(v, vault_actor(), argv[optind], &o);
+	else
+		r = bg_vault_tenant_set(v, vault_actor(), argv[optind], &o);
+	if (r != BG_OK) {
+		ex = vault_fail(v, r, "tenant %s %s", add ? "add" : "set",
+		    argv[optind]);
+		goto out;
+	}
+	printf("tenant %s %s\n", argv[optind], add ? "added" : "updated");
+	ex = VAULT_EXIT_OK;
+out:
+	bg_vault_close(&v);
+	return ex;
+}
+
+static void
+print_tenant(const bg_vault_tenant_info_t *t)
+{
+	char tb[32], s1[32], s2[32], s3[32];
+
+	printf("tenant:            %s\n", t->name);
+	printf("created:           %s\n", vault_fmt_time(t->created_at, tb));
+	printf("policy:            %s\n", t->has_policy ? t->policy :
+	    "(none yet: vault policy set)");
+	if (t->has_policy)
+		printf("policy hash:       %s\n", t->policy_hash);
+	printf("max TTL:           %s\n", vault_fmt_span(t->max_ttl, s1));
+	printf("approval window:   %s\n",
+	    vault_fmt_span(t->approval_window, s2));
+	printf("rotation deadline: %s after the lease ends\n",
+	    vault_fmt_span(t->rotation_deadline, s3));
+	printf("members:           %zu requester(s), %zu approver(s), "
+	    "%zu auditor(s)\n", t->n_requesters, t->n_approvers,
+	    t->n_auditors);
+	printf("secrets:           %zu (%zu sealed)\n", t->n_secrets,
+	    t->n_sealed);
+}
+
+static int
+list_or_show(int argc, char **argv, bool show)
+{
+	static const struct option longopts[] = {
+		VAULT_GLOBAL_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	bg_vault_t *v = NULL;
+	bg_vault_tenant_info_t *list = NULL;
+	json_t *j = NULL, *arr = NULL;
+	size_t n = 0, i;
+	int c, r, ex = VAULT_EXIT_FAIL;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (vault_global_opt(c, optarg))
+			continue;
+		if (c == 'h') {
+			ex = vault_usage_ok(usage);
+			goto out;
+		}
+		ex = vault_usage_err(usage);
+		goto out;
+	}
+	if (argc - optind != (show ? 1 : 0)) {
+		ex = vault_usage_err(usage);
+		goto out;
+	}
+	if ((ex = vault_open(&v)) != 0)
+		goto out;
+	if (show) {
+		r = bg_vault_tenant_show(v, argv[optind], &list);
+		n = 1;
+	} else
+		r = bg_vault_tenant_list(v, &list, &n);
+	if (r != BG_OK) {
+		ex = vault_fail(v, r, "tenant %s%s%s", show ? "show" : "list",
+		    show ? " " : "", show ? argv[optind] : "");
+		goto out;
+	}
+	ex = VAULT_EXIT_FAIL;
+	if (vault_g.json) {
+		if (show)
+			j = tenant_json(&list[0]);
+		else {
+			if ((arr = json_array()) == NULL)
+				goto out;
+			for (i = 0; i < n; i++)
+				if (json_array_append_new(arr,
+				    tenant_json(&list[i])) != 0)
+					goto out;
+			j = json_pack("{s:o}", "tenants", arr);
+			arr = NULL;
+		}
+		if (j == NULL || json_object_set_new(j, "soft_tokens_allowed",
+		    json_boolean(bg_vault_allows_soft_tokens(v))) != 0)
+			goto out;
+		if (vault_json_print(j) != BG_OK)
+			goto out;
+		ex = VAULT_EXIT_OK;
+		goto out;
+	}
+	vault_soft_banner(v);
+	if (show)
+		print_tenant(&list[0]);
+	else if (n == 0)
+		printf("no tenants yet (vault tenant add NAME)\n");
+	else {
+		printf("%-16s %-5s %-5s %-7s %s\n", "TENANT", "REQ", "APPR",
+		    "SECRETS", "POLICY");
+		for (i = 0; i < n; i++)
+			printf("%-16s %-5zu %-5zu %-7zu %s\n", list[i].name,
+			    list[i].n_requesters, list[i].n_approvers,
+			    list[i].n_secrets, list[i].has_policy ?
+			    list[i].policy : "-");
+	}
+	ex = VAULT_EXIT_OK;
+out:
+	json_decref(arr);
+	json_decref(j);
+	bg_vault_tenant_free(&list);
+	bg_vault_close(&v);
+	return ex;
+}
+
+int
+cmd_tenant(int argc, char **argv)
+{
+	if (argc < 2)
+		return vault_usage_err(usage);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return vault_usage_ok(usage);
+	if (strcmp(argv[1], "add") == 0)
+		return add_or_set(argc - 1, argv + 1, true);
+	if (strcmp(argv[1], "set") == 0)
+		return add_or_set(argc - 1, argv + 1, false);
+	if (strcmp(argv[1], "list") == 0)
+		return list_or_show(argc - 1, argv + 1, false);
+	if (strcmp(argv[1], "show") == 0)
+		return list_or_show(argc - 1, argv + 1, true);
+	vault_errx("tenant: unknown subcommand '%s'", argv[1]);
+	return vault_usage_err(usage);
+}

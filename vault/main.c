@@ -1,0 +1,113 @@
+/*
+ * vault: the breakglass vault program.  Parses the global options that
+ * stand before the verb, then dispatches by table to cmd_<verb>() (one file
+ * per verb, each with its own getopt_long, which also accepts the global
+ * options after the verb).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "breakglass/err.h"
+#include "breakglass/token.h"
+#include "cmd_util.h"
+#include "cmds.h"
+#include "harden.h"
+
+#define VAULT_VERSION "0.1"
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *what;
+} verbs[] = {
+	{ "init",	cmd_init,	"create a vault file" },
+	{ "tenant",	cmd_tenant,	"add, list or show tenants" },
+	{ "member",	cmd_member,	"enroll, list or remove a person's token" },
+	{ "policy",	cmd_policy,	"set or show a tenant's approval policy" },
+	{ "secret",	cmd_secret,	"seal a credential; list or show metadata" },
+	{ "request",	cmd_request,	"ask for a credential; show or list requests" },
+	{ "approve",	cmd_approve,	"approve a request with your token" },
+	{ "deny",	cmd_deny,	"deny a request with your token" },
+	{ "release",	cmd_release,	"open an approved credential, once" },
+	{ "ceremony",	cmd_ceremony,	"request, approvals and release in one sitting" },
+	{ "rotate",	cmd_rotate,	"begin, commit or abort a rotation" },
+	{ "status",	cmd_status,	"open requests, leases, rotations due" },
+	{ "check",	cmd_check,	"exit non-zero while anything is overdue" },
+	{ "audit",	cmd_audit,	"print the audit log" },
+};
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: vault [--vault PATH] [--token PATH] "
+	    "[--pin-file PATH] [--json]\n"
+	    "             COMMAND [ARGS...]\n"
+	    "       vault --help | --version\n"
+	    "       vault COMMAND --help\n\ncommands:\n");
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].what);
+	fprintf(f, "\nSee vault(1).\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		VAULT_GLOBAL_LONGOPTS,
+		{ "version",	no_argument,	NULL, VOPT_VERSION },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *why = NULL;
+	int c, r;
+	size_t i;
+
+	if (bg_harden_process(&why) != BG_OK) {
+		vault_errx("process hardening failed: %s",
+		    why != NULL ? why : "unknown step");
+		return VAULT_EXIT_FAIL;
+	}
+	opterr = 1;
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		if (vault_global_opt(c, optarg))
+			continue;
+		switch (c) {
+		case 'h':
+			usage(stdout);
+			return VAULT_EXIT_OK;
+		case VOPT_VERSION:
+			printf("vault (breakglass) %s\n", VAULT_VERSION);
+			return VAULT_EXIT_OK;
+		default:
+			usage(stderr);
+			return VAULT_EXIT_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
+		usage(stderr);
+		return VAULT_EXIT_USAGE;
+	}
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		if (strcmp(argv[0], verbs[i].name) != 0)
+			continue;
+		if ((r = bg_token_init()) != BG_OK) {
+			vault_err(r, "token layer");
+			return vault_exit(r);
+		}
+		optind = 0;	/* GNU: reinitialise for the verb */
+		fflush(stderr);
+		r = verbs[i].fn(argc, argv);
+		if (fflush(stdout) != 0 && r == VAULT_EXIT_OK) {
+			vault_errx("writing standard output failed");
+			r = VAULT_EXIT_FAIL;
+		}
+		return r;
+	}
+	vault_errx("unknown command '%s' (try vault --help)", argv[0]);
+	return VAULT_EXIT_USAGE;
+}
