@@ -524,4 +524,9 @@ int bg_vault_audit_head(bg_vault_t *v, int64_t *sizep,
 int bg_vault_audit_verify(bg_vault_t *v, int64_t *sizep, int64_t *first_badp)
     __attribute__((warn_unused_result));
 
+/* The rest of the engine's public API, one header per area. */
+#include "breakglass/vault_log.h"
+#include "breakglass/vault_evidence.h"
+#include "breakglass/vault_lifecycle.h"
+
 #endif /* BREAKGLASS_VAULT_H */
