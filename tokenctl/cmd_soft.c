@@ -22,7 +22,7 @@
 static const char usage_text[] =
     "usage: tokenctl soft create --state FILE\n"
     "       tokenctl soft serve --state FILE --socket PATH [--no-presence] "
-    "[--no-uv] [--pin-protocols LIST]\n";
+    "[--no-uv] [--pin-protocols LIST] [--no-cred-protect]\n";
 
 static volatile sig_atomic_t stop_flag;
 
@@ -174,6 +174,7 @@ soft_serve(int argc, char **argv)
 		{ "no-presence", no_argument, NULL, 'P' },
 		{ "no-uv", no_argument, NULL, 'U' },
 		{ "pin-protocols", required_argument, NULL, 'p' },
+		{ "no-cred-protect", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -200,6 +201,9 @@ soft_serve(int argc, char **argv)
 			break;
 		case 'U':
 			o.soft.no_pin_uv = true;
+			break;
+		case 'C':
+			o.soft.no_cred_protect = true;
 			break;
 		case 'p':
 			if (parse_protocols(optarg, &o.soft.pin_protocols)

@@ -27,7 +27,7 @@ static const char usage_text[] =
     "                [--timeout SECONDS]\n"
     "       tokenctl soft create --state FILE\n"
     "       tokenctl soft serve --state FILE --socket PATH [--no-presence]\n"
-    "                [--no-uv] [--pin-protocols LIST]\n"
+    "                [--no-uv] [--pin-protocols LIST] [--no-cred-protect]\n"
     "       tokenctl --help | --version\n";
 
 struct verb {

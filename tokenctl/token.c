@@ -27,21 +27,25 @@
 
 #include "breakglass/err.h"
 #include "breakglass/token.h"
+#include "soft/soft.h"
 #include "token_int.h"
 
 /*
- * The AAGUID of breakglass software tokens (7c3e6a1f-52b4-4d9e-a8f0-
- * 3b91d5c2e64a): a copy of bg_soft_aaguid (tokenctl/soft/state.c), kept
- * here so that the public header needs nothing from the software token;
- * tests/test_token.c checks that the two agree.
+ * The AAGUID of breakglass software tokens, exported under the public
+ * header's name so that token.h needs nothing from the software token.
+ * Its bytes come from the same macro as bg_soft_aaguid (soft/soft.h).
  */
-const uint8_t bg_token_soft_aaguid[BG_TOKEN_AAGUID_LEN] = {
-	0x7c, 0x3e, 0x6a, 0x1f, 0x52, 0xb4, 0x4d, 0x9e,
-	0xa8, 0xf0, 0x3b, 0x91, 0xd5, 0xc2, 0xe6, 0x4a,
-};
+_Static_assert(BG_TOKEN_AAGUID_LEN == BG_SOFT_AAGUID_LEN,
+    "public and software-token AAGUID lengths differ");
+const uint8_t bg_token_soft_aaguid[BG_TOKEN_AAGUID_LEN] = BG_SOFT_AAGUID_INIT;
 
 #define UNIX_PREFIX	"unix:"
 #define CANCEL_DRAIN_MS	1000
+
+/* CTAPHID (CTAP 2.1 section 11.2.9.1.6, 11.2.9.2.1): an ERROR frame is the
+ * init packet of command 0x3f; payload byte 0 is the error code. */
+#define CTAPHID_INIT_ERROR	0xbf
+#define CTAPHID_ERR_BUSY	0x06		/* ERR_CHANNEL_BUSY */
 
 struct io_wrap {
 	const bg_token_io_t	*inner;
@@ -50,6 +54,14 @@ struct io_wrap {
 	int64_t			 last_write_ms;
 	bool			 timed_out;	/* last failed read hit the deadline */
 	bool			 interrupted;	/* ... or saw the interrupt flag */
+	/*
+	 * Set when the device answered CTAPHID ERROR CHANNEL_BUSY: it is
+	 * serving another client.  libfido2 reports that frame as a failed
+	 * read (FIDO_ERR_RX), like a lost device, so the layer looks at it
+	 * on the way in.  Points into the bg_token, which outlives this
+	 * wrapper when libfido2 frees it after a failed open.
+	 */
+	bool			*saw_busy;
 };
 
 struct bg_token {
@@ -58,6 +70,7 @@ struct bg_token {
 	struct io_wrap	*io;		/* owned by libfido2's handle; NULL for HID */
 	int		 timeout_ms;
 	int64_t		 op_start_ms;	/* when the current operation began */
+	bool		 saw_busy;	/* see struct io_wrap */
 };
 
 static volatile sig_atomic_t *interrupt_flag;
@@ -87,13 +100,65 @@ bg_token_set_interrupt(volatile sig_atomic_t *flag)
 	interrupt_flag = flag;
 }
 
+/*
+ * OpenSSL initialises its providers and method store lazily, on first use.
+ * An allocation failure inside that first use leaves its global state half
+ * built, and a later call crashes on a NULL lock (found by failing each
+ * allocation in turn: tests/hardening/failmalloc.py).  So everything the
+ * token layer and libfido2 will need is fetched once here, at start, where
+ * a failure is a clean refusal before any token or vault is touched.
+ */
+static int
+openssl_warm_up(void)
+{
+	static const char *const signatures[] = { "ECDSA", "ED25519" };
+	static const char *const keymgmts[] = { "EC", "ED25519" };
+	EVP_PKEY *pk = NULL;
+	EVP_MD *md = NULL;
+	EVP_CIPHER *ci = NULL;
+	EVP_MAC *mac = NULL;
+	EVP_SIGNATURE *sig = NULL;
+	EVP_KEYMGMT *km = NULL;
+	EVP_KEYEXCH *kx = NULL;
+	size_t i;
+	int r = BG_ERR_CRYPTO;
+
+	if (OPENSSL_init_crypto(0, NULL) != 1 ||
+	    (pk = EVP_EC_gen("P-256")) == NULL ||
+	    (md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
+	    (ci = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL)) == NULL ||
+	    (mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL ||
+	    (kx = EVP_KEYEXCH_fetch(NULL, "ECDH", NULL)) == NULL)
+		goto out;
+	for (i = 0; i < sizeof(signatures) / sizeof(signatures[0]); i++) {
+		if ((sig = EVP_SIGNATURE_fetch(NULL, signatures[i], NULL)) ==
+		    NULL || (km = EVP_KEYMGMT_fetch(NULL, keymgmts[i], NULL)) ==
+		    NULL)
+			goto out;
+		EVP_SIGNATURE_free(sig);
+		sig = NULL;
+		EVP_KEYMGMT_free(km);
+		km = NULL;
+	}
+	r = BG_OK;
+out:
+	EVP_PKEY_free(pk);
+	EVP_MD_free(md);
+	EVP_CIPHER_free(ci);
+	EVP_MAC_free(mac);
+	EVP_SIGNATURE_free(sig);
+	EVP_KEYMGMT_free(km);
+	EVP_KEYEXCH_free(kx);
+	return r;
+}
+
 int
 bg_token_init(void)
 {
 	if (sodium_init() < 0)
 		return BG_ERR_CRYPTO;
 	fido_init(0);
-	return BG_OK;
+	return openssl_warm_up();
 }
 
 /* --- the io wrapper -------------------------------------------------- */
@@ -141,6 +206,10 @@ io_wrap_read(void *handle, unsigned char *buf, size_t len, int ms)
 	if (left >= 0 && (eff < 0 || left < eff))
 		eff = (int)left;
 	n = w->inner->read(w->h, buf, len, eff);
+	if (n >= 8 && (size_t)n <= len && buf[4] == CTAPHID_INIT_ERROR &&
+	    buf[5] == 0 && buf[6] >= 1 && buf[7] == CTAPHID_ERR_BUSY &&
+	    w->saw_busy != NULL)
+		*w->saw_busy = true;
 	if (n < 0) {
 		if (bg_token_interrupted())
 			w->interrupted = true;
@@ -172,6 +241,7 @@ static void
 op_begin(bg_token_t *tok)
 {
 	tok->op_start_ms = mono_ms();
+	tok->saw_busy = false;
 	if (tok->io != NULL) {
 		tok->io->timed_out = false;
 		tok->io->interrupted = false;
@@ -224,10 +294,21 @@ op_result(bg_token_t *tok, int fido_r)
 		drain_after_cancel(tok);
 		return BG_ERR_TOKEN_TIMEOUT;
 	}
-	/* USB: libfido2 says only that a read failed; the clock says why. */
-	if (tok->io == NULL && fido_r == FIDO_ERR_RX &&
+	if (tok->saw_busy && (fido_r == FIDO_ERR_RX ||
+	    fido_r == FIDO_ERR_CHANNEL_BUSY))
+		return BG_ERR_TOKEN_BUSY;
+	/*
+	 * libfido2 spends its own budget (the same timeout, counted from the
+	 * start of the call) and then says only that a read failed.  On USB
+	 * that is all we see; on a socket its budget can run out before the
+	 * wrapper's, which counts from the last write, so a loaded machine
+	 * turned a timeout into "lost contact".  The clock says why.
+	 */
+	if (fido_r == FIDO_ERR_RX &&
 	    mono_ms() - tok->op_start_ms >= tok->timeout_ms) {
 		(void)fido_dev_cancel(tok->dev);
+		if (tok->io != NULL)
+			drain_after_cancel(tok);
 		return BG_ERR_TOKEN_TIMEOUT;
 	}
 	return bg_token_err_from_fido(fido_r);
@@ -265,6 +346,7 @@ open_common(const char *path, const bg_token_io_t *io, int ms,
 		w->inner = io;
 		w->timeout_ms = ms;
 		w->last_write_ms = mono_ms();
+		w->saw_busy = &tok->saw_busy;
 		if (fido_dev_set_io_functions(tok->dev, &io_wrap_fido) !=
 		    FIDO_OK) {
 			r = BG_ERR_INTERNAL;
@@ -290,6 +372,8 @@ open_common(const char *path, const bg_token_io_t *io, int ms,
 	if (fr != FIDO_OK) {
 		if (w != NULL)
 			r = BG_ERR_TOKEN_NOT_FOUND;	/* nothing answered */
+		else if (tok->saw_busy)
+			r = BG_ERR_TOKEN_BUSY;	/* it answered: "not now" */
 		else if (io == NULL && stat(path, &st) != 0)
 			r = BG_ERR_TOKEN_NOT_FOUND;
 		else if (fr == FIDO_ERR_RX || fr == FIDO_ERR_TX)
@@ -968,6 +1052,18 @@ bg_token_assert(bg_token_t *tok, const char *rp_id,
 	}
 	if ((flags & 0x04) == 0) {
 		r = BG_ERR_TOKEN_NO_UV;
+		goto out;
+	}
+	/*
+	 * A missing or wrong-length hmac-secret is a malformed reply; check
+	 * it before the signature, because fido_assert_verify() also refuses
+	 * a reply lacking a requested extension and that would read as a bad
+	 * signature (tests/test_token_faults.c).
+	 */
+	if (salt != NULL &&
+	    (fido_assert_hmac_secret_len(fa, 0) != BG_TOKEN_HMAC_LEN ||
+	    fido_assert_hmac_secret_ptr(fa, 0) == NULL)) {
+		r = BG_ERR_TOKEN_PROTOCOL;
 		goto out;
 	}
 	if ((r = verify_with_fido(fa, alg, pubkey, pubkey_len)) != BG_OK)

@@ -4,7 +4,8 @@
 # libfido2 client compiled here (fido_dev_set_io_functions over the socket,
 # no breakglass code) that can hold a connection open and print the sign
 # counter.  Checks: the socket and state are 0600, a second concurrent
-# client is turned away with CHANNEL_BUSY at once, malformed packets are
+# client is turned away with CHANNEL_BUSY at once (and tokenctl says the
+# token is busy with another program, not lost), malformed packets are
 # dropped, SIGTERM exits 0 and removes the socket, and the state (PIN,
 # credentials, counter) survives a restart.
 set -eu
@@ -265,6 +266,10 @@ t1=$(date +%s)
 rc=0
 "$TOKENCTL" info --token "unix:$T/s" >"$T/out" 2>"$T/err" || rc=$?
 [ "$rc" -ne 0 ] || fail "tokenctl info served while busy"
+# CHANNEL_BUSY is not a lost token: the message says who has it
+grep -q 'busy with another program' "$T/err" ||
+    fail "busy token not reported as busy"
+grep -q 'lost contact' "$T/err" && fail "busy token reported as lost"
 kill "$HOLD"
 wait "$HOLD" 2>/dev/null || true
 HOLD=

@@ -1076,7 +1076,9 @@ cmd_make_credential(bg_soft_t *s, const cbor_item_t *req, bg_cbw_t *w)
 			goto out;
 		}
 		hs_in = bg_soft_cbor_get_text(ext, "hmac-secret");
-		cp_in = bg_soft_cbor_get_text(ext, "credProtect");
+		/* an authenticator without the extension ignores its input */
+		cp_in = s->opts.no_cred_protect ? NULL :
+		    bg_soft_cbor_get_text(ext, "credProtect");
 		if ((hs_in != NULL && !cbor_is_bool(hs_in)) ||
 		    (cp_in != NULL && !cbor_isa_uint(cp_in))) {
 			st = CTAP2_ERR_CBOR_UNEXPECTED_TYPE;
@@ -1469,8 +1471,9 @@ cmd_get_info(bg_soft_t *s, bg_cbw_t *w)
 	bg_cbw_text(w, "FIDO_2_0");
 	bg_cbw_text(w, "FIDO_2_1");
 	bg_cbw_uint(w, 0x02);			/* extensions */
-	bg_cbw_array(w, 2);
-	bg_cbw_text(w, "credProtect");
+	bg_cbw_array(w, s->opts.no_cred_protect ? 1 : 2);
+	if (!s->opts.no_cred_protect)
+		bg_cbw_text(w, "credProtect");
 	bg_cbw_text(w, "hmac-secret");
 	bg_cbw_uint(w, 0x03);			/* aaguid */
 	bg_cbw_bytes(w, bg_soft_aaguid, BG_SOFT_AAGUID_LEN);

@@ -16,9 +16,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Fixed AAGUID of breakglass software tokens ("breakglass-soft1" in ASCII
- * would be guessable; it is a random UUID fixed once, see state.c). */
+/*
+ * Fixed AAGUID of breakglass software tokens ("breakglass-soft1" in ASCII
+ * would be guessable; it is a random UUID fixed once, see state.c):
+ * 7c3e6a1f-52b4-4d9e-a8f0-3b91d5c2e64a.  The one source of those bytes:
+ * bg_soft_aaguid (state.c) and bg_token_soft_aaguid (token.c) are both
+ * initialised from this macro.
+ */
 #define BG_SOFT_AAGUID_LEN	16
+#define BG_SOFT_AAGUID_INIT { \
+	0x7c, 0x3e, 0x6a, 0x1f, 0x52, 0xb4, 0x4d, 0x9e, \
+	0xa8, 0xf0, 0x3b, 0x91, 0xd5, 0xc2, 0xe6, 0x4a, \
+}
 extern const uint8_t bg_soft_aaguid[BG_SOFT_AAGUID_LEN];
 
 #define BG_SOFT_MAX_MSG		1200	/* maxMsgSize advertised in getInfo */
@@ -47,6 +56,9 @@ typedef struct bg_soft_env {
 
 typedef struct bg_soft_opts {
 	bool	 no_pin_uv;		/* report no clientPin and no UV support */
+	bool	 no_cred_protect;	/* no credProtect extension: not in
+					   getInfo, ignored in makeCredential
+					   (credentials get level 1) */
 	uint8_t	 pin_protocols;		/* bit 1<<1: protocol 1, 1<<2: protocol 2;
 					   0 means both, advertised [2,1] */
 } bg_soft_opts_t;

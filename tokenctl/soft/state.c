@@ -26,10 +26,7 @@
  * fixed: it identifies breakglass software tokens, so a vault can refuse
  * them unless it was created with --allow-soft-tokens.
  */
-const uint8_t bg_soft_aaguid[BG_SOFT_AAGUID_LEN] = {
-	0x7c, 0x3e, 0x6a, 0x1f, 0x52, 0xb4, 0x4d, 0x9e,
-	0xa8, 0xf0, 0x3b, 0x91, 0xd5, 0xc2, 0xe6, 0x4a,
-};
+const uint8_t bg_soft_aaguid[BG_SOFT_AAGUID_LEN] = BG_SOFT_AAGUID_INIT;
 
 #define OFF_VERSION	BG_SOFT_STATE_MAGIC_LEN
 #define OFF_MASTER	(OFF_VERSION + 1)
