@@ -1,7 +1,7 @@
 /*
- * The audit log: one row per event, each the future leaf of the RFC 9162
- * Merkle log (the evidence issue adds tree heads on the same rows), hash
- * chained for now.
+ * The audit log: one row per event, each a leaf of the RFC 9162 Merkle
+ * tree (treelog.c keeps its frontier and signed tree heads on the same
+ * rows), plus the earlier hash chain.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "treelog.h"
 #include "vault_int.h"
 
 char *
@@ -136,7 +137,9 @@ bg_audit_append(bg_vault_t *v, int64_t time, const char *actor,
 	    (r = bg_store_bind_blob(v, st, 8, leaf, sizeof(leaf))) != BG_OK ||
 	    (r = bg_store_bind_blob(v, st, 9, chain, sizeof(chain))) != BG_OK)
 		goto out;
-	r = bg_store_step_done(v, st);
+	if ((r = bg_store_step_done(v, st)) != BG_OK)
+		goto out;
+	r = bg_treelog_append(v, seq, leaf);
 out:
 	sqlite3_finalize(st);
 	free(entry);
@@ -192,7 +195,8 @@ bg_audit_refused(bg_vault_t *v, const char *actor, const char *attempted,
 		goto out;
 	}
 	det = NULL;
-	(void)bg_store_commit(v);
+	if (bg_store_commit(v) == BG_OK)
+		(void)bg_treelog_seal(v, NULL);
 out:
 	json_decref(det);
 	bg_store_rollback(v);
@@ -203,8 +207,16 @@ int
 bg_vault_finish(bg_vault_t *v, int r, const char *actor,
     const char *attempted, const char *tenant, const char *object)
 {
-	if (r == BG_OK)
+	char saved[BG_VAULT_ERRMSG_MAX];
+
+	if (r == BG_OK) {
+		/* The change is committed; a tree head that cannot be signed
+		 * now (key file missing) is signed by the next change. */
+		memcpy(saved, v->errmsg, sizeof(saved));
+		(void)bg_treelog_seal(v, NULL);
+		memcpy(v->errmsg, saved, sizeof(saved));
 		return r;
+	}
 	bg_store_rollback(v);
 	bg_vault_fail_default(v, r);
 	bg_audit_refused(v, actor, attempted, tenant, object, r);
@@ -334,22 +346,23 @@ bg_vault_audit_head(bg_vault_t *v, int64_t *sizep,
  * (with errmsg) when the row and its entry disagree. */
 static int
 verify_row(bg_vault_t *v, sqlite3_stmt *st, int64_t expect_seq,
-    uint8_t prev[BG_VAULT_HASH_LEN], int64_t *prev_time, bool *ok)
+    uint8_t prev[BG_VAULT_HASH_LEN], int64_t *prev_time, bool *ok,
+    uint8_t leaf[BG_VAULT_HASH_LEN])
 {
 	bg_vault_event_t e;
 	json_t *j = NULL, *det;
 	json_error_t jerr;
 	char *again = NULL;
-	uint8_t leaf[BG_VAULT_HASH_LEN], chain[BG_VAULT_HASH_LEN];
+	uint8_t chain[BG_VAULT_HASH_LEN];
 	int r = BG_ERR_INTERNAL;
 
 	*ok = false;
 	if ((r = event_from_row(st, &e)) != BG_OK)
 		goto out;
 	if (e.seq != expect_seq) {
-		r = bg_vault_fail(v, BG_OK, "event %lld: expected seq %lld "
-		    "(an event is missing)", (long long)e.seq,
-		    (long long)expect_seq);
+		r = bg_vault_fail(v, BG_OK, "event %lld is missing (deleted; "
+		    "the next row is event %lld)", (long long)expect_seq,
+		    (long long)e.seq);
 		goto out;
 	}
 	if (e.time < *prev_time) {
@@ -372,19 +385,19 @@ verify_row(bg_vault_t *v, sqlite3_stmt *st, int64_t expect_seq,
 	}
 	if (strcmp(again, e.entry) != 0) {
 		r = bg_vault_fail(v, BG_OK, "event %lld: the entry does not "
-		    "match its columns", (long long)e.seq);
+		    "match its columns (edited or reordered)", (long long)e.seq);
 		goto out;
 	}
 	bg_audit_leaf(e.entry, leaf);
-	if (memcmp(leaf, e.leaf, sizeof(leaf)) != 0) { /* public: log hashes */
-		r = bg_vault_fail(v, BG_OK, "event %lld: leaf hash does not "
-		    "match the entry", (long long)e.seq);
+	if (memcmp(leaf, e.leaf, BG_VAULT_HASH_LEN) != 0) { /* public: log hashes */
+		r = bg_vault_fail(v, BG_OK, "event %lld: entry does not match "
+		    "its leaf hash (edited)", (long long)e.seq);
 		goto out;
 	}
 	bg_audit_chain(prev, leaf, chain);
 	if (memcmp(chain, e.chain, sizeof(chain)) != 0) { /* public: log hashes */
 		r = bg_vault_fail(v, BG_OK, "event %lld: chain hash does not "
-		    "follow from the previous event", (long long)e.seq);
+		    "follow from the previous event (edited)", (long long)e.seq);
 		goto out;
 	}
 	memcpy(prev, chain, BG_VAULT_HASH_LEN);
@@ -398,13 +411,67 @@ out:
 	return r;
 }
 
+/* The next stored tree head (*rowp false at the end). */
+static int
+next_head(bg_vault_t *v, sqlite3_stmt *hs, bool *rowp, int64_t *sizep,
+    int64_t *timep, uint8_t root[BG_VAULT_HASH_LEN],
+    uint8_t sig[BG_TREEHEAD_SIG_LEN])
+{
+	int r;
+
+	if ((r = bg_store_step(v, hs, rowp)) != BG_OK || !*rowp)
+		return r;
+	*sizep = sqlite3_column_int64(hs, 0);
+	*timep = sqlite3_column_int64(hs, 1);
+	if (*sizep < 1 || sqlite3_column_bytes(hs, 2) != BG_VAULT_HASH_LEN ||
+	    sqlite3_column_bytes(hs, 3) != BG_TREEHEAD_SIG_LEN)
+		return bg_vault_fail(v, BG_ERR_AUTH, "tree head at size %lld "
+		    "is malformed", (long long)*sizep);
+	memcpy(root, sqlite3_column_blob(hs, 2), BG_VAULT_HASH_LEN);
+	memcpy(sig, sqlite3_column_blob(hs, 3), BG_TREEHEAD_SIG_LEN);
+	return BG_OK;
+}
+
+/* Check one stored head against the root of the events up to its size. */
+static int
+check_head(bg_vault_t *v, const uint8_t pk[32], bool have_pk, int64_t size,
+    int64_t time, const uint8_t stored[BG_VAULT_HASH_LEN],
+    const uint8_t sig[BG_TREEHEAD_SIG_LEN],
+    const uint8_t computed[BG_VAULT_HASH_LEN])
+{
+	bg_treehead_t th;
+
+	if (memcmp(stored, computed, BG_VAULT_HASH_LEN) != 0) /* public: roots */
+		return bg_vault_fail(v, BG_ERR_AUTH, "tree head at size %lld: "
+		    "root does not match the events (log rewritten)",
+		    (long long)size);
+	if (!have_pk)
+		return bg_vault_fail(v, BG_ERR_AUTH, "tree head at size %lld: "
+		    "the vault has no pinned public key to check it with",
+		    (long long)size);
+	memset(&th, 0, sizeof(th));
+	(void)snprintf(th.vault_id, sizeof(th.vault_id), "%s", v->id);
+	th.size = (uint64_t)size;
+	th.time = time;
+	memcpy(th.root, stored, BG_VAULT_HASH_LEN);
+	memcpy(th.sig, sig, BG_TREEHEAD_SIG_LEN);
+	if (bg_treehead_verify(&th, pk) != BG_OK)
+		return bg_vault_fail(v, BG_ERR_AUTH, "tree head at size %lld: "
+		    "the signature does not verify with the vault's key "
+		    "(forged or altered)", (long long)size);
+	return BG_OK;
+}
+
 int
 bg_vault_audit_verify(bg_vault_t *v, int64_t *sizep, int64_t *first_badp)
 {
-	sqlite3_stmt *st = NULL;
-	uint8_t prev[BG_VAULT_HASH_LEN];
-	int64_t seq = 0, prev_time = 0;
-	bool row = false, ok = false;
+	sqlite3_stmt *st = NULL, *hs = NULL;
+	uint8_t prev[BG_VAULT_HASH_LEN], leaf[BG_VAULT_HASH_LEN];
+	uint8_t root[BG_VAULT_HASH_LEN], hroot[BG_VAULT_HASH_LEN];
+	uint8_t hsig[BG_TREEHEAD_SIG_LEN], pk[32];
+	bg_merkle_acc_t *acc = NULL;
+	int64_t seq = 0, prev_time = 0, hsize = 0, htime = 0;
+	bool row = false, ok = false, hrow = false, have_pk = false;
 	int r = BG_ERR_INTERNAL;
 
 	if (sizep != NULL)
@@ -413,17 +480,33 @@ bg_vault_audit_verify(bg_vault_t *v, int64_t *sizep, int64_t *first_badp)
 		*first_badp = 0;
 	bg_vault_clear_err(v);
 	memset(prev, 0, sizeof(prev));
+	if ((acc = malloc(sizeof(*acc))) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	bg_merkle_acc_init(acc);
+	r = bg_treelog_pinned_key(v, pk);
+	if (r != BG_OK && r != BG_ERR_NOT_FOUND)
+		goto out;
+	have_pk = r == BG_OK;
+	bg_vault_clear_err(v);
 	if ((r = bg_store_prepare(v, "SELECT seq, time, actor, action, "
 	    "tenant, object, entry, leaf, chain FROM events ORDER BY seq",
-	    &st)) != BG_OK)
+	    &st)) != BG_OK ||
+	    (r = bg_store_prepare(v, "SELECT size, time, root, sig FROM "
+	    "tree_heads ORDER BY size", &hs)) != BG_OK)
 		goto out;
+	if ((r = next_head(v, hs, &hrow, &hsize, &htime, hroot, hsig))
+	    != BG_OK)
+		goto bad;
 	for (;;) {
 		if ((r = bg_store_step(v, st, &row)) != BG_OK)
 			goto out;
 		if (!row)
 			break;
 		seq++;
-		if ((r = verify_row(v, st, seq, prev, &prev_time, &ok)) != BG_OK)
+		if ((r = verify_row(v, st, seq, prev, &prev_time, &ok, leaf))
+		    != BG_OK)
 			goto out;
 		if (!ok) {
 			if (first_badp != NULL)
@@ -431,11 +514,35 @@ bg_vault_audit_verify(bg_vault_t *v, int64_t *sizep, int64_t *first_badp)
 			r = BG_ERR_AUTH;
 			goto out;
 		}
+		if ((r = bg_merkle_acc_push(acc, leaf)) != BG_OK)
+			goto out;
+		while (hrow && hsize == seq) {
+			bg_merkle_acc_root(acc, root);
+			if ((r = check_head(v, pk, have_pk, hsize, htime, hroot,
+			    hsig, root)) != BG_OK)
+				goto bad;
+			if ((r = next_head(v, hs, &hrow, &hsize, &htime, hroot,
+			    hsig)) != BG_OK)
+				goto bad;
+		}
 		if (sizep != NULL)
 			*sizep = seq;
 	}
+	if (hrow) {
+		r = bg_vault_fail(v, BG_ERR_AUTH, "events end at %lld but a "
+		    "tree head covers %lld (truncated)", (long long)seq,
+		    (long long)hsize);
+		hsize = seq + 1;
+		goto bad;
+	}
 	r = BG_OK;
+	goto out;
+bad:
+	if (r == BG_ERR_AUTH && first_badp != NULL)
+		*first_badp = hsize;
 out:
+	free(acc);
 	sqlite3_finalize(st);
+	sqlite3_finalize(hs);
 	return bg_vault_fail_default(v, r);
 }

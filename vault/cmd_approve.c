@@ -18,10 +18,10 @@ static const char usage_approve[] =
     "usage: vault approve REQUEST --as PERSON [--token PATH] "
     "[--pin-file PATH]\n";
 static const char usage_deny[] =
-    "usage: vault deny REQUEST --as PERSON [--token PATH] "
+    "usage: vault deny REQUEST --as PERSON --reason TEXT [--token PATH] "
     "[--pin-file PATH]\n";
 
-enum { OPT_AS = VOPT_LOCAL };
+enum { OPT_AS = VOPT_LOCAL, OPT_REASON };
 
 /* Print a statement (lines "key: value") indented, on stderr. */
 static void
@@ -44,6 +44,7 @@ struct appr_ctx {
 	bg_vault_t	*v;
 	int64_t		 id;
 	const char	*as;
+	const char	*reason;	/* deny only */
 	bg_token_t	*tok;
 	bool		 deny;
 	uint8_t		 hash[BG_VAULT_HASH_LEN];
@@ -84,7 +85,8 @@ appr_op(void *arg, const char *pin)
 	struct appr_ctx *c = arg;
 
 	if (c->deny)
-		return bg_vault_deny(c->v, c->id, c->as, c->hash, c->tok, pin);
+		return bg_vault_deny(c->v, c->id, c->as, c->hash, c->tok, pin,
+		    c->reason);
 	return bg_vault_approve(c->v, c->id, c->as, c->hash, c->tok, pin);
 }
 
@@ -94,6 +96,7 @@ approve_or_deny(int argc, char **argv, bool deny)
 	static const struct option longopts[] = {
 		VAULT_GLOBAL_LONGOPTS,
 		{ "as",	required_argument, NULL, OPT_AS },
+		{ "reason", required_argument, NULL, OPT_REASON },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *usage = deny ? usage_deny : usage_approve;
@@ -117,6 +120,13 @@ approve_or_deny(int argc, char **argv, bool deny)
 		case OPT_AS:
 			ac.as = optarg;
 			break;
+		case OPT_REASON:
+			if (!deny) {
+				ex = vault_usage_err(usage);
+				goto out;
+			}
+			ac.reason = optarg;
+			break;
 		default:
 			ex = vault_usage_err(usage);
 			goto out;
@@ -132,6 +142,12 @@ approve_or_deny(int argc, char **argv, bool deny)
 		ex = vault_usage_err(usage);
 		goto out;
 	}
+	if (deny && ac.reason == NULL) {
+		vault_errx("%s: --reason TEXT is required (it goes into the "
+		    "audit log)", argv[0]);
+		ex = vault_usage_err(usage);
+		goto out;
+	}
 	snprintf(what, sizeof(what), "%s %lld", argv[0], (long long)ac.id);
 	if ((ex = vault_open(&v)) != 0)
 		goto out;
@@ -144,6 +160,8 @@ approve_or_deny(int argc, char **argv, bool deny)
 	    "request.  Read it before you touch your token:",
 	    ac.as, deny ? "DENY" : "APPROVE");
 	show_statement(heading, text);
+	if (deny)
+		vault_note("    (your reason, for the audit log: %s)", ac.reason);
 	if (!deny && q->state == BG_VAULT_REQUEST_OPEN)
 		vault_note("    (policy %s; so far %s)", q->policy,
 		    q->approved_by[0] ? q->approved_by : "no approvals");
@@ -164,6 +182,7 @@ approve_or_deny(int argc, char **argv, bool deny)
 			printf("%s\n", q->satisfied ? "the policy is met: "
 			    "the requester can release now" : q->missing);
 	}
+	vault_note_receipt(v);
 	ex = VAULT_EXIT_OK;
 out:
 	free(text);

@@ -235,10 +235,9 @@ cmd_ceremony(int argc, char **argv)
 	struct cer c;
 	bg_vault_tenant_info_t *t = NULL;
 	bg_vault_request_info_t *q = NULL;
-	char *text = NULL, *reason = NULL, *ticket = NULL, *hh = NULL;
+	char *text = NULL, *reason = NULL, *ticket = NULL;
 	const char *out = NULL;
-	uint8_t head[BG_VAULT_HASH_LEN];
-	int64_t size = 0;
+	bg_vault_log_head_t lh;
 	size_t na = 0, i, step = 1;
 	char what[192], tb[32];
 	int ch, r, ex = VAULT_EXIT_FAIL, fd = -1;
@@ -429,12 +428,14 @@ cmd_ceremony(int argc, char **argv)
 	if (out != NULL)
 		vault_note("value written to %s (mode 0600)", out);
 	ex = VAULT_EXIT_OK;
-	if (bg_vault_audit_head(c.v, &size, head) == BG_OK &&
-	    (hh = bg_cli_hex(head, sizeof(head))) != NULL)
-		vault_note("\nreceipt for the ceremony log book: %s/%s request "
-		    "%lld released to %s; log size %lld, head %.16s",
-		    c.tenant, c.secret, (long long)c.id, req.name,
-		    (long long)size, hh);
+	/* The receipt is the signed tree head's (docs/audit-log.md). */
+	if (bg_vault_log_head(c.v, &lh) == BG_OK)
+		vault_note("\nreceipt for the ceremony log book: %s\n"
+		    "  (%s/%s request %lld released to %s; log size %llu)",
+		    lh.receipt, c.tenant, c.secret, (long long)c.id, req.name,
+		    (unsigned long long)lh.size);
+	else
+		vault_note("\nno receipt: %s", bg_vault_errmsg(c.v));
 out:
 	if (c.val != NULL) {
 		sodium_memzero(c.val, c.len);
@@ -456,6 +457,5 @@ out:
 	free(text);
 	free(reason);
 	free(ticket);
-	free(hh);
 	return ex;
 }

@@ -23,6 +23,7 @@ cmd_init(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	bg_vault_t *v = NULL;
+	bg_vault_log_head_t h;
 	char *path = NULL;
 	bool soft = false;
 	int c, r, ex = VAULT_EXIT_FAIL;
@@ -62,6 +63,11 @@ cmd_init(int argc, char **argv)
 	printf("  relying party:   %s\n", bg_vault_rp_id(v));
 	printf("  software tokens: %s\n", soft ?
 	    "accepted (test/drill vault)" : "refused (production vault)");
+	/* Auditors pin this key: write it in the ceremony log book. */
+	if (bg_vault_log_head(v, &h) == BG_OK) {
+		printf("  log key:         %s\n", h.public_key);
+		printf("  receipt:         %s\n", h.receipt);
+	}
 	ex = VAULT_EXIT_OK;
 out:
 	bg_vault_close(&v);

@@ -149,12 +149,19 @@ cmd_release(int argc, char **argv)
 			wr = -1;
 		fd = -1;
 	} else {
-		wr = (fwrite(rc.val, 1, rc.len, stdout) == rc.len &&
-		    putchar('\n') != EOF && fflush(stdout) == 0) ? 0 : -1;
+		/*
+		 * Straight to the descriptor, not through stdio, whose buffer
+		 * would keep a copy of the value until exit (tests/e2e/
+		 * canary.sh looks for one); the newline only after the wipe.
+		 */
+		wr = fflush(stdout) == 0 ? write_all(STDOUT_FILENO, rc.val,
+		    rc.len) : -1;
 	}
 	sodium_memzero(rc.val, rc.len);
 	sodium_free(rc.val);
 	rc.val = NULL;
+	if (out == NULL && wr == 0)
+		wr = write_all(STDOUT_FILENO, (const uint8_t *)"\n", 1);
 	if (wr != 0) {
 		vault_errx("%s: the value was released but could not be "
 		    "written: %s; the version is spent, rotate it", what,
@@ -171,6 +178,7 @@ cmd_release(int argc, char **argv)
 		    "This version is now spent: rotate it (vault rotate begin "
 		    "%s/%s).", q->tenant, q->secret, q->version, rc.as,
 		    vault_fmt_time(s->lease_until, tb), q->tenant, q->secret);
+	vault_note_receipt(v);
 	ex = VAULT_EXIT_OK;
 out:
 	if (rc.val != NULL) {

@@ -361,16 +361,32 @@ const char *
 vault_actor(void)
 {
 	static char name[BG_VAULT_NAME_MAX + 1];
-	struct passwd *pw;
+	struct passwd pwbuf, *pw = NULL;
+	char buf[1024];
+	FILE *f;
+	uid_t uid = geteuid();
 	size_t i;
 
 	if (name[0] != '\0')
 		return name;
-	if ((pw = getpwuid(geteuid())) != NULL && pw->pw_name != NULL)
+	/*
+	 * The local passwd file, not getpwuid(): NSS modules crash when an
+	 * allocation fails inside them (tests/hardening/failmalloc.py), and
+	 * an air-gapped vault machine has only local accounts anyway.
+	 */
+	if ((f = fopen("/etc/passwd", "re")) != NULL) {
+		while (fgetpwent_r(f, &pwbuf, buf, sizeof(buf), &pw) == 0 &&
+		    pw != NULL) {
+			if (pw->pw_uid == uid)
+				break;
+			pw = NULL;
+		}
+		fclose(f);
+	}
+	if (pw != NULL && pw->pw_name != NULL && pw->pw_name[0] != '\0')
 		snprintf(name, sizeof(name), "%s", pw->pw_name);
 	else
-		snprintf(name, sizeof(name), "uid-%lu",
-		    (unsigned long)geteuid());
+		snprintf(name, sizeof(name), "uid-%lu", (unsigned long)uid);
 	/* keep it a valid name for the engine */
 	for (i = 0; name[i] != '\0'; i++) {
 		char c = name[i];
@@ -777,4 +793,15 @@ json_t *
 vault_json_time(int64_t t)
 {
 	return t > 0 ? json_integer((json_int_t)t) : json_null();
+}
+
+void
+vault_note_receipt(bg_vault_t *v)
+{
+	bg_vault_log_head_t h;
+
+	if (bg_vault_log_head(v, &h) == BG_OK)
+		vault_note("receipt: %s", h.receipt);
+	else
+		vault_note("no receipt: %s", bg_vault_errmsg(v));
 }

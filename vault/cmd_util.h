@@ -22,6 +22,7 @@
 #define VAULT_EXIT_TOKEN	3	/* PIN, token or authentication failure */
 #define VAULT_EXIT_NOTFOUND	4	/* no such vault, tenant, person, ... */
 #define VAULT_EXIT_CHECK	5	/* check: something is overdue */
+#define VAULT_EXIT_TAMPERED	6	/* the log, a proof or a backup does not verify */
 
 /* Global options; they may stand before or after the verb. */
 struct vault_globals {
@@ -160,6 +161,13 @@ int vault_parse_request_id(const char *s, int64_t *idp);
 /* "this vault accepts software tokens (test/drill vault)" on stderr when
  * it does (and not --json), so every listing shows it. */
 void vault_soft_banner(const bg_vault_t *v);
+
+/*
+ * After a ceremony step: "receipt: BG1-..." on stderr for the paper log
+ * book (docs/audit-log.md).  A failure to get one is said, not fatal: the
+ * step itself is done and logged.
+ */
+void vault_note_receipt(bg_vault_t *v);
 
 /* JSON helpers (jansson); every one returns a new reference or NULL. */
 json_t *vault_json_time(int64_t t);	/* integer, or null when 0 */

@@ -21,5 +21,9 @@ int cmd_rotate(int argc, char **argv);	/* rotate begin | commit | abort */
 int cmd_status(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_audit(int argc, char **argv);	/* audit log */
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_evidence(int argc, char **argv);	/* evidence export | verify */
 
 #endif /* VAULT_CMDS_H */

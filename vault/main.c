@@ -36,6 +36,10 @@ static const struct {
 	{ "status",	cmd_status,	"open requests, leases, rotations due" },
 	{ "check",	cmd_check,	"exit non-zero while anything is overdue" },
 	{ "audit",	cmd_audit,	"print the audit log" },
+	{ "backup",	cmd_backup,	"copy the vault, its key and a signed tree head" },
+	{ "restore",	cmd_restore,	"verify a backup and put it in place" },
+	{ "report",	cmd_report,	"incident review: text, JSON or HTML timeline" },
+	{ "evidence",	cmd_evidence,	"export or verify an incident's signed evidence" },
 };
 
 static void
@@ -103,7 +107,8 @@ main(int argc, char **argv)
 		fflush(stderr);
 		r = verbs[i].fn(argc, argv);
 		if (fflush(stdout) != 0 && r == VAULT_EXIT_OK) {
-			vault_errx("writing standard output failed");
+			vault_errx("writing standard output failed (what the "
+			    "command changed is recorded in the vault)");
 			r = VAULT_EXIT_FAIL;
 		}
 		return r;

@@ -4,7 +4,10 @@
  * clientDataHash), and what the release signs.  Plain "key: value" lines
  * (values hold no control characters, so lines cannot be forged), the
  * request's fixed fields first, then the audit-log head at signing time so
- * that the token signature vouches for the history before it.
+ * that the token signature vouches for the history before it: its size,
+ * the hash chain head and the RFC 9162 Merkle root of those events
+ * ("tree-root"), which a receipt or a consistency proof can be checked
+ * against (docs/audit-log.md).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "treelog.h"
 #include "vault_int.h"
 
 int
@@ -72,17 +76,21 @@ int
 bg_statement_full(bg_vault_t *v, const char *body, char **textp,
     uint8_t hash[BG_VAULT_HASH_LEN])
 {
-	uint8_t head[BG_VAULT_HASH_LEN];
-	char hex[2 * BG_VAULT_HASH_LEN + 1], *s = NULL;
+	uint8_t head[BG_VAULT_HASH_LEN], root[BG_VAULT_HASH_LEN];
+	char hex[2 * BG_VAULT_HASH_LEN + 1], rhex[2 * BG_VAULT_HASH_LEN + 1];
+	char *s = NULL;
 	int64_t size = 0;
 	int r = BG_ERR_INTERNAL;
 
 	*textp = NULL;
 	if ((r = bg_vault_audit_head(v, &size, head)) != BG_OK)
 		goto out;
+	if ((r = bg_treelog_root(v, (uint64_t)size, root)) != BG_OK)
+		goto out;
 	bg_hex(head, sizeof(head), hex);
-	if (asprintf(&s, "%slog-size: %lld\nlog-head: %s\n", body,
-	    (long long)size, hex) < 0) {
+	bg_hex(root, sizeof(root), rhex);
+	if (asprintf(&s, "%slog-size: %lld\nlog-head: %s\ntree-root: %s\n",
+	    body, (long long)size, hex, rhex) < 0) {
 		s = NULL;
 		r = BG_ERR_NOMEM;
 		goto out;

@@ -1,0 +1,89 @@
+#!/bin/sh
+# vault backup and restore: the backup is the SQLite copy, its signing key
+# and its signed tree head; restore verifies before it replaces, keeps the
+# old file, refuses a backup older than a receipt, a rollback without
+# --force, a corrupted or tampered backup, and another vault's backup.
+. "$(dirname "$0")/lib.sh"
+bg_setup
+command -v sqlite3 >/dev/null || fail "sqlite3 is not installed"
+std_vault
+
+step "backup: three files, 0600, a signed tree head printed"
+run vault backup --out "$T/b1.db"; ok
+expect_out "bg-treehead-v1 vault="
+expect_err "receipt: BG1-"
+for f in b1.db b1.db.key b1.db.head; do
+	[ -f "$T/$f" ] || fail "backup lacks $f"
+	[ "$(stat -c %a "$T/$f")" = 600 ] || fail "$f not 0600"
+done
+grep -qF "$(cat "$T/out")" "$T/b1.db.head" || fail "head file differs"
+[ "$(sqlite3 "$T/b1.db" 'PRAGMA integrity_check')" = ok ] ||
+    fail "backup copy damaged"
+run vault backup --out "$T/b1.db"; expect_rc 1; expect_err "refusing to overwrite"
+B1N=$(sqlite3 "$T/b1.db" "SELECT MAX(seq) FROM events")
+
+step "the vault moves on; a receipt is taken"
+run vault tenant add beta; ok
+run vault audit receipt; ok
+R2=$(cat "$T/out")
+N2=$(db "SELECT MAX(seq) FROM events")
+
+step "restore of an older backup: refused without --force, and by a later receipt"
+run vault restore --from "$T/b1.db"; expect_rc 1
+expect_err "the backup has $B1N events and the current vault $N2: restoring it rolls the log back"
+run vault restore --from "$T/b1.db" --receipt "$R2" --force; expect_rc 6
+expect_err "the backup does not extend receipt $R2"
+[ "$(db "SELECT MAX(seq) FROM events")" = "$N2" ] || fail "vault replaced"
+[ -e "$T/vault.db.before-restore" ] && fail "refused restore left a file"
+
+step "a newer backup restores in place and keeps the old file"
+run vault backup --out "$T/b2.db"; ok
+run vault tenant add gamma; ok
+db "UPDATE events SET entry = entry || ' ' WHERE seq = 2"	# damage the live log
+run vault audit verify; expect_rc 6
+run vault restore --from "$T/b2.db" --receipt "$R2" --force; ok
+expect_err "the previous file is"
+[ -f "$T/vault.db.before-restore" ] || fail "no .before-restore"
+run vault audit verify --receipt "$R2"; ok
+run vault tenant show beta; ok
+run vault tenant show gamma; expect_rc 4
+run vault tenant add delta; ok
+run vault audit verify; ok
+
+step "a corrupted backup is refused"
+cp "$T/b2.db" "$T/bad.db"
+head -c 4096 /dev/urandom | dd of="$T/bad.db" bs=1 seek=4096 conv=notrunc 2>/dev/null
+run vault restore --from "$T/bad.db" --force; expect_rc 6
+expect_err "vault: restore: "
+expect_err "damaged"
+
+step "a backup with an edited event is refused"
+cp "$T/b2.db" "$T/bad2.db"
+sqlite3 "$T/bad2.db" "UPDATE events SET entry = replace(entry, '3600', '7200') WHERE seq = 2"
+run vault restore --from "$T/bad2.db" --force; expect_rc 6
+expect_err "event 2: entry does not match its leaf hash (edited)"
+
+step "another vault's backup is refused"
+mkdir "$T/other"
+RC=0
+BREAKGLASS_VAULT=$T/other/v.db "$VAULT_BIN" init >/dev/null 2>&1 || RC=$?
+ok
+BREAKGLASS_VAULT=$T/other/v.db "$VAULT_BIN" backup --out "$T/other/b.db" \
+    >/dev/null 2>&1 || fail "backup of the other vault"
+run vault restore --from "$T/other/b.db" --force; expect_rc 6
+expect_err "the backup is of vault"
+
+step "restore onto a new machine: no vault yet, the key comes along"
+mkdir "$T/new"
+RC=0
+BREAKGLASS_VAULT=$T/new/vault.db "$VAULT_BIN" restore --from "$T/b2.db" \
+    >"$T/out" 2>"$T/err" || RC=$?
+ok
+[ -f "$T/new/vault.db.key" ] || fail "key not restored"
+cmp -s "$T/new/vault.db.key" "$T/b2.db.key" || fail "key differs"
+RC=0
+BREAKGLASS_VAULT=$T/new/vault.db "$VAULT_BIN" tenant add epsilon \
+    >"$T/out" 2>"$T/err" || RC=$?
+ok
+BREAKGLASS_VAULT=$T/new/vault.db "$VAULT_BIN" audit verify >"$T/out" \
+    2>"$T/err" || fail "restored vault does not verify: $(cat "$T/err")"
