@@ -1,0 +1,166 @@
+/*
+ * vault report: the incident review of a tenant, a ticket, a request or a
+ * time range, as text, JSON or one self-contained HTML file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "breakglass/err.h"
+#include "breakglass/vault.h"
+#include "cmd_util.h"
+#include "cmds.h"
+
+static const char usage[] =
+    "usage: vault report [TENANT] [--ticket TICKET] [--request ID] "
+    "[--since TIME]\n"
+    "                    [--until TIME] [--format text|json|html] "
+    "[--out FILE]\n";
+
+enum { OPT_TICKET = VOPT_LOCAL, OPT_REQUEST, OPT_SINCE, OPT_UNTIL,
+    OPT_FORMAT, OPT_OUT };
+
+/* Write all of s to path (created or replaced, 0644); 0 or -1. */
+static int
+write_out(const char *path, const char *s)
+{
+	size_t len = strlen(s), off = 0;
+	ssize_t n;
+	int fd, ret = -1;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0644)) < 0) {
+		vault_errx("report: cannot create %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	while (off < len) {
+		if ((n = write(fd, s + off, len - off)) < 0) {
+			if (errno == EINTR)
+				continue;
+			vault_errx("report: writing %s: %s", path,
+			    strerror(errno));
+			goto out;
+		}
+		off += (size_t)n;
+	}
+	ret = 0;
+out:
+	if (close(fd) != 0 && ret == 0) {
+		vault_errx("report: writing %s: %s", path, strerror(errno));
+		ret = -1;
+	}
+	return ret;
+}
+
+int
+cmd_report(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		VAULT_GLOBAL_LONGOPTS,
+		{ "ticket",	required_argument, NULL, OPT_TICKET },
+		{ "request",	required_argument, NULL, OPT_REQUEST },
+		{ "since",	required_argument, NULL, OPT_SINCE },
+		{ "until",	required_argument, NULL, OPT_UNTIL },
+		{ "format",	required_argument, NULL, OPT_FORMAT },
+		{ "out",	required_argument, NULL, OPT_OUT },
+		{ NULL, 0, NULL, 0 }
+	};
+	bg_vault_report_query_t q;
+	bg_vault_t *v = NULL;
+	const char *out = NULL;
+	char *json = NULL, *text = NULL;
+	int c, r, ex = VAULT_EXIT_FAIL, format = 0;
+
+	memset(&q, 0, sizeof(q));
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (vault_global_opt(c, optarg))
+			continue;
+		switch (c) {
+		case 'h':
+			ex = vault_usage_ok(usage);
+			goto out;
+		case OPT_TICKET:
+			q.ticket = optarg;
+			break;
+		case OPT_REQUEST:
+			if (vault_parse_request_id(optarg, &q.request_id) != 0) {
+				vault_errx("report: bad request id '%s'",
+				    optarg);
+				ex = VAULT_EXIT_USAGE;
+				goto out;
+			}
+			break;
+		case OPT_SINCE:
+		case OPT_UNTIL:
+			if (vault_parse_time(optarg, c == OPT_SINCE ?
+			    &q.since : &q.until) != 0) {
+				vault_errx("report: bad time '%s' "
+				    "(YYYY-MM-DD[THH:MM[:SS]], @EPOCH, -2h)",
+				    optarg);
+				ex = VAULT_EXIT_USAGE;
+				goto out;
+			}
+			break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "text") == 0)
+				format = BG_VAULT_REPORT_TEXT;
+			else if (strcmp(optarg, "json") == 0)
+				format = BG_VAULT_REPORT_JSON;
+			else if (strcmp(optarg, "html") == 0)
+				format = BG_VAULT_REPORT_HTML;
+			else {
+				vault_errx("report: unknown format '%s' (text, "
+				    "json or html)", optarg);
+				ex = VAULT_EXIT_USAGE;
+				goto out;
+			}
+			break;
+		case OPT_OUT:
+			out = optarg;
+			break;
+		default:
+			ex = vault_usage_err(usage);
+			goto out;
+		}
+	}
+	if (argc - optind > 1) {
+		ex = vault_usage_err(usage);
+		goto out;
+	}
+	if (argc - optind == 1)
+		q.tenant = argv[optind];
+	if (format == 0)
+		format = vault_g.json ? BG_VAULT_REPORT_JSON :
+		    BG_VAULT_REPORT_TEXT;
+	if ((ex = vault_open(&v)) != 0)
+		goto out;
+	if ((r = bg_vault_report(v, &q, &json)) != BG_OK) {
+		ex = vault_fail(v, r, "report");
+		goto out;
+	}
+	if ((r = bg_vault_report_render(json, format, &text)) != BG_OK) {
+		ex = vault_fail(NULL, r, "report");
+		goto out;
+	}
+	ex = VAULT_EXIT_FAIL;
+	if (out != NULL) {
+		if (write_out(out, text) != 0)
+			goto out;
+		vault_note("report written to %s", out);
+	} else if (fputs(text, stdout) == EOF) {
+		vault_errx("report: writing standard output failed");
+		goto out;
+	}
+	ex = VAULT_EXIT_OK;
+out:
+	free(json);
+	free(text);
+	bg_vault_close(&v);
+	return ex;
+}
