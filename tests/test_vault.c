@@ -182,6 +182,23 @@ count_events(fx_t *f, const char *action)
 	return (int64_t)n;
 }
 
+/* The newest event with that action contains needle in its entry. */
+static bool
+last_event_has(fx_t *f, const char *action, const char *needle)
+{
+	bg_vault_audit_filter_t flt = { .action = action };
+	bg_vault_event_t *l = NULL;
+	size_t n = 0;
+	bool found;
+
+	assert_int_equal(bg_vault_audit_list(f->v, &flt, &l, &n), BG_OK);
+	found = n > 0 && strstr(l[n - 1].entry, needle) != NULL;
+	if (!found && n > 0)
+		print_message("last %s event: %s\n", action, l[n - 1].entry);
+	bg_vault_audit_free(&l, n);
+	return found;
+}
+
 /* --- tests ------------------------------------------------------------------ */
 
 static void
@@ -277,12 +294,63 @@ test_refusals(void **state)
 	assert_int_equal(do_approve(f, id, ALICE), BG_ERR_EXISTS);
 	/* Deny closes the request. */
 	assert_int_equal(bg_vault_statement(f->v, id, NULL, h), BG_OK);
-	assert_int_equal(bg_vault_deny(f->v, id, "mia", h, f->tok[MIA], PIN),
-	    BG_OK);
+	assert_int_equal(bg_vault_deny(f->v, id, "mia", h, f->tok[MIA], PIN,
+	    "db01 is back; no access needed"), BG_OK);
 	assert_int_equal(do_approve(f, id, BOB), BG_ERR_STATE);
 	assert_int_equal(count_events(f, "deny"), 1);
+	assert_true(last_event_has(f, "deny",
+	    "\"reason\":\"db01 is back; no access needed\""));
 	/* Every refusal above is in the log. */
 	assert_true(count_events(f, "refused") >= 8);
+}
+
+/* A denial needs a reason: checked before the token is touched, and the
+ * request stays open when it is refused. */
+static void
+test_deny_reason(void **state)
+{
+	fx_t *f = *state;
+	bg_vault_request_info_t *ri = NULL;
+	uint8_t h[BG_VAULT_HASH_LEN];
+	char longest[BG_VAULT_REASON_MAX + 2];
+	int64_t id, denies;
+
+	id = do_request(f, CAROL, "db");
+	denies = count_events(f, "deny");
+	assert_int_equal(bg_vault_statement(f->v, id, NULL, h), BG_OK);
+	assert_int_equal(bg_vault_deny(f->v, id, "mia", h, f->tok[MIA], PIN,
+	    NULL), BG_ERR_INVALID_ARG);
+	assert_non_null(strstr(bg_vault_errmsg(f->v), "reason"));
+	assert_int_equal(bg_vault_statement(f->v, id, NULL, h), BG_OK);
+	assert_int_equal(bg_vault_deny(f->v, id, "mia", h, f->tok[MIA], PIN,
+	    ""), BG_ERR_INVALID_ARG);
+	assert_int_equal(bg_vault_statement(f->v, id, NULL, h), BG_OK);
+	assert_int_equal(bg_vault_deny(f->v, id, "mia", h, f->tok[MIA], PIN,
+	    "two\nlines"), BG_ERR_INVALID_ARG);
+	assert_non_null(strstr(bg_vault_errmsg(f->v), "control"));
+	memset(longest, 'x', sizeof(longest) - 1);
+	longest[sizeof(longest) - 1] = '\0';	/* one byte too long */
+	assert_int_equal(bg_vault_statement(f->v, id, NULL, h), BG_OK);
+	assert_int_equal(bg_vault_deny(f->v, id, "mia", h, f->tok[MIA], PIN,
+	    longest), BG_ERR_RANGE);
+	assert_int_equal(count_events(f, "deny"), denies);
+	assert_true(last_event_has(f, "refused", "reason for denying"));
+	/* still open: an approval goes through */
+	assert_int_equal(bg_vault_request_show(f->v, id, &ri), BG_OK);
+	assert_int_equal(ri->state, BG_VAULT_REQUEST_OPEN);
+	bg_vault_request_free(&ri);
+	assert_int_equal(do_approve(f, id, ALICE), BG_OK);
+	/* the longest reason allowed is kept whole */
+	longest[BG_VAULT_REASON_MAX] = '\0';
+	assert_int_equal(bg_vault_statement(f->v, id, NULL, h), BG_OK);
+	assert_int_equal(bg_vault_deny(f->v, id, "mia", h, f->tok[MIA], PIN,
+	    longest), BG_OK);
+	assert_int_equal(count_events(f, "deny"), denies + 1);
+	assert_true(last_event_has(f, "deny", longest));
+	assert_int_equal(bg_vault_request_show(f->v, id, &ri), BG_OK);
+	assert_int_equal(ri->state, BG_VAULT_REQUEST_DENIED);
+	assert_string_equal(ri->denied_by, "mia");
+	bg_vault_request_free(&ri);
 }
 
 static void
@@ -614,6 +682,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_full_flow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deny_reason, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_approval_replay, setup,

@@ -19,8 +19,10 @@ static const char usage[] =
     "[--label LABEL]\n"
     "                        [--expires TIME] [--pin-file PATH]\n"
     "       vault member list [TENANT] [--person PERSON] [--all] [--json]\n"
-    "       vault member recertify TENANT PERSON --expires TIME "
-    "[--role ROLE]\n"
+    "       vault member recertify TENANT PERSON --until TIME --as APPROVER "
+    "[--token PATH]\n"
+    "                        [--pin-file PATH] [--person-token PATH] "
+    "[--person-pin-file PATH]\n"
     "       vault member remove TENANT PERSON [--role ROLE]\n";
 
 #define DEFAULT_VALIDITY (365 * 86400)
@@ -267,11 +269,10 @@ out:
 }
 
 static int
-member_change(int argc, char **argv, bool remove)
+member_remove(int argc, char **argv)
 {
 	struct margs a;
 	bg_vault_t *v = NULL;
-	char tb[32];
 	int r, ex = VAULT_EXIT_FAIL;
 
 	if (parse(argc, argv, &a) != 0) {
@@ -282,31 +283,153 @@ member_change(int argc, char **argv, bool remove)
 		ex = vault_usage_ok(usage);
 		goto out;
 	}
-	if (argc - optind != 2 || (!remove && a.expires == 0)) {
+	if (argc - optind != 2) {
 		ex = vault_usage_err(usage);
 		goto out;
 	}
 	if ((ex = vault_open(&v)) != 0)
 		goto out;
-	if (remove)
-		r = bg_vault_member_remove(v, vault_actor(), argv[optind],
-		    argv[optind + 1], a.role);
-	else
-		r = bg_vault_member_recertify(v, vault_actor(), argv[optind],
-		    argv[optind + 1], a.role, a.expires);
-	if (r != BG_OK) {
-		ex = vault_fail(v, r, "member %s %s %s",
-		    remove ? "remove" : "recertify", argv[optind],
+	if ((r = bg_vault_member_remove(v, vault_actor(), argv[optind],
+	    argv[optind + 1], a.role)) != BG_OK) {
+		ex = vault_fail(v, r, "member remove %s %s", argv[optind],
 		    argv[optind + 1]);
 		goto out;
 	}
-	if (remove)
-		printf("%s removed from %s\n", argv[optind + 1], argv[optind]);
-	else
-		printf("%s recertified in %s until %s\n", argv[optind + 1],
-		    argv[optind], vault_fmt_time(a.expires, tb));
+	printf("%s removed from %s\n", argv[optind + 1], argv[optind]);
 	ex = VAULT_EXIT_OK;
 out:
+	bg_vault_close(&v);
+	return ex;
+}
+
+/* --- recertify: the person's touch, then an approver's sign-off ------------ */
+
+enum { OPT_UNTIL = VOPT_LOCAL + 32, OPT_AS, OPT_PTOKEN, OPT_PPIN };
+
+struct rc_ctx {
+	bg_vault_t		*v;
+	const char		*tenant, *person, *approver;
+	int64_t			 until;
+	bg_token_t		*tok;
+	bg_vault_recert_proof_t	*proof;
+};
+
+static int
+prove_op(void *arg, const char *pin)
+{
+	struct rc_ctx *c = arg;
+
+	bg_vault_recert_proof_free(&c->proof);
+	return bg_vault_recertify_prove(c->v, c->tenant, c->person, c->until,
+	    c->approver, c->tok, pin, &c->proof);
+}
+
+static int
+signoff_op(void *arg, const char *pin)
+{
+	struct rc_ctx *c = arg;
+
+	return bg_vault_recertify(c->v, c->proof, c->tok, pin);
+}
+
+static int
+member_recertify(int argc, char **argv)
+{
+	static const struct option rlongopts[] = {
+		VAULT_GLOBAL_LONGOPTS,
+		{ "until",		required_argument, NULL, OPT_UNTIL },
+		{ "as",			required_argument, NULL, OPT_AS },
+		{ "person-token",	required_argument, NULL, OPT_PTOKEN },
+		{ "person-pin-file",	required_argument, NULL, OPT_PPIN },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct rc_ctx rc;
+	bg_vault_t *v = NULL;
+	bg_token_t *ptok = NULL, *atok = NULL;
+	const char *ptoken = NULL, *ppin = NULL, *st, *p, *e;
+	char what[192], tb[32];
+	int c, ex = VAULT_EXIT_FAIL;
+
+	memset(&rc, 0, sizeof(rc));
+	while ((c = getopt_long(argc, argv, "h", rlongopts, NULL)) != -1) {
+		if (vault_global_opt(c, optarg))
+			continue;
+		switch (c) {
+		case 'h':
+			ex = vault_usage_ok(usage);
+			goto out;
+		case OPT_UNTIL:
+			if (vault_parse_time(optarg, &rc.until) != 0) {
+				vault_errx("member recertify: bad time '%s' "
+				    "(YYYY-MM-DD or +DURATION such as +180d)",
+				    optarg);
+				ex = vault_usage_err(usage);
+				goto out;
+			}
+			break;
+		case OPT_AS:
+			rc.approver = optarg;
+			break;
+		case OPT_PTOKEN:
+			ptoken = optarg;
+			break;
+		case OPT_PPIN:
+			ppin = optarg;
+			break;
+		default:
+			ex = vault_usage_err(usage);
+			goto out;
+		}
+	}
+	if (argc - optind != 2 || rc.until == 0 || rc.approver == NULL) {
+		if (argc - optind == 2 && rc.approver == NULL)
+			vault_errx("member recertify: --as APPROVER is required: "
+			    "one of the tenant's approvers signs off with their "
+			    "own token");
+		ex = vault_usage_err(usage);
+		goto out;
+	}
+	rc.tenant = argv[optind];
+	rc.person = argv[optind + 1];
+	(void)snprintf(what, sizeof(what), "member recertify %s %s",
+	    rc.tenant, rc.person);
+	if ((ex = vault_open(&v)) != 0)
+		goto out;
+	rc.v = v;
+	fprintf(stderr, "%s, prove that you hold your token: recertify %s in "
+	    "%s until %s, signed off by %s.\n", rc.person, rc.person,
+	    rc.tenant, vault_fmt_time(rc.until, tb), rc.approver);
+	if ((ex = vault_token_open(ptoken != NULL ? ptoken : vault_g.token,
+	    &ptok)) != 0)
+		goto out;
+	rc.tok = ptok;
+	if ((ex = vault_with_pin(v, rc.tenant, rc.person, ptok,
+	    ppin != NULL ? ppin : vault_g.pin_file, what, NULL, prove_op, &rc))
+	    != 0)
+		goto out;
+	bg_token_close(&ptok);
+	fprintf(stderr, "%s, you are asked to SIGN OFF this recertification. "
+	    "Read it before you touch your token:\n", rc.approver);
+	st = bg_vault_recert_statement(rc.proof);
+	for (p = st; *p != '\0'; p = *e == '\n' ? e + 1 : e) {
+		if ((e = strchr(p, '\n')) == NULL)
+			e = p + strlen(p);
+		fprintf(stderr, "    %.*s\n", (int)(e - p), p);
+	}
+	fflush(stderr);
+	if ((ex = vault_token_open(NULL, &atok)) != 0)
+		goto out;
+	rc.tok = atok;
+	if ((ex = vault_with_pin(v, rc.tenant, rc.approver, atok, NULL, what,
+	    NULL, signoff_op, &rc)) != 0)
+		goto out;
+	printf("%s recertified in %s until %s (signed off by %s)\n", rc.person,
+	    rc.tenant, vault_fmt_time(rc.until, tb), rc.approver);
+	ex = VAULT_EXIT_OK;
+out:
+	bg_vault_recert_proof_free(&rc.proof);
+	bg_token_close(&ptok);
+	bg_token_close(&atok);
 	bg_vault_close(&v);
 	return ex;
 }
@@ -323,9 +446,9 @@ cmd_member(int argc, char **argv)
 	if (strcmp(argv[1], "list") == 0)
 		return member_list(argc - 1, argv + 1);
 	if (strcmp(argv[1], "recertify") == 0)
-		return member_change(argc - 1, argv + 1, false);
+		return member_recertify(argc - 1, argv + 1);
 	if (strcmp(argv[1], "remove") == 0)
-		return member_change(argc - 1, argv + 1, true);
+		return member_remove(argc - 1, argv + 1);
 	vault_errx("member: unknown subcommand '%s'", argv[1]);
 	return vault_usage_err(usage);
 }

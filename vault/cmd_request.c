@@ -142,7 +142,7 @@ static json_t *
 request_json(const bg_vault_request_info_t *q)
 {
 	return json_pack("{s:I, s:s, s:s, s:i, s:s, s:s, s:s, s:I, s:o, s:o, "
-	    "s:s, s:o, s:b, s:I, s:s, s:o, s:o, s:s}",
+	    "s:s, s:o, s:b, s:I, s:s, s:o, s:o, s:o, s:s}",
 	    "id", (json_int_t)q->id, "tenant", q->tenant, "secret", q->secret,
 	    "version", q->version, "requester", q->requester,
 	    "reason", q->reason, "ticket", q->ticket, "ttl", (json_int_t)q->ttl,
@@ -154,6 +154,8 @@ request_json(const bg_vault_request_info_t *q)
 	    "approvals", (json_int_t)q->n_approvals,
 	    "approved_by", q->approved_by,
 	    "denied_by", q->denied_by[0] ? json_string(q->denied_by) :
+	    json_null(),
+	    "deny_reason", q->deny_reason[0] ? json_string(q->deny_reason) :
 	    json_null(),
 	    "missing", q->missing[0] ? json_string(q->missing) : json_null(),
 	    "policy", q->policy);
@@ -179,6 +181,8 @@ print_request(const bg_vault_request_info_t *q)
 	    "(nobody yet)");
 	if (q->denied_by[0])
 		printf("denied by:    %s\n", q->denied_by);
+	if (q->deny_reason[0])
+		printf("deny reason:  %s\n", q->deny_reason);
 	if (q->state == BG_VAULT_REQUEST_OPEN)
 		printf("release:      %s\n", q->satisfied ?
 		    "the policy is met; the requester can release" :

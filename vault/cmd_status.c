@@ -80,7 +80,8 @@ status_cmd(int argc, char **argv, bool check)
 			if (it[i].kind != BG_VAULT_STATUS_ROTATION_DUE &&
 			    it[i].kind != BG_VAULT_STATUS_OVERDUE &&
 			    it[i].kind != BG_VAULT_STATUS_MEMBER_EXPIRED &&
-			    it[i].kind != BG_VAULT_STATUS_MEMBER_EXPIRING)
+			    it[i].kind != BG_VAULT_STATUS_MEMBER_EXPIRING &&
+			    it[i].kind != BG_VAULT_STATUS_QUORUM_AT_RISK)
 				continue;
 			printf("%s: %s/%s: %s\n",
 			    bg_vault_status_kind_name(it[i].kind),
@@ -149,6 +150,8 @@ status_cmd(int argc, char **argv, bool check)
 				break;
 			case BG_VAULT_STATUS_MEMBER_EXPIRED:
 				h = "Expired memberships"; break;
+			case BG_VAULT_STATUS_QUORUM_AT_RISK:
+				h = "QUORUM AT RISK"; break;
 			default:
 				h = bg_vault_status_kind_name(it[i].kind);
 			}

@@ -1,9 +1,12 @@
-/* vault tenant add | set | list | show */
+/* vault tenant add | set | list | show | offboard | verify-certificate */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -20,7 +23,10 @@ static const char usage[] =
     "[--approval-window DURATION]\n"
     "                        [--rotation-deadline DURATION]\n"
     "       vault tenant list [--json]\n"
-    "       vault tenant show TENANT [--json]\n";
+    "       vault tenant show TENANT [--json]\n"
+    "       vault tenant offboard TENANT --confirm TENANT "
+    "[--certificate FILE]\n"
+    "       vault tenant verify-certificate FILE\n";
 
 enum { OPT_MAX_TTL = VOPT_LOCAL, OPT_WINDOW, OPT_ROTDL };
 
@@ -215,6 +221,175 @@ out:
 	return ex;
 }
 
+enum { OPT_CONFIRM = VOPT_LOCAL + 32, OPT_CERT };
+
+/* Write all of s to fd; 0 or -1. */
+static int
+write_all(int fd, const char *s, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, s, n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+tenant_offboard(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		VAULT_GLOBAL_LONGOPTS,
+		{ "confirm",	 required_argument, NULL, OPT_CONFIRM },
+		{ "certificate", required_argument, NULL, OPT_CERT },
+		{ NULL, 0, NULL, 0 }
+	};
+	bg_vault_t *v = NULL;
+	const char *confirm = NULL, *file = NULL;
+	char *cert = NULL;
+	int c, fd = -1, r, ex = VAULT_EXIT_FAIL;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (vault_global_opt(c, optarg))
+			continue;
+		switch (c) {
+		case 'h':
+			ex = vault_usage_ok(usage);
+			goto out;
+		case OPT_CONFIRM:
+			confirm = optarg;
+			break;
+		case OPT_CERT:
+			file = optarg;
+			break;
+		default:
+			ex = vault_usage_err(usage);
+			goto out;
+		}
+	}
+	if (argc - optind != 1) {
+		ex = vault_usage_err(usage);
+		goto out;
+	}
+	/* The certificate file first: never lose a certificate to EEXIST
+	 * after the secrets are gone. */
+	if (file != NULL && (fd = open(file, O_WRONLY | O_CREAT | O_EXCL |
+	    O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
+		vault_errx("tenant offboard %s: %s: %s", argv[optind], file,
+		    strerror(errno));
+		ex = VAULT_EXIT_FAIL;
+		goto out;
+	}
+	if ((ex = vault_open(&v)) != 0)
+		goto out;
+	if ((r = bg_vault_tenant_offboard(v, vault_actor(), argv[optind],
+	    confirm, &cert)) != BG_OK) {
+		ex = vault_fail(v, r, "tenant offboard %s", argv[optind]);
+		goto out;
+	}
+	if (fd >= 0) {
+		if (write_all(fd, cert, strlen(cert)) != 0 || fsync(fd) != 0 ||
+		    close(fd) != 0) {
+			fd = -1;
+			vault_errx("tenant offboard %s: writing %s: %s (the "
+			    "certificate follows on stdout)", argv[optind],
+			    file, strerror(errno));
+			fputs(cert, stdout);
+			ex = VAULT_EXIT_FAIL;
+			file = NULL;
+			goto out;
+		}
+		fd = -1;
+		file = NULL;	/* keep it */
+	}
+	fputs(cert, stdout);
+	vault_note("%s offboarded: every sealed value, share and token key "
+	    "destroyed; the audit events remain", argv[optind]);
+	ex = VAULT_EXIT_OK;
+out:
+	if (fd >= 0) {
+		(void)close(fd);
+		if (file != NULL)
+			(void)unlink(file);
+	}
+	free(cert);
+	bg_vault_close(&v);
+	return ex;
+}
+
+static int
+tenant_verify_cert(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		VAULT_GLOBAL_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	bg_vault_t *v = NULL;
+	FILE *f = NULL;
+	char *buf = NULL;
+	size_t n = 0, cap = 0, got;
+	int c, r, ex = VAULT_EXIT_FAIL;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (vault_global_opt(c, optarg))
+			continue;
+		if (c == 'h') {
+			ex = vault_usage_ok(usage);
+			goto out;
+		}
+		ex = vault_usage_err(usage);
+		goto out;
+	}
+	if (argc - optind != 1) {
+		ex = vault_usage_err(usage);
+		goto out;
+	}
+	if ((f = fopen(argv[optind], "rb")) == NULL) {
+		vault_errx("tenant verify-certificate: %s: %s", argv[optind],
+		    strerror(errno));
+		ex = VAULT_EXIT_NOTFOUND;
+		goto out;
+	}
+	for (;;) {
+		if (n == cap) {
+			char *nb;
+
+			cap = cap ? 2 * cap : 4096;
+			if (cap > (1u << 24) || (nb = realloc(buf, cap)) == NULL) {
+				vault_errx("tenant verify-certificate: %s: too "
+				    "large", argv[optind]);
+				goto out;
+			}
+			buf = nb;
+		}
+		if ((got = fread(buf + n, 1, cap - n, f)) == 0)
+			break;
+		n += got;
+	}
+	if ((ex = vault_open(&v)) != 0)
+		goto out;
+	if ((r = bg_vault_certificate_verify(v, buf, n)) != BG_OK) {
+		ex = vault_fail(v, r, "tenant verify-certificate %s",
+		    argv[optind]);
+		goto out;
+	}
+	printf("certificate %s: signature good (signed by this vault's "
+	    "key)\n", argv[optind]);
+	ex = VAULT_EXIT_OK;
+out:
+	if (f != NULL)
+		(void)fclose(f);
+	free(buf);
+	bg_vault_close(&v);
+	return ex;
+}
+
 int
 cmd_tenant(int argc, char **argv)
 {
@@ -230,6 +405,10 @@ cmd_tenant(int argc, char **argv)
 		return list_or_show(argc - 1, argv + 1, false);
 	if (strcmp(argv[1], "show") == 0)
 		return list_or_show(argc - 1, argv + 1, true);
+	if (strcmp(argv[1], "offboard") == 0)
+		return tenant_offboard(argc - 1, argv + 1);
+	if (strcmp(argv[1], "verify-certificate") == 0)
+		return tenant_verify_cert(argc - 1, argv + 1);
 	vault_errx("tenant: unknown subcommand '%s'", argv[1]);
 	return vault_usage_err(usage);
 }

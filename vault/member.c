@@ -589,25 +589,138 @@ out:
 	return bg_vault_finish(v, r, actor, "member.add", tenant, obj);
 }
 
+/* --- recertification --------------------------------------------------------- */
+
+#define BG_RECERT_WINDOW	600	/* seconds from proof to sign-off */
+
+struct bg_vault_recert_proof {
+	char	 tenant[BG_VAULT_NAME_MAX + 1];
+	char	 person[BG_VAULT_NAME_MAX + 1];
+	char	 approver[BG_VAULT_NAME_MAX + 1];
+	int64_t	 expires_at, made_at, token_id;
+	char	 label[BG_VAULT_LABEL_MAX + 1];
+	char	*statement;
+	uint8_t	*authdata;	size_t authdata_len;
+	uint8_t	*sig;		size_t sig_len;
+	uint32_t sign_count;
+};
+
+void
+bg_vault_recert_proof_free(bg_vault_recert_proof_t **pp)
+{
+	bg_vault_recert_proof_t *p;
+
+	if (pp == NULL || (p = *pp) == NULL)
+		return;
+	free(p->statement);
+	free(p->authdata);
+	free(p->sig);
+	memset(p, 0, sizeof(*p));
+	free(p);
+	*pp = NULL;
+}
+
+const char *
+bg_vault_recert_statement(const bg_vault_recert_proof_t *p)
+{
+	return p != NULL && p->statement != NULL ? p->statement : "";
+}
+
+static int
+dup_bytes(const uint8_t *src, size_t n, uint8_t **dstp)
+{
+	*dstp = NULL;
+	if (n == 0 || (*dstp = malloc(n)) == NULL)
+		return BG_ERR_NOMEM;
+	memcpy(*dstp, src, n);
+	return BG_OK;
+}
+
+/* The person's memberships as "approver until 2026-..., ..." */
+static int
+recert_roles(bg_vault_t *v, int64_t tenant_id, const char *person,
+    char *buf, size_t cap, int64_t **midsp, size_t *nmidsp)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t *mids = NULL, *nm;
+	size_t n = 0, used;
+	char when[32];
+	bool row = false;
+	int r = BG_ERR_INTERNAL;
+
+	buf[0] = '\0';
+	*midsp = NULL;
+	*nmidsp = 0;
+	if ((r = bg_store_prepare(v, "SELECT id, role, expires_at FROM "
+	    "memberships WHERE tenant_id = ? AND person = ? AND removed_at IS "
+	    "NULL ORDER BY role", &st)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 1, tenant_id)) != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 2, person)) != BG_OK)
+		goto out;
+	for (;;) {
+		if ((r = bg_store_step(v, st, &row)) != BG_OK)
+			goto out;
+		if (!row)
+			break;
+		if ((nm = reallocarray(mids, n + 1, sizeof(*mids))) == NULL) {
+			r = BG_ERR_NOMEM;
+			goto out;
+		}
+		mids = nm;
+		mids[n++] = sqlite3_column_int64(st, 0);
+		used = strlen(buf);
+		(void)snprintf(buf + used, cap - used, "%s%s until %s",
+		    used > 0 ? ", " : "",
+		    bg_vault_role_name(sqlite3_column_int(st, 1)),
+		    bg_vault_fmt_time(sqlite3_column_int64(st, 2), when,
+		    sizeof(when)));
+	}
+	*midsp = mids;
+	*nmidsp = n;
+	mids = NULL;
+	r = BG_OK;
+out:
+	sqlite3_finalize(st);
+	free(mids);
+	return r;
+}
+
 int
-bg_vault_member_recertify(bg_vault_t *v, const char *actor,
-    const char *tenant, const char *person, int role, int64_t expires_at)
+bg_vault_recertify_prove(bg_vault_t *v, const char *tenant,
+    const char *person, int64_t expires_at, const char *approver,
+    bg_token_t *tok, const char *pin, bg_vault_recert_proof_t **proofp)
 {
 	bg_tenant_row_t t;
-	sqlite3_stmt *st = NULL;
-	json_t *det = NULL;
-	int64_t now = 0;
-	char obj[2 * BG_VAULT_NAME_MAX + 16];
+	bg_vault_recert_proof_t *p = NULL;
+	bg_token_row_t *toks = NULL;
+	bg_token_assertion_t *as = NULL;
+	int64_t now = 0, *mids = NULL;
+	uint8_t cdh[BG_TOKEN_CDH_LEN];
+	char roles[BG_VAULT_TEXT_MAX], when[32], made[32];
+	char obj[2 * BG_VAULT_NAME_MAX + 16], *body = NULL;
+	size_t i, nmids = 0, ntoks = 0, which = 0;
 	int r = BG_ERR_INTERNAL;
 
 	memset(&t, 0, sizeof(t));
+	if (proofp != NULL)
+		*proofp = NULL;
 	bg_vault_clear_err(v);
-	(void)snprintf(obj, sizeof(obj), "%.64s (%s)", person != NULL ?
-	    person : "", role == 0 ? "all roles" : bg_vault_role_name(role));
-	if ((r = bg_vault_check_name(v, "actor", actor)) != BG_OK ||
-	    (r = bg_vault_check_name(v, "person", person)) != BG_OK ||
-	    (r = check_role(v, role, true)) != BG_OK)
+	(void)snprintf(obj, sizeof(obj), "%.64s (all roles)", person != NULL ?
+	    person : "");
+	if (proofp == NULL || tok == NULL || pin == NULL) {
+		r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "the person's token "
+		    "and PIN are needed");
 		goto out;
+	}
+	if ((r = bg_vault_check_name(v, "person", person)) != BG_OK ||
+	    (r = bg_vault_check_name(v, "approver", approver)) != BG_OK)
+		goto out;
+	if (strcmp(person, approver) == 0) {
+		r = bg_vault_fail(v, BG_ERR_DENIED, "%s cannot sign off their "
+		    "own recertification: another approver of the tenant must",
+		    person);
+		goto out;
+	}
 	if ((r = bg_store_begin(v)) != BG_OK ||
 	    (r = bg_vault_now(v, &now)) != BG_OK ||
 	    (r = bg_tenant_get(v, tenant, &t)) != BG_OK)
@@ -617,31 +730,199 @@ bg_vault_member_recertify(bg_vault_t *v, const char *actor,
 		    "lie in the future");
 		goto out;
 	}
-	if ((r = bg_store_prepare(v, "UPDATE memberships SET expires_at = ? "
-	    "WHERE tenant_id = ? AND person = ? AND (? = 0 OR role = ?) AND "
-	    "removed_at IS NULL", &st)) != BG_OK)
+	if ((r = recert_roles(v, t.id, person, roles, sizeof(roles), &mids,
+	    &nmids)) != BG_OK)
 		goto out;
-	if ((r = bg_store_bind_int(v, st, 1, expires_at)) != BG_OK ||
-	    (r = bg_store_bind_int(v, st, 2, t.id)) != BG_OK ||
-	    (r = bg_store_bind_text(v, st, 3, person)) != BG_OK ||
-	    (r = bg_store_bind_int(v, st, 4, role)) != BG_OK ||
-	    (r = bg_store_bind_int(v, st, 5, role)) != BG_OK ||
-	    (r = bg_store_step_done(v, st)) != BG_OK)
-		goto out;
-	if (sqlite3_changes(v->db) == 0) {
-		r = bg_vault_fail(v, BG_ERR_NOT_FOUND, "%s has no such "
-		    "membership in %s", person, t.name);
+	if (nmids == 0) {
+		r = bg_vault_fail(v, BG_ERR_NOT_FOUND, "%s has no membership "
+		    "in %s", person, t.name);
 		goto out;
 	}
-	det = json_pack("{s:s, s:s, s:I}", "person", person, "role",
-	    role == 0 ? "all" : bg_vault_role_name(role), "expires_at",
-	    (json_int_t)expires_at);
+	if (asprintf(&body, "breakglass recertify statement v1\n"
+	    "vault: %s\ntenant: %s\nperson: %s\nmemberships: %s\n"
+	    "new expiry: %s (%lld)\napprover: %s\nmade: %s (%lld)\n",
+	    v->id, t.name, person, roles,
+	    bg_vault_fmt_time(expires_at, when, sizeof(when)),
+	    (long long)expires_at, approver,
+	    bg_vault_fmt_time(now, made, sizeof(made)), (long long)now) < 0) {
+		body = NULL;
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = bg_statement_full(v, body, &p->statement, NULL)) != BG_OK)
+		goto out;
+	bg_statement_cdh("recertify", p->statement, cdh);
+	/* Any of the person's memberships' credentials proves possession. */
+	r = BG_ERR_TOKEN_NO_CREDENTIAL;
+	for (i = 0; i < nmids && r == BG_ERR_TOKEN_NO_CREDENTIAL; i++) {
+		free(toks);
+		toks = NULL;
+		if ((r = bg_member_tokens(v, mids[i], &toks, &ntoks)) != BG_OK)
+			goto out;
+		if (ntoks == 0) {
+			r = BG_ERR_TOKEN_NO_CREDENTIAL;
+			continue;
+		}
+		r = bg_member_assert(v, tok, person, toks, ntoks, cdh, NULL,
+		    pin, &as, &which);
+	}
+	if (r != BG_OK)
+		goto out;
+	(void)snprintf(p->tenant, sizeof(p->tenant), "%s", t.name);
+	(void)snprintf(p->person, sizeof(p->person), "%s", person);
+	(void)snprintf(p->approver, sizeof(p->approver), "%s", approver);
+	(void)snprintf(p->label, sizeof(p->label), "%s", toks[which].label);
+	p->expires_at = expires_at;
+	p->made_at = now;
+	p->token_id = toks[which].id;
+	p->sign_count = as->sign_count;
+	if ((r = dup_bytes(as->authdata, as->authdata_len, &p->authdata))
+	    != BG_OK ||
+	    (r = dup_bytes(as->sig, as->sig_len, &p->sig)) != BG_OK)
+		goto out;
+	p->authdata_len = as->authdata_len;
+	p->sig_len = as->sig_len;
+	if ((r = bg_store_commit(v)) != BG_OK)	/* the sign counter */
+		goto out;
+	*proofp = p;
+	p = NULL;
+	r = BG_OK;
+out:
+	bg_vault_recert_proof_free(&p);
+	bg_token_assertion_free(&as);
+	free(toks);
+	free(mids);
+	free(body);
+	bg_tenant_row_clear(&t);
+	return bg_vault_finish(v, r, person != NULL ? person : "?",
+	    "member.recertify", tenant, obj);
+}
+
+int
+bg_vault_recertify(bg_vault_t *v, const bg_vault_recert_proof_t *p,
+    bg_token_t *tok, const char *pin)
+{
+	bg_tenant_row_t t;
+	bg_token_row_t *toks = NULL;
+	bg_token_assertion_t *as = NULL;
+	sqlite3_stmt *st = NULL;
+	uint8_t salt[BG_TOKEN_SALT_LEN], cdh[BG_TOKEN_CDH_LEN];
+	uint8_t sh[BG_VAULT_HASH_LEN];
+	char obj[2 * BG_VAULT_NAME_MAX + 16], shx[65];
+	char *pa = NULL, *ps = NULL, *aa = NULL, *as_ = NULL;
+	const char *actor = "?", *tenant = "";
+	json_t *det = NULL;
+	int64_t now = 0, mid = 0, n = 0;
+	size_t ntoks = 0, which = 0;
+	bool row = false;
+	int r = BG_ERR_INTERNAL;
+
+	memset(&t, 0, sizeof(t));
+	bg_vault_clear_err(v);
+	obj[0] = '\0';
+	if (p == NULL || p->statement == NULL || tok == NULL || pin == NULL) {
+		r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "the person's proof, "
+		    "the approver's token and PIN are needed");
+		goto out;
+	}
+	actor = p->approver;
+	tenant = p->tenant;
+	(void)snprintf(obj, sizeof(obj), "%.64s (all roles)", p->person);
+	if ((r = bg_store_begin(v)) != BG_OK ||
+	    (r = bg_vault_now(v, &now)) != BG_OK ||
+	    (r = bg_tenant_get(v, p->tenant, &t)) != BG_OK)
+		goto out;
+	if (now < p->made_at || now - p->made_at > BG_RECERT_WINDOW) {
+		r = bg_vault_fail(v, BG_ERR_EXPIRED, "%s's proof of possession "
+		    "is older than %d minutes: start again", p->person,
+		    BG_RECERT_WINDOW / 60);
+		goto out;
+	}
+	if (p->expires_at <= now) {
+		r = bg_vault_fail(v, BG_ERR_RANGE, "the membership expiry must "
+		    "lie in the future");
+		goto out;
+	}
+	/* The person's assertion, against the enrolled key (not the proof's
+	 * word for it). */
+	if ((r = bg_store_prepare(v, "SELECT k.alg, k.pubkey FROM tokens k "
+	    "JOIN memberships m ON m.id = k.membership_id WHERE k.id = ? AND "
+	    "m.tenant_id = ? AND m.person = ? AND m.removed_at IS NULL AND "
+	    "k.removed_at IS NULL", &st)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 1, p->token_id)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 2, t.id)) != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 3, p->person)) != BG_OK ||
+	    (r = bg_store_step(v, st, &row)) != BG_OK)
+		goto out;
+	bg_statement_cdh("recertify", p->statement, cdh);
+	if (!row || bg_token_verify(sqlite3_column_int(st, 0),
+	    sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+	    v->rp_id, cdh, p->authdata, p->authdata_len, p->sig, p->sig_len,
+	    true) != BG_OK) {
+		r = bg_vault_fail(v, BG_ERR_AUTH, "%s's proof of possession "
+		    "does not verify against the enrolled token", p->person);
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (strcmp(p->approver, p->person) == 0) {
+		r = bg_vault_fail(v, BG_ERR_DENIED, "%s cannot sign off their "
+		    "own recertification", p->person);
+		goto out;
+	}
+	if ((r = bg_member_live(v, t.id, t.name, p->approver,
+	    BG_VAULT_ROLE_APPROVER, now, &mid, salt)) != BG_OK ||
+	    (r = bg_member_tokens(v, mid, &toks, &ntoks)) != BG_OK)
+		goto out;
+	bg_statement_cdh("recertify-approve", p->statement, cdh);
+	if ((r = bg_member_assert(v, tok, p->approver, toks, ntoks, cdh, NULL,
+	    pin, &as, &which)) != BG_OK)
+		goto out;
+	if ((r = bg_store_prepare(v, "UPDATE memberships SET expires_at = ? "
+	    "WHERE tenant_id = ? AND person = ? AND removed_at IS NULL", &st))
+	    != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 1, p->expires_at)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 2, t.id)) != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 3, p->person)) != BG_OK ||
+	    (r = bg_store_step_done(v, st)) != BG_OK)
+		goto out;
+	n = sqlite3_changes(v->db);
+	crypto_hash_sha256(sh, (const uint8_t *)p->statement,
+	    strlen(p->statement));
+	bg_hex(sh, sizeof(sh), shx);
+	if ((pa = malloc(2 * p->authdata_len + 1)) == NULL ||
+	    (ps = malloc(2 * p->sig_len + 1)) == NULL ||
+	    (aa = malloc(2 * as->authdata_len + 1)) == NULL ||
+	    (as_ = malloc(2 * as->sig_len + 1)) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	bg_hex(p->authdata, p->authdata_len, pa);
+	bg_hex(p->sig, p->sig_len, ps);
+	bg_hex(as->authdata, as->authdata_len, aa);
+	bg_hex(as->sig, as->sig_len, as_);
+	det = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, "
+	    "s:{s:s, s:I, s:s, s:s, s:I}, s:{s:s, s:I, s:s, s:s, s:I}}",
+	    "person", p->person, "approver", p->approver,
+	    "expires_at", (json_int_t)p->expires_at,
+	    "memberships", (json_int_t)n,
+	    "statement", p->statement, "statement_hash", shx,
+	    "person_proof", "token", p->label, "token_id",
+	    (json_int_t)p->token_id, "authdata", pa, "sig", ps,
+	    "sign_count", (json_int_t)p->sign_count,
+	    "approver_signoff", "token", toks[which].label, "token_id",
+	    (json_int_t)toks[which].id, "authdata", aa, "sig", as_,
+	    "sign_count", (json_int_t)as->sign_count);
 	if (det == NULL) {
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
-	r = bg_audit_append(v, now, actor, "member.recertify", t.name, obj,
-	    det);
+	r = bg_audit_append(v, now, p->approver, "member.recertify", t.name,
+	    obj, det);
 	det = NULL;
 	if (r != BG_OK || (r = bg_store_commit(v)) != BG_OK)
 		goto out;
@@ -649,6 +930,12 @@ bg_vault_member_recertify(bg_vault_t *v, const char *actor,
 out:
 	sqlite3_finalize(st);
 	json_decref(det);
+	free(pa);
+	free(ps);
+	free(aa);
+	free(as_);
+	free(toks);
+	bg_token_assertion_free(&as);
 	bg_tenant_row_clear(&t);
 	return bg_vault_finish(v, r, actor, "member.recertify", tenant, obj);
 }
@@ -682,9 +969,9 @@ bg_vault_member_remove(bg_vault_t *v, const char *actor, const char *tenant,
 			goto out;
 		if (named) {
 			r = bg_vault_fail(v, BG_ERR_STATE, "%s is named by the "
-			    "policy of %s: removing an approver the policy "
-			    "names needs the re-key ceremony, not yet "
-			    "available", person, t.name);
+			    "policy of %s: first change the policy without %s "
+			    "in a re-key ceremony (vault policy set %s POLICY "
+			    "--as PROPOSER)", person, t.name, person, t.name);
 			goto out;
 		}
 	}

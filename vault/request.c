@@ -570,10 +570,11 @@ out:
 	return r;
 }
 
+/* reason: a denial's reason (required for BG_DENY, NULL for approve). */
 static int
 decide(bg_vault_t *v, int64_t request_id, const char *approver,
     const uint8_t shown_hash[BG_VAULT_HASH_LEN], bg_token_t *tok,
-    const char *pin, int decision)
+    const char *pin, int decision, const char *reason)
 {
 	const char *action = decision == BG_APPROVE ? "approve" : "deny";
 	req_row_t q;
@@ -603,6 +604,10 @@ decide(bg_vault_t *v, int64_t request_id, const char *approver,
 		    "shown, the approver's token and PIN are needed");
 		goto out;
 	}
+	/* before the touch: a denial without a usable reason is refused */
+	if (decision == BG_DENY && (r = bg_vault_check_text(v,
+	    "the reason for denying", reason, BG_VAULT_REASON_MAX)) != BG_OK)
+		goto out;
 	if ((r = bg_store_begin(v)) != BG_OK ||
 	    (r = bg_vault_now(v, &now)) != BG_OK ||
 	    (r = req_get(v, request_id, &q)) != BG_OK)
@@ -707,7 +712,8 @@ decide(bg_vault_t *v, int64_t request_id, const char *approver,
 	    "token", toks[which].label, "sign_count",
 	    (json_int_t)as->sign_count, "satisfied", satisfied,
 	    "missing", satisfied ? "" : missing);
-	if (det == NULL) {
+	if (det == NULL || (decision == BG_DENY && json_object_set_new(det,
+	    "reason", json_string(reason)) != 0)) {
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
@@ -740,15 +746,16 @@ bg_vault_approve(bg_vault_t *v, int64_t request_id, const char *approver,
     const char *pin)
 {
 	return decide(v, request_id, approver, shown_hash, tok, pin,
-	    BG_APPROVE);
+	    BG_APPROVE, NULL);
 }
 
 int
 bg_vault_deny(bg_vault_t *v, int64_t request_id, const char *approver,
     const uint8_t shown_hash[BG_VAULT_HASH_LEN], bg_token_t *tok,
-    const char *pin)
+    const char *pin, const char *reason)
 {
-	return decide(v, request_id, approver, shown_hash, tok, pin, BG_DENY);
+	return decide(v, request_id, approver, shown_hash, tok, pin, BG_DENY,
+	    reason);
 }
 
 /* --- release ---------------------------------------------------------------- */
@@ -835,6 +842,28 @@ out:
 	return r;
 }
 
+/*
+ * A release appends its event to the log an auditor will rely on; on a log
+ * that no longer verifies (edited, truncated, damaged) that event would
+ * vouch for nothing.  So the whole log is checked first: linear in its
+ * size, paid once per release, the rarest and weightiest step.
+ */
+static int
+release_log_intact(bg_vault_t *v)
+{
+	char why[BG_VAULT_TEXT_MAX];
+	int64_t size = 0, bad = 0;
+	int r;
+
+	if ((r = bg_vault_audit_verify(v, &size, &bad)) == BG_OK)
+		return BG_OK;
+	(void)snprintf(why, sizeof(why), "%s", bg_vault_errmsg(v));
+	return bg_vault_fail(v, r == BG_ERR_NOMEM ? r : BG_ERR_DB_CORRUPT,
+	    "the audit log does not verify (%s); refusing to release: "
+	    "investigate with 'vault audit verify' and restore the vault "
+	    "from a backup", why);
+}
+
 int
 bg_vault_release(bg_vault_t *v, int64_t request_id, const char *requester,
     bg_token_t *tok, const char *pin, uint8_t **valuep, size_t *lenp)
@@ -892,6 +921,8 @@ bg_vault_release(bg_vault_t *v, int64_t request_id, const char *requester,
 		goto out;
 	if ((r = bg_member_live(v, q.tenant_id, q.tenant, requester,
 	    BG_VAULT_ROLE_REQUESTER, now, &mid, salt)) != BG_OK)
+		goto out;
+	if ((r = release_log_intact(v)) != BG_OK)
 		goto out;
 	if ((r = version_policy(v, &q, &pol)) != BG_OK)
 		goto out;
@@ -1069,9 +1100,15 @@ request_fill(bg_vault_t *v, int64_t id, int64_t now,
 	(void)snprintf(ri->policy, sizeof(ri->policy), "%s", q.policy);
 	if ((r = bg_store_prepare(v, "SELECT reason, ticket, "
 	    "coalesce(closed_at, 0), (SELECT person FROM approvals WHERE "
-	    "request_id = q.id AND decision = 2) FROM requests q WHERE id = ?",
+	    "request_id = q.id AND decision = 2), "
+	    /* The reason is not signed by the token: it lives in the event. */
+	    "(SELECT json_extract(entry, '$.details.reason') FROM events "
+	    "WHERE action = 'deny' AND tenant = ?2 AND "
+	    "json_extract(entry, '$.details.request') = q.id) "
+	    "FROM requests q WHERE id = ?1",
 	    &st)) != BG_OK ||
 	    (r = bg_store_bind_int(v, st, 1, id)) != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 2, q.tenant)) != BG_OK ||
 	    (r = bg_store_step(v, st, &row)) != BG_OK)
 		goto out;
 	if (row) {
@@ -1079,6 +1116,8 @@ request_fill(bg_vault_t *v, int64_t id, int64_t now,
 		bg_store_col_text(st, 1, ri->ticket, sizeof(ri->ticket));
 		ri->closed_at = sqlite3_column_int64(st, 2);
 		bg_store_col_text(st, 3, ri->denied_by, sizeof(ri->denied_by));
+		bg_store_col_text(st, 4, ri->deny_reason,
+		    sizeof(ri->deny_reason));
 	}
 	if (bg_policy_parse(q.policy, &pol, NULL) != BG_OK) {
 		(void)snprintf(ri->missing, sizeof(ri->missing),

@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "lifecycle_int.h"
 #include "policy.h"
 #include "seal.h"
 #include "vault_int.h"
@@ -38,10 +39,11 @@ bg_vault_version_state_name(int state)
 }
 
 /* Seal one leaf share to every token of that approver. */
-static int
-seal_leaf(bg_vault_t *v, const bg_tenant_row_t *t, const char *secret,
-    int version, int64_t version_id, const uint8_t policy_hash[32],
-    size_t leaf, const char *name, const uint8_t *share)
+int
+bg_secret_seal_leaf(bg_vault_t *v, const bg_tenant_row_t *t,
+    const char *secret, int version, int64_t version_id,
+    const uint8_t policy_hash[32], size_t leaf, const char *name,
+    const uint8_t *share)
 {
 	sqlite3_stmt *q = NULL, *ins = NULL;
 	bg_seal_ad_t ad;
@@ -165,7 +167,7 @@ bg_secret_seal(bg_vault_t *v, const bg_tenant_row_t *t, int64_t secret_id,
 		goto out;
 	version_id = sqlite3_last_insert_rowid(v->db);
 	for (i = 0; i < nleaves; i++)
-		if ((r = seal_leaf(v, t, secret, version, version_id,
+		if ((r = bg_secret_seal_leaf(v, t, secret, version, version_id,
 		    bg_policy_hash(pol), i, bg_policy_leaf_name(pol, i),
 		    shares + i * BG_POLICY_SHARE_LEN)) != BG_OK)
 			goto out;

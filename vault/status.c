@@ -3,10 +3,12 @@
  * overdue secrets, pending rotations, memberships expiring within 30 days
  * or expired.  Judged at max(clock, newest event time).
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy.h"
 #include "vault_int.h"
 
 const char *
@@ -20,6 +22,7 @@ bg_vault_status_kind_name(int kind)
 	case BG_VAULT_STATUS_PENDING_ROTATION:	return "pending-rotation";
 	case BG_VAULT_STATUS_MEMBER_EXPIRING:	return "member-expiring";
 	case BG_VAULT_STATUS_MEMBER_EXPIRED:	return "member-expired";
+	case BG_VAULT_STATUS_QUORUM_AT_RISK:	return "quorum-at-risk";
 	default:				return "?";
 	}
 }
@@ -219,6 +222,147 @@ out:
 	return r;
 }
 
+/* A sentence into buf, truncated to fit (it is only shown). */
+static void
+say(char *buf, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+say(char *buf, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, cap, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Quorum at risk (vault_lifecycle.h): leaves whose approver membership
+ * is not removed and outlives the 30-day warning window count as live.
+ */
+static int
+quorum_one(bg_vault_t *v, const char *tenant, int64_t tenant_id,
+    const char *policy, int64_t now, items_t *it)
+{
+	bg_policy_t *pol = NULL;
+	bg_vault_status_item_t *i;
+	sqlite3_stmt *st = NULL;
+	bool *live = NULL, row = false;
+	char critical[BG_VAULT_TEXT_MAX], alive[BG_VAULT_TEXT_MAX];
+	size_t k, n, used;
+	int r = BG_ERR_INTERNAL;
+
+	critical[0] = alive[0] = '\0';
+	if (bg_policy_parse(policy, &pol, NULL) != BG_OK) {
+		r = BG_OK;	/* reported where it matters: sealing refuses */
+		goto out;
+	}
+	n = bg_policy_leaf_count(pol);
+	if ((live = calloc(n, sizeof(*live))) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = bg_store_prepare(v, "SELECT 1 FROM memberships WHERE "
+	    "tenant_id = ? AND person = ? AND role = 2 AND removed_at IS NULL "
+	    "AND expires_at > ?", &st)) != BG_OK)
+		goto out;
+	for (k = 0; k < n; k++) {
+		sqlite3_reset(st);
+		if ((r = bg_store_bind_int(v, st, 1, tenant_id)) != BG_OK ||
+		    (r = bg_store_bind_text(v, st, 2,
+		    bg_policy_leaf_name(pol, k))) != BG_OK ||
+		    (r = bg_store_bind_int(v, st, 3,
+		    now + BG_VAULT_EXPIRY_WARN)) != BG_OK ||
+		    (r = bg_store_step(v, st, &row)) != BG_OK)
+			goto out;
+		live[k] = row;
+		if (row) {
+			used = strlen(alive);
+			(void)snprintf(alive + used, sizeof(alive) - used,
+			    "%s%s", used ? ", " : "",
+			    bg_policy_leaf_name(pol, k));
+		}
+	}
+	if (!bg_policy_satisfied(pol, live)) {
+		if ((r = push(it, &i)) != BG_OK)
+			goto out;
+		i->kind = BG_VAULT_STATUS_QUORUM_AT_RISK;
+		(void)snprintf(i->tenant, sizeof(i->tenant), "%s", tenant);
+		(void)snprintf(i->object, sizeof(i->object), "policy");
+		say(i->text, sizeof(i->text), "quorum lost for %s: "
+		    "the approvers live beyond 30 days (%s) no longer satisfy "
+		    "%s; recertify or re-key", tenant, alive[0] ? alive :
+		    "none", policy);
+		r = BG_OK;
+		goto out;
+	}
+	for (k = 0; k < n; k++) {
+		if (!live[k])
+			continue;
+		live[k] = false;
+		if (!bg_policy_satisfied(pol, live)) {
+			used = strlen(critical);
+			(void)snprintf(critical + used, sizeof(critical) - used,
+			    "%s%s", used ? ", " : "",
+			    bg_policy_leaf_name(pol, k));
+		}
+		live[k] = true;
+	}
+	if (critical[0] != '\0') {
+		if ((r = push(it, &i)) != BG_OK)
+			goto out;
+		i->kind = BG_VAULT_STATUS_QUORUM_AT_RISK;
+		(void)snprintf(i->tenant, sizeof(i->tenant), "%s", tenant);
+		(void)snprintf(i->object, sizeof(i->object), "policy");
+		say(i->text, sizeof(i->text), "quorum at risk for "
+		    "%s: losing any one of %s would leave %s unsatisfiable by "
+		    "the live approvers (%s)", tenant, critical, policy, alive);
+	}
+	r = BG_OK;
+out:
+	sqlite3_finalize(st);
+	free(live);
+	bg_policy_free(&pol);
+	return r;
+}
+
+static int
+add_quorum(bg_vault_t *v, const char *tenant, int64_t now, items_t *it)
+{
+	sqlite3_stmt *st = NULL;
+	char name[BG_VAULT_NAME_MAX + 1], *policy = NULL;
+	bool row = false;
+	int r = BG_ERR_INTERNAL;
+
+	if ((r = bg_store_prepare(v, "SELECT id, name, policy FROM tenants "
+	    "WHERE policy IS NOT NULL AND offboarded_at IS NULL AND "
+	    "(?1 IS NULL OR name = ?1) ORDER BY name", &st)) != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 1, tenant)) != BG_OK)
+		goto out;
+	for (;;) {
+		if ((r = bg_store_step(v, st, &row)) != BG_OK)
+			goto out;
+		if (!row)
+			break;
+		bg_store_col_text(st, 1, name, sizeof(name));
+		free(policy);
+		if ((policy = strdup((const char *)sqlite3_column_text(st, 2)))
+		    == NULL) {
+			r = BG_ERR_NOMEM;
+			goto out;
+		}
+		if ((r = quorum_one(v, name, sqlite3_column_int64(st, 0),
+		    policy, now, it)) != BG_OK)
+			goto out;
+	}
+	r = BG_OK;
+out:
+	sqlite3_finalize(st);
+	free(policy);
+	return r;
+}
+
 int
 bg_vault_status(bg_vault_t *v, const char *tenant,
     bg_vault_status_item_t **itemsp, size_t *np, bg_vault_check_t *check)
@@ -245,7 +389,8 @@ bg_vault_status(bg_vault_t *v, const char *tenant,
 	now = bg_vault_read_now(v);
 	if ((r = add_requests(v, tenant, now, &it, &c)) != BG_OK ||
 	    (r = add_secrets(v, tenant, now, &it, &c)) != BG_OK ||
-	    (r = add_members(v, tenant, now, &it, &c)) != BG_OK)
+	    (r = add_members(v, tenant, now, &it, &c)) != BG_OK ||
+	    (r = add_quorum(v, tenant, now, &it)) != BG_OK)
 		goto out;
 	if (it.n > 1)
 		qsort(it.l, it.n, sizeof(*it.l), cmp_items);

@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "lifecycle_int.h"
 #include "policy.h"
 #include "vault_int.h"
 
@@ -32,14 +33,22 @@ bg_tenant_get(bg_vault_t *v, const char *name, bg_tenant_row_t *row)
 	if ((r = bg_vault_check_name(v, "tenant name", name)) != BG_OK)
 		goto out;
 	if ((r = bg_store_prepare(v, "SELECT id, name, created_at, max_ttl, "
-	    "approval_window, rotation_deadline, policy FROM tenants "
-	    "WHERE name = ?", &st)) != BG_OK)
+	    "approval_window, rotation_deadline, policy, offboarded_at "
+	    "FROM tenants WHERE name = ?", &st)) != BG_OK)
 		goto out;
 	if ((r = bg_store_bind_text(v, st, 1, name)) != BG_OK ||
 	    (r = bg_store_step(v, st, &found)) != BG_OK)
 		goto out;
 	if (!found) {
 		r = bg_vault_fail(v, BG_ERR_NOT_FOUND, "no tenant '%s'", name);
+		goto out;
+	}
+	if (sqlite3_column_type(st, 7) != SQLITE_NULL) {
+		char when[32];
+
+		r = bg_vault_fail(v, BG_ERR_STATE, "tenant '%s' was offboarded "
+		    "at %s", name, bg_vault_fmt_time(sqlite3_column_int64(st,
+		    7), when, sizeof(when)));
 		goto out;
 	}
 	row->id = sqlite3_column_int64(st, 0);
@@ -458,6 +467,17 @@ out:
 }
 
 int
+bg_keyset_for(bg_vault_t *v, const bg_tenant_row_t *t, const char *policy,
+    uint8_t out[BG_VAULT_HASH_LEN], json_t **keysp)
+{
+	bg_tenant_row_t tmp;
+
+	tmp = *t;
+	tmp.policy = (char *)(uintptr_t)policy;	/* read only */
+	return bg_keyset_compute(v, &tmp, out, keysp);
+}
+
+int
 bg_keyset_verify(bg_vault_t *v, const bg_tenant_row_t *t)
 {
 	sqlite3_stmt *st = NULL;
@@ -495,26 +515,19 @@ out:
 /* --- policy ---------------------------------------------------------------- */
 
 int
-bg_vault_policy_set(bg_vault_t *v, const char *actor, const char *tenant,
-    const char *expr)
+bg_policy_validate(bg_vault_t *v, const bg_tenant_row_t *t, const char *expr,
+    int64_t now, bg_policy_t **polp)
 {
-	bg_tenant_row_t t;
 	bg_policy_t *pol = NULL;
 	bg_policy_error_t perr;
 	sqlite3_stmt *st = NULL;
-	json_t *det = NULL, *keys = NULL, *also = NULL;
-	uint8_t ks[BG_VAULT_HASH_LEN];
-	char ph[2 * BG_VAULT_HASH_LEN + 1], ksh[2 * BG_VAULT_HASH_LEN + 1];
 	char *why = NULL, when[32];
-	int64_t now = 0, exp_at = 0, n_secrets = 0;
+	int64_t exp_at = 0;
 	size_t i, n;
 	bool row = false;
 	int r = BG_ERR_INTERNAL;
 
-	memset(&t, 0, sizeof(t));
-	bg_vault_clear_err(v);
-	if ((r = bg_vault_check_name(v, "actor", actor)) != BG_OK)
-		goto out;
+	*polp = NULL;
 	if (expr == NULL || expr[0] == '\0') {
 		r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "the policy is empty");
 		goto out;
@@ -522,20 +535,6 @@ bg_vault_policy_set(bg_vault_t *v, const char *actor, const char *tenant,
 	if (strlen(expr) > BG_VAULT_POLICY_MAX) {
 		r = bg_vault_fail(v, BG_ERR_RANGE, "the policy is longer than "
 		    "%d bytes", BG_VAULT_POLICY_MAX);
-		goto out;
-	}
-	if ((r = bg_store_begin(v)) != BG_OK ||
-	    (r = bg_vault_now(v, &now)) != BG_OK ||
-	    (r = bg_tenant_get(v, tenant, &t)) != BG_OK)
-		goto out;
-	if ((r = bg_store_int(v, "SELECT count(*) FROM secrets WHERE "
-	    "tenant_id = ?", t.id, &n_secrets)) != BG_OK)
-		goto out;
-	if (n_secrets > 0) {
-		r = bg_vault_fail(v, BG_ERR_STATE, "tenant '%s' holds %lld "
-		    "secret(s): changing the policy of a tenant that holds "
-		    "secrets needs the re-key ceremony, not yet available",
-		    t.name, (long long)n_secrets);
 		goto out;
 	}
 	memset(&perr, 0, sizeof(perr));
@@ -554,14 +553,14 @@ bg_vault_policy_set(bg_vault_t *v, const char *actor, const char *tenant,
 		size_t pos = bg_policy_leaf_pos(pol, i);
 
 		sqlite3_reset(st);
-		if ((r = bg_store_bind_int(v, st, 1, t.id)) != BG_OK ||
+		if ((r = bg_store_bind_int(v, st, 1, t->id)) != BG_OK ||
 		    (r = bg_store_bind_text(v, st, 2, name)) != BG_OK ||
 		    (r = bg_store_step(v, st, &row)) != BG_OK)
 			goto out;
 		if (!row) {
 			r = bg_vault_fail(v, BG_ERR_NOT_FOUND, "policy position "
 			    "%zu: unknown approver '%s' (not an approver of "
-			    "%s)", pos, name, t.name);
+			    "%s)", pos, name, t->name);
 			goto out;
 		}
 		exp_at = sqlite3_column_int64(st, 0);
@@ -573,14 +572,59 @@ bg_vault_policy_set(bg_vault_t *v, const char *actor, const char *tenant,
 			goto out;
 		}
 	}
-	sqlite3_finalize(st);
-	st = NULL;
 	if ((r = bg_policy_check_dual(pol, &why)) != BG_OK) {
 		if (r == BG_ERR_DENIED)
 			r = bg_vault_fail(v, r, "%s", why != NULL ? why :
 			    "a single person could satisfy this policy");
 		goto out;
 	}
+	*polp = pol;
+	pol = NULL;
+	r = BG_OK;
+out:
+	sqlite3_finalize(st);
+	free(why);
+	bg_policy_free(&pol);
+	return r;
+}
+
+int
+bg_vault_policy_set(bg_vault_t *v, const char *actor, const char *tenant,
+    const char *expr)
+{
+	bg_tenant_row_t t;
+	bg_policy_t *pol = NULL;
+	sqlite3_stmt *st = NULL;
+	json_t *det = NULL, *keys = NULL, *also = NULL;
+	uint8_t ks[BG_VAULT_HASH_LEN];
+	char ph[2 * BG_VAULT_HASH_LEN + 1], ksh[2 * BG_VAULT_HASH_LEN + 1];
+	int64_t now = 0, n_secrets = 0;
+	size_t i, n;
+	bool row = false;
+	int r = BG_ERR_INTERNAL;
+
+	memset(&t, 0, sizeof(t));
+	bg_vault_clear_err(v);
+	if ((r = bg_vault_check_name(v, "actor", actor)) != BG_OK)
+		goto out;
+	if ((r = bg_store_begin(v)) != BG_OK ||
+	    (r = bg_vault_now(v, &now)) != BG_OK ||
+	    (r = bg_tenant_get(v, tenant, &t)) != BG_OK)
+		goto out;
+	if ((r = bg_store_int(v, "SELECT count(*) FROM versions x JOIN "
+	    "secrets s ON s.id = x.secret_id WHERE s.tenant_id = ? AND "
+	    "x.state IN (0, 1)", t.id, &n_secrets)) != BG_OK)
+		goto out;
+	if (n_secrets > 0) {
+		r = bg_vault_fail(v, BG_ERR_STATE, "tenant '%s' holds %lld "
+		    "sealed or pending version(s): a policy change re-splits "
+		    "them in a re-key ceremony (vault policy set %s POLICY "
+		    "--as PROPOSER)", t.name, (long long)n_secrets, t.name);
+		goto out;
+	}
+	if ((r = bg_policy_validate(v, &t, expr, now, &pol)) != BG_OK)
+		goto out;
+	n = bg_policy_leaf_count(pol);
 	/* The requester never counts: note approvers who also request. */
 	if ((also = json_array()) == NULL) {
 		r = BG_ERR_NOMEM;
@@ -642,7 +686,6 @@ out:
 	json_decref(det);
 	json_decref(keys);
 	json_decref(also);
-	free(why);
 	bg_policy_free(&pol);
 	bg_tenant_row_clear(&t);
 	return bg_vault_finish(v, r, actor, "policy.set", tenant, tenant);

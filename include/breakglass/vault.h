@@ -44,7 +44,12 @@
 
 #include "breakglass/token.h"
 
-#define BG_VAULT_SCHEMA_VERSION	1	/* PRAGMA user_version this program writes */
+/*
+ * PRAGMA user_version this program writes: 1 base schema, 2 transparency
+ * log, 3 lifecycle (re-key, offboarding), 4 indexes for scale.  Raise it
+ * with each new entry of migrations[] in vault/store.c.
+ */
+#define BG_VAULT_SCHEMA_VERSION	4
 #define BG_VAULT_ID_LEN		32	/* hex characters of the vault id */
 #define BG_VAULT_HASH_LEN	32	/* SHA-256 */
 #define BG_VAULT_NAME_MAX	64
@@ -198,13 +203,12 @@ typedef struct bg_vault_member_info {
 int bg_vault_member_add(bg_vault_t *v, const char *actor, const char *tenant,
     const char *person, int role, int64_t expires_at, const char *label,
     bg_token_t *tok, const char *pin);
-/* Move a membership's expiry (recertification).  role 0: every role. */
-int bg_vault_member_recertify(bg_vault_t *v, const char *actor,
-    const char *tenant, const char *person, int role, int64_t expires_at);
+/* Recertification (proof of possession plus an approver's sign-off) is
+ * bg_vault_recertify() in vault_lifecycle.h. */
 /*
  * Remove person's membership(s) in tenant (role 0: every role).  Refused
- * with BG_ERR_STATE for an approver named by the tenant's policy (that
- * needs the re-key ceremony, not yet available).
+ * with BG_ERR_STATE for an approver named by the tenant's policy: that
+ * needs a re-key ceremony (bg_vault_rekey_propose, vault_lifecycle.h).
  */
 int bg_vault_member_remove(bg_vault_t *v, const char *actor,
     const char *tenant, const char *person, int role);
@@ -221,8 +225,8 @@ void bg_vault_member_free(bg_vault_member_info_t **p);
  * ("all-of(1-of(alice,bob),1-of(mia))").  Every leaf must be a live
  * approver of the tenant, no one twice, and no single person may satisfy
  * it; errors are positioned ("policy position 12: unknown approver
- * 'zed'").  BG_ERR_STATE if the tenant holds secrets (re-key ceremony not
- * yet available).  Stores the canonical text and its hash; the event
+ * 'zed'").  BG_ERR_STATE if the tenant holds sealed or pending versions:
+ * their shares must be re-split by a re-key ceremony (vault_lifecycle.h).  Stores the canonical text and its hash; the event
  * carries the policy hash and the hashes of the member keys it names.
  */
 int bg_vault_policy_set(bg_vault_t *v, const char *actor, const char *tenant,
@@ -347,6 +351,7 @@ typedef struct bg_vault_request_info {
 	size_t	 n_approvals;
 	char	 approved_by[BG_VAULT_TEXT_MAX];	/* "alice, mia" */
 	char	 denied_by[BG_VAULT_NAME_MAX + 1];	/* "" unless denied */
+	char	 deny_reason[BG_VAULT_REASON_MAX + 1]; /* from the deny event */
 	char	 missing[BG_VAULT_TEXT_MAX];	/* "needs 1 more from: mia", "" if met */
 	char	 policy[BG_VAULT_POLICY_MAX + 1];	/* that sealed the version */
 } bg_vault_request_info_t;
@@ -395,11 +400,17 @@ int bg_vault_statement(bg_vault_t *v, int64_t request_id, char **textp,
 int bg_vault_approve(bg_vault_t *v, int64_t request_id, const char *approver,
     const uint8_t shown_hash[BG_VAULT_HASH_LEN], bg_token_t *tok,
     const char *pin);
-/* As approve, but closes the request as denied (assertion over
- * SHA-256("breakglass deny v1\n" || statement)). */
+/*
+ * As approve, but closes the request as denied (assertion over
+ * SHA-256("breakglass deny v1\n" || statement)).  reason is required
+ * (1..BG_VAULT_REASON_MAX bytes, no control characters; else
+ * BG_ERR_INVALID_ARG / BG_ERR_RANGE before the token is touched) and is
+ * recorded as "reason" in the details of the "deny" audit event.  It is
+ * not part of what the token signs.
+ */
 int bg_vault_deny(bg_vault_t *v, int64_t request_id, const char *approver,
     const uint8_t shown_hash[BG_VAULT_HASH_LEN], bg_token_t *tok,
-    const char *pin);
+    const char *pin, const char *reason);
 
 /*
  * Release: only by the requester, with the token used for the request,
@@ -449,6 +460,7 @@ enum bg_vault_status_kind {
 	BG_VAULT_STATUS_PENDING_ROTATION = 5,
 	BG_VAULT_STATUS_MEMBER_EXPIRING  = 6,	/* within 30 days */
 	BG_VAULT_STATUS_MEMBER_EXPIRED   = 7,
+	BG_VAULT_STATUS_QUORUM_AT_RISK   = 8,	/* see vault_lifecycle.h */
 };
 const char *bg_vault_status_kind_name(int kind); /* "open-request", ... */
 

@@ -92,7 +92,7 @@ run vault secret add acme gen2 --generate --length 16 --show; ok
 run vault secret add acme empty; refused 1 "empty value refused"
 
 step "memberships expiring within 30 days show in status"
-run vault member recertify acme bob --expires +10d; ok
+as mia vault member recertify acme bob --until +10d --person-token "$(token bob)" --person-pin-file "$T/bob.pin"; ok
 expect_event member.recertify bob
 run vault status acme; ok; expect_out "expiring within 30 days"; expect_out "bob"
 run vault status --json; ok; expect_out '"kind": "member-expiring"'

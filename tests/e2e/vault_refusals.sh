@@ -63,9 +63,17 @@ printf 'db-password\n' >"$T/v"
 run_in "$T/v" vault secret add acme db; ok
 as tom vault request acme/db --reason "db down" --ticket INC-9 --ttl 30m; ok
 REQ2=$(cat "$T/out")
-as mia vault deny "$REQ2"; ok; expect_err "db down"; expect_out "denied by mia"
+as mia vault deny "$REQ2"; expect_rc 2; expect_err "--reason TEXT is required"
+as mia vault deny "$REQ2" --reason "db01 recovered; INC-9 closed"
+ok; expect_err "db down"; expect_out "denied by mia"
+expect_err "your reason, for the audit log: db01 recovered"
 expect_event deny mia
+expect_event deny '"reason": "db01 recovered; INC-9 closed"'
+run vault audit log; ok; expect_out "db01 recovered; INC-9 closed"
+as alice vault approve "$REQ2" --reason "not for approve"; expect_rc 2
 run vault request show "$REQ2" --json; ok; expect_out '"state": "denied"'
+expect_out '"deny_reason": "db01 recovered; INC-9 closed"'
+run vault request show "$REQ2"; ok; expect_out "deny reason:  db01 recovered"
 as alice vault approve "$REQ2"; refused 1 "approve $REQ2"
 as tom vault release "$REQ2"; refused 1 "release $REQ2"
 expect_no_out db-password
