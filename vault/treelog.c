@@ -1064,11 +1064,20 @@ static int
 doc_fail(char *msg, size_t msglen, int r, const char *fmt, ...)
 {
 	va_list ap;
+	size_t i;
 
 	if (msg != NULL && msglen > 0) {
 		va_start(ap, fmt);
 		(void)vsnprintf(msg, msglen, fmt, ap);
 		va_end(ap);
+		/*
+		 * The message quotes the proof file, which anyone may have
+		 * written: control bytes would reach the auditor's terminal
+		 * (found by tests/fuzz/fuzz_prooffile.c).
+		 */
+		for (i = 0; msg[i] != '\0'; i++)
+			if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
+				msg[i] = '?';
 	}
 	return r;
 }
@@ -1148,7 +1157,8 @@ doc_line(proof_doc_t *d, char *line, size_t lineno, char *msg, size_t msglen)
 			    "proof kind '%s'", val);
 		return BG_OK;
 	case 1:
-		if (strlen(val) != BG_TREEHEAD_VAULT_ID_LEN)
+		if (strlen(val) != BG_TREEHEAD_VAULT_ID_LEN ||
+		    strspn(val, "0123456789abcdef") != BG_TREEHEAD_VAULT_ID_LEN)
 			break;
 		(void)snprintf(d->vault, sizeof(d->vault), "%s", val);
 		return BG_OK;
