@@ -563,12 +563,15 @@ check(bg_evidence_result_t *res, bool ok, const char *what,
 	c = &res->checks[res->n_checks++];
 	memset(c, 0, sizeof(*c));
 	(void)snprintf(c->what, sizeof(c->what), "%s", what);
+	bg_text_defang(c->what);
 	c->ok = ok ? 1 : 0;
 	if (!ok) {
 		res->n_failed++;
 		va_start(ap, fmt);
 		(void)vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
 		va_end(ap);
+		/* Both quote the bundle (tests/fuzz/fuzz_evidence.c). */
+		bg_text_defang(c->detail);
 	}
 }
 

@@ -520,6 +520,14 @@ bg_hex(const uint8_t *p, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
+void
+bg_text_defang(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 /* --- open / create ------------------------------------------------------- */
 
 static int

@@ -1064,20 +1064,13 @@ static int
 doc_fail(char *msg, size_t msglen, int r, const char *fmt, ...)
 {
 	va_list ap;
-	size_t i;
 
 	if (msg != NULL && msglen > 0) {
 		va_start(ap, fmt);
 		(void)vsnprintf(msg, msglen, fmt, ap);
 		va_end(ap);
-		/*
-		 * The message quotes the proof file, which anyone may have
-		 * written: control bytes would reach the auditor's terminal
-		 * (found by tests/fuzz/fuzz_prooffile.c).
-		 */
-		for (i = 0; msg[i] != '\0'; i++)
-			if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
-				msg[i] = '?';
+		/* It quotes the proof file (tests/fuzz/fuzz_prooffile.c). */
+		bg_text_defang(msg);
 	}
 	return r;
 }

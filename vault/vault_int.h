@@ -208,4 +208,11 @@ void bg_statement_cdh(const char *action, const char *text,
 /* hex of len bytes into out (2*len+1). */
 void bg_hex(const uint8_t *p, size_t len, char *out);
 
+/*
+ * Replace control bytes in a message that quotes outside input (a proof
+ * file, an evidence bundle) with '?', so that the one line shown to an
+ * auditor cannot carry terminal escapes or break into several lines.
+ */
+void bg_text_defang(char *s);
+
 #endif /* BG_VAULT_INT_H */

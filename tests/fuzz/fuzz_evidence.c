@@ -43,6 +43,15 @@ render_all(const char *json)
 	}
 }
 
+static int
+printable(const char *t)
+{
+	for (; *t != '\0'; t++)
+		if ((unsigned char)*t < 0x20 || *t == 0x7f)
+			return 0;
+	return 1;
+}
+
 static void
 verify(const uint8_t *data, size_t size, const uint8_t *pk,
     const char *receipt)
@@ -59,6 +68,12 @@ verify(const uint8_t *data, size_t size, const uint8_t *pk,
 		abort();
 	if (res == NULL)
 		return;
+	for (i = 0; i < res->n_checks; i++) {
+		/* PASS/FAIL lines quote the bundle: no control bytes. */
+		if (!printable(res->checks[i].what) ||
+		    !printable(res->checks[i].detail))
+			abort();
+	}
 	for (i = 0; i < res->n_checks; i++)
 		if (!res->checks[i].ok)
 			failed++;

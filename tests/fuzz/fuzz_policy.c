@@ -136,6 +136,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (r == BG_ERR_PARSE) {
 		if (err.msg[0] == '\0' || err.pos > strlen(text) + 1)
 			abort();
+		/* The message may quote the expression: no control bytes. */
+		for (const char *c = err.msg; *c != '\0'; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				abort();
 	} else if (r != BG_ERR_NOMEM) {
 		abort();
 	}
