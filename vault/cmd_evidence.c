@@ -44,7 +44,7 @@ write_new(const char *path, const char *s)
 	int fd, ret = -1;
 
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0644)) < 0) {
+	    O_CLOEXEC, 0600)) < 0) {
 		vault_errx("evidence export: %s %s", path, errno == EEXIST ?
 		    "already exists; refusing to overwrite it" :
 		    strerror(errno));

@@ -25,7 +25,8 @@ static const char usage[] =
 enum { OPT_TICKET = VOPT_LOCAL, OPT_REQUEST, OPT_SINCE, OPT_UNTIL,
     OPT_FORMAT, OPT_OUT };
 
-/* Write all of s to path (created or replaced, 0644); 0 or -1. */
+/* Write all of s to path (created or replaced, 0600: a report names
+ * people, reasons and tickets); 0 or -1. */
 static int
 write_out(const char *path, const char *s)
 {
@@ -34,7 +35,7 @@ write_out(const char *path, const char *s)
 	int fd, ret = -1;
 
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-	    O_CLOEXEC, 0644)) < 0) {
+	    O_CLOEXEC, 0600)) < 0) {
 		vault_errx("report: cannot create %s: %s", path,
 		    strerror(errno));
 		return -1;

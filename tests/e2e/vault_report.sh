@@ -98,6 +98,7 @@ run vault report --until @1; ok; expect_out "0 incident(s)"
 
 step "HTML: one file, SVG timeline, no scripts, escaped reason"
 run vault report acme --format html --out "$T/report.html"; ok
+[ "$(stat -c %a "$T/report.html")" = 600 ] || fail "report file is not mode 0600"
 expect_err "report written to"
 H=$T/report.html
 grep -q '<svg class="timeline"' "$H" || fail "no SVG timeline"
