@@ -23,6 +23,7 @@
 #include <fido/eddsa.h>
 #include <fido/es256.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <sodium.h>
 
 #include "breakglass/err.h"
@@ -120,6 +121,8 @@ openssl_warm_up(void)
 	EVP_SIGNATURE *sig = NULL;
 	EVP_KEYMGMT *km = NULL;
 	EVP_KEYEXCH *kx = NULL;
+	EVP_KDF *kdf = NULL;
+	EVP_PKEY_CTX *pctx = NULL;
 	size_t i;
 	int r = BG_ERR_CRYPTO;
 
@@ -129,6 +132,18 @@ openssl_warm_up(void)
 	    (ci = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL)) == NULL ||
 	    (mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL ||
 	    (kx = EVP_KEYEXCH_fetch(NULL, "ECDH", NULL)) == NULL)
+		goto out;
+	/*
+	 * libfido2 reaches HKDF (PIN protocol 2) and ECDH through legacy
+	 * ids, which go through OpenSSL's name store on first use.
+	 */
+	if ((kdf = EVP_KDF_fetch(NULL, "HKDF", NULL)) == NULL ||
+	    (pctx = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, NULL)) == NULL ||
+	    EVP_PKEY_derive_init(pctx) != 1)
+		goto out;
+	EVP_PKEY_CTX_free(pctx);
+	if ((pctx = EVP_PKEY_CTX_new(pk, NULL)) == NULL ||
+	    EVP_PKEY_derive_init(pctx) != 1)
 		goto out;
 	for (i = 0; i < sizeof(signatures) / sizeof(signatures[0]); i++) {
 		if ((sig = EVP_SIGNATURE_fetch(NULL, signatures[i], NULL)) ==
@@ -149,6 +164,8 @@ out:
 	EVP_SIGNATURE_free(sig);
 	EVP_KEYMGMT_free(km);
 	EVP_KEYEXCH_free(kx);
+	EVP_KDF_free(kdf);
+	EVP_PKEY_CTX_free(pctx);
 	return r;
 }
 
