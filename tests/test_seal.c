@@ -531,6 +531,45 @@ test_policy_seal_flow(void **state)
 	bg_policy_free(&p);
 }
 
+/* A request key's private half opens only with the member key and key id,
+ * and is the private half of the public key returned beside it. */
+static void
+test_reqkey_new(void **state)
+{
+	uint8_t mpk[BG_SEAL_PK_LEN], pk[BG_SEAL_PK_LEN], again[BG_SEAL_PK_LEN];
+	uint8_t sealed[BG_SEAL_REQKEY_SEALED_LEN], *msk, *rsk, *other;
+	bg_seal_ad_t ad;
+	size_t n = 0;
+
+	(void)state;
+	assert_non_null(msk = sodium_malloc(BG_SEAL_SK_LEN));
+	assert_non_null(rsk = sodium_malloc(BG_SEAL_SK_LEN));
+	assert_non_null(other = sodium_malloc(BG_SEAL_SK_LEN));
+	assert_int_equal(bg_seal_keypair(mpk, msk), BG_OK);
+	assert_int_equal(bg_seal_reqkey_new("vault-1", "7", mpk, pk, sealed),
+	    BG_OK);
+	assert_int_equal(bg_seal_ad_reqkey(&ad, "vault-1", "7"), BG_OK);
+	assert_int_equal(bg_seal_box_open(msk, mpk, sealed, sizeof(sealed),
+	    ad.buf, ad.len, rsk, BG_SEAL_SK_LEN, &n), BG_OK);
+	assert_int_equal(n, BG_SEAL_SK_LEN);
+	assert_int_equal(crypto_scalarmult_base(again, rsk), 0);
+	assert_memory_equal(again, pk, sizeof(pk));
+	/* another request id, another vault, another member: no */
+	assert_int_equal(bg_seal_ad_reqkey(&ad, "vault-1", "8"), BG_OK);
+	assert_int_equal(bg_seal_box_open(msk, mpk, sealed, sizeof(sealed),
+	    ad.buf, ad.len, rsk, BG_SEAL_SK_LEN, &n), BG_ERR_AUTH);
+	assert_int_equal(bg_seal_ad_reqkey(&ad, "vault-2", "7"), BG_OK);
+	assert_int_equal(bg_seal_box_open(msk, mpk, sealed, sizeof(sealed),
+	    ad.buf, ad.len, rsk, BG_SEAL_SK_LEN, &n), BG_ERR_AUTH);
+	assert_int_equal(bg_seal_keypair(again, other), BG_OK);
+	assert_int_equal(bg_seal_ad_reqkey(&ad, "vault-1", "7"), BG_OK);
+	assert_int_equal(bg_seal_box_open(other, again, sealed, sizeof(sealed),
+	    ad.buf, ad.len, rsk, BG_SEAL_SK_LEN, &n), BG_ERR_AUTH);
+	sodium_free(other);
+	sodium_free(rsk);
+	sodium_free(msk);
+}
+
 int
 main(void)
 {
@@ -543,6 +582,7 @@ main(void)
 		cmocka_unit_test(test_share_binding),
 		cmocka_unit_test(test_ad_encoding),
 		cmocka_unit_test(test_policy_seal_flow),
+		cmocka_unit_test(test_reqkey_new),
 	};
 
 	if (sodium_init() < 0)

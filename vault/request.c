@@ -281,14 +281,13 @@ bg_vault_request(bg_vault_t *v, const char *tenant, const char *secret,
 	bg_token_row_t *toks = NULL;
 	bg_token_assertion_t *as = NULL;
 	sqlite3_stmt *st = NULL;
-	bg_seal_ad_t ad;
 	uint8_t salt[BG_TOKEN_SALT_LEN], cdh[BG_TOKEN_CDH_LEN];
-	uint8_t shash[BG_VAULT_HASH_LEN], pk[BG_SEAL_PK_LEN], *sk = NULL;
-	uint8_t sealed[BG_SEAL_SK_LEN + BG_SEAL_BOX_OVERHEAD];
+	uint8_t shash[BG_VAULT_HASH_LEN], pk[BG_SEAL_PK_LEN];
+	uint8_t sealed[BG_SEAL_REQKEY_SEALED_LEN];
 	char *body = NULL, *text = NULL, idbuf[24], when[32], sh[65];
 	json_t *det = NULL;
 	int64_t now = 0, mid = 0, vid = 0, id = 0, open_id = 0, open_dl = 0;
-	size_t ntoks = 0, which = 0, slen = 0;
+	size_t ntoks = 0, which = 0;
 	int vstate = 0, version = 0;
 	bool row = false;
 	int r = BG_ERR_INTERNAL;
@@ -398,17 +397,8 @@ bg_vault_request(bg_vault_t *v, const char *tenant, const char *secret,
 	/* The request key: its private half only ever sealed to the
 	 * requester's membership key of the token just used. */
 	(void)snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
-	if ((sk = sodium_malloc(BG_SEAL_SK_LEN)) == NULL) {
-		r = BG_ERR_NOMEM;
-		goto out;
-	}
-	if ((r = bg_seal_keypair(pk, sk)) != BG_OK ||
-	    (r = bg_seal_ad_reqkey(&ad, v->id, idbuf)) != BG_OK)
-		goto out;
-	r = bg_seal_box(toks[which].member_pk, sk, BG_SEAL_SK_LEN, ad.buf,
-	    ad.len, sealed, sizeof(sealed), &slen);
-	sodium_memzero(sk, BG_SEAL_SK_LEN);
-	if (r != BG_OK)
+	if ((r = bg_seal_reqkey_new(v->id, idbuf, toks[which].member_pk, pk,
+	    sealed)) != BG_OK)
 		goto out;
 	if ((r = bg_store_prepare(v, "UPDATE requests SET token_id = ?, "
 	    "statement = ?, authdata = ?, sig = ?, req_pk = ?, "
@@ -420,7 +410,7 @@ bg_vault_request(bg_vault_t *v, const char *tenant, const char *secret,
 	    != BG_OK ||
 	    (r = bg_store_bind_blob(v, st, 4, as->sig, as->sig_len)) != BG_OK ||
 	    (r = bg_store_bind_blob(v, st, 5, pk, sizeof(pk))) != BG_OK ||
-	    (r = bg_store_bind_blob(v, st, 6, sealed, slen)) != BG_OK ||
+	    (r = bg_store_bind_blob(v, st, 6, sealed, sizeof(sealed))) != BG_OK ||
 	    (r = bg_store_bind_int(v, st, 7, id)) != BG_OK ||
 	    (r = bg_store_step_done(v, st)) != BG_OK)
 		goto out;
@@ -448,8 +438,6 @@ bg_vault_request(bg_vault_t *v, const char *tenant, const char *secret,
 out:
 	sqlite3_finalize(st);
 	json_decref(det);
-	if (sk != NULL)
-		sodium_free(sk);
 	free(body);
 	free(text);
 	free(toks);

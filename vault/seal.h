@@ -164,4 +164,21 @@ int	bg_seal_ad_reqkey(bg_seal_ad_t *ad, const char *vault_id,
 int	bg_seal_ad_reshare(bg_seal_ad_t *ad, const char *vault_id,
 	    const char *request_id, uint64_t leaf_index);
 
+/* --- request keys ------------------------------------------------------- */
+
+/* Size of a request key's private half sealed to a member key. */
+#define BG_SEAL_REQKEY_SEALED_LEN	(BG_SEAL_SK_LEN + BG_SEAL_BOX_OVERHEAD)
+
+/*
+ * A fresh X25519 key pair for one request (or re-key proposal) key_id of
+ * vault_id: pk gets the public half, sealed (BG_SEAL_REQKEY_SEALED_LEN
+ * bytes) the private half sealed at once to member_pk with the request-key
+ * associated data.  The private half never leaves this function; it is
+ * opened later only with that member's token.  Returns BG_OK, BG_ERR_NOMEM
+ * or an error of bg_seal_box / bg_seal_ad_reqkey.
+ */
+int	bg_seal_reqkey_new(const char *vault_id, const char *key_id,
+	    const uint8_t member_pk[BG_SEAL_PK_LEN], uint8_t pk[BG_SEAL_PK_LEN],
+	    uint8_t sealed[BG_SEAL_REQKEY_SEALED_LEN]);
+
 #endif /* BG_SEAL_H */
