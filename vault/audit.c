@@ -269,7 +269,7 @@ bg_vault_audit_list(bg_vault_t *v, const bg_vault_audit_filter_t *filter,
 	static const bg_vault_audit_filter_t none;
 	const bg_vault_audit_filter_t *f = filter != NULL ? filter : &none;
 	sqlite3_stmt *st = NULL;
-	bg_vault_event_t *l = NULL, *nl;
+	bg_vault_event_t *l = NULL;
 	size_t n = 0, cap = 0;
 	bool row = false;
 	int r = BG_ERR_INTERNAL;
@@ -301,14 +301,8 @@ bg_vault_audit_list(bg_vault_t *v, const bg_vault_audit_filter_t *filter,
 			goto out;
 		if (!row)
 			break;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 32;
-			if ((nl = reallocarray(l, cap, sizeof(*l))) == NULL) {
-				r = BG_ERR_NOMEM;
-				goto out;
-			}
-			l = nl;
-		}
+		if ((r = bg_grow(&l, &cap, n, sizeof(*l))) != BG_OK)
+			goto out;
 		if ((r = event_from_row(st, &l[n])) != BG_OK)
 			goto out;
 		n++;

@@ -1030,7 +1030,7 @@ bg_vault_member_list(bg_vault_t *v, const char *tenant, const char *person,
     bool include_removed, bg_vault_member_info_t **listp, size_t *np)
 {
 	sqlite3_stmt *st = NULL;
-	bg_vault_member_info_t *l = NULL, *nl, *mi;
+	bg_vault_member_info_t *l = NULL, *mi;
 	size_t n = 0, cap = 0;
 	int64_t now = bg_vault_read_now(v);
 	uint8_t fp[32];
@@ -1068,14 +1068,8 @@ bg_vault_member_list(bg_vault_t *v, const char *tenant, const char *person,
 			goto out;
 		if (!row)
 			break;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 16;
-			if ((nl = reallocarray(l, cap, sizeof(*l))) == NULL) {
-				r = BG_ERR_NOMEM;
-				goto out;
-			}
-			l = nl;
-		}
+		if ((r = bg_grow(&l, &cap, n, sizeof(*l))) != BG_OK)
+			goto out;
 		mi = &l[n++];
 		memset(mi, 0, sizeof(*mi));
 		bg_store_col_text(st, 0, mi->tenant, sizeof(mi->tenant));

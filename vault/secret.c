@@ -310,7 +310,7 @@ secret_query(bg_vault_t *v, const char *tenant, const char *name,
     bg_vault_secret_info_t **listp, size_t *np)
 {
 	sqlite3_stmt *st = NULL;
-	bg_vault_secret_info_t *l = NULL, *nl;
+	bg_vault_secret_info_t *l = NULL;
 	size_t n = 0, cap = 0;
 	int64_t now = bg_vault_read_now(v);
 	bool row = false;
@@ -329,14 +329,8 @@ secret_query(bg_vault_t *v, const char *tenant, const char *name,
 			goto out;
 		if (!row)
 			break;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 16;
-			if ((nl = reallocarray(l, cap, sizeof(*l))) == NULL) {
-				r = BG_ERR_NOMEM;
-				goto out;
-			}
-			l = nl;
-		}
+		if ((r = bg_grow(&l, &cap, n, sizeof(*l))) != BG_OK)
+			goto out;
 		secret_fill(st, now, &l[n++]);
 	}
 	*listp = l;

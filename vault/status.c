@@ -95,75 +95,113 @@ out:
 	return r;
 }
 
+/*
+ * Only secrets with a pending (0) or spent (2) version can be reported:
+ * the index on versions (state, secret_id) finds them without walking
+ * every secret (docs/benchmarks.md).  For those, the active version and
+ * the pending one are chosen exactly as bg_vault_secret_list does.
+ */
+static const char status_secret_sql[] =
+    "SELECT t.name, s.name, x.version, x.state, "
+    "coalesce(x.lease_until, 0), t.rotation_deadline, "
+    "(SELECT coalesce(max(p.version), 0) FROM versions p WHERE "
+    " p.secret_id = s.id AND p.state = 0) "
+    "FROM secrets s JOIN tenants t ON t.id = s.tenant_id "
+    "JOIN versions x ON x.secret_id = s.id AND x.version = (SELECT "
+    " max(version) FROM versions WHERE secret_id = s.id AND state IN (1, 2)) "
+    "WHERE s.id IN (SELECT secret_id FROM versions WHERE state IN (0, 2)) "
+    "AND (?1 IS NULL OR t.name = ?1) "
+    "ORDER BY t.name, s.name";
+
 static int
 add_secrets(bg_vault_t *v, const char *tenant, int64_t now, items_t *it,
     bg_vault_check_t *c)
 {
-	bg_vault_secret_info_t *l = NULL;
+	sqlite3_stmt *st = NULL;
 	bg_vault_status_item_t *i;
-	size_t k, n = 0;
+	char tn[BG_VAULT_NAME_MAX + 1], sn[BG_VAULT_NAME_MAX + 1];
 	char w1[32], w2[32];
-	int r;
+	int64_t lease_until, rotate_by;
+	int version, vstate, pending, state;
+	bool row = false;
+	int r = BG_ERR_INTERNAL;
 
-	if ((r = bg_vault_secret_list(v, tenant, &l, &n)) != BG_OK)
-		return r;
-	for (k = 0; k < n; k++) {
-		const bg_vault_secret_info_t *s = &l[k];
-
-		if (s->pending_version != 0) {
+	if ((r = bg_store_prepare(v, status_secret_sql, &st)) != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 1, tenant)) != BG_OK)
+		goto out;
+	for (;;) {
+		if ((r = bg_store_step(v, st, &row)) != BG_OK)
+			goto out;
+		if (!row)
+			break;
+		bg_store_col_text(st, 0, tn, sizeof(tn));
+		bg_store_col_text(st, 1, sn, sizeof(sn));
+		version = sqlite3_column_int(st, 2);
+		vstate = sqlite3_column_int(st, 3);
+		lease_until = sqlite3_column_int64(st, 4);
+		rotate_by = 0;
+		pending = sqlite3_column_int(st, 6);
+		/* as secret_fill() in secret.c */
+		if (vstate == BG_VAULT_VERSION_SPENT) {
+			rotate_by = lease_until + sqlite3_column_int64(st, 5);
+			if (now < lease_until)
+				state = BG_VAULT_SECRET_RELEASED;
+			else if (now < rotate_by)
+				state = BG_VAULT_SECRET_ROTATION_DUE;
+			else
+				state = BG_VAULT_SECRET_OVERDUE;
+		} else
+			state = BG_VAULT_SECRET_SEALED;
+		if (pending != 0) {
 			if ((r = push(it, &i)) != BG_OK)
 				goto out;
 			i->kind = BG_VAULT_STATUS_PENDING_ROTATION;
-			(void)snprintf(i->tenant, sizeof(i->tenant), "%s",
-			    s->tenant);
-			(void)snprintf(i->object, sizeof(i->object), "%s",
-			    s->name);
-			i->version = s->pending_version;
+			(void)snprintf(i->tenant, sizeof(i->tenant), "%s", tn);
+			(void)snprintf(i->object, sizeof(i->object), "%s", sn);
+			i->version = pending;
 			(void)snprintf(i->text, sizeof(i->text), "%s/%s v%d is "
 			    "sealed but not committed (vault rotate commit)",
-			    s->tenant, s->name, s->pending_version);
+			    tn, sn, pending);
 			c->n_pending_rotations++;
 		}
-		if (s->state == BG_VAULT_SECRET_SEALED)
+		if (state == BG_VAULT_SECRET_SEALED)
 			continue;
 		if ((r = push(it, &i)) != BG_OK)
 			goto out;
-		(void)snprintf(i->tenant, sizeof(i->tenant), "%s", s->tenant);
-		(void)snprintf(i->object, sizeof(i->object), "%s", s->name);
-		i->version = s->version;
-		bg_vault_fmt_time(s->lease_until, w1, sizeof(w1));
-		bg_vault_fmt_time(s->rotate_by, w2, sizeof(w2));
-		switch (s->state) {
+		(void)snprintf(i->tenant, sizeof(i->tenant), "%s", tn);
+		(void)snprintf(i->object, sizeof(i->object), "%s", sn);
+		i->version = version;
+		bg_vault_fmt_time(lease_until, w1, sizeof(w1));
+		bg_vault_fmt_time(rotate_by, w2, sizeof(w2));
+		switch (state) {
 		case BG_VAULT_SECRET_RELEASED:
 			i->kind = BG_VAULT_STATUS_ACTIVE_LEASE;
-			i->when = s->lease_until;
+			i->when = lease_until;
 			(void)snprintf(i->text, sizeof(i->text), "%s/%s v%d "
 			    "released; lease ends %s, rotate by %s",
-			    s->tenant, s->name, s->version, w1, w2);
+			    tn, sn, version, w1, w2);
 			c->n_active_leases++;
 			break;
 		case BG_VAULT_SECRET_ROTATION_DUE:
 			i->kind = BG_VAULT_STATUS_ROTATION_DUE;
-			i->when = s->rotate_by;
+			i->when = rotate_by;
 			(void)snprintf(i->text, sizeof(i->text), "%s/%s v%d "
-			    "lease ended %s: rotation due by %s", s->tenant,
-			    s->name, s->version, w1, w2);
+			    "lease ended %s: rotation due by %s", tn, sn,
+			    version, w1, w2);
 			c->n_rotation_due++;
 			break;
 		default:
 			i->kind = BG_VAULT_STATUS_OVERDUE;
-			i->when = s->rotate_by;
+			i->when = rotate_by;
 			(void)snprintf(i->text, sizeof(i->text), "%s/%s v%d "
-			    "rotation OVERDUE since %s", s->tenant, s->name,
-			    s->version, w2);
+			    "rotation OVERDUE since %s", tn, sn, version, w2);
 			c->n_overdue++;
 			break;
 		}
 	}
 	r = BG_OK;
-	(void)now;
 out:
-	bg_vault_secret_free(&l);
+	sqlite3_finalize(st);
 	return r;
 }
 
@@ -240,17 +278,19 @@ say(char *buf, size_t cap, const char *fmt, ...)
 /*
  * Quorum at risk (vault_lifecycle.h): leaves whose approver membership
  * is not removed and outlives the 30-day warning window count as live.
+ * One statement lists every tenant with a policy and its live approvers
+ * (not one query per leaf per tenant: docs/benchmarks.md); a leaf is live
+ * when one of them bears its name (SQL's = on TEXT, i.e. strcmp).
  */
 static int
-quorum_one(bg_vault_t *v, const char *tenant, int64_t tenant_id,
-    const char *policy, int64_t now, items_t *it)
+quorum_one(const char *tenant, const char *policy, char *const *persons,
+    size_t npersons, items_t *it)
 {
 	bg_policy_t *pol = NULL;
 	bg_vault_status_item_t *i;
-	sqlite3_stmt *st = NULL;
-	bool *live = NULL, row = false;
+	bool *live = NULL;
 	char critical[BG_VAULT_TEXT_MAX], alive[BG_VAULT_TEXT_MAX];
-	size_t k, n, used;
+	size_t j, k, n, used;
 	int r = BG_ERR_INTERNAL;
 
 	critical[0] = alive[0] = '\0';
@@ -263,21 +303,11 @@ quorum_one(bg_vault_t *v, const char *tenant, int64_t tenant_id,
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = bg_store_prepare(v, "SELECT 1 FROM memberships WHERE "
-	    "tenant_id = ? AND person = ? AND role = 2 AND removed_at IS NULL "
-	    "AND expires_at > ?", &st)) != BG_OK)
-		goto out;
 	for (k = 0; k < n; k++) {
-		sqlite3_reset(st);
-		if ((r = bg_store_bind_int(v, st, 1, tenant_id)) != BG_OK ||
-		    (r = bg_store_bind_text(v, st, 2,
-		    bg_policy_leaf_name(pol, k))) != BG_OK ||
-		    (r = bg_store_bind_int(v, st, 3,
-		    now + BG_VAULT_EXPIRY_WARN)) != BG_OK ||
-		    (r = bg_store_step(v, st, &row)) != BG_OK)
-			goto out;
-		live[k] = row;
-		if (row) {
+		for (j = 0; j < npersons && !live[k]; j++)
+			live[k] = strcmp(persons[j],
+			    bg_policy_leaf_name(pol, k)) == 0;
+		if (live[k]) {
 			used = strlen(alive);
 			(void)snprintf(alive + used, sizeof(alive) - used,
 			    "%s%s", used ? ", " : "",
@@ -321,44 +351,85 @@ quorum_one(bg_vault_t *v, const char *tenant, int64_t tenant_id,
 	}
 	r = BG_OK;
 out:
-	sqlite3_finalize(st);
 	free(live);
 	bg_policy_free(&pol);
 	return r;
+}
+
+static void
+persons_free(char ***pp, size_t *np)
+{
+	size_t j;
+
+	for (j = 0; j < *np; j++)
+		free((*pp)[j]);
+	free(*pp);
+	*pp = NULL;
+	*np = 0;
 }
 
 static int
 add_quorum(bg_vault_t *v, const char *tenant, int64_t now, items_t *it)
 {
 	sqlite3_stmt *st = NULL;
-	char name[BG_VAULT_NAME_MAX + 1], *policy = NULL;
-	bool row = false;
+	char name[BG_VAULT_NAME_MAX + 1], *policy = NULL, **persons = NULL;
+	char **nl;
+	size_t npersons = 0;
+	int64_t cur = 0;
+	bool row = false, have = false;
 	int r = BG_ERR_INTERNAL;
 
-	if ((r = bg_store_prepare(v, "SELECT id, name, policy FROM tenants "
-	    "WHERE policy IS NOT NULL AND offboarded_at IS NULL AND "
-	    "(?1 IS NULL OR name = ?1) ORDER BY name", &st)) != BG_OK ||
-	    (r = bg_store_bind_text(v, st, 1, tenant)) != BG_OK)
+	if ((r = bg_store_prepare(v, "SELECT t.id, t.name, t.policy, m.person "
+	    "FROM tenants t LEFT JOIN memberships m ON m.tenant_id = t.id "
+	    "AND m.role = 2 AND m.removed_at IS NULL AND m.expires_at > ?2 "
+	    "WHERE t.policy IS NOT NULL AND t.offboarded_at IS NULL AND "
+	    "(?1 IS NULL OR t.name = ?1) ORDER BY t.name", &st)) != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 1, tenant)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 2, now + BG_VAULT_EXPIRY_WARN))
+	    != BG_OK)
 		goto out;
 	for (;;) {
 		if ((r = bg_store_step(v, st, &row)) != BG_OK)
 			goto out;
+		if (have && (!row || sqlite3_column_int64(st, 0) != cur)) {
+			if ((r = quorum_one(name, policy, persons, npersons,
+			    it)) != BG_OK)
+				goto out;
+			persons_free(&persons, &npersons);
+			have = false;
+		}
 		if (!row)
 			break;
-		bg_store_col_text(st, 1, name, sizeof(name));
-		free(policy);
-		if ((policy = strdup((const char *)sqlite3_column_text(st, 2)))
-		    == NULL) {
+		if (!have) {
+			cur = sqlite3_column_int64(st, 0);
+			bg_store_col_text(st, 1, name, sizeof(name));
+			free(policy);
+			if ((policy = strdup((const char *)
+			    sqlite3_column_text(st, 2))) == NULL) {
+				r = BG_ERR_NOMEM;
+				goto out;
+			}
+			have = true;
+		}
+		if (sqlite3_column_type(st, 3) == SQLITE_NULL)
+			continue;
+		if ((nl = reallocarray(persons, npersons + 1,
+		    sizeof(*persons))) == NULL) {
 			r = BG_ERR_NOMEM;
 			goto out;
 		}
-		if ((r = quorum_one(v, name, sqlite3_column_int64(st, 0),
-		    policy, now, it)) != BG_OK)
+		persons = nl;
+		if ((persons[npersons] = strdup((const char *)
+		    sqlite3_column_text(st, 3))) == NULL) {
+			r = BG_ERR_NOMEM;
 			goto out;
+		}
+		npersons++;
 	}
 	r = BG_OK;
 out:
 	sqlite3_finalize(st);
+	persons_free(&persons, &npersons);
 	free(policy);
 	return r;
 }

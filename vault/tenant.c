@@ -198,43 +198,30 @@ out:
 	return bg_vault_finish(v, r, actor, "tenant.set", name, name);
 }
 
-static int
-count_q(bg_vault_t *v, const char *sql, int64_t id, int64_t now, size_t *outp)
+/*
+ * One statement for the whole list, counts as correlated subqueries: it is
+ * prepared once, not five times per tenant (docs/benchmarks.md).  CROSS
+ * JOIN keeps secrets as the outer loop of the sealed count: otherwise the
+ * planner walks every sealed version of the vault (versions_state) for
+ * each tenant.
+ */
+#define BY_ROLE(n) \
+	"(SELECT count(DISTINCT m.person) FROM memberships m WHERE " \
+	"m.tenant_id = t.id AND m.removed_at IS NULL AND m.expires_at > ?2 " \
+	"AND m.role = " #n "), "
+
+static const char tenant_sql[] =
+    "SELECT t.id, t.name, t.created_at, t.max_ttl, t.approval_window, "
+    "t.rotation_deadline, t.policy, t.policy_hash, "
+    BY_ROLE(1) BY_ROLE(2) BY_ROLE(3)
+    "(SELECT count(*) FROM secrets s WHERE s.tenant_id = t.id), "
+    "(SELECT count(*) FROM secrets s CROSS JOIN versions x "
+    " ON x.secret_id = s.id WHERE s.tenant_id = t.id AND x.state = 1) "
+    "FROM tenants t WHERE ?1 IS NULL OR t.name = ?1 ORDER BY t.name";
+
+static void
+tenant_fill(sqlite3_stmt *st, bg_vault_tenant_info_t *ti)
 {
-	sqlite3_stmt *st = NULL;
-	bool row = false;
-	int r = BG_ERR_INTERNAL;
-
-	*outp = 0;
-	if ((r = bg_store_prepare(v, sql, &st)) != BG_OK)
-		goto out;
-	if ((r = bg_store_bind_int(v, st, 1, id)) != BG_OK)
-		goto out;
-	if (sqlite3_bind_parameter_count(st) > 1 &&
-	    (r = bg_store_bind_int(v, st, 2, now)) != BG_OK)
-		goto out;
-	if ((r = bg_store_step(v, st, &row)) != BG_OK)
-		goto out;
-	if (row)
-		*outp = (size_t)sqlite3_column_int64(st, 0);
-	r = BG_OK;
-out:
-	sqlite3_finalize(st);
-	return r;
-}
-
-static int
-tenant_fill(bg_vault_t *v, sqlite3_stmt *st, int64_t now,
-    bg_vault_tenant_info_t *ti)
-{
-	static const char *const by_role = "SELECT count(DISTINCT person) "
-	    "FROM memberships WHERE tenant_id = ?1 AND removed_at IS NULL "
-	    "AND expires_at > ?2 AND role = ";
-	char sql[256];
-	int64_t id = sqlite3_column_int64(st, 0);
-	int role, r = BG_ERR_INTERNAL;
-	size_t *counts[3];
-
 	memset(ti, 0, sizeof(*ti));
 	bg_store_col_text(st, 1, ti->name, sizeof(ti->name));
 	ti->created_at = sqlite3_column_int64(st, 2);
@@ -246,24 +233,11 @@ tenant_fill(bg_vault_t *v, sqlite3_stmt *st, int64_t now,
 	if (sqlite3_column_bytes(st, 7) == BG_VAULT_HASH_LEN)
 		bg_hex(sqlite3_column_blob(st, 7), BG_VAULT_HASH_LEN,
 		    ti->policy_hash);
-	counts[0] = &ti->n_requesters;
-	counts[1] = &ti->n_approvers;
-	counts[2] = &ti->n_auditors;
-	for (role = 1; role <= 3; role++) {
-		(void)snprintf(sql, sizeof(sql), "%s%d", by_role, role);
-		if ((r = count_q(v, sql, id, now, counts[role - 1])) != BG_OK)
-			goto out;
-	}
-	if ((r = count_q(v, "SELECT count(*) FROM secrets WHERE tenant_id = ?",
-	    id, now, &ti->n_secrets)) != BG_OK)
-		goto out;
-	if ((r = count_q(v, "SELECT count(*) FROM secrets s JOIN versions x "
-	    "ON x.secret_id = s.id WHERE s.tenant_id = ? AND x.state = 1",
-	    id, now, &ti->n_sealed)) != BG_OK)
-		goto out;
-	r = BG_OK;
-out:
-	return r;
+	ti->n_requesters = (size_t)sqlite3_column_int64(st, 8);
+	ti->n_approvers = (size_t)sqlite3_column_int64(st, 9);
+	ti->n_auditors = (size_t)sqlite3_column_int64(st, 10);
+	ti->n_secrets = (size_t)sqlite3_column_int64(st, 11);
+	ti->n_sealed = (size_t)sqlite3_column_int64(st, 12);
 }
 
 static int
@@ -271,7 +245,7 @@ tenant_query(bg_vault_t *v, const char *name, bg_vault_tenant_info_t **listp,
     size_t *np)
 {
 	sqlite3_stmt *st = NULL;
-	bg_vault_tenant_info_t *l = NULL, *nl;
+	bg_vault_tenant_info_t *l = NULL;
 	size_t n = 0, cap = 0;
 	int64_t now = bg_vault_read_now(v);
 	bool row = false;
@@ -279,29 +253,19 @@ tenant_query(bg_vault_t *v, const char *name, bg_vault_tenant_info_t **listp,
 
 	*listp = NULL;
 	*np = 0;
-	if ((r = bg_store_prepare(v, "SELECT id, name, created_at, max_ttl, "
-	    "approval_window, rotation_deadline, policy, policy_hash "
-	    "FROM tenants WHERE ?1 IS NULL OR name = ?1 ORDER BY name",
-	    &st)) != BG_OK)
+	if ((r = bg_store_prepare(v, tenant_sql, &st)) != BG_OK)
 		goto out;
-	if ((r = bg_store_bind_text(v, st, 1, name)) != BG_OK)
+	if ((r = bg_store_bind_text(v, st, 1, name)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 2, now)) != BG_OK)
 		goto out;
 	for (;;) {
 		if ((r = bg_store_step(v, st, &row)) != BG_OK)
 			goto out;
 		if (!row)
 			break;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 8;
-			if ((nl = reallocarray(l, cap, sizeof(*l))) == NULL) {
-				r = BG_ERR_NOMEM;
-				goto out;
-			}
-			l = nl;
-		}
-		if ((r = tenant_fill(v, st, now, &l[n])) != BG_OK)
+		if ((r = bg_grow(&l, &cap, n, sizeof(*l))) != BG_OK)
 			goto out;
-		n++;
+		tenant_fill(st, &l[n++]);
 	}
 	*listp = l;
 	*np = n;
@@ -489,8 +453,19 @@ bg_keyset_verify(bg_vault_t *v, const bg_tenant_row_t *t)
 	if ((r = bg_keyset_compute(v, t, ks, NULL)) != BG_OK)
 		goto out;
 	bg_hex(ks, sizeof(ks), hex);
+	/*
+	 * The latest event of the tenant that logs a keyset.  Only these
+	 * actions ever carry one (policy.set in tenant.c and rekey.c,
+	 * member.add/member.remove in member.c), so the index on (tenant,
+	 * action, seq) finds it without parsing the tenant's other events
+	 * (one per secret sealed): the scan that made filling a tenant
+	 * quadratic (docs/benchmarks.md).  INDEXED BY keeps the planner
+	 * from walking events_tenant backwards instead.
+	 */
 	if ((r = bg_store_prepare(v, "SELECT json_extract(entry, "
-	    "'$.details.keyset') FROM events WHERE tenant = ? AND "
+	    "'$.details.keyset') FROM events INDEXED BY events_tenant_action "
+	    "WHERE tenant = ? AND action IN ('policy.set', 'member.add', "
+	    "'member.remove') AND "
 	    "json_extract(entry, '$.details.keyset') IS NOT NULL "
 	    "ORDER BY seq DESC LIMIT 1", &st)) != BG_OK)
 		goto out;

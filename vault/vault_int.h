@@ -215,4 +215,12 @@ void bg_hex(const uint8_t *p, size_t len, char *out);
  */
 void bg_text_defang(char *s);
 
+/*
+ * Room for one more element in the array *arrp points to (a T **: n in
+ * use, *capp allocated, elements of elsize bytes), doubling as it grows.
+ * On failure (BG_ERR_NOMEM) the array is untouched, so the caller's
+ * cleanup still frees it.
+ */
+int bg_grow(void *arrp, size_t *capp, size_t n, size_t elsize);
+
 #endif /* BG_VAULT_INT_H */

@@ -46,10 +46,11 @@
 
 /*
  * PRAGMA user_version this program writes: 1 base schema, 2 transparency
- * log, 3 lifecycle (re-key, offboarding), 4 indexes for scale.  Raise it
- * with each new entry of migrations[] in vault/store.c.
+ * log, 3 lifecycle (re-key, offboarding), 4 indexes for scale, 5 indexes
+ * for the keyset check and status at scale.  Raise it with each new entry
+ * of migrations[] in vault/store.c.
  */
-#define BG_VAULT_SCHEMA_VERSION	4
+#define BG_VAULT_SCHEMA_VERSION	5
 #define BG_VAULT_ID_LEN		32	/* hex characters of the vault id */
 #define BG_VAULT_HASH_LEN	32	/* SHA-256 */
 #define BG_VAULT_NAME_MAX	64
