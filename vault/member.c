@@ -226,6 +226,44 @@ out:
 	return r;
 }
 
+int
+bg_member_sk(bg_vault_t *v, const char *person, const bg_token_row_t *tr,
+    bg_token_assertion_t *as, uint8_t **skp)
+{
+	uint8_t pk[BG_SEAL_PK_LEN], *sk = NULL;
+	int r = BG_ERR_INTERNAL;
+
+	*skp = NULL;
+	if (as->hmac_secret == NULL) {
+		r = BG_ERR_TOKEN_PROTOCOL;
+		goto out;
+	}
+	if ((sk = sodium_malloc(BG_SEAL_SK_LEN)) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	r = bg_seal_member_keypair(as->hmac_secret, pk, sk);
+	/* Last use of the hmac output: wipe it now, not when `as` goes. */
+	sodium_free(as->hmac_secret);
+	as->hmac_secret = NULL;
+	if (r != BG_OK)
+		goto out;
+	if (memcmp(pk, tr->member_pk, sizeof(pk)) != 0) { /* public: keys */
+		r = bg_vault_fail(v, BG_ERR_AUTH, "%s's token does not give "
+		    "the membership key enrolled for it (token '%s'): the "
+		    "database was altered or the token was reset", person,
+		    tr->label);
+		goto out;
+	}
+	*skp = sk;
+	sk = NULL;
+	r = BG_OK;
+out:
+	if (sk != NULL)
+		sodium_free(sk);
+	return r;
+}
+
 /* Counters must move forward; a token that keeps 0 has none (CTAP 2.1). */
 static int
 check_counter(bg_vault_t *v, const char *person, const bg_token_row_t *row,

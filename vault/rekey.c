@@ -598,36 +598,6 @@ rk_check_open(bg_vault_t *v, const rk_row_t *k, int64_t now,
 	return BG_OK;
 }
 
-/* Key pair from an assertion's hmac-secret; must be the enrolled one. */
-static int
-member_sk(bg_vault_t *v, const char *person, const bg_token_row_t *tr,
-    const bg_token_assertion_t *as, uint8_t **skp)
-{
-	uint8_t pk[BG_SEAL_PK_LEN], *sk = NULL;
-	int r = BG_ERR_INTERNAL;
-
-	*skp = NULL;
-	if ((sk = sodium_malloc(BG_SEAL_SK_LEN)) == NULL) {
-		r = BG_ERR_NOMEM;
-		goto out;
-	}
-	if ((r = bg_seal_member_keypair(as->hmac_secret, pk, sk)) != BG_OK)
-		goto out;
-	if (memcmp(pk, tr->member_pk, sizeof(pk)) != 0) { /* public: keys */
-		r = bg_vault_fail(v, BG_ERR_AUTH, "%s's token does not give "
-		    "the membership key enrolled for it (token '%s')", person,
-		    tr->label);
-		goto out;
-	}
-	*skp = sk;
-	sk = NULL;
-	r = BG_OK;
-out:
-	if (sk != NULL)
-		sodium_free(sk);
-	return r;
-}
-
 /* Leaves approved so far (have[]) and their names. */
 static int
 rk_have(bg_vault_t *v, int64_t id, const bg_policy_t *pol, bool *have,
@@ -847,7 +817,7 @@ bg_vault_rekey_approve(bg_vault_t *v, int64_t id, const char *approver,
 	if ((r = bg_member_tokens(v, mid, &toks, &ntoks)) != BG_OK ||
 	    (r = bg_member_assert(v, tok, approver, toks, ntoks, cdh, salt,
 	    pin, &as, &which)) != BG_OK ||
-	    (r = member_sk(v, approver, &toks[which], as, &sk)) != BG_OK)
+	    (r = bg_member_sk(v, approver, &toks[which], as, &sk)) != BG_OK)
 		goto out;
 	if (!k.has_pk) {
 		r = bg_vault_fail(v, BG_ERR_STATE, "re-key %lld has no "
@@ -1329,7 +1299,7 @@ bg_vault_rekey_commit(bg_vault_t *v, int64_t id, const char *proposer,
 	bg_statement_cdh("rekey-commit", text, cdh);
 	if ((r = bg_member_assert(v, tok, proposer, mine, 1, cdh, salt, pin,
 	    &as, &which)) != BG_OK ||
-	    (r = member_sk(v, proposer, mine, as, &sk)) != BG_OK)
+	    (r = bg_member_sk(v, proposer, mine, as, &sk)) != BG_OK)
 		goto out;
 	if ((rk_sk = sodium_malloc(BG_SEAL_SK_LEN)) == NULL) {
 		r = BG_ERR_NOMEM;

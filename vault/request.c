@@ -238,38 +238,6 @@ close_request(bg_vault_t *v, int64_t id, int state, int64_t now)
 	return exec1(v, sql, id, now);
 }
 
-/* The person's key pair from an assertion's hmac-secret output; the
- * public half must be the enrolled one. */
-static int
-member_sk(bg_vault_t *v, const char *person, const bg_token_row_t *tr,
-    const bg_token_assertion_t *as, uint8_t **skp)
-{
-	uint8_t pk[BG_SEAL_PK_LEN], *sk = NULL;
-	int r = BG_ERR_INTERNAL;
-
-	*skp = NULL;
-	if ((sk = sodium_malloc(BG_SEAL_SK_LEN)) == NULL) {
-		r = BG_ERR_NOMEM;
-		goto out;
-	}
-	if ((r = bg_seal_member_keypair(as->hmac_secret, pk, sk)) != BG_OK)
-		goto out;
-	if (memcmp(pk, tr->member_pk, sizeof(pk)) != 0) { /* public: keys */
-		r = bg_vault_fail(v, BG_ERR_AUTH, "%s's token does not give "
-		    "the membership key enrolled for it (token '%s'): the "
-		    "database was altered or the token was reset", person,
-		    tr->label);
-		goto out;
-	}
-	*skp = sk;
-	sk = NULL;
-	r = BG_OK;
-out:
-	if (sk != NULL)
-		sodium_free(sk);
-	return r;
-}
-
 /* --- request ---------------------------------------------------------------- */
 
 int
@@ -650,7 +618,7 @@ decide(bg_vault_t *v, int64_t request_id, const char *approver,
 	    decision == BG_APPROVE ? salt : NULL, pin, &as, &which)) != BG_OK)
 		goto out;
 	if (decision == BG_APPROVE) {
-		if ((r = member_sk(v, approver, &toks[which], as, &sk))
+		if ((r = bg_member_sk(v, approver, &toks[which], as, &sk))
 		    != BG_OK)
 			goto out;
 		r = reseal_share(v, &q, approver, &toks[which], leaf, sk,
@@ -949,7 +917,7 @@ bg_vault_release(bg_vault_t *v, int64_t request_id, const char *requester,
 	if ((r = bg_member_assert(v, tok, requester, mine, 1, cdh, salt, pin,
 	    &as, &which)) != BG_OK)
 		goto out;
-	if ((r = member_sk(v, requester, mine, as, &sk)) != BG_OK)
+	if ((r = bg_member_sk(v, requester, mine, as, &sk)) != BG_OK)
 		goto out;
 	if ((req_sk = sodium_malloc(BG_SEAL_SK_LEN)) == NULL ||
 	    (shares = sodium_malloc(nleaves * BG_POLICY_SHARE_LEN)) == NULL ||

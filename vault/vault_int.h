@@ -164,6 +164,15 @@ int bg_member_tokens(bg_vault_t *v, int64_t membership_id,
     bg_token_row_t **rowsp, size_t *np);
 
 /*
+ * The person's membership key pair from an assertion's hmac-secret output:
+ * the public half must be the one enrolled for token tr.  The hmac output
+ * has no use after this, so it is wiped and freed here (as->hmac_secret
+ * becomes NULL); the private key goes to *skp in sodium_malloc memory.
+ */
+int bg_member_sk(bg_vault_t *v, const char *person, const bg_token_row_t *tr,
+    bg_token_assertion_t *as, uint8_t **skp);
+
+/*
  * A UV assertion from tok by one of the membership's credentials over cdh
  * with salt (may be NULL).  Tries each credential in turn while the token
  * says it does not hold it.  Checks the sign counter moved forward (both
