@@ -73,7 +73,7 @@ last_event(bg_vault_t *v, int64_t *seqp, uint8_t chain[BG_VAULT_HASH_LEN])
 
 	*seqp = 0;
 	memset(chain, 0, BG_VAULT_HASH_LEN);
-	if ((r = bg_store_prepare(v, "SELECT seq, chain FROM events "
+	if ((r = bg_store_cached(v, "SELECT seq, chain FROM events "
 	    "ORDER BY seq DESC LIMIT 1", &st)) != BG_OK)
 		goto out;
 	if ((r = bg_store_step(v, st, &row)) != BG_OK)
@@ -89,7 +89,7 @@ last_event(bg_vault_t *v, int64_t *seqp, uint8_t chain[BG_VAULT_HASH_LEN])
 	}
 	r = BG_OK;
 out:
-	sqlite3_finalize(st);
+	bg_store_done(st);
 	return r;
 }
 
@@ -120,7 +120,7 @@ bg_audit_append(bg_vault_t *v, int64_t time, const char *actor,
 	}
 	bg_audit_leaf(entry, leaf);
 	bg_audit_chain(prev, leaf, chain);
-	if ((r = bg_store_prepare(v, "INSERT INTO events (seq, time, actor, "
+	if ((r = bg_store_cached(v, "INSERT INTO events (seq, time, actor, "
 	    "action, tenant, object, entry, leaf, chain) "
 	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &st)) != BG_OK)
 		goto out;
@@ -139,9 +139,10 @@ bg_audit_append(bg_vault_t *v, int64_t time, const char *actor,
 		goto out;
 	if ((r = bg_store_step_done(v, st)) != BG_OK)
 		goto out;
+	v->logged = true;	/* bg_store_commit() signs the new head */
 	r = bg_treelog_append(v, seq, leaf);
 out:
-	sqlite3_finalize(st);
+	bg_store_done(st);
 	free(entry);
 	json_decref(details);
 	return r;
@@ -195,8 +196,7 @@ bg_audit_refused(bg_vault_t *v, const char *actor, const char *attempted,
 		goto out;
 	}
 	det = NULL;
-	if (bg_store_commit(v) == BG_OK)
-		(void)bg_treelog_seal(v, NULL);
+	(void)bg_store_commit(v);
 out:
 	json_decref(det);
 	bg_store_rollback(v);
@@ -207,16 +207,9 @@ int
 bg_vault_finish(bg_vault_t *v, int r, const char *actor,
     const char *attempted, const char *tenant, const char *object)
 {
-	char saved[BG_VAULT_ERRMSG_MAX];
-
-	if (r == BG_OK) {
-		/* The change is committed; a tree head that cannot be signed
-		 * now (key file missing) is signed by the next change. */
-		memcpy(saved, v->errmsg, sizeof(saved));
-		(void)bg_treelog_seal(v, NULL);
-		memcpy(v->errmsg, saved, sizeof(saved));
+	/* A committed change had its tree head signed by bg_store_commit. */
+	if (r == BG_OK)
 		return r;
-	}
 	bg_store_rollback(v);
 	bg_vault_fail_default(v, r);
 	bg_audit_refused(v, actor, attempted, tenant, object, r);

@@ -176,8 +176,10 @@ bg_vault_backup(bg_vault_t *v, const char *out, bg_vault_log_head_t *h)
 	    BG_OK || (r = bg_treelog_key_path(v->path, kpath, sizeof(kpath)))
 	    != BG_OK)
 		goto out;
-	/* A tampered log is not worth keeping: say so now. */
-	if ((r = bg_vault_audit_verify(v, &size, &bad)) != BG_OK)
+	/* A damaged file or a tampered log is not worth keeping: say so
+	 * now. */
+	if ((r = bg_store_integrity(v, false)) != BG_OK ||
+	    (r = bg_vault_audit_verify(v, &size, &bad)) != BG_OK)
 		goto out;
 	if ((r = bg_vault_log_head(v, h)) != BG_OK)
 		goto out;
@@ -256,32 +258,6 @@ out:
 	return bg_vault_fail_default(v, r);
 }
 
-/* PRAGMA integrity_check on an open vault. */
-static int
-integrity(bg_vault_t *v)
-{
-	sqlite3_stmt *st = NULL;
-	bool row = false;
-	char res[160];
-	int r = BG_ERR_INTERNAL;
-
-	if ((r = bg_store_prepare(v, "PRAGMA integrity_check", &st)) !=
-	    BG_OK || (r = bg_store_step(v, st, &row)) != BG_OK)
-		goto out;
-	res[0] = '\0';
-	if (row)
-		bg_store_col_text(st, 0, res, sizeof(res));
-	if (strcmp(res, "ok") != 0) {
-		r = bg_vault_fail(v, BG_ERR_DB_CORRUPT, "integrity_check: %s",
-		    row ? res : "no answer");
-		goto out;
-	}
-	r = BG_OK;
-out:
-	sqlite3_finalize(st);
-	return r;
-}
-
 /* Facts about the current vault at path (when there is one). */
 typedef struct cur_vault {
 	bool	 exists;
@@ -341,7 +317,7 @@ check_candidate(const char *tmp, const cur_vault_t *c, const char *receipt,
 	if ((r = bg_vault_open_msg(tmp, &b, msg, msglen)) != BG_OK)
 		goto out;
 	cur.v = b;
-	if ((r = integrity(b)) != BG_OK)
+	if ((r = bg_store_integrity(b, true)) != BG_OK)
 		goto fail;
 	if ((r = bg_treelog_pinned_key(b, pk)) != BG_OK) {
 		r = bg_vault_fail(b, BG_ERR_AUTH, "the backup has no pinned "

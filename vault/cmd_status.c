@@ -69,6 +69,13 @@ status_cmd(int argc, char **argv, bool check)
 	memset(&k, 0, sizeof(k));
 	if ((ex = vault_open(&v)) != 0)
 		goto out;
+	/* check reads the whole file once: opening does not (security.md) */
+	if (check && (r = bg_vault_integrity(v, false)) != BG_OK) {
+		ex = vault_fail(v, r, "check");
+		if (r == BG_ERR_DB_CORRUPT)
+			ex = VAULT_EXIT_TAMPERED;
+		goto out;
+	}
 	if ((r = bg_vault_status(v, tenant, &it, &n, &k)) != BG_OK) {
 		ex = vault_fail(v, r, "%s", argv[0]);
 		goto out;

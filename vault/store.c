@@ -14,6 +14,7 @@
 
 #include <sodium.h>
 
+#include "treelog.h"
 #include "vault_int.h"
 
 /* "bgv1" in PRAGMA application_id marks a breakglass vault file. */
@@ -265,6 +266,40 @@ bg_store_prepare(bg_vault_t *v, const char *sql, sqlite3_stmt **stp)
 }
 
 int
+bg_store_cached(bg_vault_t *v, const char *sql, sqlite3_stmt **stp)
+{
+	size_t i;
+	int rc;
+
+	*stp = NULL;
+	for (i = 0; i < v->n_stc; i++) {
+		if (v->stc[i].sql == sql) {
+			(void)sqlite3_reset(v->stc[i].st);
+			(void)sqlite3_clear_bindings(v->stc[i].st);
+			*stp = v->stc[i].st;
+			return BG_OK;
+		}
+	}
+	if (v->n_stc == BG_STORE_CACHE_MAX)
+		return bg_vault_fail(v, BG_ERR_INTERNAL, "statement cache "
+		    "full (raise BG_STORE_CACHE_MAX)");
+	rc = sqlite3_prepare_v3(v->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &v->stc[v->n_stc].st, NULL);
+	if (rc != SQLITE_OK)
+		return bg_store_err(v, rc, "prepare");
+	v->stc[v->n_stc].sql = sql;
+	*stp = v->stc[v->n_stc++].st;
+	return BG_OK;
+}
+
+void
+bg_store_done(sqlite3_stmt *st)
+{
+	if (st != NULL)
+		(void)sqlite3_reset(st);
+}
+
+int
 bg_store_step_done(bg_vault_t *v, sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
@@ -306,18 +341,48 @@ bg_store_begin(bg_vault_t *v)
 
 	if (v->in_tx)
 		return bg_vault_fail(v, BG_ERR_INTERNAL, "nested transaction");
-	if ((r = bg_store_exec(v, "BEGIN IMMEDIATE")) == BG_OK)
-		v->in_tx = true;
-	return r;
+	if ((r = bg_store_exec(v, "BEGIN IMMEDIATE")) != BG_OK)
+		return r;
+	v->in_tx = true;
+	v->logged = false;
+	/*
+	 * Before the first change through this handle, the structural
+	 * check of the whole file, under the write lock: writing into a
+	 * damaged file (a wrong freelist pointer in the header, say) can
+	 * overwrite live pages.  Reads need no such check, SQLite reports
+	 * any damaged page it reads, so opening a vault stays cheap
+	 * (docs/security.md, "Integrity of the file").
+	 */
+	if (!v->checked) {
+		if ((r = bg_store_integrity(v, false)) != BG_OK) {
+			bg_store_rollback(v);
+			return r;
+		}
+		v->checked = true;
+	}
+	return BG_OK;
 }
 
 int
 bg_store_commit(bg_vault_t *v)
 {
+	char saved[BG_VAULT_ERRMSG_MAX];
 	int r;
 
 	if (!v->in_tx)
 		return bg_vault_fail(v, BG_ERR_INTERNAL, "no transaction");
+	if (v->logged) {
+		/*
+		 * Sign the head inside the change's own transaction: one
+		 * commit, one fsync.  A failure to sign is not the change's
+		 * failure (the next change signs); a failed write inside
+		 * the transaction shows again at COMMIT.
+		 */
+		v->logged = false;
+		memcpy(saved, v->errmsg, sizeof(saved));
+		(void)bg_treelog_seal(v, NULL);
+		memcpy(v->errmsg, saved, sizeof(saved));
+	}
 	if ((r = bg_store_exec(v, "COMMIT")) == BG_OK)
 		v->in_tx = false;
 	return r;
@@ -330,6 +395,7 @@ bg_store_rollback(bg_vault_t *v)
 		return;
 	(void)sqlite3_exec(v->db, "ROLLBACK", NULL, NULL, NULL);
 	v->in_tx = false;
+	v->logged = false;
 }
 
 int
@@ -643,36 +709,48 @@ out:
 	return r;
 }
 
-static int
-check_integrity(bg_vault_t *v)
+int
+bg_store_integrity(bg_vault_t *v, bool full)
 {
 	sqlite3_stmt *st = NULL;
 	bool row = false;
-	char res[128];
+	char res[160];
+	const char *what = full ? "integrity_check" : "quick_check";
 	int r = BG_ERR_INTERNAL;
 
-	if ((r = bg_store_prepare(v, "PRAGMA quick_check", &st)) != BG_OK) {
+	if ((r = bg_store_prepare(v, full ? "PRAGMA integrity_check" :
+	    "PRAGMA quick_check", &st)) != BG_OK) {
 		if (r == BG_ERR_DB)
 			r = BG_ERR_DB_CORRUPT;
 		goto out;
 	}
-	if ((r = bg_store_step(v, st, &row)) != BG_OK)
-		goto out;
-	if (!row) {
-		r = bg_vault_fail(v, BG_ERR_DB_CORRUPT,
-		    "vault database: quick_check returned nothing");
+	if ((r = bg_store_step(v, st, &row)) != BG_OK) {
+		if (r == BG_ERR_DB)
+			r = BG_ERR_DB_CORRUPT;
 		goto out;
 	}
-	bg_store_col_text(st, 0, res, sizeof(res));
-	if (strcmp(res, "ok") != 0) {
-		r = bg_vault_fail(v, BG_ERR_DB_CORRUPT,
-		    "vault database is damaged (quick_check: %s)", res);
+	res[0] = '\0';
+	if (row)
+		bg_store_col_text(st, 0, res, sizeof(res));
+	bg_text_defang(res);	/* SQLite's report spans lines */
+	if (!row || strcmp(res, "ok") != 0) {
+		r = bg_vault_fail(v, BG_ERR_DB_CORRUPT, "vault database is "
+		    "damaged (%s: %s)", what, row ? res : "no answer");
 		goto out;
 	}
 	r = BG_OK;
 out:
 	sqlite3_finalize(st);
 	return r;
+}
+
+int
+bg_vault_integrity(bg_vault_t *v, bool full)
+{
+	if (v == NULL)
+		return BG_ERR_INVALID_ARG;
+	bg_vault_clear_err(v);
+	return bg_store_integrity(v, full);
 }
 
 /* Bring the schema up to BG_VAULT_SCHEMA_VERSION in one transaction. */
@@ -685,6 +763,15 @@ migrate(bg_vault_t *v, int64_t now, bool creating)
 	size_t i;
 	int r = BG_ERR_INTERNAL;
 
+	/* Most opens find the schema current: read, write nothing (a
+	 * read-only copy of a vault opens too). */
+	if (!creating &&
+	    (r = pragma_int(v, "PRAGMA user_version", &uv)) == BG_OK &&
+	    (r = pragma_int(v, "PRAGMA application_id", &appid)) == BG_OK &&
+	    uv == BG_VAULT_SCHEMA_VERSION && appid == BG_VAULT_APP_ID) {
+		v->schema = BG_VAULT_SCHEMA_VERSION;
+		goto out;
+	}
 	if ((r = bg_store_begin(v)) != BG_OK)
 		goto out;
 	if ((r = pragma_int(v, "PRAGMA user_version", &uv)) != BG_OK ||
@@ -840,8 +927,11 @@ bg_vault_open_msg(const char *path, bg_vault_t **vp, char *msg, size_t msglen)
 		    BG_ERR_IO, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	if ((r = db_open(v)) != BG_OK || (r = configure(v)) != BG_OK ||
-	    (r = check_integrity(v)) != BG_OK)
+	/* No quick_check here: it reads the whole file, and every command
+	 * opens the vault.  The first write transaction runs it, and so do
+	 * vault check, audit verify, backup and restore (docs/security.md,
+	 * "Integrity of the file"). */
+	if ((r = db_open(v)) != BG_OK || (r = configure(v)) != BG_OK)
 		goto out;
 	if ((r = migrate(v, bg_vault_clock(), false)) != BG_OK)
 		goto out;
@@ -951,6 +1041,8 @@ bg_vault_close(bg_vault_t **vp)
 	if (vp == NULL || (v = *vp) == NULL)
 		return;
 	bg_store_rollback(v);
+	while (v->n_stc > 0)
+		(void)sqlite3_finalize(v->stc[--v->n_stc].st);
 	if (v->db != NULL)
 		(void)sqlite3_close_v2(v->db);
 	free(v->path);

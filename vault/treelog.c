@@ -455,7 +455,7 @@ frontier_load(bg_vault_t *v, frontier_t *f, bool *okp)
 
 	*okp = false;
 	memset(f, 0, sizeof(*f));
-	if ((r = bg_store_prepare(v, "SELECT size, frontier FROM tree_state "
+	if ((r = bg_store_cached(v, "SELECT size, frontier FROM tree_state "
 	    "WHERE id = 1", &st)) != BG_OK ||
 	    (r = bg_store_step(v, st, &row)) != BG_OK)
 		goto out;
@@ -473,7 +473,7 @@ frontier_load(bg_vault_t *v, frontier_t *f, bool *okp)
 		memcpy(f->h, sqlite3_column_blob(st, 1), len);
 	*okp = true;
 out:
-	sqlite3_finalize(st);
+	bg_store_done(st);
 	return r;
 }
 
@@ -483,7 +483,7 @@ frontier_store(bg_vault_t *v, const frontier_t *f)
 	sqlite3_stmt *st = NULL;
 	int r = BG_ERR_INTERNAL;
 
-	if ((r = bg_store_prepare(v, "INSERT OR REPLACE INTO tree_state "
+	if ((r = bg_store_cached(v, "INSERT OR REPLACE INTO tree_state "
 	    "(id, size, frontier) VALUES (1, ?, ?)", &st)) != BG_OK ||
 	    (r = bg_store_bind_int(v, st, 1, (int64_t)f->size)) != BG_OK ||
 	    (r = bg_store_bind_blob(v, st, 2, f->h,
@@ -491,7 +491,7 @@ frontier_store(bg_vault_t *v, const frontier_t *f)
 		goto out;
 	r = bg_store_step_done(v, st);
 out:
-	sqlite3_finalize(st);
+	bg_store_done(st);
 	return r;
 }
 

@@ -20,6 +20,7 @@
 
 #define BG_VAULT_ERRMSG_MAX	512
 #define BG_VAULT_BUSY_MS	10000
+#define BG_STORE_CACHE_MAX	32	/* statements kept prepared */
 
 struct bg_vault {
 	sqlite3	*db;
@@ -30,6 +31,14 @@ struct bg_vault {
 	int64_t	 created_at;
 	int	 schema;
 	bool	 in_tx;
+	bool	 logged;	/* events appended in the open transaction */
+	bool	 checked;	/* quick_check passed (bg_store_begin) */
+	/* bg_store_cached(): keyed by the address of the SQL text */
+	struct {
+		const char	*sql;
+		sqlite3_stmt	*st;
+	}	 stc[BG_STORE_CACHE_MAX];
+	size_t	 n_stc;
 	char	 errmsg[BG_VAULT_ERRMSG_MAX];
 };
 
@@ -51,15 +60,41 @@ int bg_store_err(bg_vault_t *v, int rc, const char *what);
 /* --- store helpers (store.c) --------------------------------------------- */
 
 int bg_store_prepare(bg_vault_t *v, const char *sql, sqlite3_stmt **stp);
+/*
+ * A statement kept prepared for the life of the handle, for the paths that
+ * run once per secret or per event (sealing, the audit log): preparing
+ * costs more than running them.  sql must have static storage (a string
+ * literal or a static array): the cache is keyed by its address.  The
+ * statement comes back reset with its bindings cleared; it belongs to the
+ * vault: end with bg_store_done(), never sqlite3_finalize().
+ */
+int bg_store_cached(bg_vault_t *v, const char *sql, sqlite3_stmt **stp);
+/* Reset a cached statement (releases its read snapshot); NULL is fine. */
+void bg_store_done(sqlite3_stmt *st);
 /* Step a statement expected to finish (no rows). */
 int bg_store_step_done(bg_vault_t *v, sqlite3_stmt *st);
 /* Step: BG_OK with *rowp true for a row, false when done. */
 int bg_store_step(bg_vault_t *v, sqlite3_stmt *st, bool *rowp);
 int bg_store_exec(bg_vault_t *v, const char *sql);
 int bg_store_begin(bg_vault_t *v);	/* BEGIN IMMEDIATE */
+/*
+ * COMMIT.  When the transaction appended events, the new tree head is
+ * signed inside it first, so a change and its signed head reach the disk
+ * together, with one fsync.  A head that cannot be signed (key file
+ * missing) does not stop the change: the next change signs one.
+ */
 int bg_store_commit(bg_vault_t *v);
 void bg_store_rollback(bg_vault_t *v);	/* no-op when no tx is open */
 int bg_store_checkpoint(bg_vault_t *v);	/* wal_checkpoint(TRUNCATE) */
+/*
+ * SQLite's own structural check of the file: PRAGMA quick_check, or
+ * integrity_check (also compares every index with its table) when full.
+ * BG_ERR_DB_CORRUPT with errmsg naming the first problem.  Linear in the
+ * file's size, so it is not run at every open but before the first write
+ * transaction of a handle (bg_store_begin) and by the commands that check
+ * (docs/security.md).
+ */
+int bg_store_integrity(bg_vault_t *v, bool full);
 /* SELECT returning one integer; BG_ERR_NOT_FOUND when no row. */
 int bg_store_int(bg_vault_t *v, const char *sql, int64_t arg, int64_t *outp);
 

@@ -103,6 +103,16 @@ int bg_vault_create_msg(const char *path, bool allow_soft_tokens,
 int bg_vault_open_msg(const char *path, bg_vault_t **vp, char *msg,
     size_t msglen) __attribute__((warn_unused_result));
 
+/*
+ * SQLite's structural check of the vault file: PRAGMA quick_check, or
+ * integrity_check (every index against its table too) when full.
+ * BG_ERR_DB_CORRUPT, with errmsg naming the first problem, when the file is
+ * damaged.  It reads the whole file, so opening a vault does not run it;
+ * the first change made through a handle does, and so do `vault check`,
+ * `vault audit verify`, backup and restore (docs/security.md).
+ */
+int bg_vault_integrity(bg_vault_t *v, bool full);
+
 /* Close; tolerates NULL; sets *vp to NULL. */
 void bg_vault_close(bg_vault_t **vp);
 
@@ -292,6 +302,16 @@ typedef struct bg_vault_version_info {
  */
 int bg_vault_secret_add(bg_vault_t *v, const char *actor, const char *tenant,
     const char *name, const uint8_t *value, size_t len);
+/*
+ * The same for n new secrets of one tenant (names[i], values[i], lens[i]),
+ * all or none, in one transaction: one fsync and one signed tree head for
+ * the batch, one secret.add event per secret.  A refusal (a name that
+ * exists, a bad value) names the secret and adds none of them.
+ */
+#define BG_VAULT_ADD_MANY_MAX	10000
+int bg_vault_secret_add_many(bg_vault_t *v, const char *actor,
+    const char *tenant, size_t n, const char *const *names,
+    const uint8_t *const *values, const size_t *lens);
 /* tenant NULL: all tenants. */
 int bg_vault_secret_list(bg_vault_t *v, const char *tenant,
     bg_vault_secret_info_t **listp, size_t *np);

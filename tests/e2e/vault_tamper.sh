@@ -113,4 +113,16 @@ run_in "$T/v" vault secret add acme new
 expect_err "vault: secret add acme/new"
 expect_err "do not match"
 expect_event refused
+step "a damaged page: check and audit verify read the whole file and name the damage"
+db "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+page=$(db "SELECT rootpage FROM sqlite_schema WHERE name = 'events_tenant_action';")
+psize=$(db "PRAGMA page_size;")
+[ "$page" -gt 1 ] || fail "no root page for events_tenant_action"
+# the b-tree header and cell pointers of that index page: zeros
+dd if=/dev/zero of="$BREAKGLASS_VAULT" bs=1 count=64 conv=notrunc \
+    seek=$(( (page - 1) * psize )) 2>/dev/null
+run vault check
+expect_rc 6; expect_err "vault database is damaged (quick_check:"
+run vault audit verify
+expect_rc 6; expect_err "vault database is damaged (quick_check:"
 echo "tamper: all passed"
