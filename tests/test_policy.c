@@ -773,6 +773,45 @@ test_check_dual(void **state)
 
 /* --- splitting ------------------------------------------------------------ */
 
+/*
+ * The caller-scratch split is the same split: same randomness in, same
+ * shares out, for nested trees too; the scratch is wiped afterwards.
+ */
+static void
+test_split_with_scratch(void **state)
+{
+	static const char *const trees[] = {
+		"2-of(a,b,c,d)", "all-of(1-of(a,b),c)",
+		"2-of(all-of(a,b),3-of(c,d,e,f),1-of(g,h))", "1-of(a,b)",
+	};
+	bg_policy_t *p = NULL;
+	uint8_t key[32], s1[8 * 32], s2[8 * 32], *work;
+	size_t i, need;
+
+	(void)state;
+	randombytes_buf(key, sizeof(key));
+	for (i = 0; i < sizeof(trees) / sizeof(trees[0]); i++) {
+		struct det_rng d1 = { 11 }, d2 = { 11 };
+
+		assert_int_equal(bg_policy_parse(trees[i], &p, NULL), BG_OK);
+		need = bg_policy_split_work_len(p);
+		assert_true(need >= 32 * 2);
+		assert_non_null(work = sodium_malloc(need));
+		memset(work, 0x5a, need);
+		assert_int_equal(bg_policy_split(p, key, s1, det_rng, &d1),
+		    BG_OK);
+		assert_int_equal(bg_policy_split_with(p, key, s2, work,
+		    det_rng, &d2), BG_OK);
+		assert_memory_equal(s1, s2,
+		    bg_policy_leaf_count(p) * BG_POLICY_SHARE_LEN);
+		assert_true(sodium_is_zero(work, need));
+		assert_int_equal(bg_policy_split_with(p, key, s2, NULL,
+		    NULL, NULL), BG_ERR_INVALID_ARG);
+		sodium_free(work);
+		bg_policy_free(&p);
+	}
+}
+
 /* A flat policy splits exactly like Shamir over its leaves. */
 static void
 test_split_structure(void **state)
@@ -831,6 +870,7 @@ main(void)
 		cmocka_unit_test(test_missing_sentences),
 		cmocka_unit_test(test_check_dual),
 		cmocka_unit_test(test_split_structure),
+		cmocka_unit_test(test_split_with_scratch),
 	};
 
 	if (sodium_init() < 0)

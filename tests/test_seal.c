@@ -330,6 +330,66 @@ test_box_roundtrip_and_tamper(void **state)
 	sodium_free(sk2);
 }
 
+/*
+ * One ephemeral key for a version's boxes: every box carries the same
+ * eph_pk, each opens with its own recipient's key only, and the blob is
+ * the same format bg_seal_box writes.
+ */
+static void
+test_box_shared_ephemeral(void **state)
+{
+	uint8_t pk[3][32], share[3][32], out[32];
+	uint8_t blob[3][32 + BG_SEAL_BOX_OVERHEAD], *sk[3];
+	bg_seal_eph_t *eph = sodium_malloc(sizeof(*eph));
+	bg_seal_ad_t ad[3];
+	size_t blen, olen, i, j;
+
+	(void)state;
+	assert_non_null(eph);
+	assert_int_equal(bg_seal_eph_init(eph), BG_OK);
+	for (i = 0; i < 3; i++) {
+		sk[i] = smalloc(32);
+		assert_int_equal(bg_seal_keypair(pk[i], sk[i]), BG_OK);
+		randombytes_buf(share[i], 32);
+		assert_int_equal(bg_seal_ad_share(&ad[i], "vault-1", "acme",
+		    "s1", 1, i, phash_a), BG_OK);
+		assert_int_equal(bg_seal_box_eph(eph, pk[i], share[i], 32,
+		    ad[i].buf, ad[i].len, blob[i], sizeof(blob[i]), &blen),
+		    BG_OK);
+		assert_int_equal(blen, sizeof(blob[i]));
+		assert_int_equal(blob[i][0], BG_SEAL_BOX_V1);
+		assert_int_equal(memcmp(blob[i] + 1, eph->pk, 32), 0); /* public: eph_pk */
+		/* the box's X25519 result and key are gone */
+		assert_true(sodium_is_zero(eph->work, sizeof(eph->work)));
+	}
+	/* each box has its own nonce */
+	assert_int_not_equal(memcmp(blob[0] + 33, blob[1] + 33, 24), 0); /* public: nonces */
+	for (i = 0; i < 3; i++)
+		for (j = 0; j < 3; j++) {
+			int r = bg_seal_box_open(sk[j], pk[j], blob[i],
+			    sizeof(blob[i]), ad[i].buf, ad[i].len, out,
+			    sizeof(out), &olen);
+
+			if (i == j) {
+				assert_int_equal(r, BG_OK);
+				assert_int_equal(sodium_memcmp(out, share[i],
+				    32), 0);
+			} else
+				assert_int_equal(r, BG_ERR_AUTH);
+		}
+	/* a box moved to another leaf's AD does not open */
+	assert_int_equal(bg_seal_box_open(sk[0], pk[0], blob[0],
+	    sizeof(blob[0]), ad[1].buf, ad[1].len, out, sizeof(out), &olen),
+	    BG_ERR_AUTH);
+	bg_seal_eph_clear(eph);
+	assert_true(sodium_is_zero((const uint8_t *)eph, sizeof(*eph)));
+	assert_int_equal(bg_seal_box_eph(NULL, pk[0], share[0], 32, NULL, 0,
+	    blob[0], sizeof(blob[0]), &blen), BG_ERR_INVALID_ARG);
+	for (i = 0; i < 3; i++)
+		sodium_free(sk[i]);
+	sodium_free(eph);
+}
+
 /* A share sealed for one record opens for no other. */
 static void
 test_share_binding(void **state)
@@ -583,6 +643,7 @@ main(void)
 		cmocka_unit_test(test_ad_encoding),
 		cmocka_unit_test(test_policy_seal_flow),
 		cmocka_unit_test(test_reqkey_new),
+		cmocka_unit_test(test_box_shared_ephemeral),
 	};
 
 	if (sodium_init() < 0)

@@ -676,6 +676,84 @@ test_generate(void **state)
 	sodium_free(val);
 }
 
+static int64_t
+count_rows(fx_t *f, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t n;
+
+	assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+/*
+ * A batch is one transaction: one signed tree head for all its events,
+ * all or none of its secrets, and each secret opens like any other.
+ */
+static void
+test_add_many(void **state)
+{
+	fx_t *f = *state;
+	const char *batch[3] = { "a1", "a2", "a3" };
+	const uint8_t *vals[3] = { (const uint8_t *)"one",
+	    (const uint8_t *)"two-" VALUE, (const uint8_t *)"three" };
+	size_t lens[3] = { 3, strlen(VALUE) + 4, 5 };
+	const char *bad[3] = { "b1", "db", "b2" };
+	const char *badname[2] = { "c1", "no spaces" };
+	bg_vault_secret_info_t *si = NULL;
+	bg_vault_log_head_t h;
+	int64_t ev, heads, id;
+	char out[256];
+
+	ev = count_rows(f, "SELECT count(*) FROM events");
+	heads = count_rows(f, "SELECT count(*) FROM tree_heads");
+	assert_int_equal(bg_vault_secret_add_many(f->v, "root", "acme", 3,
+	    batch, vals, lens), BG_OK);
+	assert_int_equal(count_rows(f, "SELECT count(*) FROM events"), ev + 3);
+	assert_int_equal(count_rows(f, "SELECT count(*) FROM tree_heads"),
+	    heads + 1);
+	/* the head signed inside the batch's transaction covers it all */
+	assert_int_equal(count_rows(f, "SELECT max(size) FROM tree_heads"),
+	    ev + 3);
+	assert_int_equal(bg_vault_log_head(f->v, &h), BG_OK);
+	assert_int_equal(h.size, (uint64_t)(ev + 3));
+
+	/* one name already taken: none of the batch is added */
+	assert_int_equal(bg_vault_secret_add_many(f->v, "root", "acme", 3,
+	    bad, vals, lens), BG_ERR_EXISTS);
+	assert_non_null(strstr(bg_vault_errmsg(f->v), "'acme/db' already"));
+	assert_int_equal(bg_vault_secret_show(f->v, "acme", "b1", &si),
+	    BG_ERR_NOT_FOUND);
+	assert_null(si);
+	assert_int_equal(bg_vault_secret_show(f->v, "acme", "b2", &si),
+	    BG_ERR_NOT_FOUND);
+	/* a bad name is refused before anything is sealed */
+	assert_int_equal(bg_vault_secret_add_many(f->v, "root", "acme", 2,
+	    badname, vals, lens), BG_ERR_INVALID_ARG);
+	assert_int_equal(bg_vault_secret_show(f->v, "acme", "c1", &si),
+	    BG_ERR_NOT_FOUND);
+	assert_int_equal(bg_vault_secret_add_many(f->v, "root", "acme", 0,
+	    batch, vals, lens), BG_ERR_INVALID_ARG);
+	/* only the three, one secret.add event each; refusals logged */
+	assert_int_equal(count_rows(f, "SELECT count(*) FROM events WHERE "
+	    "action = 'secret.add'"), 5);
+
+	/* a secret of the batch goes through a ceremony like any other */
+	id = do_request(f, CAROL, "a2");
+	assert_int_equal(do_approve(f, id, ALICE), BG_OK);
+	assert_int_equal(do_approve(f, id, MIA), BG_OK);
+	assert_int_equal(do_release(f, id, CAROL, out, sizeof(out)), BG_OK);
+	assert_string_equal(out, "two-" VALUE);
+}
+
 int
 main(void)
 {
@@ -704,6 +782,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_token_without_uv, setup,
 		    teardown),
 		cmocka_unit_test(test_generate),
+		cmocka_unit_test_setup_teardown(test_add_many, setup,
+		    teardown),
 	};
 
 	if (sodium_init() < 0 || bg_token_init() != BG_OK)

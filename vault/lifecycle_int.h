@@ -7,6 +7,7 @@
 #define BG_LIFECYCLE_INT_H
 
 #include "policy.h"
+#include "seal.h"
 #include "vault_int.h"
 
 /*
@@ -20,10 +21,11 @@ int bg_policy_validate(bg_vault_t *v, const bg_tenant_row_t *t,
 /*
  * Seal one leaf share (32 bytes) of version version_id (secret name
  * secret, version number version) to every live token of approver name
- * in tenant t, with the share AD binding policy_hash (secret.c).
+ * in tenant t, with the share AD binding policy_hash (secret.c).  eph is
+ * the version's ephemeral key (one per version, shared by its leaves).
  */
 int bg_secret_seal_leaf(bg_vault_t *v, const bg_tenant_row_t *t,
-    const char *secret, int version, int64_t version_id,
+    bg_seal_eph_t *eph, const char *secret, int version, int64_t version_id,
     const uint8_t policy_hash[32], size_t leaf, const char *name,
     const uint8_t *share);
 

@@ -861,13 +861,32 @@ out:
 
 /* --- splitting and combining -------------------------------------------- */
 
+/*
+ * Guarded scratch split_node needs under n: its children's node secrets,
+ * then either its own coefficients (during its split) or its children's
+ * scratch (after it), which reuse the same bytes.
+ */
+static size_t
+split_need(const struct pnode *n)
+{
+	size_t i, sub, most;
+
+	if (n->leaf)
+		return 0;
+	most = (size_t)(n->k - 1) * BG_POLICY_SHARE_LEN;
+	for (i = 0; i < n->nchild; i++)
+		if ((sub = split_need(n->child[i])) > most)
+			most = sub;
+	return n->nchild * BG_POLICY_SHARE_LEN + most;
+}
+
 static int
 split_node(const struct pnode *n, const uint8_t *secret, uint8_t *shares,
-    bg_rng_fn *rng, void *rng_ctx)
+    uint8_t *work, bg_rng_fn *rng, void *rng_ctx)
 {
-	int r = BG_ERR_INTERNAL;
-	uint8_t *ys = NULL;
+	uint8_t *ys = work, *rest;
 	size_t i, sz = 0;
+	int r = BG_ERR_INTERNAL;
 
 	if (n->leaf) {
 		memcpy(shares + n->leaf_idx * BG_POLICY_SHARE_LEN, secret,
@@ -876,16 +895,14 @@ split_node(const struct pnode *n, const uint8_t *secret, uint8_t *shares,
 		goto out;
 	}
 	sz = n->nchild * BG_POLICY_SHARE_LEN;
-	if ((ys = sodium_malloc(sz)) == NULL) {
-		r = BG_ERR_NOMEM;
-		goto out;
-	}
-	if ((r = bg_shamir_split(secret, BG_POLICY_SHARE_LEN, n->k,
-	    (unsigned)n->nchild, ys, rng, rng_ctx)) != BG_OK)
+	rest = work + sz;
+	if ((r = bg_shamir_split_scratch(secret, BG_POLICY_SHARE_LEN, n->k,
+	    (unsigned)n->nchild, ys, n->k > 1 ? rest : NULL, rng,
+	    rng_ctx)) != BG_OK)
 		goto out;
 	for (i = 0; i < n->nchild; i++) {
 		r = split_node(n->child[i], ys + i * BG_POLICY_SHARE_LEN,
-		    shares, rng, rng_ctx);
+		    shares, rest, rng, rng_ctx);
 		/* child i's node secret: last use was just now */
 		sodium_memzero(ys + i * BG_POLICY_SHARE_LEN,
 		    BG_POLICY_SHARE_LEN);
@@ -894,10 +911,37 @@ split_node(const struct pnode *n, const uint8_t *secret, uint8_t *shares,
 	}
 	r = BG_OK;
 out:
-	if (ys != NULL) {
+	if (sz != 0)
 		sodium_memzero(ys, sz);
-		sodium_free(ys);
+	return r;
+}
+
+size_t
+bg_policy_split_work_len(const bg_policy_t *p)
+{
+	return p != NULL ? split_need(p->root) : 0;
+}
+
+int
+bg_policy_split_with(const bg_policy_t *p,
+    const uint8_t key[BG_POLICY_KEY_LEN], uint8_t *leaf_shares,
+    uint8_t *work, bg_rng_fn *rng, void *rng_ctx)
+{
+	size_t need = 0;
+	int r = BG_ERR_INTERNAL;
+
+	if (p == NULL || key == NULL || leaf_shares == NULL ||
+	    ((need = split_need(p->root)) != 0 && work == NULL)) {
+		r = BG_ERR_INVALID_ARG;
+		goto out;
 	}
+	r = split_node(p->root, key, leaf_shares, work, rng, rng_ctx);
+out:
+	if (work != NULL && need != 0)
+		sodium_memzero(work, need);
+	if (r != BG_OK && p != NULL && leaf_shares != NULL)
+		sodium_memzero(leaf_shares,
+		    p->nleaves * BG_POLICY_SHARE_LEN);
 	return r;
 }
 
@@ -905,17 +949,24 @@ int
 bg_policy_split(const bg_policy_t *p, const uint8_t key[BG_POLICY_KEY_LEN],
     uint8_t *leaf_shares, bg_rng_fn *rng, void *rng_ctx)
 {
+	uint8_t *work = NULL;
+	size_t need = 0;
 	int r = BG_ERR_INTERNAL;
 
 	if (p == NULL || key == NULL || leaf_shares == NULL) {
 		r = BG_ERR_INVALID_ARG;
 		goto out;
 	}
-	r = split_node(p->root, key, leaf_shares, rng, rng_ctx);
+	need = split_need(p->root);
+	if (need != 0 && (work = sodium_malloc(need)) == NULL) {
+		r = BG_ERR_NOMEM;
+		sodium_memzero(leaf_shares, p->nleaves * BG_POLICY_SHARE_LEN);
+		goto out;
+	}
+	r = bg_policy_split_with(p, key, leaf_shares, work, rng, rng_ctx);
 out:
-	if (r != BG_OK && p != NULL && leaf_shares != NULL)
-		sodium_memzero(leaf_shares,
-		    p->nleaves * BG_POLICY_SHARE_LEN);
+	if (work != NULL)
+		sodium_free(work);
 	return r;
 }
 

@@ -147,6 +147,17 @@ int	bg_policy_split(const bg_policy_t *p,
 	    bg_rng_fn *rng, void *rng_ctx);
 
 /*
+ * The same with the caller's guarded scratch: work holds
+ * bg_policy_split_work_len(p) bytes of sodium_malloc memory (NULL when
+ * that is 0), wiped before return.  For callers that split many times
+ * (a batch of secrets): one guarded allocation instead of one per split.
+ */
+size_t	bg_policy_split_work_len(const bg_policy_t *p);
+int	bg_policy_split_with(const bg_policy_t *p,
+	    const uint8_t key[BG_POLICY_KEY_LEN], uint8_t *leaf_shares,
+	    uint8_t *work, bg_rng_fn *rng, void *rng_ctx);
+
+/*
  * Rebuild the key from the shares of the leaves marked in have_leaf
  * (leaf_shares laid out as for split; only marked entries are read).
  * Extra shares beyond what a node needs are ignored.  Wrong or foreign

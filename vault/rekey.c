@@ -958,6 +958,7 @@ resplit_version(bg_vault_t *v, const rk_row_t *k, const bg_tenant_row_t *t,
 	bg_seal_ad_t ad;
 	uint8_t *shares = NULL, *key = NULL, *val = NULL, *nshares = NULL;
 	uint8_t *nblob = NULL;
+	bg_seal_eph_t *eph = NULL;
 	bool *have = NULL;
 	char idbuf[96];
 	size_t i, leaf, nold, nnew, plen = 0, vlen = 0, nblen = 0;
@@ -971,6 +972,7 @@ resplit_version(bg_vault_t *v, const rk_row_t *k, const bg_tenant_row_t *t,
 	    (nshares = sodium_malloc(nnew * BG_POLICY_SHARE_LEN)) == NULL ||
 	    (key = sodium_malloc(BG_SEAL_KEY_LEN)) == NULL ||
 	    (val = sodium_malloc(bloblen + 1)) == NULL ||
+	    (eph = sodium_malloc(sizeof(*eph))) == NULL ||
 	    (nblob = malloc(bloblen)) == NULL) {
 		r = BG_ERR_NOMEM;
 		goto out;
@@ -1054,8 +1056,10 @@ resplit_version(bg_vault_t *v, const rk_row_t *k, const bg_tenant_row_t *t,
 	    (r = bg_store_bind_int(v, st, 4, vid)) != BG_OK ||
 	    (r = bg_store_step_done(v, st)) != BG_OK)
 		goto out;
+	if ((r = bg_seal_eph_init(eph)) != BG_OK)
+		goto out;
 	for (i = 0; i < nnew; i++)
-		if ((r = bg_secret_seal_leaf(v, t, secret, version, vid,
+		if ((r = bg_secret_seal_leaf(v, t, eph, secret, version, vid,
 		    bg_policy_hash(newp), i, bg_policy_leaf_name(newp, i),
 		    nshares + i * BG_POLICY_SHARE_LEN)) != BG_OK)
 			goto out;
@@ -1071,6 +1075,10 @@ out:
 		sodium_free(key);
 	if (val != NULL)
 		sodium_free(val);
+	if (eph != NULL) {
+		bg_seal_eph_clear(eph);
+		sodium_free(eph);
+	}
 	free(nblob);
 	return r;
 }

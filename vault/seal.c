@@ -242,18 +242,38 @@ out:
 }
 
 int
-bg_seal_box(const uint8_t pk[BG_SEAL_PK_LEN], const uint8_t *pt,
-    size_t ptlen, const uint8_t *ad, size_t adlen, uint8_t *blob,
-    size_t blob_cap, size_t *blob_len)
+bg_seal_eph_init(bg_seal_eph_t *eph)
+{
+	if (eph == NULL)
+		return BG_ERR_INVALID_ARG;
+	sodium_memzero(eph, sizeof(*eph));
+	randombytes_buf(eph->sk, sizeof(eph->sk));
+	if (crypto_scalarmult_base(eph->pk, eph->sk) != 0) {
+		sodium_memzero(eph, sizeof(*eph));
+		return BG_ERR_CRYPTO;
+	}
+	return BG_OK;
+}
+
+void
+bg_seal_eph_clear(bg_seal_eph_t *eph)
+{
+	if (eph != NULL)
+		sodium_memzero(eph, sizeof(*eph));
+}
+
+int
+bg_seal_box_eph(bg_seal_eph_t *eph, const uint8_t pk[BG_SEAL_PK_LEN],
+    const uint8_t *pt, size_t ptlen, const uint8_t *ad, size_t adlen,
+    uint8_t *blob, size_t blob_cap, size_t *blob_len)
 {
 	int r = BG_ERR_INTERNAL;
-	uint8_t *work = NULL;	/* eph_sk[32] || shared[32] || key[32] */
 	uint8_t *aad = NULL;
 	unsigned long long clen = 0;
 
 	if (blob_len != NULL)
 		*blob_len = 0;
-	if (pk == NULL || (pt == NULL && ptlen != 0) ||
+	if (eph == NULL || pk == NULL || (pt == NULL && ptlen != 0) ||
 	    (ad == NULL && adlen != 0) || blob == NULL || blob_len == NULL) {
 		r = BG_ERR_INVALID_ARG;
 		goto out;
@@ -263,26 +283,16 @@ bg_seal_box(const uint8_t pk[BG_SEAL_PK_LEN], const uint8_t *pt,
 		r = BG_ERR_RANGE;
 		goto out;
 	}
-	if ((work = sodium_malloc(96)) == NULL) {
-		r = BG_ERR_NOMEM;
-		goto out;
-	}
 	blob[0] = BG_SEAL_BOX_V1;
-	randombytes_buf(work, 32);
-	if (crypto_scalarmult_base(blob + 1, work) != 0) {
-		r = BG_ERR_CRYPTO;
-		goto out;
-	}
+	memcpy(blob + 1, eph->pk, BG_SEAL_PK_LEN);
 	randombytes_buf(blob + 1 + BG_SEAL_PK_LEN, BG_SEAL_NONCE_LEN);
-	r = box_key(work, pk, blob + 1, pk, work + 32);
-	sodium_memzero(work, 32);	/* eph_sk: last use was box_key */
-	if (r != BG_OK)
+	if ((r = box_key(eph->sk, pk, eph->pk, pk, eph->work)) != BG_OK)
 		goto out;
 	if ((r = join_ad(blob, BOX_HDR_LEN, ad, adlen, &aad)) != BG_OK)
 		goto out;
 	if (crypto_aead_xchacha20poly1305_ietf_encrypt(blob + BOX_HDR_LEN,
 	    &clen, pt, ptlen, aad, BOX_HDR_LEN + adlen, NULL,
-	    blob + 1 + BG_SEAL_PK_LEN, work + 64) != 0 ||
+	    blob + 1 + BG_SEAL_PK_LEN, eph->work + 32) != 0 ||
 	    clen != ptlen + BG_SEAL_TAG_LEN) {
 		r = BG_ERR_CRYPTO;
 		goto out;
@@ -290,14 +300,38 @@ bg_seal_box(const uint8_t pk[BG_SEAL_PK_LEN], const uint8_t *pt,
 	*blob_len = BOX_HDR_LEN + (size_t)clen;
 	r = BG_OK;
 out:
-	if (work != NULL) {
-		sodium_memzero(work, 96);
-		sodium_free(work);
-	}
+	if (eph != NULL)
+		sodium_memzero(eph->work, sizeof(eph->work));
 	free(aad);
 	if (r != BG_OK && blob != NULL && blob_cap != 0 &&
 	    blob_cap >= BOX_HDR_LEN)
 		sodium_memzero(blob, BOX_HDR_LEN);
+	return r;
+}
+
+int
+bg_seal_box(const uint8_t pk[BG_SEAL_PK_LEN], const uint8_t *pt,
+    size_t ptlen, const uint8_t *ad, size_t adlen, uint8_t *blob,
+    size_t blob_cap, size_t *blob_len)
+{
+	bg_seal_eph_t *eph = NULL;
+	int r = BG_ERR_INTERNAL;
+
+	if (blob_len != NULL)
+		*blob_len = 0;
+	if ((eph = sodium_malloc(sizeof(*eph))) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = bg_seal_eph_init(eph)) != BG_OK)
+		goto out;
+	r = bg_seal_box_eph(eph, pk, pt, ptlen, ad, adlen, blob, blob_cap,
+	    blob_len);
+out:
+	if (eph != NULL) {
+		bg_seal_eph_clear(eph);
+		sodium_free(eph);
+	}
 	return r;
 }
 

@@ -7,7 +7,8 @@
  *    XChaCha20-Poly1305;
  *  - box blobs: a share (or a request private key) sealed to an X25519
  *    public key with associated data (ephemeral-static X25519, BLAKE2b key
- *    derivation, XChaCha20-Poly1305);
+ *    derivation, XChaCha20-Poly1305); the boxes of one secret version
+ *    may share their ephemeral key (bg_seal_eph_t);
  *  - associated-data builders, so every caller binds the same fields the
  *    same way.
  *
@@ -117,6 +118,36 @@ int	bg_seal_value_open(const uint8_t *key, const uint8_t *blob,
 int	bg_seal_box(const uint8_t pk[BG_SEAL_PK_LEN], const uint8_t *pt,
 	    size_t ptlen, const uint8_t *ad, size_t adlen, uint8_t *blob,
 	    size_t blob_cap, size_t *blob_len);
+
+/*
+ * One ephemeral key shared by several boxes: the share boxes of one secret
+ * version, one per approver token.  Each box still gets its own key,
+ * BLAKE2b over X25519(eph_sk, pk) || eph_pk || pk, and its own random
+ * nonce, so the blob format and bg_seal_box_open() are unchanged; sealing
+ * N boxes costs N + 1 X25519 multiplications instead of 2N.  Reusing the
+ * ephemeral scalar across recipients of one message is the multi-recipient
+ * setting of hashed ElGamal / DHIES, shown as secure as one box per
+ * recipient (Bellare, Boldyreva, Kurosawa, Staddon, "Multirecipient
+ * encryption schemes", IEEE Trans. IT 53(11), 2007; Kurosawa, PKC 2002),
+ * because each key hashes in the recipient's public key.  Use one
+ * bg_seal_eph_t per secret version, never across versions or secrets.
+ *
+ * The struct holds secrets: keep it in sodium_malloc memory.
+ * bg_seal_eph_init: BG_OK, BG_ERR_INVALID_ARG, BG_ERR_CRYPTO.
+ * bg_seal_eph_clear wipes it (NULL is fine).
+ * bg_seal_box_eph: as bg_seal_box, with eph's key.
+ */
+typedef struct bg_seal_eph {
+	uint8_t	sk[BG_SEAL_SK_LEN];
+	uint8_t	pk[BG_SEAL_PK_LEN];
+	uint8_t	work[64];	/* one box's X25519 result and key */
+} bg_seal_eph_t;
+
+int	bg_seal_eph_init(bg_seal_eph_t *eph);
+void	bg_seal_eph_clear(bg_seal_eph_t *eph);
+int	bg_seal_box_eph(bg_seal_eph_t *eph, const uint8_t pk[BG_SEAL_PK_LEN],
+	    const uint8_t *pt, size_t ptlen, const uint8_t *ad, size_t adlen,
+	    uint8_t *blob, size_t blob_cap, size_t *blob_len);
 
 /*
  * Open a box blob with the recipient's key pair (sk in sodium_malloc

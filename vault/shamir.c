@@ -61,12 +61,39 @@ bg_shamir_split(const uint8_t *secret, size_t len, unsigned k, unsigned n,
 {
 	int r = BG_ERR_INTERNAL;
 	uint8_t *coef = NULL;
+	size_t ncoef = 0;
+
+	if (k > 1 && k <= n && len != 0 && len <= SIZE_MAX / (k - 1)) {
+		ncoef = (size_t)(k - 1) * len;
+		if ((coef = sodium_malloc(ncoef)) == NULL) {
+			r = BG_ERR_NOMEM;
+			if (ys_out != NULL && n >= 1 &&
+			    n <= BG_SHAMIR_MAX_SHARES && len <= SIZE_MAX / n)
+				sodium_memzero(ys_out, len * n);
+			goto out;
+		}
+	}
+	r = bg_shamir_split_scratch(secret, len, k, n, ys_out, coef, rng,
+	    rng_ctx);
+out:
+	if (coef != NULL)
+		sodium_free(coef);
+	return r;
+}
+
+int
+bg_shamir_split_scratch(const uint8_t *secret, size_t len, unsigned k,
+    unsigned n, uint8_t *ys_out, uint8_t *coef, bg_rng_fn *rng,
+    void *rng_ctx)
+{
+	int r = BG_ERR_INTERNAL;
 	size_t ncoef = 0, i, j;
 	unsigned c;
 	uint8_t x, y;
 
 	if (secret == NULL || ys_out == NULL || len == 0 || k < 1 || n < k ||
-	    n > BG_SHAMIR_MAX_SHARES || len > SIZE_MAX / n) {
+	    n > BG_SHAMIR_MAX_SHARES || len > SIZE_MAX / n ||
+	    (k > 1 && coef == NULL)) {
 		r = BG_ERR_INVALID_ARG;
 		goto out;
 	}
@@ -79,10 +106,6 @@ bg_shamir_split(const uint8_t *secret, size_t len, unsigned k, unsigned n,
 			goto out;
 		}
 		ncoef = (size_t)(k - 1) * len;
-		if ((coef = sodium_malloc(ncoef)) == NULL) {
-			r = BG_ERR_NOMEM;
-			goto out;
-		}
 		rng(rng_ctx, coef, ncoef);
 	}
 
@@ -101,10 +124,8 @@ bg_shamir_split(const uint8_t *secret, size_t len, unsigned k, unsigned n,
 	sodium_memzero(&y, sizeof(y));
 	r = BG_OK;
 out:
-	if (coef != NULL) {
+	if (coef != NULL && ncoef != 0)
 		sodium_memzero(coef, ncoef);
-		sodium_free(coef);
-	}
 	if (r != BG_OK && ys_out != NULL && len != 0 && n >= 1 &&
 	    n <= BG_SHAMIR_MAX_SHARES && len <= SIZE_MAX / n)
 		sodium_memzero(ys_out, len * n);

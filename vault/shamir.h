@@ -51,6 +51,16 @@ int	bg_shamir_split(const uint8_t *secret, size_t len, unsigned k,
 	    unsigned n, uint8_t *ys_out, bg_rng_fn *rng, void *rng_ctx);
 
 /*
+ * The same with the caller's memory for the coefficients: coef holds
+ * (k-1)*len bytes of sodium_malloc memory (NULL when k == 1), so that a
+ * caller splitting many times pays for one guarded allocation, not one
+ * per split.  coef is wiped before return.  Same results and errors.
+ */
+int	bg_shamir_split_scratch(const uint8_t *secret, size_t len,
+	    unsigned k, unsigned n, uint8_t *ys_out, uint8_t *coef,
+	    bg_rng_fn *rng, void *rng_ctx);
+
+/*
  * Rebuild the secret from count shares by Lagrange interpolation at x = 0:
  * share i is (xs[i], ys[i][0..len-1]).  secret_out receives len bytes.
  * Any count >= k shares of one split give the secret; fewer, or shares of

@@ -368,6 +368,16 @@ persons_free(char ***pp, size_t *np)
 	*np = 0;
 }
 
+#define QUORUM_SELECT \
+    "SELECT t.id, t.name, t.policy, m.person " \
+    "FROM tenants t LEFT JOIN memberships m ON m.tenant_id = t.id " \
+    "AND m.role = 2 AND m.removed_at IS NULL AND m.expires_at > ?2 " \
+    "WHERE t.policy IS NOT NULL AND t.offboarded_at IS NULL "
+static const char quorum_sql_all[] = QUORUM_SELECT
+    "AND ?1 IS NULL ORDER BY t.name";
+static const char quorum_sql_tenant[] = QUORUM_SELECT
+    "AND t.name = ?1 ORDER BY t.name";
+
 static int
 add_quorum(bg_vault_t *v, const char *tenant, int64_t now, items_t *it)
 {
@@ -379,11 +389,9 @@ add_quorum(bg_vault_t *v, const char *tenant, int64_t now, items_t *it)
 	bool row = false, have = false;
 	int r = BG_ERR_INTERNAL;
 
-	if ((r = bg_store_prepare(v, "SELECT t.id, t.name, t.policy, m.person "
-	    "FROM tenants t LEFT JOIN memberships m ON m.tenant_id = t.id "
-	    "AND m.role = 2 AND m.removed_at IS NULL AND m.expires_at > ?2 "
-	    "WHERE t.policy IS NOT NULL AND t.offboarded_at IS NULL AND "
-	    "(?1 IS NULL OR t.name = ?1) ORDER BY t.name", &st)) != BG_OK ||
+	/* Two texts, so that one tenant is found by name (see secret.c). */
+	if ((r = bg_store_prepare(v, tenant != NULL ? quorum_sql_tenant :
+	    quorum_sql_all, &st)) != BG_OK ||
 	    (r = bg_store_bind_text(v, st, 1, tenant)) != BG_OK ||
 	    (r = bg_store_bind_int(v, st, 2, now + BG_VAULT_EXPIRY_WARN))
 	    != BG_OK)
