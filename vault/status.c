@@ -282,41 +282,89 @@ say(char *buf, size_t cap, const char *fmt, ...)
  * (not one query per leaf per tenant: docs/benchmarks.md); a leaf is live
  * when one of them bears its name (SQL's = on TEXT, i.e. strcmp).
  */
+/*
+ * The parsed policy of the previous tenant: at 10,000 tenants, parsing
+ * each policy again (canonical form and hash included) was a third of
+ * `vault status`, and tenants of one MSP often share a policy text.
+ */
+typedef struct policy_memo {
+	char		*text;
+	bg_policy_t	*pol;
+} policy_memo_t;
+
+static void
+policy_memo_clear(policy_memo_t *m)
+{
+	free(m->text);
+	m->text = NULL;
+	bg_policy_free(&m->pol);
+}
+
+/* *polp: policy text parsed (NULL when it does not parse); owned by m. */
+static int
+policy_memo_get(policy_memo_t *m, const char *text, const bg_policy_t **polp)
+{
+	*polp = NULL;
+	if (m->text != NULL && strcmp(m->text, text) == 0) {
+		*polp = m->pol;
+		return BG_OK;
+	}
+	policy_memo_clear(m);
+	if ((m->text = strdup(text)) == NULL)
+		return BG_ERR_NOMEM;
+	if (bg_policy_parse(text, &m->pol, NULL) != BG_OK)
+		m->pol = NULL;	/* reported where it matters: sealing */
+	*polp = m->pol;
+	return BG_OK;
+}
+
+/* The names of the leaves marked in live, ", "-separated, into buf. */
+static void
+leaf_names(const bg_policy_t *pol, const bool *live, bool want,
+    char *buf, size_t cap)
+{
+	size_t k, used;
+
+	buf[0] = '\0';
+	for (k = 0; k < bg_policy_leaf_count(pol); k++) {
+		if (live[k] != want)
+			continue;
+		used = strlen(buf);
+		(void)snprintf(buf + used, cap - used, "%s%s", used ? ", " : "",
+		    bg_policy_leaf_name(pol, k));
+	}
+}
+
 static int
 quorum_one(const char *tenant, const char *policy, char *const *persons,
-    size_t npersons, items_t *it)
+    size_t npersons, policy_memo_t *memo, items_t *it)
 {
-	bg_policy_t *pol = NULL;
+	const bg_policy_t *pol = NULL;
 	bg_vault_status_item_t *i;
-	bool *live = NULL;
+	bool *live = NULL, *crit = NULL, any = false;
 	char critical[BG_VAULT_TEXT_MAX], alive[BG_VAULT_TEXT_MAX];
-	size_t j, k, n, used;
+	size_t j, k, n;
 	int r = BG_ERR_INTERNAL;
 
-	critical[0] = alive[0] = '\0';
-	if (bg_policy_parse(policy, &pol, NULL) != BG_OK) {
-		r = BG_OK;	/* reported where it matters: sealing refuses */
+	if ((r = policy_memo_get(memo, policy, &pol)) != BG_OK)
 		goto out;
-	}
+	r = BG_OK;
+	if (pol == NULL)
+		goto out;
 	n = bg_policy_leaf_count(pol);
-	if ((live = calloc(n, sizeof(*live))) == NULL) {
+	if ((live = calloc(n, sizeof(*live))) == NULL ||
+	    (crit = calloc(n, sizeof(*crit))) == NULL) {
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
-	for (k = 0; k < n; k++) {
+	for (k = 0; k < n; k++)
 		for (j = 0; j < npersons && !live[k]; j++)
 			live[k] = strcmp(persons[j],
 			    bg_policy_leaf_name(pol, k)) == 0;
-		if (live[k]) {
-			used = strlen(alive);
-			(void)snprintf(alive + used, sizeof(alive) - used,
-			    "%s%s", used ? ", " : "",
-			    bg_policy_leaf_name(pol, k));
-		}
-	}
 	if (!bg_policy_satisfied(pol, live)) {
 		if ((r = push(it, &i)) != BG_OK)
 			goto out;
+		leaf_names(pol, live, true, alive, sizeof(alive));
 		i->kind = BG_VAULT_STATUS_QUORUM_AT_RISK;
 		(void)snprintf(i->tenant, sizeof(i->tenant), "%s", tenant);
 		(void)snprintf(i->object, sizeof(i->object), "policy");
@@ -331,17 +379,15 @@ quorum_one(const char *tenant, const char *policy, char *const *persons,
 		if (!live[k])
 			continue;
 		live[k] = false;
-		if (!bg_policy_satisfied(pol, live)) {
-			used = strlen(critical);
-			(void)snprintf(critical + used, sizeof(critical) - used,
-			    "%s%s", used ? ", " : "",
-			    bg_policy_leaf_name(pol, k));
-		}
+		if (!bg_policy_satisfied(pol, live))
+			crit[k] = any = true;
 		live[k] = true;
 	}
-	if (critical[0] != '\0') {
+	if (any) {
 		if ((r = push(it, &i)) != BG_OK)
 			goto out;
+		leaf_names(pol, live, true, alive, sizeof(alive));
+		leaf_names(pol, crit, true, critical, sizeof(critical));
 		i->kind = BG_VAULT_STATUS_QUORUM_AT_RISK;
 		(void)snprintf(i->tenant, sizeof(i->tenant), "%s", tenant);
 		(void)snprintf(i->object, sizeof(i->object), "policy");
@@ -352,7 +398,7 @@ quorum_one(const char *tenant, const char *policy, char *const *persons,
 	r = BG_OK;
 out:
 	free(live);
-	bg_policy_free(&pol);
+	free(crit);
 	return r;
 }
 
@@ -383,6 +429,7 @@ add_quorum(bg_vault_t *v, const char *tenant, int64_t now, items_t *it)
 {
 	sqlite3_stmt *st = NULL;
 	char name[BG_VAULT_NAME_MAX + 1], *policy = NULL, **persons = NULL;
+	policy_memo_t memo = { NULL, NULL };
 	char **nl;
 	size_t npersons = 0;
 	int64_t cur = 0;
@@ -401,7 +448,7 @@ add_quorum(bg_vault_t *v, const char *tenant, int64_t now, items_t *it)
 			goto out;
 		if (have && (!row || sqlite3_column_int64(st, 0) != cur)) {
 			if ((r = quorum_one(name, policy, persons, npersons,
-			    it)) != BG_OK)
+			    &memo, it)) != BG_OK)
 				goto out;
 			persons_free(&persons, &npersons);
 			have = false;
@@ -438,6 +485,7 @@ add_quorum(bg_vault_t *v, const char *tenant, int64_t now, items_t *it)
 out:
 	sqlite3_finalize(st);
 	persons_free(&persons, &npersons);
+	policy_memo_clear(&memo);
 	free(policy);
 	return r;
 }

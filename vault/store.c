@@ -165,6 +165,16 @@ static const struct {
 	"CREATE INDEX versions_state ON versions (state, secret_id);"
 	"CREATE INDEX memberships_expiry ON memberships (expires_at);"
 	},
+	/*
+	 * Benchmarks, round 3: the quorum check of vault status reads every
+	 * policy tenant's live approvers; this index answers it without
+	 * visiting the membership rows (status at 10,000 tenants x 5
+	 * approvers: 50 -> 32 ms).
+	 */
+	{ 6, "index for scale: live approvers by tenant",
+	"CREATE INDEX memberships_live ON memberships "
+	"(tenant_id, role, removed_at, expires_at, person);"
+	},
 };
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
