@@ -22,6 +22,7 @@
 #include <fido.h>
 #include <fido/eddsa.h>
 #include <fido/es256.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <sodium.h>
@@ -1192,25 +1193,55 @@ out:
 
 /* --- offline verification -------------------------------------------- */
 
+/*
+ * The COSE key's x || y as an OpenSSL public key, imported directly
+ * (EVP_PKEY_fromdata decodes the point and refuses one that is not on
+ * P-256), without the libfido2 es256_pk -> legacy EC_KEY -> provider key
+ * round trip, which built the curve group twice per verification.
+ */
+static int
+es256_pkey(const uint8_t *pubkey, EVP_PKEY **pkeyp)
+{
+	EVP_PKEY_CTX *ctx = NULL;
+	OSSL_PARAM params[3];
+	uint8_t point[65];
+	char group[] = "prime256v1";
+	int r = BG_ERR_INTERNAL;
+
+	*pkeyp = NULL;
+	point[0] = 0x04;	/* uncompressed */
+	memcpy(point + 1, pubkey, 64);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+	    group, 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
+	    point, sizeof(point));
+	params[2] = OSSL_PARAM_construct_end();
+	if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
+	    EVP_PKEY_fromdata_init(ctx) != 1) {
+		r = BG_ERR_CRYPTO;
+		goto out;
+	}
+	if (EVP_PKEY_fromdata(ctx, pkeyp, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+		*pkeyp = NULL;
+		r = BG_ERR_INVALID_ARG;	/* not a point of P-256 */
+		goto out;
+	}
+	r = BG_OK;
+out:
+	EVP_PKEY_CTX_free(ctx);
+	return r;
+}
+
 static int
 verify_es256(const uint8_t *pubkey, const uint8_t *msg, size_t msg_len,
     const uint8_t *sig, size_t sig_len)
 {
-	es256_pk_t *pk = NULL;
 	EVP_PKEY *pkey = NULL;
 	EVP_MD_CTX *md = NULL;
 	int r = BG_ERR_INTERNAL;
 
-	if ((pk = es256_pk_new()) == NULL) {
-		r = BG_ERR_NOMEM;
+	if ((r = es256_pkey(pubkey, &pkey)) != BG_OK)
 		goto out;
-	}
-	/* es256_pk_from_ptr also checks that the point is on the curve. */
-	if (es256_pk_from_ptr(pk, pubkey, 64) != FIDO_OK ||
-	    (pkey = es256_pk_to_EVP_PKEY(pk)) == NULL) {
-		r = BG_ERR_INVALID_ARG;
-		goto out;
-	}
 	if ((md = EVP_MD_CTX_new()) == NULL) {
 		r = BG_ERR_NOMEM;
 		goto out;
@@ -1224,7 +1255,6 @@ verify_es256(const uint8_t *pubkey, const uint8_t *msg, size_t msg_len,
 out:
 	EVP_MD_CTX_free(md);
 	EVP_PKEY_free(pkey);
-	es256_pk_free(&pk);
 	return r;
 }
 

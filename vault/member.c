@@ -102,6 +102,19 @@ add_keyset(bg_vault_t *v, const bg_tenant_row_t *t, json_t *det)
 	return BG_OK;
 }
 
+/*
+ * The statements every request, approval and release runs, kept prepared
+ * (bg_store_cached(), keyed by these arrays' addresses).
+ */
+static const char live_sql[] = "SELECT id, expires_at, salt FROM "
+    "memberships WHERE tenant_id = ? AND person = ? AND role = ? AND "
+    "removed_at IS NULL";
+static const char tokens_sql[] = "SELECT id, label, alg, cred_id, pubkey, "
+    "member_pk, sign_count FROM tokens WHERE membership_id = ? AND "
+    "removed_at IS NULL ORDER BY id";
+static const char counter_sql[] = "UPDATE tokens SET sign_count = ? "
+    "WHERE id = ?";
+
 int
 bg_member_live(bg_vault_t *v, int64_t tenant_id, const char *tenant,
     const char *person, int role, int64_t now, int64_t *membership_idp,
@@ -114,9 +127,7 @@ bg_member_live(bg_vault_t *v, int64_t tenant_id, const char *tenant,
 	int r = BG_ERR_INTERNAL;
 
 	*membership_idp = 0;
-	if ((r = bg_store_prepare(v, "SELECT id, expires_at, salt FROM "
-	    "memberships WHERE tenant_id = ? AND person = ? AND role = ? "
-	    "AND removed_at IS NULL", &st)) != BG_OK)
+	if ((r = bg_store_cached(v, live_sql, &st)) != BG_OK)
 		goto out;
 	if ((r = bg_store_bind_int(v, st, 1, tenant_id)) != BG_OK ||
 	    (r = bg_store_bind_text(v, st, 2, person)) != BG_OK ||
@@ -145,7 +156,7 @@ bg_member_live(bg_vault_t *v, int64_t tenant_id, const char *tenant,
 	*membership_idp = sqlite3_column_int64(st, 0);
 	r = BG_OK;
 out:
-	sqlite3_finalize(st);
+	bg_store_done(st);
 	return r;
 }
 
@@ -161,9 +172,7 @@ bg_member_tokens(bg_vault_t *v, int64_t membership_id, bg_token_row_t **rowsp,
 
 	*rowsp = NULL;
 	*np = 0;
-	if ((r = bg_store_prepare(v, "SELECT id, label, alg, cred_id, pubkey, "
-	    "member_pk, sign_count FROM tokens WHERE membership_id = ? AND "
-	    "removed_at IS NULL ORDER BY id", &st)) != BG_OK)
+	if ((r = bg_store_cached(v, tokens_sql, &st)) != BG_OK)
 		goto out;
 	if ((r = bg_store_bind_int(v, st, 1, membership_id)) != BG_OK)
 		goto out;
@@ -203,7 +212,7 @@ bg_member_tokens(bg_vault_t *v, int64_t membership_id, bg_token_row_t **rowsp,
 	l = NULL;
 	r = BG_OK;
 out:
-	sqlite3_finalize(st);
+	bg_store_done(st);
 	free(l);
 	return r;
 }
@@ -214,15 +223,14 @@ store_counter(bg_vault_t *v, int64_t token_id, uint32_t count)
 	sqlite3_stmt *st = NULL;
 	int r = BG_ERR_INTERNAL;
 
-	if ((r = bg_store_prepare(v, "UPDATE tokens SET sign_count = ? "
-	    "WHERE id = ?", &st)) != BG_OK)
+	if ((r = bg_store_cached(v, counter_sql, &st)) != BG_OK)
 		goto out;
 	if ((r = bg_store_bind_int(v, st, 1, count)) != BG_OK ||
 	    (r = bg_store_bind_int(v, st, 2, token_id)) != BG_OK)
 		goto out;
 	r = bg_store_step_done(v, st);
 out:
-	sqlite3_finalize(st);
+	bg_store_done(st);
 	return r;
 }
 

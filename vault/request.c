@@ -77,6 +77,32 @@ dup_blob(sqlite3_stmt *st, int i, uint8_t **p, size_t *n)
 	return BG_OK;
 }
 
+/*
+ * Statements every approval and release runs, kept prepared
+ * (bg_store_cached(), keyed by these arrays' addresses).
+ */
+static const char req_get_sql[] = "SELECT q.id, q.version_id, q.token_id, "
+    "q.ttl, q.created_at, q.deadline, q.state, x.version, x.state, "
+    "t.name, t.id, s.name, q.requester, x.policy, x.policy_hash, "
+    "q.req_pk, q.req_sk_sealed, x.blob, x.value_len "
+    "FROM requests q JOIN versions x ON x.id = q.version_id "
+    "JOIN secrets s ON s.id = x.secret_id "
+    "JOIN tenants t ON t.id = s.tenant_id WHERE q.id = ?";
+static const char approvals_sql[] = "SELECT person FROM approvals WHERE "
+    "request_id = ? AND decision = 1 ORDER BY id";
+static const char decided_sql[] = "SELECT decision FROM approvals WHERE "
+    "request_id = ? AND person = ?";
+static const char share_sql[] = "SELECT blob FROM shares WHERE "
+    "version_id = ? AND leaf = ? AND token_id = ?";
+static const char approval_insert_sql[] = "INSERT INTO approvals "
+    "(request_id, person, token_id, leaf, decision, created_at, statement, "
+    "authdata, sig, resealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+static const char evidence_sql[] = "SELECT a.person, a.leaf, a.statement, "
+    "a.authdata, a.sig, a.resealed, k.alg, k.pubkey FROM approvals a "
+    "JOIN tokens k ON k.id = a.token_id WHERE a.request_id = ? AND "
+    "a.decision = 1 ORDER BY a.id";
+
 static int
 req_get(bg_vault_t *v, int64_t id, req_row_t *q)
 {
@@ -86,14 +112,7 @@ req_get(bg_vault_t *v, int64_t id, req_row_t *q)
 	int r = BG_ERR_INTERNAL;
 
 	memset(q, 0, sizeof(*q));
-	if ((r = bg_store_prepare(v, "SELECT q.id, q.version_id, q.token_id, "
-	    "q.ttl, q.created_at, q.deadline, q.state, x.version, x.state, "
-	    "t.name, t.id, s.name, q.requester, x.policy, x.policy_hash, "
-	    "q.req_pk, q.req_sk_sealed, x.blob, x.value_len "
-	    "FROM requests q JOIN versions x ON x.id = q.version_id "
-	    "JOIN secrets s ON s.id = x.secret_id "
-	    "JOIN tenants t ON t.id = s.tenant_id WHERE q.id = ?", &st))
-	    != BG_OK)
+	if ((r = bg_store_cached(v, req_get_sql, &st)) != BG_OK)
 		goto out;
 	if ((r = bg_store_bind_int(v, st, 1, id)) != BG_OK ||
 	    (r = bg_store_step(v, st, &row)) != BG_OK)
@@ -140,7 +159,7 @@ req_get(bg_vault_t *v, int64_t id, req_row_t *q)
 	q->value_len = (size_t)sqlite3_column_int64(st, 18);
 	r = BG_OK;
 out:
-	sqlite3_finalize(st);
+	bg_store_done(st);
 	if (r != BG_OK)
 		req_row_clear(q);
 	return r;
@@ -430,8 +449,7 @@ approvals_have(bg_vault_t *v, int64_t request_id, const bg_policy_t *pol,
 	*countp = 0;
 	if (names != NULL && cap > 0)
 		names[0] = '\0';
-	if ((r = bg_store_prepare(v, "SELECT person FROM approvals WHERE "
-	    "request_id = ? AND decision = 1 ORDER BY id", &st)) != BG_OK ||
+	if ((r = bg_store_cached(v, approvals_sql, &st)) != BG_OK ||
 	    (r = bg_store_bind_int(v, st, 1, request_id)) != BG_OK)
 		goto out;
 	for (;;) {
@@ -452,7 +470,7 @@ approvals_have(bg_vault_t *v, int64_t request_id, const bg_policy_t *pol,
 	}
 	r = BG_OK;
 out:
-	sqlite3_finalize(st);
+	bg_store_done(st);
 	return r;
 }
 
@@ -473,8 +491,7 @@ reseal_share(bg_vault_t *v, const req_row_t *q, const char *approver,
 	int blen, r = BG_ERR_INTERNAL;
 
 	*lenp = 0;
-	if ((r = bg_store_prepare(v, "SELECT blob FROM shares WHERE "
-	    "version_id = ? AND leaf = ? AND token_id = ?", &st)) != BG_OK ||
+	if ((r = bg_store_cached(v, share_sql, &st)) != BG_OK ||
 	    (r = bg_store_bind_int(v, st, 1, q->version_id)) != BG_OK ||
 	    (r = bg_store_bind_int(v, st, 2, (int64_t)leaf)) != BG_OK ||
 	    (r = bg_store_bind_int(v, st, 3, tr->id)) != BG_OK ||
@@ -494,6 +511,8 @@ reseal_share(bg_vault_t *v, const req_row_t *q, const char *approver,
 		goto out;
 	}
 	memcpy(blob, sqlite3_column_blob(st, 0), (size_t)blen);
+	bg_store_done(st);
+	st = NULL;
 	if ((share = sodium_malloc(BG_POLICY_SHARE_LEN)) == NULL) {
 		r = BG_ERR_NOMEM;
 		goto out;
@@ -520,7 +539,7 @@ reseal_share(bg_vault_t *v, const req_row_t *q, const char *approver,
 	r = bg_seal_box(q->req_pk, share, BG_POLICY_SHARE_LEN, ad.buf, ad.len,
 	    resealed, cap, lenp);
 out:
-	sqlite3_finalize(st);
+	bg_store_done(st);
 	if (share != NULL)
 		sodium_free(share);	/* sodium_free wipes */
 	return r;
@@ -589,13 +608,12 @@ decide(bg_vault_t *v, int64_t request_id, const char *approver,
 		    q.secret, q.version, q.policy);
 		goto out;
 	}
-	if ((r = bg_store_prepare(v, "SELECT decision FROM approvals WHERE "
-	    "request_id = ? AND person = ?", &st)) != BG_OK ||
+	if ((r = bg_store_cached(v, decided_sql, &st)) != BG_OK ||
 	    (r = bg_store_bind_int(v, st, 1, q.id)) != BG_OK ||
 	    (r = bg_store_bind_text(v, st, 2, approver)) != BG_OK ||
 	    (r = bg_store_step(v, st, &row)) != BG_OK)
 		goto out;
-	sqlite3_finalize(st);
+	bg_store_done(st);
 	st = NULL;
 	if (row) {
 		r = bg_vault_fail(v, BG_ERR_EXISTS, "%s already approved "
@@ -628,10 +646,7 @@ decide(bg_vault_t *v, int64_t request_id, const char *approver,
 		if (r != BG_OK)
 			goto out;
 	}
-	if ((r = bg_store_prepare(v, "INSERT INTO approvals (request_id, "
-	    "person, token_id, leaf, decision, created_at, statement, "
-	    "authdata, sig, resealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	    &st)) != BG_OK)
+	if ((r = bg_store_cached(v, approval_insert_sql, &st)) != BG_OK)
 		goto out;
 	if ((r = bg_store_bind_int(v, st, 1, q.id)) != BG_OK ||
 	    (r = bg_store_bind_text(v, st, 2, approver)) != BG_OK ||
@@ -647,7 +662,7 @@ decide(bg_vault_t *v, int64_t request_id, const char *approver,
 	    resealed : NULL, slen)) != BG_OK ||
 	    (r = bg_store_step_done(v, st)) != BG_OK)
 		goto out;
-	sqlite3_finalize(st);
+	bg_store_done(st);
 	st = NULL;
 	if (decision == BG_DENY &&
 	    (r = close_request(v, q.id, BG_VAULT_REQUEST_DENIED, now)) != BG_OK)
@@ -681,7 +696,7 @@ decide(bg_vault_t *v, int64_t request_id, const char *approver,
 		(void)bg_store_checkpoint(v);
 	r = BG_OK;
 out:
-	sqlite3_finalize(st);
+	bg_store_done(st);
 	json_decref(det);
 	free(missing);
 	free(have);
@@ -738,10 +753,7 @@ collect_shares(bg_vault_t *v, const req_row_t *q, const char *body,
 	int r = BG_ERR_INTERNAL, vr;
 
 	(void)snprintf(idbuf, sizeof(idbuf), "%lld", (long long)q->id);
-	if ((r = bg_store_prepare(v, "SELECT a.person, a.leaf, a.statement, "
-	    "a.authdata, a.sig, a.resealed, k.alg, k.pubkey FROM approvals a "
-	    "JOIN tokens k ON k.id = a.token_id WHERE a.request_id = ? AND "
-	    "a.decision = 1 ORDER BY a.id", &st)) != BG_OK ||
+	if ((r = bg_store_cached(v, evidence_sql, &st)) != BG_OK ||
 	    (r = bg_store_bind_int(v, st, 1, q->id)) != BG_OK)
 		goto out;
 	for (;;) {
@@ -794,7 +806,7 @@ collect_shares(bg_vault_t *v, const req_row_t *q, const char *body,
 	}
 	r = BG_OK;
 out:
-	sqlite3_finalize(st);
+	bg_store_done(st);
 	return r;
 }
 
@@ -832,6 +844,7 @@ bg_vault_release(bg_vault_t *v, int64_t request_id, const char *requester,
 	bg_seal_ad_t ad;
 	uint8_t salt[BG_TOKEN_SALT_LEN], cdh[BG_TOKEN_CDH_LEN];
 	uint8_t *sk = NULL, *req_sk = NULL, *shares = NULL, *key = NULL;
+	uint8_t *guard = NULL;
 	uint8_t *val = NULL;
 	bool *have = NULL;
 	char *body = NULL, *text = NULL, *missing = NULL, idbuf[24];
@@ -919,13 +932,16 @@ bg_vault_release(bg_vault_t *v, int64_t request_id, const char *requester,
 		goto out;
 	if ((r = bg_member_sk(v, requester, mine, as, &sk)) != BG_OK)
 		goto out;
-	if ((req_sk = sodium_malloc(BG_SEAL_SK_LEN)) == NULL ||
-	    (shares = sodium_malloc(nleaves * BG_POLICY_SHARE_LEN)) == NULL ||
-	    (key = sodium_malloc(BG_SEAL_KEY_LEN)) == NULL ||
+	/* Request key, shares and data key share one guarded region. */
+	if ((guard = sodium_malloc(BG_SEAL_SK_LEN + BG_SEAL_KEY_LEN +
+	    nleaves * BG_POLICY_SHARE_LEN)) == NULL ||
 	    (val = sodium_malloc(q.value_blob_len + 1)) == NULL) {
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
+	req_sk = guard;
+	key = guard + BG_SEAL_SK_LEN;
+	shares = key + BG_SEAL_KEY_LEN;
 	(void)snprintf(idbuf, sizeof(idbuf), "%lld", (long long)q.id);
 	if ((r = bg_seal_ad_reqkey(&ad, v->id, idbuf)) != BG_OK)
 		goto out;
@@ -1006,12 +1022,8 @@ out:
 	json_decref(det);
 	if (sk != NULL)
 		sodium_free(sk);
-	if (req_sk != NULL)
-		sodium_free(req_sk);
-	if (shares != NULL)
-		sodium_free(shares);
-	if (key != NULL)
-		sodium_free(key);
+	if (guard != NULL)
+		sodium_free(guard);	/* wipes req_sk, key, shares */
 	if (val != NULL)
 		sodium_free(val);
 	free(missing);

@@ -18,6 +18,14 @@
 #include "treelog.h"
 #include "vault_int.h"
 
+/* Run once per request, statement shown, approval and release: kept
+ * prepared (bg_store_cached()). */
+static const char body_sql[] = "SELECT t.name, s.name, x.version, "
+    "q.requester, q.reason, q.ticket, q.ttl, q.created_at, q.deadline "
+    "FROM requests q JOIN versions x ON x.id = q.version_id "
+    "JOIN secrets s ON s.id = x.secret_id "
+    "JOIN tenants t ON t.id = s.tenant_id WHERE q.id = ?";
+
 int
 bg_statement_body(bg_vault_t *v, int64_t request_id, char **bodyp)
 {
@@ -27,12 +35,7 @@ bg_statement_body(bg_vault_t *v, int64_t request_id, char **bodyp)
 	int r = BG_ERR_INTERNAL, n;
 
 	*bodyp = NULL;
-	if ((r = bg_store_prepare(v, "SELECT t.name, s.name, x.version, "
-	    "q.requester, q.reason, q.ticket, q.ttl, q.created_at, q.deadline "
-	    "FROM requests q JOIN versions x ON x.id = q.version_id "
-	    "JOIN secrets s ON s.id = x.secret_id "
-	    "JOIN tenants t ON t.id = s.tenant_id WHERE q.id = ?", &st))
-	    != BG_OK)
+	if ((r = bg_store_cached(v, body_sql, &st)) != BG_OK)
 		goto out;
 	if ((r = bg_store_bind_int(v, st, 1, request_id)) != BG_OK ||
 	    (r = bg_store_step(v, st, &row)) != BG_OK)
@@ -67,7 +70,7 @@ bg_statement_body(bg_vault_t *v, int64_t request_id, char **bodyp)
 	s = NULL;
 	r = BG_OK;
 out:
-	sqlite3_finalize(st);
+	bg_store_done(st);
 	free(s);
 	return r;
 }

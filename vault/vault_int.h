@@ -20,7 +20,7 @@
 
 #define BG_VAULT_ERRMSG_MAX	512
 #define BG_VAULT_BUSY_MS	10000
-#define BG_STORE_CACHE_MAX	32	/* statements kept prepared */
+#define BG_STORE_CACHE_MAX	64	/* statements kept prepared */
 
 struct bg_vault {
 	sqlite3	*db;
