@@ -754,6 +754,79 @@ test_add_many(void **state)
 	assert_string_equal(out, "two-" VALUE);
 }
 
+static void
+raw_exec(fx_t *f, const char *sql)
+{
+	sqlite3 *db = NULL;
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/*
+ * Appending checks that the stored tree extends the newest signed head
+ * (O(log n)) instead of re-verifying the whole log: a forged tree state
+ * or head stops every change, and an old row edited in place is not
+ * laundered: later heads still commit to its original hash, so the full
+ * verification keeps naming it.
+ */
+static void
+test_tip_check(void **state)
+{
+	fx_t *f = *state;
+	int64_t id, size = 0, bad = 0;
+	uint8_t *val = NULL;
+	size_t len = 0;
+	char out[256];
+
+	/* an old event edited in place: changes go on, the edit stays seen */
+	raw_exec(f, "UPDATE events SET entry = replace(entry, '\"root\"', "
+	    "'\"toor\"') WHERE seq = 2");
+	assert_int_equal(bg_vault_audit_verify(f->v, &size, &bad),
+	    BG_ERR_AUTH);
+	assert_int_equal(bad, 2);
+	id = do_request(f, CAROL, "db");
+	assert_int_equal(do_approve(f, id, ALICE), BG_OK);
+	assert_int_equal(do_approve(f, id, MIA), BG_OK);
+	assert_int_equal(do_release(f, id, CAROL, out, sizeof(out)), BG_OK);
+	assert_string_equal(out, VALUE);
+	assert_int_equal(bg_vault_audit_verify(f->v, &size, &bad),
+	    BG_ERR_AUTH);
+	assert_int_equal(bad, 2);
+
+	/* the stored tree state forged: no change is made on top of it */
+	id = do_request(f, CAROL, "web");
+	assert_int_equal(do_approve(f, id, ALICE), BG_OK);
+	assert_int_equal(do_approve(f, id, MIA), BG_OK);
+	raw_exec(f, "UPDATE tree_state SET frontier = "
+	    "zeroblob(length(frontier))");
+	assert_int_equal(bg_vault_secret_add(f->v, "root", "acme", "new",
+	    (const uint8_t *)"v", 1), BG_ERR_AUTH);
+	assert_non_null(strstr(bg_vault_errmsg(f->v), "does not match the "
+	    "newest signed tree head"));
+	/* and release says why it refuses */
+	assert_int_equal(bg_vault_release(f->v, id, "carol", f->tok[CAROL],
+	    PIN, &val, &len), BG_ERR_DB_CORRUPT);
+	assert_null(val);
+	assert_non_null(strstr(bg_vault_errmsg(f->v), "refusing to release"));
+}
+
+static void
+test_tip_forged_head(void **state)
+{
+	fx_t *f = *state;
+	int64_t id;
+
+	raw_exec(f, "UPDATE tree_heads SET sig = zeroblob(64) WHERE size = "
+	    "(SELECT max(size) FROM tree_heads)");
+	assert_int_equal(bg_vault_request(f->v, "acme", "db", "carol",
+	    "disk full on db01", "INC-4711", 900, f->tok[CAROL], PIN, &id),
+	    BG_ERR_AUTH);
+	assert_non_null(strstr(bg_vault_errmsg(f->v), "does not verify with "
+	    "the vault's key"));
+}
+
 int
 main(void)
 {
@@ -783,6 +856,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test(test_generate),
 		cmocka_unit_test_setup_teardown(test_add_many, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_tip_check, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_tip_forged_head, setup,
 		    teardown),
 	};
 

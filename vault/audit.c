@@ -110,7 +110,8 @@ bg_audit_append(bg_vault_t *v, int64_t time, const char *actor,
 		    "audit event outside a transaction");
 		goto out;
 	}
-	if ((r = last_event(v, &seq, prev)) != BG_OK)
+	if ((r = bg_treelog_check_tip(v)) != BG_OK ||
+	    (r = last_event(v, &seq, prev)) != BG_OK)
 		goto out;
 	seq++;
 	if ((entry = bg_audit_entry(seq, time, actor, action, tenant, object,

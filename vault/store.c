@@ -355,6 +355,7 @@ bg_store_begin(bg_vault_t *v)
 		return r;
 	v->in_tx = true;
 	v->logged = false;
+	v->tip_checked = false;
 	/*
 	 * Before the first change through this handle, the structural
 	 * check of the whole file, under the write lock: writing into a
@@ -395,6 +396,7 @@ bg_store_commit(bg_vault_t *v)
 	}
 	if ((r = bg_store_exec(v, "COMMIT")) == BG_OK)
 		v->in_tx = false;
+	v->tip_checked = false;
 	return r;
 }
 
@@ -406,6 +408,7 @@ bg_store_rollback(bg_vault_t *v)
 	(void)sqlite3_exec(v->db, "ROLLBACK", NULL, NULL, NULL);
 	v->in_tx = false;
 	v->logged = false;
+	v->tip_checked = false;
 }
 
 int
@@ -443,6 +446,33 @@ bg_store_int(bg_vault_t *v, const char *sql, int64_t arg, int64_t *outp)
 	r = BG_OK;
 out:
 	sqlite3_finalize(st);
+	return r;
+}
+
+int
+bg_store_int_cached(bg_vault_t *v, const char *sql, int64_t arg,
+    int64_t *outp)
+{
+	sqlite3_stmt *st = NULL;
+	bool row = false;
+	int r = BG_ERR_INTERNAL;
+
+	*outp = 0;
+	if ((r = bg_store_cached(v, sql, &st)) != BG_OK)
+		goto out;
+	if (sqlite3_bind_parameter_count(st) > 0 &&
+	    (r = bg_store_bind_int(v, st, 1, arg)) != BG_OK)
+		goto out;
+	if ((r = bg_store_step(v, st, &row)) != BG_OK)
+		goto out;
+	if (!row) {
+		r = BG_ERR_NOT_FOUND;
+		goto out;
+	}
+	*outp = sqlite3_column_int64(st, 0);
+	r = BG_OK;
+out:
+	bg_store_done(st);
 	return r;
 }
 
@@ -544,8 +574,9 @@ bg_vault_clock(void)
 int
 bg_vault_hwm(bg_vault_t *v, int64_t *hwmp)
 {
-	int r = bg_store_int(v, "SELECT time FROM events ORDER BY seq DESC "
-	    "LIMIT 1", 0, hwmp);
+	static const char sql[] = "SELECT time FROM events ORDER BY seq "
+	    "DESC LIMIT 1";
+	int r = bg_store_int_cached(v, sql, 0, hwmp);
 
 	if (r == BG_ERR_NOT_FOUND) {
 		*hwmp = 0;

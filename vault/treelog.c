@@ -38,6 +38,9 @@ bg_treelog_key_path(const char *path, char *buf, size_t cap)
 	return BG_OK;
 }
 
+static const char pinned_sql[] = "SELECT value FROM meta WHERE key = "
+    "'log_public_key'";
+
 int
 bg_treelog_pinned_key(bg_vault_t *v, uint8_t pk[32])
 {
@@ -48,8 +51,7 @@ bg_treelog_pinned_key(bg_vault_t *v, uint8_t pk[32])
 	int r = BG_ERR_INTERNAL;
 
 	memset(pk, 0, 32);
-	if ((r = bg_store_prepare(v, "SELECT value FROM meta WHERE key = "
-	    "'log_public_key'", &st)) != BG_OK ||
+	if ((r = bg_store_cached(v, pinned_sql, &st)) != BG_OK ||
 	    (r = bg_store_step(v, st, &row)) != BG_OK)
 		goto out;
 	if (!row) {
@@ -68,26 +70,19 @@ bg_treelog_pinned_key(bg_vault_t *v, uint8_t pk[32])
 	}
 	r = BG_OK;
 out:
-	sqlite3_finalize(st);
+	bg_store_done(st);
 	return r;
 }
 
 /* Read the key file's seed into sodium_malloc memory (*seedp). */
 static int
-key_load(bg_vault_t *v, const char *kpath, uint8_t **seedp)
+key_load(bg_vault_t *v, const char *kpath, char buf[KEY_FILE_MAX],
+    uint8_t seed[32])
 {
-	char *buf = NULL;
-	uint8_t *seed = NULL;
 	size_t got = 0, bin = 0, ml = strlen(KEY_MAGIC);
 	ssize_t n;
 	int fd = -1, r = BG_ERR_INTERNAL;
 
-	*seedp = NULL;
-	if ((buf = sodium_malloc(KEY_FILE_MAX)) == NULL ||
-	    (seed = sodium_malloc(32)) == NULL) {
-		r = BG_ERR_NOMEM;
-		goto out;
-	}
 	if ((fd = open(kpath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		r = bg_vault_fail(v, errno == ENOENT ? BG_ERR_NOT_FOUND :
 		    BG_ERR_IO, "vault signing key %s: %s", kpath,
@@ -116,14 +111,13 @@ key_load(bg_vault_t *v, const char *kpath, uint8_t **seedp)
 		    "not a breakglass-signing-key-v1 file", kpath);
 		goto out;
 	}
-	*seedp = seed;
-	seed = NULL;
 	r = BG_OK;
 out:
 	if (fd >= 0)
 		(void)close(fd);
-	sodium_free(buf);
-	sodium_free(seed);
+	sodium_memzero(buf, KEY_FILE_MAX);
+	if (r != BG_OK)
+		sodium_memzero(seed, 32);
 	return r;
 }
 
@@ -212,6 +206,7 @@ key_get(bg_vault_t *v, uint8_t **skp, uint8_t pk[32])
 {
 	char kpath[4096];
 	uint8_t pinned[32], *seed = NULL, *sk = NULL;
+	char *buf = NULL;
 	bool have_pin = false;
 	int r = BG_ERR_INTERNAL;
 
@@ -223,27 +218,28 @@ key_get(bg_vault_t *v, uint8_t **skp, uint8_t pk[32])
 	if (r != BG_OK && r != BG_ERR_NOT_FOUND)
 		goto out;
 	have_pin = r == BG_OK;
-	if ((sk = sodium_malloc(crypto_sign_SECRETKEYBYTES)) == NULL) {
+	/* One guarded region: first the secret key handed to the caller
+	 * (so that its sodium_free(sk) releases it all), then the seed and
+	 * the file's text, wiped before returning. */
+	if ((sk = sodium_malloc(crypto_sign_SECRETKEYBYTES + 32 +
+	    KEY_FILE_MAX)) == NULL) {
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
+	seed = sk + crypto_sign_SECRETKEYBYTES;
+	buf = (char *)(seed + 32);
 	if (!have_pin) {
-		if ((seed = sodium_malloc(32)) == NULL) {
-			r = BG_ERR_NOMEM;
-			goto out;
-		}
 		randombytes_buf(seed, 32);
 		r = key_write(v, kpath, seed);
 		if (r == BG_ERR_EXISTS) {
 			/* Left by an earlier attempt whose pinning did not
 			 * commit: adopt it. */
-			sodium_free(seed);
-			seed = NULL;
-			r = key_load(v, kpath, &seed);
+			sodium_memzero(seed, 32);
+			r = key_load(v, kpath, buf, seed);
 		}
 		if (r != BG_OK)
 			goto out;
-	} else if ((r = key_load(v, kpath, &seed)) != BG_OK) {
+	} else if ((r = key_load(v, kpath, buf, seed)) != BG_OK) {
 		if (r == BG_ERR_NOT_FOUND)
 			r = bg_vault_fail(v, BG_ERR_NOT_FOUND, "the vault's "
 			    "signing key %s is missing (restore it from the "
@@ -255,8 +251,7 @@ key_get(bg_vault_t *v, uint8_t **skp, uint8_t pk[32])
 		    "derivation failed");
 		goto out;
 	}
-	sodium_free(seed);
-	seed = NULL;
+	sodium_memzero(seed, 32);
 	if (have_pin && memcmp(pk, pinned, 32) != 0) { /* public: public keys */
 		r = bg_vault_fail(v, BG_ERR_AUTH, "the signing key %s is not "
 		    "this vault's (its public key differs from the pinned "
@@ -269,8 +264,7 @@ key_get(bg_vault_t *v, uint8_t **skp, uint8_t pk[32])
 	sk = NULL;
 	r = BG_OK;
 out:
-	sodium_free(seed);
-	sodium_free(sk);
+	sodium_free(sk);	/* on failure: wipes the seed and text too */
 	if (r != BG_OK)
 		memset(pk, 0, 32);
 	return r;
@@ -376,6 +370,8 @@ out:
 	return r;
 }
 
+static const char size_sql[] = "SELECT COALESCE(MAX(seq), 0) FROM events";
+
 int
 bg_treelog_size(bg_vault_t *v, uint64_t *sizep)
 {
@@ -383,8 +379,7 @@ bg_treelog_size(bg_vault_t *v, uint64_t *sizep)
 	int r;
 
 	*sizep = 0;
-	if ((r = bg_store_int(v, "SELECT COALESCE(MAX(seq), 0) "
-	    "FROM events", 0, &n)) != BG_OK)
+	if ((r = bg_store_int_cached(v, size_sql, 0, &n)) != BG_OK)
 		return r;
 	*sizep = n > 0 ? (uint64_t)n : 0;
 	return BG_OK;
@@ -512,6 +507,66 @@ frontier_rebuild(bg_vault_t *v, uint64_t size, frontier_t *f)
 		frontier_push(f, leaf);
 	}
 	bg_treelog_cursor_done(&c);
+	return r;
+}
+
+int
+bg_treelog_check_tip(bg_vault_t *v)
+{
+	bg_treehead_t th;
+	frontier_t *f = NULL;
+	uint8_t pk[32], root[BG_MERKLE_HASH_LEN];
+	uint64_t n = 0;
+	int64_t size = 0, bad = 0;
+	bool ok = false;
+	int r = BG_ERR_INTERNAL;
+
+	if (v->tip_checked)
+		return BG_OK;
+	if ((r = bg_treelog_latest(v, &th)) != BG_OK) {
+		if (r != BG_ERR_NOT_FOUND)
+			goto out;
+		/* nothing signed yet: nothing to extend */
+		bg_vault_clear_err(v);
+		r = BG_OK;
+		goto done;
+	}
+	if ((r = bg_treelog_pinned_key(v, pk)) != BG_OK)
+		goto out;
+	if (bg_treehead_verify(&th, pk) != BG_OK) {
+		r = bg_vault_fail(v, BG_ERR_AUTH, "the newest signed tree head "
+		    "(size %llu) does not verify with the vault's key",
+		    (unsigned long long)th.size);
+		goto out;
+	}
+	if ((f = malloc(sizeof(*f))) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = frontier_load(v, f, &ok)) != BG_OK ||
+	    (r = bg_treelog_size(v, &n)) != BG_OK)
+		goto out;
+	if (ok && f->size == th.size && n == th.size) {
+		frontier_root(f, root);
+		if (sodium_memcmp(root, th.root, sizeof(root)) != 0) {
+			r = bg_vault_fail(v, BG_ERR_AUTH, "the stored Merkle "
+			    "tree does not match the newest signed tree head "
+			    "(size %llu)", (unsigned long long)th.size);
+			goto out;
+		}
+		r = BG_OK;
+		goto done;
+	}
+	/*
+	 * The log grew past its newest head (a change made while the key
+	 * file was missing) or the stored tree state is off: check it all.
+	 */
+	if ((r = bg_vault_audit_verify(v, &size, &bad)) != BG_OK)
+		goto out;
+done:
+	v->tip_checked = true;
+out:
+	free(f);
 	return r;
 }
 

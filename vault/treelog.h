@@ -78,6 +78,19 @@ int bg_treelog_root(bg_vault_t *v, uint64_t size,
     uint8_t root[BG_MERKLE_HASH_LEN]);
 
 /*
+ * Before the first event a transaction appends (bg_audit_append): the
+ * stored log must extend the newest signed tree head, so that the vault
+ * never signs a head over a history that contradicts one it signed
+ * before.  O(log n) when the stored tree state is at the head's size:
+ * the head's signature with the pinned key and the frontier's root;
+ * otherwise (the log grew while the key file was missing) the whole log
+ * is verified.  Old rows edited in place are not re-read here: the heads
+ * still commit to their original hashes and `vault audit verify` names
+ * them.  BG_ERR_AUTH with errmsg on a mismatch.  Once per transaction.
+ */
+int bg_treelog_check_tip(bg_vault_t *v);
+
+/*
  * Called by bg_audit_append() inside its transaction after inserting
  * event seq with leaf hash leaf: extends the stored frontier (rebuilding
  * it by one scan when it is missing or stale, e.g. after migration).

@@ -33,6 +33,7 @@ struct bg_vault {
 	bool	 in_tx;
 	bool	 logged;	/* events appended in the open transaction */
 	bool	 checked;	/* quick_check passed (bg_store_begin) */
+	bool	 tip_checked;	/* log extends its newest signed head (this tx) */
 	/* bg_store_cached(): keyed by the address of the SQL text */
 	struct {
 		const char	*sql;
@@ -97,6 +98,9 @@ int bg_store_checkpoint(bg_vault_t *v);	/* wal_checkpoint(TRUNCATE) */
 int bg_store_integrity(bg_vault_t *v, bool full);
 /* SELECT returning one integer; BG_ERR_NOT_FOUND when no row. */
 int bg_store_int(bg_vault_t *v, const char *sql, int64_t arg, int64_t *outp);
+/* The same through bg_store_cached(): sql must have static storage. */
+int bg_store_int_cached(bg_vault_t *v, const char *sql, int64_t arg,
+    int64_t *outp);
 
 /* Bind helpers: text may be NULL (binds NULL). */
 int bg_store_bind_text(bg_vault_t *v, sqlite3_stmt *st, int i, const char *s);

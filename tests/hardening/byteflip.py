@@ -8,8 +8,13 @@ approved request.  Every case must end without a signal (exit < 128) and
 without a sanitizer report, and:
   - a failing command prints one clean "vault: ..." line;
   - release never prints anything but the original value;
-  - release does not succeed on a copy whose audit log fails `audit
-    verify` (it would append its event to a log that does not verify).
+  - a release that succeeds signs a tree head that extends the original
+    history: its root is the Merkle root of the reference vault's event
+    leaves followed by the events the release appended (the vault checks
+    that the stored tree extends its newest signed head before it
+    appends, O(log n); an old row flipped in place is not re-read then,
+    but it cannot be laundered into a new head either, and `audit
+    verify` still names it).
 A release that succeeds on other changed content (every row of every
 table compared with the reference; e.g. a migration's description) is
 not a violation - nothing it authenticates changed - but each such case
@@ -22,6 +27,7 @@ BG_BYTEFLIP_STRIDE=1 flips every byte (about 90 minutes on 2 cores for
 the ~130 KiB file).
 """
 import concurrent.futures
+import hashlib
 import os
 import shutil
 import sqlite3
@@ -31,6 +37,37 @@ import hlib
 from hlib import VALUE1, log
 
 QUICK_STRIDE = 1013
+
+
+def mth(leaves):
+    """RFC 9162 Merkle tree hash over leaf hashes."""
+    if not leaves:
+        return hashlib.sha256(b"").digest()
+    if len(leaves) == 1:
+        return leaves[0]
+    k = 1
+    while k * 2 < len(leaves):
+        k *= 2
+    return hashlib.sha256(b"\x01" + mth(leaves[:k]) + mth(leaves[k:])).digest()
+
+
+def leaves(db, after=0):
+    return [bytes(r[0]) for r in hlib.sql(
+        db, "SELECT leaf FROM events WHERE seq > ? ORDER BY seq", (after,))]
+
+
+def extends(ref, db):
+    """Does db's newest signed head cover ref's leaves, then db's own?"""
+    base = leaves(ref)
+    size, root = hlib.sql(db, "SELECT size, root FROM tree_heads "
+                              "ORDER BY size DESC LIMIT 1")[0]
+    new = leaves(db, len(base))
+    if len(base) + len(new) != size:
+        return "newest head covers %d events, expected %d" % (
+            size, len(base) + len(new))
+    if mth(base + new) != bytes(root):
+        return "newest head's root is not the original history extended"
+    return ""
 
 
 def logical(db):
@@ -111,11 +148,16 @@ def run(env, mode):
                 if r.rc == 0 or r.out.strip():
                     if r.out.strip() != VALUE1:
                         bad.append("release printed %r" % r.out[:80])
-                    elif outcome[1] != 0:
-                        bad.append("release succeeded on a vault whose audit "
-                                   "log does not verify (%s)" % what)
+                    else:
+                        why = extends(ref, db)
+                        if why:
+                            bad.append("release signed a head that does not "
+                                       "extend the original log (%s): %s" %
+                                       (what, why))
             outcome.append(r.rc)
         info = what if (outcome[2] == 0 and not same and not bad) else ""
+        if info and outcome[1] != 0:
+            info += " (audit verify names the flip)"
         return off, same, outcome, bad, info
 
     n = violations = unchanged = refused = 0
@@ -142,7 +184,8 @@ def run(env, mode):
                 (off, off // page + 1, "; ".join(bad)))
     for k, c in sorted(noticed.items()):
         log("  note: %d flip(s) changed content and release still succeeded "
-            "(the value was the original; audit verify passed): %s" % (c, k))
+            "(the value was the original; its head extends the original "
+            "log): %s" % (c, k))
     log("byteflip: %d byte flips (%d left the logical content unchanged), "
         "release refused in %d; %d violations, %.0f s" %
         (n, unchanged, refused, violations, time.time() - t0))
