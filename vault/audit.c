@@ -73,6 +73,11 @@ last_event(bg_vault_t *v, int64_t *seqp, uint8_t chain[BG_VAULT_HASH_LEN])
 
 	*seqp = 0;
 	memset(chain, 0, BG_VAULT_HASH_LEN);
+	if (v->in_tx && v->tx_last_ok) {
+		*seqp = v->tx_last_seq;
+		memcpy(chain, v->tx_last_chain, BG_VAULT_HASH_LEN);
+		return BG_OK;
+	}
 	if ((r = bg_store_cached(v, "SELECT seq, chain FROM events "
 	    "ORDER BY seq DESC LIMIT 1", &st)) != BG_OK)
 		goto out;
@@ -141,7 +146,11 @@ bg_audit_append(bg_vault_t *v, int64_t time, const char *actor,
 	if ((r = bg_store_step_done(v, st)) != BG_OK)
 		goto out;
 	v->logged = true;	/* bg_store_commit() signs the new head */
-	r = bg_treelog_append(v, seq, leaf);
+	if ((r = bg_treelog_append(v, seq, leaf)) != BG_OK)
+		goto out;
+	v->tx_last_seq = seq;
+	memcpy(v->tx_last_chain, chain, sizeof(chain));
+	v->tx_last_ok = true;
 out:
 	bg_store_done(st);
 	free(entry);

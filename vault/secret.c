@@ -39,33 +39,42 @@ bg_vault_version_state_name(int state)
 	}
 }
 
-/* Seal one leaf share to every token of that approver, with eph. */
-int
-bg_secret_seal_leaf(bg_vault_t *v, const bg_tenant_row_t *t,
-    bg_seal_eph_t *eph, const char *secret, int version, int64_t version_id,
-    const uint8_t policy_hash[32], size_t leaf, const char *name,
-    const uint8_t *share)
+/* One share box to one token, and its row. */
+typedef struct seal_to {
+	int64_t	 token_id;
+	size_t	 leaf;
+	uint8_t	 pk[BG_SEAL_PK_LEN];
+} seal_to_t;
+
+/* Who the shares of a policy go to: every live token of each leaf. */
+typedef struct recipients {
+	seal_to_t	*to;
+	size_t		 n, cap;
+} recipients_t;
+
+static void
+recipients_clear(recipients_t *rc)
+{
+	free(rc->to);
+	memset(rc, 0, sizeof(*rc));
+}
+
+/* Append leaf's approver's live tokens; BG_ERR_STATE when there is none. */
+static int
+recipients_add_leaf(bg_vault_t *v, const bg_tenant_row_t *t, size_t leaf,
+    const char *name, recipients_t *rc)
 {
 	static const char tokens_sql[] = "SELECT k.id, k.member_pk "
 	    "FROM tokens k JOIN memberships m ON m.id = k.membership_id "
 	    "WHERE m.tenant_id = ? AND m.person = ? AND m.role = 2 AND "
 	    "m.removed_at IS NULL AND k.removed_at IS NULL ORDER BY k.id";
-	static const char insert_sql[] = "INSERT INTO shares (version_id, "
-	    "leaf, token_id, blob) VALUES (?, ?, ?, ?)";
-	sqlite3_stmt *q = NULL, *ins = NULL;
-	bg_seal_ad_t ad;
-	uint8_t blob[BG_POLICY_SHARE_LEN + BG_SEAL_BOX_OVERHEAD];
-	size_t blen = 0, sealed = 0;
+	sqlite3_stmt *q = NULL;
+	size_t found = 0;
 	bool row = false;
 	int r = BG_ERR_INTERNAL;
 
-	if ((r = bg_seal_ad_share(&ad, v->id, t->name, secret,
-	    (uint64_t)version, leaf, policy_hash)) != BG_OK)
-		goto out;
 	if ((r = bg_store_cached(v, tokens_sql, &q)) != BG_OK ||
-	    (r = bg_store_cached(v, insert_sql, &ins)) != BG_OK)
-		goto out;
-	if ((r = bg_store_bind_int(v, q, 1, t->id)) != BG_OK ||
+	    (r = bg_store_bind_int(v, q, 1, t->id)) != BG_OK ||
 	    (r = bg_store_bind_text(v, q, 2, name)) != BG_OK)
 		goto out;
 	for (;;) {
@@ -78,21 +87,17 @@ bg_secret_seal_leaf(bg_vault_t *v, const bg_tenant_row_t *t,
 			    "is malformed", name);
 			goto out;
 		}
-		if ((r = bg_seal_box_eph(eph, sqlite3_column_blob(q, 1), share,
-		    BG_POLICY_SHARE_LEN, ad.buf, ad.len, blob, sizeof(blob),
-		    &blen)) != BG_OK)
+		if ((r = bg_grow(&rc->to, &rc->cap, rc->n, sizeof(*rc->to))) !=
+		    BG_OK)
 			goto out;
-		sqlite3_reset(ins);
-		if ((r = bg_store_bind_int(v, ins, 1, version_id)) != BG_OK ||
-		    (r = bg_store_bind_int(v, ins, 2, (int64_t)leaf)) != BG_OK ||
-		    (r = bg_store_bind_int(v, ins, 3,
-		    sqlite3_column_int64(q, 0))) != BG_OK ||
-		    (r = bg_store_bind_blob(v, ins, 4, blob, blen)) != BG_OK ||
-		    (r = bg_store_step_done(v, ins)) != BG_OK)
-			goto out;
-		sealed++;
+		rc->to[rc->n].token_id = sqlite3_column_int64(q, 0);
+		rc->to[rc->n].leaf = leaf;
+		memcpy(rc->to[rc->n].pk, sqlite3_column_blob(q, 1),
+		    BG_SEAL_PK_LEN);
+		rc->n++;
+		found++;
 	}
-	if (sealed == 0) {
+	if (found == 0) {
 		r = bg_vault_fail(v, BG_ERR_STATE, "approver '%s' has no "
 		    "enrolled token in %s", name, t->name);
 		goto out;
@@ -100,7 +105,76 @@ bg_secret_seal_leaf(bg_vault_t *v, const bg_tenant_row_t *t,
 	r = BG_OK;
 out:
 	bg_store_done(q);
+	return r;
+}
+
+/* Every leaf of pol, in leaf order (loaded once per batch). */
+static int
+recipients_load(bg_vault_t *v, const bg_tenant_row_t *t,
+    const bg_policy_t *pol, recipients_t *rc)
+{
+	size_t i;
+	int r = BG_OK;
+
+	memset(rc, 0, sizeof(*rc));
+	for (i = 0; i < bg_policy_leaf_count(pol) && r == BG_OK; i++)
+		r = recipients_add_leaf(v, t, i, bg_policy_leaf_name(pol, i),
+		    rc);
+	if (r != BG_OK)
+		recipients_clear(rc);
+	return r;
+}
+
+/* Seal share (the share of to->leaf) to to's key with ad; insert the row. */
+static int
+seal_share_to(bg_vault_t *v, bg_seal_eph_t *eph, const bg_seal_ad_t *ad,
+    int64_t version_id, const seal_to_t *to, const uint8_t *share)
+{
+	static const char insert_sql[] = "INSERT INTO shares (version_id, "
+	    "leaf, token_id, blob) VALUES (?, ?, ?, ?)";
+	sqlite3_stmt *ins = NULL;
+	uint8_t blob[BG_POLICY_SHARE_LEN + BG_SEAL_BOX_OVERHEAD];
+	size_t blen = 0;
+	int r = BG_ERR_INTERNAL;
+
+	if ((r = bg_seal_box_eph(eph, to->pk, share, BG_POLICY_SHARE_LEN,
+	    ad->buf, ad->len, blob, sizeof(blob), &blen)) != BG_OK ||
+	    (r = bg_store_cached(v, insert_sql, &ins)) != BG_OK ||
+	    (r = bg_store_bind_int(v, ins, 1, version_id)) != BG_OK ||
+	    (r = bg_store_bind_int(v, ins, 2, (int64_t)to->leaf)) != BG_OK ||
+	    (r = bg_store_bind_int(v, ins, 3, to->token_id)) != BG_OK ||
+	    (r = bg_store_bind_blob(v, ins, 4, blob, blen)) != BG_OK)
+		goto out;
+	r = bg_store_step_done(v, ins);
+out:
 	bg_store_done(ins);
+	return r;
+}
+
+/* Seal one leaf share to every token of that approver, with eph. */
+int
+bg_secret_seal_leaf(bg_vault_t *v, const bg_tenant_row_t *t,
+    bg_seal_eph_t *eph, const char *secret, int version, int64_t version_id,
+    const uint8_t policy_hash[32], size_t leaf, const char *name,
+    const uint8_t *share)
+{
+	recipients_t rc;
+	bg_seal_ad_t ad;
+	size_t i;
+	int r = BG_ERR_INTERNAL;
+
+	memset(&rc, 0, sizeof(rc));
+	if ((r = bg_seal_ad_share(&ad, v->id, t->name, secret,
+	    (uint64_t)version, leaf, policy_hash)) != BG_OK ||
+	    (r = recipients_add_leaf(v, t, leaf, name, &rc)) != BG_OK)
+		goto out;
+	for (i = 0; i < rc.n; i++)
+		if ((r = seal_share_to(v, eph, &ad, version_id, &rc.to[i],
+		    share)) != BG_OK)
+			goto out;
+	r = BG_OK;
+out:
+	recipients_clear(&rc);
 	return r;
 }
 
@@ -163,9 +237,9 @@ out:
  */
 static int
 seal_version(bg_vault_t *v, const bg_tenant_row_t *t, const bg_policy_t *pol,
-    seal_work_t *w, int64_t secret_id, const char *secret, int version,
-    int state, int64_t now, const uint8_t *value, size_t len,
-    json_t *details)
+    const recipients_t *rc, seal_work_t *w, int64_t secret_id,
+    const char *secret, int version, int state, int64_t now,
+    const uint8_t *value, size_t len, json_t *details)
 {
 	static const char insert_sql[] = "INSERT INTO versions (secret_id, "
 	    "version, state, sealed_at, policy, policy_hash, value_len, blob) "
@@ -216,12 +290,22 @@ seal_version(bg_vault_t *v, const bg_tenant_row_t *t, const bg_policy_t *pol,
 	    (r = bg_store_step_done(v, st)) != BG_OK)
 		goto out;
 	version_id = sqlite3_last_insert_rowid(v->db);
-	for (i = 0; i < nleaves; i++)
-		if ((r = bg_secret_seal_leaf(v, t, &w->eph, secret, version,
-		    version_id, bg_policy_hash(pol), i,
-		    bg_policy_leaf_name(pol, i),
-		    w->shares + i * BG_POLICY_SHARE_LEN)) != BG_OK)
+	for (i = 0; i < rc->n; i++) {
+		/* recipients come in leaf order: one AD per leaf */
+		if ((i == 0 || rc->to[i].leaf != rc->to[i - 1].leaf) &&
+		    (r = bg_seal_ad_share(&ad, v->id, t->name, secret,
+		    (uint64_t)version, rc->to[i].leaf, bg_policy_hash(pol))) !=
+		    BG_OK)
 			goto out;
+		if (rc->to[i].leaf >= nleaves) {
+			r = BG_ERR_INTERNAL;
+			goto out;
+		}
+		if ((r = seal_share_to(v, &w->eph, &ad, version_id, &rc->to[i],
+		    w->shares + rc->to[i].leaf * BG_POLICY_SHARE_LEN)) !=
+		    BG_OK)
+			goto out;
+	}
 	bg_hex(bg_policy_hash(pol), BG_POLICY_HASH_LEN, ph);
 	if (details != NULL &&
 	    (json_object_set_new(details, "version", json_integer(version)) ||
@@ -241,13 +325,18 @@ out:
 	return r;
 }
 
-/* The tenant's policy, parsed, once its rows match the log. */
+/*
+ * The tenant's policy, parsed, and who its shares go to, once its rows
+ * match the log.
+ */
 static int
-checked_policy(bg_vault_t *v, const bg_tenant_row_t *t, bg_policy_t **polp)
+checked_policy(bg_vault_t *v, const bg_tenant_row_t *t, bg_policy_t **polp,
+    recipients_t *rc)
 {
 	int r = BG_ERR_INTERNAL;
 
 	*polp = NULL;
+	memset(rc, 0, sizeof(*rc));
 	/* Future seals are the weak spot: the rows must match the log. */
 	if ((r = bg_keyset_verify(v, t)) != BG_OK)
 		goto out;
@@ -256,8 +345,10 @@ checked_policy(bg_vault_t *v, const bg_tenant_row_t *t, bg_policy_t **polp)
 		    "does not parse", t->name);
 		goto out;
 	}
-	r = BG_OK;
+	r = recipients_load(v, t, *polp, rc);
 out:
+	if (r != BG_OK)
+		bg_policy_free(polp);
 	return r;
 }
 
@@ -267,16 +358,19 @@ bg_secret_seal(bg_vault_t *v, const bg_tenant_row_t *t, int64_t secret_id,
     const uint8_t *value, size_t len, json_t *details)
 {
 	bg_policy_t *pol = NULL;
+	recipients_t rc;
 	seal_work_t *w = NULL;
 	int r = BG_ERR_INTERNAL;
 
-	if ((r = checked_policy(v, t, &pol)) != BG_OK ||
+	memset(&rc, 0, sizeof(rc));
+	if ((r = checked_policy(v, t, &pol, &rc)) != BG_OK ||
 	    (r = seal_work_new(pol, &w)) != BG_OK)
 		goto out;
-	r = seal_version(v, t, pol, w, secret_id, secret, version, state, now,
-	    value, len, details);
+	r = seal_version(v, t, pol, &rc, w, secret_id, secret, version, state,
+	    now, value, len, details);
 out:
 	seal_work_free(&w);
+	recipients_clear(&rc);
 	bg_policy_free(&pol);
 	return r;
 }
@@ -290,6 +384,7 @@ bg_vault_secret_add_many(bg_vault_t *v, const char *actor,
 	    "name, created_at) VALUES (?, ?, ?)";
 	bg_tenant_row_t t;
 	bg_policy_t *pol = NULL;
+	recipients_t rc;
 	seal_work_t *w = NULL;
 	sqlite3_stmt *st = NULL;
 	json_t *det = NULL;
@@ -299,6 +394,7 @@ bg_vault_secret_add_many(bg_vault_t *v, const char *actor,
 	int r = BG_ERR_INTERNAL;
 
 	memset(&t, 0, sizeof(t));
+	memset(&rc, 0, sizeof(rc));
 	bg_vault_clear_err(v);
 	if (n == 0 || n > BG_VAULT_ADD_MANY_MAX || names == NULL ||
 	    values == NULL || lens == NULL) {
@@ -323,7 +419,7 @@ bg_vault_secret_add_many(bg_vault_t *v, const char *actor,
 	}
 	/* One keyset check for the batch: nothing else changes the tenant's
 	 * rows inside this transaction. */
-	if ((r = checked_policy(v, &t, &pol)) != BG_OK ||
+	if ((r = checked_policy(v, &t, &pol, &rc)) != BG_OK ||
 	    (r = seal_work_new(pol, &w)) != BG_OK)
 		goto out;
 	for (i = 0; i < n; i++) {
@@ -346,7 +442,7 @@ bg_vault_secret_add_many(bg_vault_t *v, const char *actor,
 			r = BG_ERR_NOMEM;
 			goto out;
 		}
-		if ((r = seal_version(v, &t, pol, w, sid, names[i], 1,
+		if ((r = seal_version(v, &t, pol, &rc, w, sid, names[i], 1,
 		    BG_VAULT_VERSION_SEALED, now, values[i], lens[i], det)) !=
 		    BG_OK)
 			goto out;
@@ -363,6 +459,7 @@ out:
 	bg_store_done(st);
 	json_decref(det);
 	seal_work_free(&w);
+	recipients_clear(&rc);
 	bg_policy_free(&pol);
 	bg_tenant_row_clear(&t);
 	return bg_vault_finish(v, r, actor, "secret.add", tenant, name);

@@ -344,6 +344,15 @@ bg_store_exec(bg_vault_t *v, const char *sql)
 	return BG_OK;
 }
 
+/* Forget what a transaction kept in the handle (see struct bg_vault). */
+static void
+bg_store_tx_reset(bg_vault_t *v)
+{
+	v->tip_checked = false;
+	v->tx_last_ok = false;
+	v->txf_valid = v->txf_dirty = false;
+}
+
 int
 bg_store_begin(bg_vault_t *v)
 {
@@ -355,7 +364,7 @@ bg_store_begin(bg_vault_t *v)
 		return r;
 	v->in_tx = true;
 	v->logged = false;
-	v->tip_checked = false;
+	bg_store_tx_reset(v);
 	/*
 	 * Before the first change through this handle, the structural
 	 * check of the whole file, under the write lock: writing into a
@@ -382,6 +391,8 @@ bg_store_commit(bg_vault_t *v)
 
 	if (!v->in_tx)
 		return bg_vault_fail(v, BG_ERR_INTERNAL, "no transaction");
+	if ((r = bg_treelog_flush(v)) != BG_OK)
+		return r;
 	if (v->logged) {
 		/*
 		 * Sign the head inside the change's own transaction: one
@@ -396,7 +407,7 @@ bg_store_commit(bg_vault_t *v)
 	}
 	if ((r = bg_store_exec(v, "COMMIT")) == BG_OK)
 		v->in_tx = false;
-	v->tip_checked = false;
+	bg_store_tx_reset(v);
 	return r;
 }
 
@@ -408,7 +419,7 @@ bg_store_rollback(bg_vault_t *v)
 	(void)sqlite3_exec(v->db, "ROLLBACK", NULL, NULL, NULL);
 	v->in_tx = false;
 	v->logged = false;
-	v->tip_checked = false;
+	bg_store_tx_reset(v);
 }
 
 int
@@ -1084,6 +1095,7 @@ bg_vault_close(bg_vault_t **vp)
 	bg_store_rollback(v);
 	while (v->n_stc > 0)
 		(void)sqlite3_finalize(v->stc[--v->n_stc].st);
+	free(v->txf);
 	if (v->db != NULL)
 		(void)sqlite3_close_v2(v->db);
 	free(v->path);

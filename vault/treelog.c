@@ -438,6 +438,8 @@ frontier_root(const frontier_t *f, uint8_t root[BG_MERKLE_HASH_LEN])
 		bg_merkle_node_hash(f->h[j - 1], root, root);
 }
 
+static int frontier_write(bg_vault_t *, const frontier_t *);
+
 /* Load the stored frontier; *okp false when there is none or it is bad. */
 static int
 frontier_load(bg_vault_t *v, frontier_t *f, bool *okp)
@@ -450,6 +452,11 @@ frontier_load(bg_vault_t *v, frontier_t *f, bool *okp)
 
 	*okp = false;
 	memset(f, 0, sizeof(*f));
+	if (v->in_tx && v->txf_valid) {
+		*f = *v->txf;
+		*okp = true;
+		return BG_OK;
+	}
 	if ((r = bg_store_cached(v, "SELECT size, frontier FROM tree_state "
 	    "WHERE id = 1", &st)) != BG_OK ||
 	    (r = bg_store_step(v, st, &row)) != BG_OK)
@@ -472,8 +479,37 @@ out:
 	return r;
 }
 
+/*
+ * Inside a write transaction the frontier is kept in the handle and
+ * written once, by bg_treelog_flush() at commit: per event that saves a
+ * read and a rewrite of the tree_state row.
+ */
 static int
 frontier_store(bg_vault_t *v, const frontier_t *f)
+{
+	if (!v->in_tx)
+		return frontier_write(v, f);
+	if (v->txf == NULL && (v->txf = malloc(sizeof(*v->txf))) == NULL)
+		return BG_ERR_NOMEM;
+	*v->txf = *f;
+	v->txf_valid = v->txf_dirty = true;
+	return BG_OK;
+}
+
+int
+bg_treelog_flush(bg_vault_t *v)
+{
+	int r;
+
+	if (!v->txf_dirty)
+		return BG_OK;
+	if ((r = frontier_write(v, v->txf)) == BG_OK)
+		v->txf_dirty = false;
+	return r;
+}
+
+static int
+frontier_write(bg_vault_t *v, const frontier_t *f)
 {
 	sqlite3_stmt *st = NULL;
 	int r = BG_ERR_INTERNAL;

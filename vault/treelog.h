@@ -90,6 +90,9 @@ int bg_treelog_root(bg_vault_t *v, uint64_t size,
  */
 int bg_treelog_check_tip(bg_vault_t *v);
 
+/* Write the frontier kept during a transaction (bg_store_commit). */
+int bg_treelog_flush(bg_vault_t *v);
+
 /*
  * Called by bg_audit_append() inside its transaction after inserting
  * event seq with leaf hash leaf: extends the stored frontier (rebuilding

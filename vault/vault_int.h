@@ -22,6 +22,8 @@
 #define BG_VAULT_BUSY_MS	10000
 #define BG_STORE_CACHE_MAX	64	/* statements kept prepared */
 
+struct frontier;
+
 struct bg_vault {
 	sqlite3	*db;
 	char	*path;
@@ -34,6 +36,17 @@ struct bg_vault {
 	bool	 logged;	/* events appended in the open transaction */
 	bool	 checked;	/* quick_check passed (bg_store_begin) */
 	bool	 tip_checked;	/* log extends its newest signed head (this tx) */
+	/*
+	 * Within one write transaction (only audit.c and treelog.c write
+	 * events and tree_state, and the write lock keeps other processes
+	 * out): the newest event's seq and chain hash, and the Merkle
+	 * frontier, which is written to tree_state once, at commit.
+	 */
+	bool	 tx_last_ok;
+	int64_t	 tx_last_seq;
+	uint8_t	 tx_last_chain[32];
+	struct frontier *txf;	/* treelog.c; NULL until first needed */
+	bool	 txf_valid, txf_dirty;
 	/* bg_store_cached(): keyed by the address of the SQL text */
 	struct {
 		const char	*sql;
