@@ -206,72 +206,59 @@ set_sync(bg_vault_t *v, bool on)
 		bench_die("synchronous pragma");
 }
 
-/*
- * The body of bg_vault_secret_add() inside the caller's transaction: the
- * secret row, bg_secret_seal() (keyset check, data key, value blob, policy
- * split, one box per approver token, rows) and the audit event.
- */
+/* n secrets named PREFIX<serial> through bg_vault_secret_add_many. */
 static int
-add_in_tx(bg_vault_t *v, const bg_tenant_row_t *t, const char *name,
-    const uint8_t *value, size_t len, int64_t now)
+add_batch(bg_vault_t *v, const char *tenant, const char *prefix, size_t n,
+    size_t *serial)
 {
-	sqlite3_stmt *st = NULL;
-	json_t *det = NULL;
-	int64_t sid;
-	int r = BG_ERR_INTERNAL;
+	static char names[BG_VAULT_ADD_MANY_MAX][32];
+	static const char *np[BG_VAULT_ADD_MANY_MAX];
+	static const uint8_t *vp[BG_VAULT_ADD_MANY_MAX];
+	static size_t lens[BG_VAULT_ADD_MANY_MAX];
+	size_t i;
 
-	if ((r = bg_store_prepare(v, "INSERT INTO secrets (tenant_id, name, "
-	    "created_at) VALUES (?, ?, ?)", &st)) != BG_OK ||
-	    (r = bg_store_bind_int(v, st, 1, t->id)) != BG_OK ||
-	    (r = bg_store_bind_text(v, st, 2, name)) != BG_OK ||
-	    (r = bg_store_bind_int(v, st, 3, now)) != BG_OK ||
-	    (r = bg_store_step_done(v, st)) != BG_OK)
-		goto out;
-	sid = sqlite3_last_insert_rowid(v->db);
-	if ((det = json_object()) == NULL) {
-		r = BG_ERR_NOMEM;
-		goto out;
+	if (n > BG_VAULT_ADD_MANY_MAX)
+		bench_die("batch of %zu", n);
+	for (i = 0; i < n; i++) {
+		(void)snprintf(names[i], sizeof(names[i]), "%s%zu", prefix,
+		    (*serial)++);
+		np[i] = names[i];
+		vp[i] = (const uint8_t *)VALUE;
+		lens[i] = sizeof(VALUE) - 1;
 	}
-	if ((r = bg_secret_seal(v, t, sid, name, 1, BG_VAULT_VERSION_SEALED,
-	    now, value, len, det)) != BG_OK)
-		goto out;
-	r = bg_audit_append(v, now, "bench", "secret.add", t->name, name, det);
-	det = NULL;
-out:
-	sqlite3_finalize(st);
-	json_decref(det);
-	return r;
+	return bg_vault_secret_add_many(v, "bench", tenant, n, np, vp, lens);
 }
 
 /* --- seal ------------------------------------------------------------------ */
 
-/* Median seconds of one X25519 scalar multiplication, measured now. */
+/*
+ * Seconds per X25519 scalar multiplication, measured now over iters.
+ * Each sealing round is paired with its own floor measured just before
+ * it, so that the ratio compares two figures taken under the same load.
+ */
 static double
-x25519_floor(size_t rounds)
+x25519_now(size_t iters)
 {
-	double s[BENCH_MAX_ROUNDS], t0;
 	uint8_t sk[32], pk[32], out[32];
-	size_t i, k, iters = bench_quick() ? 500 : 2000;
+	double t0;
+	size_t k;
 
 	randombytes_buf(sk, sizeof(sk));
 	if (crypto_scalarmult_base(pk, sk) != 0)
 		bench_die("x25519");
-	for (i = 0; i < rounds; i++) {
-		t0 = bench_now();
-		for (k = 0; k < iters; k++) {
-			if (crypto_scalarmult(out, sk, pk) != 0)
-				bench_die("x25519");
-			pk[0] ^= out[0];
-		}
-		s[i] = (bench_now() - t0) / (double)iters;
+	t0 = bench_now();
+	for (k = 0; k < iters; k++) {
+		if (crypto_scalarmult(out, sk, pk) != 0)
+			bench_die("x25519");
+		pk[0] ^= out[0];
 	}
-	return bench_stat(s, rounds).med;
+	return (bench_now() - t0) / (double)iters;
 }
 
 /* Bare crypto of one secret, as bg_secret_seal() does it (no rows). */
 static void
 seal_bare(const bg_policy_t *pol, const uint8_t pks[][32], size_t n,
-    uint8_t *key, uint8_t *shares)
+    uint8_t *key, bg_seal_eph_t *eph, uint8_t *shares, uint8_t *work)
 {
 	uint8_t blob[sizeof(VALUE) + BG_SEAL_VALUE_OVERHEAD];
 	uint8_t box[BG_POLICY_SHARE_LEN + BG_SEAL_BOX_OVERHEAD];
@@ -283,15 +270,31 @@ seal_bare(const bg_policy_t *pol, const uint8_t pks[][32], size_t n,
 	    "s", 1, bg_policy_hash(pol)) != BG_OK ||
 	    bg_seal_value(key, (const uint8_t *)VALUE, sizeof(VALUE) - 1,
 	    ad.buf, ad.len, blob, sizeof(blob), &blen) != BG_OK ||
-	    bg_policy_split(pol, key, shares, NULL, NULL) != BG_OK)
+	    bg_policy_split_with(pol, key, shares, work, NULL, NULL) != BG_OK ||
+	    bg_seal_eph_init(eph) != BG_OK)
 		bench_die("bare seal");
 	for (i = 0; i < n; i++)
 		if (bg_seal_ad_share(&ad, "0123456789abcdef0123456789abcdef",
 		    "acme", "s", 1, i, bg_policy_hash(pol)) != BG_OK ||
-		    bg_seal_box(pks[i], shares + i * BG_POLICY_SHARE_LEN,
+		    bg_seal_box_eph(eph, pks[i], shares + i * BG_POLICY_SHARE_LEN,
 		    BG_POLICY_SHARE_LEN, ad.buf, ad.len, box, sizeof(box),
 		    &blen) != BG_OK)
 			bench_die("bare box");
+	bg_seal_eph_clear(eph);
+}
+
+/* Print a rate figure and its per-round ratio to the paired floor. */
+static void
+seal_figs(size_t n, const char *what, double *rate, double *ratio,
+    size_t rounds)
+{
+	char label[96];
+
+	(void)snprintf(label, sizeof(label), "%zu approvers: %s", n, what);
+	bench_fig("seal", label, bench_stat(rate, rounds), "secrets/s");
+	(void)snprintf(label, sizeof(label), "%zu approvers: %s, %% of floor",
+	    n, what);
+	bench_fig("seal", label, bench_stat(ratio, rounds), "%");
 }
 
 static void
@@ -299,29 +302,42 @@ bench_seal(const char *dir)
 {
 	static const size_t sizes[] = { 2, 3, 5, 9 };
 	double s_tx[BENCH_MAX_ROUNDS], s_batch[BENCH_MAX_ROUNDS];
-	double s_bare[BENCH_MAX_ROUNDS], t0, x, floor_rate;
+	double s_bare[BENCH_MAX_ROUNDS], x_all[4 * BENCH_MAX_ROUNDS];
+	double r_tx[BENCH_MAX_ROUNDS], r_batch[BENCH_MAX_ROUNDS];
+	double r_bare[BENCH_MAX_ROUNDS], f_rate[BENCH_MAX_ROUNDS], t0, x;
 	size_t rounds = bench_rounds(), z, i, k, n, per_round, serial = 0;
-	bg_tenant_row_t t;
+	size_t xiters = bench_quick() ? 300 : 1000, nx = 0;
 	bg_policy_t *pol = NULL;
 	uint8_t pks[MAX_APPROVERS][32], *key = NULL, *shares = NULL;
-	bench_stat_t st;
+	uint8_t *work = NULL;
+	bg_seal_eph_t *eph = NULL;
 	char label[96], name[32], pol_text[256];
-	int64_t now;
 	fx_t f;
 
-	x = x25519_floor(rounds);
-	bench_fig1("seal", "X25519 floor (this run)", x * 1e6, "us/op");
 	per_round = bench_quick() ? 20 : 60;
 	if ((key = sodium_malloc(BG_SEAL_KEY_LEN)) == NULL ||
 	    (shares = sodium_malloc(MAX_APPROVERS * BG_POLICY_SHARE_LEN)) ==
-	    NULL)
+	    NULL || (eph = sodium_malloc(sizeof(*eph))) == NULL)
 		bench_die("sodium_malloc");
 	for (z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
 		n = sizes[z];
 		fx_open(&f, dir, "seal.db", n);
-		floor_rate = 1.0 / ((double)(n + 1) * x);
-		/* 1: the public call, one transaction (and fsync) per secret */
+		policy_text(n, pol_text, sizeof(pol_text));
+		if (bg_policy_parse(pol_text, &pol, NULL) != BG_OK ||
+		    (work = sodium_malloc(bg_policy_split_work_len(pol))) ==
+		    NULL)
+			bench_die("policy parse");
+		for (k = 0; k < n; k++) {
+			randombytes_buf(pks[k], 32);
+			if (crypto_scalarmult_base(pks[k], pks[k]) != 0)
+				bench_die("pk");
+		}
 		for (i = 0; i < rounds; i++) {
+			/* the floor of this round: 1 / ((n + 1) X25519) */
+			x = x25519_now(xiters);
+			x_all[nx++] = x;
+			f_rate[i] = 1.0 / ((double)(n + 1) * x);
+			/* the public call, one transaction + fsync each */
 			t0 = bench_now();
 			for (k = 0; k < per_round; k++) {
 				(void)snprintf(name, sizeof(name), "a%zu",
@@ -333,76 +349,46 @@ bench_seal(const char *dir)
 					    bg_vault_errmsg(f.v));
 			}
 			s_tx[i] = (double)per_round / (bench_now() - t0);
-		}
-		/* 2: the same sealing path, many secrets per transaction */
-		memset(&t, 0, sizeof(t));
-		for (i = 0; i < rounds; i++) {
+			/* bg_vault_secret_add_many: one transaction */
 			t0 = bench_now();
-			if (bg_store_begin(f.v) != BG_OK ||
-			    bg_vault_now(f.v, &now) != BG_OK ||
-			    bg_tenant_get(f.v, "acme", &t) != BG_OK)
-				bench_die("begin: %s", bg_vault_errmsg(f.v));
-			for (k = 0; k < per_round * 4; k++) {
-				(void)snprintf(name, sizeof(name), "b%zu",
-				    serial++);
-				if (add_in_tx(f.v, &t, name,
-				    (const uint8_t *)VALUE, sizeof(VALUE) - 1,
-				    now) != BG_OK)
-					bench_die("batched add: %s",
-					    bg_vault_errmsg(f.v));
-			}
-			if (bg_store_commit(f.v) != BG_OK)
-				bench_die("commit: %s", bg_vault_errmsg(f.v));
-			bg_tenant_row_clear(&t);
+			if (add_batch(f.v, "acme", "b", per_round * 4,
+			    &serial) != BG_OK)
+				bench_die("batched add: %s",
+				    bg_vault_errmsg(f.v));
 			s_batch[i] = (double)(per_round * 4) /
 			    (bench_now() - t0);
-		}
-		/* 3: bare crypto (seal.h + policy split), no database */
-		policy_text(n, pol_text, sizeof(pol_text));
-		if (bg_policy_parse(pol_text, &pol, NULL) != BG_OK)
-			bench_die("policy parse");
-		for (k = 0; k < n; k++)
-			randombytes_buf(pks[k], 32);
-		for (k = 0; k < n; k++)
-			if (crypto_scalarmult_base(pks[k], pks[k]) != 0)
-				bench_die("pk");
-		for (i = 0; i < rounds; i++) {
+			/* bare crypto (seal.h + policy split), no rows */
 			t0 = bench_now();
 			for (k = 0; k < per_round * 4; k++)
-				seal_bare(pol, pks, n, key, shares);
+				seal_bare(pol, pks, n, key, eph, shares, work);
 			s_bare[i] = (double)(per_round * 4) /
 			    (bench_now() - t0);
+			r_tx[i] = 100.0 * s_tx[i] / f_rate[i];
+			r_batch[i] = 100.0 * s_batch[i] / f_rate[i];
+			r_bare[i] = 100.0 * s_bare[i] / f_rate[i];
 		}
 		bg_policy_free(&pol);
+		sodium_free(work);
+		work = NULL;
 		(void)snprintf(label, sizeof(label),
 		    "%zu approvers: floor 1/((n+1) X25519)", n);
-		bench_fig1("seal", label, floor_rate, "secrets/s");
-		st = bench_stat(s_tx, rounds);
-		(void)snprintf(label, sizeof(label),
-		    "%zu approvers: secret_add (tx+fsync each)", n);
-		bench_fig("seal", label, st, "secrets/s");
-		(void)snprintf(label, sizeof(label),
-		    "%zu approvers: secret_add ratio to floor", n);
-		bench_fig1("seal", label, 100.0 * st.med / floor_rate, "%");
-		st = bench_stat(s_batch, rounds);
-		(void)snprintf(label, sizeof(label),
-		    "%zu approvers: sealing path, batched tx", n);
-		bench_fig("seal", label, st, "secrets/s");
-		(void)snprintf(label, sizeof(label),
-		    "%zu approvers: batched ratio to floor", n);
-		bench_fig1("seal", label, 100.0 * st.med / floor_rate, "%");
-		st = bench_stat(s_bare, rounds);
-		(void)snprintf(label, sizeof(label),
-		    "%zu approvers: bare seal crypto", n);
-		bench_fig("seal", label, st, "secrets/s");
-		(void)snprintf(label, sizeof(label),
-		    "%zu approvers: bare crypto ratio to floor", n);
-		bench_fig1("seal", label, 100.0 * st.med / floor_rate, "%");
+		bench_fig("seal", label, bench_stat(f_rate, rounds),
+		    "secrets/s");
+		seal_figs(n, "secret_add (tx+fsync each)", s_tx, r_tx,
+		    rounds);
+		seal_figs(n, "secret_add_many (one tx)", s_batch, r_batch,
+		    rounds);
+		seal_figs(n, "bare seal crypto", s_bare, r_bare, rounds);
 		fx_close(&f);
 		(void)unlink(f.path);
 	}
+	for (i = 0; i < nx; i++)
+		x_all[i] *= 1e6;
+	bench_fig("seal", "X25519 floor (paired rounds)",
+	    bench_stat(x_all, nx), "us/op");
 	sodium_free(key);
 	sodium_free(shares);
+	sodium_free(eph);
 }
 
 /* --- ceremony ------------------------------------------------------------ */
@@ -547,10 +533,9 @@ bench_gen(const char *path, size_t nt, size_t ns, size_t na)
 	bg_vault_t *v = NULL;
 	bg_tenant_row_t t, t0row;
 	person_t appr[MAX_APPROVERS];
-	char tname[32], sname[32], pol[256], pname[32];
-	size_t i, k, in_tx = 0, batch = 2000;
+	char tname[32], pol[256], pname[32];
+	size_t i, k, serial;
 	double start, tsec, ssec = 0, s0;
-	int64_t now = 0;
 	off_t base = 0;
 	const char *idx;
 	fx_t f;
@@ -608,29 +593,11 @@ bench_gen(const char *path, size_t nt, size_t ns, size_t na)
 	for (i = 0; i < nt; i++) {
 		(void)snprintf(tname, sizeof(tname), "t%05zu", i);
 		s0 = bench_now();
-		if (in_tx == 0 && (bg_store_begin(v) != BG_OK ||
-		    bg_vault_now(v, &now) != BG_OK))
-			bench_die("begin: %s", bg_vault_errmsg(v));
-		if (bg_tenant_get(v, tname, &t) != BG_OK)
-			bench_die("tenant get: %s", bg_vault_errmsg(v));
-		for (k = 0; k < ns; k++) {
-			(void)snprintf(sname, sizeof(sname), "s%03zu", k);
-			if (add_in_tx(v, &t, sname, (const uint8_t *)VALUE,
-			    sizeof(VALUE) - 1, now) != BG_OK)
-				bench_die("add: %s", bg_vault_errmsg(v));
-			if (++in_tx >= batch) {
-				if (bg_store_commit(v) != BG_OK ||
-				    bg_store_begin(v) != BG_OK)
-					bench_die("commit: %s",
-					    bg_vault_errmsg(v));
-				in_tx = 1;
-			}
-		}
-		bg_tenant_row_clear(&t);
+		serial = 0;
+		if (add_batch(v, tname, "s", ns, &serial) != BG_OK)
+			bench_die("add: %s", bg_vault_errmsg(v));
 		ssec += bench_now() - s0;
 	}
-	if (in_tx > 0 && bg_store_commit(v) != BG_OK)
-		bench_die("commit: %s", bg_vault_errmsg(v));
 	set_sync(v, true);
 	if (bg_store_checkpoint(v) != BG_OK)
 		bench_die("checkpoint");
@@ -641,9 +608,9 @@ bench_gen(const char *path, size_t nt, size_t ns, size_t na)
 	if (stat(path, &sb) != 0)
 		bench_die("stat %s", path);
 	bench_note("scale", "generated %zu tenants x %zu secrets, 2-of-%zu "
-	    "policies, %zu approvers' tokens each, batches of %zu secrets per "
-	    "transaction, synchronous=OFF while generating", nt, ns, na, na,
-	    batch);
+	    "policies, %zu approvers' tokens each, one "
+	    "bg_vault_secret_add_many per tenant, synchronous=OFF while "
+	    "generating", nt, ns, na, na);
 	bench_fig1("scale", "generation: tenants+members+policy",
 	    (double)nt / tsec, "tenants/s");
 	bench_fig1("scale", "generation: secrets sealed",
