@@ -1,4 +1,5 @@
 /* vault secret add | list | show  (never prints a stored value) */
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 static const char usage[] =
     "usage: vault secret add TENANT NAME [--generate [--length N] "
     "[--charset SET] [--show]]\n"
+    "       vault secret import TENANT < FILE   (NAME=VALUE lines)\n"
     "       vault secret list [TENANT] [--json]\n"
     "       vault secret show TENANT/NAME [--json]\n";
 
@@ -130,6 +132,265 @@ out:
 		sodium_memzero(val, len);
 		sodium_free(val);
 	}
+	bg_vault_close(&v);
+	return ex;
+}
+
+/*
+ * vault secret import TENANT < FILE: one secret per line, NAME=VALUE; the
+ * value is the rest of the line after the first '=' (names cannot hold
+ * one).  Blank lines and lines starting with '#' are skipped.  All are
+ * sealed in one transaction (bg_vault_secret_add_many): one fsync, one
+ * structural check and one signed tree head for the batch, all or none.
+ * The input is read into guarded memory and wiped.
+ */
+#define IMPORT_MAX_BYTES	(16u * 1024u * 1024u)
+
+typedef struct import_item {
+	char		 name[BG_VAULT_NAME_MAX + 1];
+	const uint8_t	*val;		/* into the input buffer */
+	size_t		 len;
+	size_t		 line;
+} import_item_t;
+
+/* All of standard input into guarded memory (at most IMPORT_MAX_BYTES). */
+static int
+import_read(uint8_t **bufp, size_t *capp, size_t *lenp)
+{
+	uint8_t *buf = NULL, *nb;
+	size_t cap = 65536, len = 0;
+	ssize_t k;
+	int ex = VAULT_EXIT_FAIL;
+
+	*bufp = NULL;
+	*capp = *lenp = 0;
+	if ((buf = sodium_malloc(cap)) == NULL) {
+		vault_err(BG_ERR_NOMEM, "secret import");
+		goto out;
+	}
+	for (;;) {
+		if (len == cap) {
+			if (cap >= IMPORT_MAX_BYTES) {
+				vault_errx("secret import: the input is larger "
+				    "than %u MiB: split it", IMPORT_MAX_BYTES >>
+				    20);
+				ex = VAULT_EXIT_USAGE;
+				goto out;
+			}
+			if ((nb = sodium_malloc(cap * 2)) == NULL) {
+				vault_err(BG_ERR_NOMEM, "secret import");
+				goto out;
+			}
+			memcpy(nb, buf, len);
+			sodium_memzero(buf, cap);
+			sodium_free(buf);
+			buf = nb;
+			cap *= 2;
+		}
+		k = read(STDIN_FILENO, buf + len, cap - len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			vault_errx("secret import: reading standard input: %s",
+			    strerror(errno));
+			goto out;
+		}
+		if (k == 0)
+			break;
+		len += (size_t)k;
+	}
+	*bufp = buf;
+	*capp = cap;
+	*lenp = len;
+	buf = NULL;
+	ex = VAULT_EXIT_OK;
+out:
+	if (buf != NULL) {
+		sodium_memzero(buf, cap);
+		sodium_free(buf);
+	}
+	return ex;
+}
+
+static int
+import_cmp(const void *a, const void *b)
+{
+	const import_item_t *x = *(const import_item_t *const *)a;
+	const import_item_t *y = *(const import_item_t *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	if (c != 0)
+		return c;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* Split buf into items; one line of error naming the line on failure. */
+static int
+import_parse(const uint8_t *buf, size_t len, import_item_t **itemsp,
+    size_t *np)
+{
+	import_item_t *it = NULL, **sorted = NULL;
+	const uint8_t *p = buf, *end = buf + len, *nl, *eq;
+	size_t n = 0, line = 0, i, cap = 0;
+	int ex = VAULT_EXIT_USAGE;
+
+	*itemsp = NULL;
+	*np = 0;
+	for (; p < end; p = nl + 1) {
+		line++;
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		if (nl == p || *p == '#')
+			continue;
+		if (memchr(p, '\0', (size_t)(nl - p)) != NULL) {
+			vault_errx("secret import: line %zu holds a NUL byte",
+			    line);
+			goto out;
+		}
+		if (nl[-1] == '\r') {
+			vault_errx("secret import: line %zu ends in a carriage "
+			    "return: convert the file to Unix line ends", line);
+			goto out;
+		}
+		if ((eq = memchr(p, '=', (size_t)(nl - p))) == NULL) {
+			vault_errx("secret import: line %zu: expected "
+			    "NAME=VALUE", line);
+			goto out;
+		}
+		if (eq == p || (size_t)(eq - p) > BG_VAULT_NAME_MAX) {
+			vault_errx("secret import: line %zu: the name must "
+			    "have 1 to %d bytes", line, BG_VAULT_NAME_MAX);
+			goto out;
+		}
+		if (eq + 1 == nl || (size_t)(nl - eq - 1) > BG_VAULT_VALUE_MAX) {
+			vault_errx("secret import: line %zu: the value of "
+			    "'%.*s' must have 1 to %d bytes", line,
+			    (int)(eq - p), (const char *)p, BG_VAULT_VALUE_MAX);
+			goto out;
+		}
+		if (n == BG_VAULT_ADD_MANY_MAX) {
+			vault_errx("secret import: more than %d secrets: split "
+			    "the file", BG_VAULT_ADD_MANY_MAX);
+			goto out;
+		}
+		if (n == cap) {
+			import_item_t *ni;
+
+			cap = cap ? cap * 2 : 64;
+			if ((ni = reallocarray(it, cap, sizeof(*it))) == NULL) {
+				vault_err(BG_ERR_NOMEM, "secret import");
+				ex = VAULT_EXIT_FAIL;
+				goto out;
+			}
+			it = ni;
+		}
+		memcpy(it[n].name, p, (size_t)(eq - p));
+		it[n].name[eq - p] = '\0';
+		it[n].val = eq + 1;
+		it[n].len = (size_t)(nl - eq - 1);
+		it[n].line = line;
+		n++;
+	}
+	if (n == 0) {
+		vault_errx("secret import: no NAME=VALUE line on standard "
+		    "input");
+		goto out;
+	}
+	/* a name twice would read as "already exists": say what it is */
+	if ((sorted = calloc(n, sizeof(*sorted))) == NULL) {
+		vault_err(BG_ERR_NOMEM, "secret import");
+		ex = VAULT_EXIT_FAIL;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		sorted[i] = &it[i];
+	qsort(sorted, n, sizeof(*sorted), import_cmp);
+	for (i = 1; i < n; i++)
+		if (strcmp(sorted[i - 1]->name, sorted[i]->name) == 0) {
+			vault_errx("secret import: line %zu: '%s' again (first "
+			    "on line %zu)", sorted[i]->line, sorted[i]->name,
+			    sorted[i - 1]->line);
+			goto out;
+		}
+	*itemsp = it;
+	*np = n;
+	it = NULL;
+	ex = VAULT_EXIT_OK;
+out:
+	free(sorted);
+	free(it);	/* names and pointers only; values are in buf */
+	return ex;
+}
+
+static int
+secret_import(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		VAULT_GLOBAL_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	bg_vault_t *v = NULL;
+	import_item_t *it = NULL;
+	const char **names = NULL;
+	const uint8_t **where = NULL;	/* into buf: pointers only */
+	size_t *lens = NULL, n = 0, i, cap = 0, len = 0;
+	uint8_t *buf = NULL;
+	int c, r, ex = VAULT_EXIT_FAIL;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (vault_global_opt(c, optarg))
+			continue;
+		if (c == 'h') {
+			ex = vault_usage_ok(usage);
+			goto out;
+		}
+		ex = vault_usage_err(usage);
+		goto out;
+	}
+	if (argc - optind != 1) {
+		ex = vault_usage_err(usage);
+		goto out;
+	}
+	if (isatty(STDIN_FILENO)) {
+		vault_errx("secret import: reads NAME=VALUE lines from a file "
+		    "or a pipe on standard input, not from a terminal");
+		ex = VAULT_EXIT_USAGE;
+		goto out;
+	}
+	if ((ex = import_read(&buf, &cap, &len)) != 0 ||
+	    (ex = import_parse(buf, len, &it, &n)) != 0)
+		goto out;
+	ex = VAULT_EXIT_FAIL;
+	if ((names = calloc(n, sizeof(*names))) == NULL ||
+	    (where = calloc(n, sizeof(*where))) == NULL ||
+	    (lens = calloc(n, sizeof(*lens))) == NULL) {
+		vault_err(BG_ERR_NOMEM, "secret import");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		names[i] = it[i].name;
+		where[i] = it[i].val;
+		lens[i] = it[i].len;
+	}
+	if ((ex = vault_open(&v)) != 0)
+		goto out;
+	if ((r = bg_vault_secret_add_many(v, vault_actor(), argv[optind], n,
+	    names, where, lens)) != BG_OK) {
+		ex = vault_fail(v, r, "secret import %s", argv[optind]);
+		goto out;
+	}
+	vault_note("sealed %zu secrets of %s, version 1 each, in one "
+	    "transaction", n, argv[optind]);
+	ex = VAULT_EXIT_OK;
+out:
+	if (buf != NULL) {
+		sodium_memzero(buf, cap);
+		sodium_free(buf);
+	}
+	free(names);
+	free(where);
+	free(lens);
+	free(it);
 	bg_vault_close(&v);
 	return ex;
 }
@@ -349,6 +610,8 @@ cmd_secret(int argc, char **argv)
 		return vault_usage_ok(usage);
 	if (strcmp(argv[1], "add") == 0)
 		return secret_add(argc - 1, argv + 1);
+	if (strcmp(argv[1], "import") == 0)
+		return secret_import(argc - 1, argv + 1);
 	if (strcmp(argv[1], "list") == 0)
 		return secret_list_show(argc - 1, argv + 1, false);
 	if (strcmp(argv[1], "show") == 0)
