@@ -18,7 +18,7 @@
 static const char usage[] =
     "usage: vault secret add TENANT NAME [--generate [--length N] "
     "[--charset SET] [--show]]\n"
-    "       vault secret import TENANT < FILE   (NAME=VALUE lines)\n"
+    "       vault secret import TENANT < FILE\n"
     "       vault secret list [TENANT] [--json]\n"
     "       vault secret show TENANT/NAME [--json]\n";
 

@@ -175,6 +175,15 @@ static const struct {
 	"CREATE INDEX memberships_live ON memberships "
 	"(tenant_id, role, removed_at, expires_at, person);"
 	},
+	/*
+	 * Round 3: vault status reads every approver only of the tenants
+	 * with a removed or expiring one (status.c, add_quorum_all); this
+	 * finds the removed ones.
+	 */
+	{ 7, "index for scale: removed memberships by tenant",
+	"CREATE INDEX memberships_removed ON memberships (tenant_id) "
+	"WHERE removed_at IS NOT NULL;"
+	},
 };
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 

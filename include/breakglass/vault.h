@@ -50,7 +50,7 @@
  * for the keyset check and status at scale.  Raise it with each new entry
  * of migrations[] in vault/store.c.
  */
-#define BG_VAULT_SCHEMA_VERSION	6
+#define BG_VAULT_SCHEMA_VERSION	7
 #define BG_VAULT_ID_LEN		32	/* hex characters of the vault id */
 #define BG_VAULT_HASH_LEN	32	/* SHA-256 */
 #define BG_VAULT_NAME_MAX	64
