@@ -443,16 +443,13 @@ bg_store_checkpoint(bg_vault_t *v)
 	return BG_OK;
 }
 
-int
-bg_store_int(bg_vault_t *v, const char *sql, int64_t arg, int64_t *outp)
+/* The one integer of st's first row (bound to arg when it takes one). */
+static int
+int_row(bg_vault_t *v, sqlite3_stmt *st, int64_t arg, int64_t *outp)
 {
-	sqlite3_stmt *st = NULL;
 	bool row = false;
 	int r = BG_ERR_INTERNAL;
 
-	*outp = 0;
-	if ((r = bg_store_prepare(v, sql, &st)) != BG_OK)
-		goto out;
 	if (sqlite3_bind_parameter_count(st) > 0 &&
 	    (r = bg_store_bind_int(v, st, 1, arg)) != BG_OK)
 		goto out;
@@ -465,6 +462,18 @@ bg_store_int(bg_vault_t *v, const char *sql, int64_t arg, int64_t *outp)
 	*outp = sqlite3_column_int64(st, 0);
 	r = BG_OK;
 out:
+	return r;
+}
+
+int
+bg_store_int(bg_vault_t *v, const char *sql, int64_t arg, int64_t *outp)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	*outp = 0;
+	if ((r = bg_store_prepare(v, sql, &st)) == BG_OK)
+		r = int_row(v, st, arg, outp);
 	sqlite3_finalize(st);
 	return r;
 }
@@ -474,24 +483,11 @@ bg_store_int_cached(bg_vault_t *v, const char *sql, int64_t arg,
     int64_t *outp)
 {
 	sqlite3_stmt *st = NULL;
-	bool row = false;
-	int r = BG_ERR_INTERNAL;
+	int r;
 
 	*outp = 0;
-	if ((r = bg_store_cached(v, sql, &st)) != BG_OK)
-		goto out;
-	if (sqlite3_bind_parameter_count(st) > 0 &&
-	    (r = bg_store_bind_int(v, st, 1, arg)) != BG_OK)
-		goto out;
-	if ((r = bg_store_step(v, st, &row)) != BG_OK)
-		goto out;
-	if (!row) {
-		r = BG_ERR_NOT_FOUND;
-		goto out;
-	}
-	*outp = sqlite3_column_int64(st, 0);
-	r = BG_OK;
-out:
+	if ((r = bg_store_cached(v, sql, &st)) == BG_OK)
+		r = int_row(v, st, arg, outp);
 	bg_store_done(st);
 	return r;
 }
