@@ -299,6 +299,49 @@ test_receipt(void **state)
 	    "the log has 5 events but the receipt covers 11"));
 }
 
+/*
+ * A change made while the key file is missing commits without a head;
+ * the next change finds the log past its newest head and verifies the
+ * whole log before appending: an intact log goes on, one edited in the
+ * unsigned stretch is refused.
+ */
+static void
+test_tip_fallback(void **state)
+{
+	fx_t *f = *state;
+	char kp[128], away[160];
+	int64_t size = 0, bad = 0;
+
+	append(f, 5);
+	assert_int_equal(bg_treelog_key_path(f->path, kp, sizeof(kp)), BG_OK);
+	(void)snprintf(away, sizeof(away), "%s.away", kp);
+	assert_int_equal(rename(kp, away), 0);
+	assert_int_equal(bg_store_begin(f->v), BG_OK);
+	assert_int_equal(bg_audit_append(f->v, bg_vault_clock(), "root",
+	    "test", "", "", json_pack("{s:i}", "i", 6)), BG_OK);
+	assert_int_equal(bg_store_commit(f->v), BG_OK);	/* no head */
+	assert_int_equal(rename(away, kp), 0);
+	/* intact: the whole-log check passes and the change is made */
+	append(f, 1);
+	assert_int_equal(bg_vault_audit_verify(f->v, &size, &bad), BG_OK);
+	assert_int_equal(size, 8);	/* vault.init, 5, 1 unsigned, 1 */
+
+	assert_int_equal(rename(kp, away), 0);
+	assert_int_equal(bg_store_begin(f->v), BG_OK);
+	assert_int_equal(bg_audit_append(f->v, bg_vault_clock(), "root",
+	    "test", "", "", json_pack("{s:i}", "i", 8)), BG_OK);
+	assert_int_equal(bg_store_commit(f->v), BG_OK);
+	assert_int_equal(rename(away, kp), 0);
+	/* the unsigned event edited: the next append is refused */
+	raw(f, "UPDATE events SET entry = replace(entry, '\"i\":8', "
+	    "'\"i\":9') WHERE seq = 9");
+	assert_int_equal(bg_store_begin(f->v), BG_OK);
+	assert_int_equal(bg_audit_append(f->v, bg_vault_clock(), "root",
+	    "test", "", "", json_pack("{s:i}", "i", 9)), BG_ERR_AUTH);
+	assert_non_null(strstr(bg_vault_errmsg(f->v), "event 9"));
+	bg_store_rollback(f->v);
+}
+
 static void
 test_schema1_vault(void **state)
 {
@@ -382,6 +425,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rewrite_detected, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_receipt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tip_fallback, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_schema1_vault, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_proofs_roundtrip, setup,

@@ -185,7 +185,6 @@ out:
  */
 typedef struct seal_work {
 	size_t		len;		/* of the whole mapping */
-	size_t		used;		/* bytes from key on, wiped per use */
 	uint8_t	       *shares;		/* leaves x BG_POLICY_SHARE_LEN */
 	uint8_t	       *split;		/* bg_policy_split_with() scratch */
 	bg_seal_eph_t	eph;
@@ -220,7 +219,6 @@ seal_work_new(const bg_policy_t *pol, seal_work_t **wp)
 	}
 	sodium_memzero(w, len);
 	w->len = len;
-	w->used = len - offsetof(seal_work_t, eph);
 	w->shares = w->mem;
 	w->split = nsplit != 0 ? w->mem + nshares : NULL;
 	*wp = w;
@@ -320,7 +318,8 @@ seal_version(bg_vault_t *v, const bg_tenant_row_t *t, const bg_policy_t *pol,
 	r = BG_OK;
 out:
 	bg_store_done(st);
-	sodium_memzero(&w->eph, w->used);
+	/* everything secret: eph, key, shares, split scratch */
+	sodium_memzero(&w->eph, w->len - offsetof(seal_work_t, eph));
 	free(blob);
 	return r;
 }

@@ -820,8 +820,7 @@ migrate(bg_vault_t *v, int64_t now, bool creating)
 	size_t i;
 	int r = BG_ERR_INTERNAL;
 
-	/* Most opens find the schema current: read, write nothing (a
-	 * read-only copy of a vault opens too). */
+	/* Most opens find the schema current: read it, write nothing. */
 	if (!creating &&
 	    (r = pragma_int(v, "PRAGMA user_version", &uv)) == BG_OK &&
 	    (r = pragma_int(v, "PRAGMA application_id", &appid)) == BG_OK &&

@@ -74,7 +74,10 @@ out:
 	return r;
 }
 
-/* Read the key file's seed into sodium_malloc memory (*seedp). */
+/*
+ * Read the key file into buf and its seed into seed, both the caller's
+ * sodium_malloc memory; buf is wiped before return, seed on failure.
+ */
 static int
 key_load(bg_vault_t *v, const char *kpath, char buf[KEY_FILE_MAX],
     uint8_t seed[32])

@@ -80,7 +80,9 @@ int bg_store_prepare(bg_vault_t *v, const char *sql, sqlite3_stmt **stp);
  * costs more than running them.  sql must have static storage (a string
  * literal or a static array): the cache is keyed by its address.  The
  * statement comes back reset with its bindings cleared; it belongs to the
- * vault: end with bg_store_done(), never sqlite3_finalize().
+ * vault: end with bg_store_done(), never sqlite3_finalize().  One statement
+ * text is in use once at a time: a caller must not reach the same text
+ * again (recursion, a nested loop) before its bg_store_done().
  */
 int bg_store_cached(bg_vault_t *v, const char *sql, sqlite3_stmt **stp);
 /* Reset a cached statement (releases its read snapshot); NULL is fine. */
