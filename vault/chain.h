@@ -1,0 +1,226 @@
+/*
+ * Signed keyset chains: who can open what is decided by token signatures,
+ * never by a row (docs/security.md, "Keyset chains").
+ *
+ * A vault has one genesis: link 0 of the vault's own chain, naming the
+ * custodians (each with a credential), the vault id and relying-party id,
+ * whether software tokens are allowed and the custodian quorum.  It is
+ * signed by every custodian it names.  Its hash is the vault's identity:
+ * every tenant link, statement and share's associated data carries it.
+ *
+ * Each tenant has a chain of links, in the manner of TUF's root rotation:
+ * link n (n >= 1) carries the genesis hash, the tenant, n, the hash of
+ * link n-1 (zeros for n = 1) and the whole resulting keyset: every
+ * membership (person, role, side, expiry, salt) with every credential
+ * (id, public key, AAGUID, attestation format, the X25519 membership key
+ * derived from it, and the enrollment proof: the credential's own
+ * signature over a statement carrying that key and the salt), the policy
+ * and the tenant's security settings.  What signatures a link needs is
+ * derived from the difference between the keyset before and after it
+ * (bg_chain_check), never from a label the link carries about itself.
+ *
+ * This module is store-free (no SQLite): the approver's machine and the
+ * auditor's verifier use it as the vault does.  Encoding: canonical JSON
+ * (UTF-8, keys sorted, no white space, binary fields as lower-case hex);
+ * bg_chain_link_parse() accepts only what bg_chain_link_encode() would
+ * write (re-encodes and compares), so a link has exactly one text.
+ *
+ * Errors: BG_OK or a negative BG_ERR_* (err.h).  Functions that take
+ * why/whylen write one sentence there on failure ("" on success).
+ */
+#ifndef BG_CHAIN_H
+#define BG_CHAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BG_CHAIN_VERSION	1
+#define BG_CHAIN_HASH_LEN	32
+#define BG_CHAIN_NAME_MAX	64
+#define BG_CHAIN_CRED_MAX	1024	/* bytes of a credential id */
+#define BG_CHAIN_PUBKEY_MAX	128	/* raw public key (ES256 x||y, EdDSA) */
+#define BG_CHAIN_AUTHDATA_MAX	1024
+#define BG_CHAIN_SIG_MAX	160
+#define BG_CHAIN_REASON_MAX	512
+#define BG_CHAIN_MAX_MEMBERS	512
+#define BG_CHAIN_MAX_TOKENS	16	/* per membership */
+#define BG_CHAIN_WHY_MAX	512
+
+enum bg_chain_scope {
+	BG_CHAIN_VAULT  = 1,	/* the genesis (seq 0) */
+	BG_CHAIN_TENANT = 2,	/* a tenant's link (seq >= 1) */
+};
+
+/* Roles of a membership; the first three are vault.h's enum values. */
+#define BG_CHAIN_ROLE_REQUESTER	1
+#define BG_CHAIN_ROLE_APPROVER	2
+#define BG_CHAIN_ROLE_AUDITOR	3
+#define BG_CHAIN_ROLE_CUSTODIAN	4	/* genesis only */
+
+/* Which side an approver stands on (0 for other roles). */
+#define BG_CHAIN_SIDE_NONE	0
+#define BG_CHAIN_SIDE_CLIENT	1	/* the customer: accountable */
+#define BG_CHAIN_SIDE_MSP	2	/* the MSP: responsible */
+
+typedef struct bg_chain_token {
+	char	 label[BG_CHAIN_NAME_MAX + 1];
+	int	 alg;				/* BG_TOKEN_ES256 / _EDDSA */
+	uint8_t	 cred_id[BG_CHAIN_CRED_MAX];	size_t cred_id_len;
+	uint8_t	 pubkey[BG_CHAIN_PUBKEY_MAX];	size_t pubkey_len;
+	uint8_t	 aaguid[16];
+	bool	 soft;			/* AAGUID is the software token's */
+	char	 fmt[32];		/* attestation format */
+	uint8_t	 member_pk[32];		/* X25519; zeros for custodians */
+	/* Proof of possession: this credential's assertion over
+	 * bg_chain_enroll_cdh() of (link, member, this token). */
+	uint8_t	 enroll_authdata[BG_CHAIN_AUTHDATA_MAX];
+	size_t	 enroll_authdata_len;
+	uint8_t	 enroll_sig[BG_CHAIN_SIG_MAX];	size_t enroll_sig_len;
+} bg_chain_token_t;
+
+typedef struct bg_chain_member {
+	char	 person[BG_CHAIN_NAME_MAX + 1];
+	int	 role;			/* BG_CHAIN_ROLE_* */
+	int	 side;			/* BG_CHAIN_SIDE_* (approvers) */
+	int64_t	 expires_at;		/* custodians: 0 (no expiry) */
+	uint8_t	 salt[32];		/* hmac-secret salt; zeros for custodians */
+	size_t	 n_tokens;
+	bg_chain_token_t *tokens;	/* owned */
+} bg_chain_member_t;
+
+typedef struct bg_chain_settings {
+	/* tenant links */
+	int64_t	 max_ttl;		/* seconds */
+	int64_t	 approval_window;	/* seconds */
+	int64_t	 rotation_deadline;	/* seconds after lease end */
+	int	 client_cosign;		/* client approvers who co-sign a
+					   grant (>= 1) */
+	/* genesis */
+	bool	 allow_soft;		/* software tokens may enroll */
+	int	 custodian_quorum;	/* custodians who sign a tenant's first
+					   link (>= 2, <= custodians) */
+} bg_chain_settings_t;
+
+typedef struct bg_chain_link {
+	int	 scope;			/* enum bg_chain_scope */
+	char	 vault_id[33];		/* hex */
+	char	 rp_id[64];
+	uint8_t	 genesis[BG_CHAIN_HASH_LEN];	/* zeros in the genesis itself */
+	char	 tenant[BG_CHAIN_NAME_MAX + 1];	/* "" in the genesis */
+	uint64_t seq;			/* 0 genesis, 1.. tenant links */
+	uint8_t	 prev[BG_CHAIN_HASH_LEN];	/* zeros for seq 0 and 1 */
+	int64_t	 time;			/* when it was drafted */
+	char	 note[BG_CHAIN_REASON_MAX + 1];	/* what it does, in words */
+	size_t	 n_members;
+	bg_chain_member_t *members;	/* owned; sorted by (person, role) */
+	char	*policy;		/* owned canonical text, NULL if none */
+	bg_chain_settings_t settings;
+	/* An exception that lets the MSP side approve its own access
+	 * (a qualified set with no client approver). */
+	bool	 has_exception;
+	char	 exception_reason[BG_CHAIN_REASON_MAX + 1];
+	int64_t	 exception_expires;
+} bg_chain_link_t;
+
+/* One signature on a link: person's credential cred_id asserted (UV)
+ * over bg_chain_link_cdh(link). */
+typedef struct bg_chain_sig {
+	char	 person[BG_CHAIN_NAME_MAX + 1];
+	uint8_t	 cred_id[BG_CHAIN_CRED_MAX];	size_t cred_id_len;
+	uint8_t	 authdata[BG_CHAIN_AUTHDATA_MAX]; size_t authdata_len;
+	uint8_t	 sig[BG_CHAIN_SIG_MAX];		size_t sig_len;
+} bg_chain_sig_t;
+
+/* New, empty link (caller fills it); free with bg_chain_link_free. */
+bg_chain_link_t *bg_chain_link_new(void);
+void	bg_chain_link_free(bg_chain_link_t **lp);
+/* Deep copy. */
+int	bg_chain_link_dup(const bg_chain_link_t *l, bg_chain_link_t **outp);
+
+/* Members: find by (person, role) (NULL if none); add a copy (kept
+ * sorted; BG_ERR_EXISTS if present); remove (BG_ERR_NOT_FOUND). */
+bg_chain_member_t *bg_chain_member_find(const bg_chain_link_t *l,
+	    const char *person, int role);
+int	bg_chain_member_add(bg_chain_link_t *l, const bg_chain_member_t *m);
+int	bg_chain_member_remove(bg_chain_link_t *l, const char *person,
+	    int role);
+/* Add a copy of tok to m (BG_ERR_EXISTS for the same credential id). */
+int	bg_chain_member_add_token(bg_chain_member_t *m,
+	    const bg_chain_token_t *tok);
+/* The member and token holding cred_id (any role), or false. */
+bool	bg_chain_find_cred(const bg_chain_link_t *l, const uint8_t *cred_id,
+	    size_t cred_id_len, const bg_chain_member_t **mp,
+	    const bg_chain_token_t **tp);
+
+/*
+ * Canonical text (malloc'd, NUL-terminated) of l, and its hash:
+ * SHA-256("breakglass link v1\n" || text).  The signed clientDataHash of
+ * a link is that hash too (bg_chain_link_cdh).
+ */
+int	bg_chain_link_encode(const bg_chain_link_t *l, char **textp);
+int	bg_chain_link_parse(const char *text, bg_chain_link_t **lp,
+	    char *why, size_t whylen) __attribute__((warn_unused_result));
+void	bg_chain_text_hash(const char *text, uint8_t hash[BG_CHAIN_HASH_LEN]);
+int	bg_chain_link_hash(const bg_chain_link_t *l,
+	    uint8_t hash[BG_CHAIN_HASH_LEN]);
+#define bg_chain_link_cdh bg_chain_link_hash
+
+/*
+ * The statement an enrolling credential signs (its enrollment proof):
+ * vault id, genesis hash, tenant, person, role, side, salt, credential id
+ * and the X25519 membership key.  cdh = SHA-256 of "breakglass enroll
+ * v1\n" || those lines.  text (may be NULL) gets the lines (malloc'd), to
+ * show the person.
+ */
+int	bg_chain_enroll_cdh(const bg_chain_link_t *l,
+	    const bg_chain_member_t *m, const bg_chain_token_t *t,
+	    uint8_t cdh[32], char **textp);
+
+/*
+ * Verify a genesis: scope vault, seq 0, >= 2 custodians, each with one
+ * credential, custodian_quorum in 2..custodians, no credential twice, and
+ * a valid UV signature over the genesis by every custodian it names.
+ */
+int	bg_chain_check_genesis(const bg_chain_link_t *g,
+	    const bg_chain_sig_t *sigs, size_t n_sigs, char *why,
+	    size_t whylen) __attribute__((warn_unused_result));
+
+/*
+ * Whether `next` may follow `prev` (NULL for a tenant's first link) under
+ * genesis g, given sigs over next: BG_OK, or BG_ERR_DENIED with why
+ * naming what is missing ("needs: a custodian quorum (1 more of carol,
+ * dave); alice (client approver named by the link)"), BG_ERR_AUTH when
+ * the link is malformed for its place (wrong genesis, tenant, seq, prev,
+ * a bad enrollment proof, a software token in a production vault, a
+ * credential under two people).  Signatures that do not verify are
+ * ignored (never counted), so a draft's missing signers are reported the
+ * same way.  The signing rules (docs/security.md has the same table):
+ *
+ *  first link, or any approver/policy/settings change while prev has no
+ *  policy:  a custodian quorum, every client approver named by next, and
+ *           each new credential's enrollment proof;
+ *  approvers, approver credentials, policy, settings, exception:
+ *           the policy in force (prev) met by signers who are live
+ *           approvers of prev and not removed by next, plus
+ *           prev.client_cosign client approvers among them;
+ *  a new requester or auditor, a longer expiry, a new credential of a
+ *           requester or auditor:  prev.client_cosign client approvers of
+ *           prev (at least one), the grantee never counting for their own
+ *           grant;
+ *  a removal (person, credential, shorter expiry) of a requester or
+ *           auditor: one client approver of prev;
+ *  a new credential for a person who already had one: also one of that
+ *           person's credentials in prev;
+ *  a policy some qualified set of which has no client approver: next
+ *           must carry an unexpired exception (reason, expiry) (and so
+ *           needs the approver rule above).
+ * Signers count once per person, only while live (expiry > next->time).
+ * why, if non-NULL, gets the sentence.
+ */
+int	bg_chain_check(const bg_chain_link_t *g, const bg_chain_link_t *prev,
+	    const bg_chain_link_t *next, const bg_chain_sig_t *sigs,
+	    size_t n_sigs, char *why, size_t whylen)
+	    __attribute__((warn_unused_result));
+
+#endif /* BG_CHAIN_H */
