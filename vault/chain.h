@@ -71,6 +71,8 @@ typedef struct bg_chain_token {
 	uint8_t	 aaguid[16];
 	bool	 soft;			/* AAGUID is the software token's */
 	char	 fmt[32];		/* attestation format */
+	int	 attestation;		/* enum bg_token_attestation */
+	int	 cred_protect;		/* credProtect level granted, 0 if none */
 	uint8_t	 member_pk[32];		/* X25519; zeros for custodians */
 	/* Proof of possession: this credential's assertion over
 	 * bg_chain_enroll_cdh() of (link, member, this token). */

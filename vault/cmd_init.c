@@ -1,8 +1,15 @@
-/* vault init: create a new vault file. */
+/*
+ * vault init: create a new vault file and its genesis draft with the
+ * first custodian (--as, with --token).  The other custodians enroll
+ * with vault custodian add; the genesis takes effect when every
+ * custodian it names has signed it (vault chain sign --as CUSTODIAN).
+ */
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "breakglass/err.h"
 #include "breakglass/vault.h"
@@ -10,9 +17,24 @@
 #include "cmds.h"
 
 static const char usage[] =
-    "usage: vault init [--allow-soft-tokens]\n";
+    "usage: vault init --as CUSTODIAN [--allow-soft-tokens] "
+    "[--custodian-quorum N]\n"
+    "                  [--label LABEL] [--token PATH] [--pin-file PATH]\n";
 
-enum { OPT_SOFT = VOPT_LOCAL };
+enum { OPT_SOFT = VOPT_LOCAL, OPT_AS, OPT_QUORUM, OPT_LABEL };
+
+/* A vault whose first custodian could not enroll is no vault: remove it. */
+static void
+unlink_vault(const char *path)
+{
+	char side[4096];
+
+	(void)unlink(path);
+	if (snprintf(side, sizeof(side), "%s-wal", path) < (int)sizeof(side))
+		(void)unlink(side);
+	if (snprintf(side, sizeof(side), "%s-shm", path) < (int)sizeof(side))
+		(void)unlink(side);
+}
 
 int
 cmd_init(int argc, char **argv)
@@ -20,12 +42,17 @@ cmd_init(int argc, char **argv)
 	static const struct option longopts[] = {
 		VAULT_GLOBAL_LONGOPTS,
 		{ "allow-soft-tokens", no_argument, NULL, OPT_SOFT },
+		{ "as",		required_argument, NULL, OPT_AS },
+		{ "custodian-quorum", required_argument, NULL, OPT_QUORUM },
+		{ "label",	required_argument, NULL, OPT_LABEL },
 		{ NULL, 0, NULL, 0 }
 	};
 	bg_vault_t *v = NULL;
 	bg_vault_log_head_t h;
+	const char *as = NULL, *label = NULL;
 	char *path = NULL;
-	bool soft = false;
+	uint64_t quorum = 2;
+	bool soft = false, created = false;
 	int c, r, ex = VAULT_EXIT_FAIL;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -38,12 +65,32 @@ cmd_init(int argc, char **argv)
 		case OPT_SOFT:
 			soft = true;
 			break;
+		case OPT_AS:
+			as = optarg;
+			break;
+		case OPT_LABEL:
+			label = optarg;
+			break;
+		case OPT_QUORUM:
+			if (vault_parse_uint(optarg, 2, 64, &quorum) != 0) {
+				vault_errx("init: --custodian-quorum must be a "
+				    "number from 2 to 64");
+				ex = VAULT_EXIT_USAGE;
+				goto out;
+			}
+			break;
 		default:
 			ex = vault_usage_err(usage);
 			goto out;
 		}
 	}
 	if (optind != argc) {
+		ex = vault_usage_err(usage);
+		goto out;
+	}
+	if (as == NULL) {
+		vault_errx("init: --as CUSTODIAN is required: a vault starts "
+		    "with its custodians, each with their own token");
 		ex = vault_usage_err(usage);
 		goto out;
 	}
@@ -58,19 +105,29 @@ cmd_init(int argc, char **argv)
 		ex = vault_exit(r);
 		goto out;
 	}
+	created = true;
+	if ((ex = vault_custodian_enroll(v, as, label, (int)quorum)) != 0)
+		goto out;
 	printf("created vault %s\n", path);
-	printf("  vault id:        %s\n", bg_vault_id(v));
-	printf("  relying party:   %s\n", bg_vault_rp_id(v));
-	printf("  software tokens: %s\n", soft ?
+	printf("  vault id:         %s\n", bg_vault_id(v));
+	printf("  relying party:    %s\n", bg_vault_rp_id(v));
+	printf("  software tokens:  %s\n", soft ?
 	    "accepted (test/drill vault)" : "refused (production vault)");
+	printf("  custodian quorum: %llu\n", (unsigned long long)quorum);
+	printf("  first custodian:  %s\n", as);
 	/* Auditors pin this key: write it in the ceremony log book. */
 	if (bg_vault_log_head(v, &h) == BG_OK) {
-		printf("  log key:         %s\n", h.public_key);
-		printf("  receipt:         %s\n", h.receipt);
+		printf("  log key:          %s\n", h.public_key);
+		printf("  receipt:          %s\n", h.receipt);
 	}
+	printf("next: every other custodian runs 'vault custodian add NAME', "
+	    "then each custodian 'vault chain sign --as NAME'\n");
+	created = false;
 	ex = VAULT_EXIT_OK;
 out:
 	bg_vault_close(&v);
+	if (created)
+		unlink_vault(path);
 	free(path);
 	return ex;
 }

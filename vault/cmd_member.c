@@ -15,19 +15,19 @@
 #include "cmds.h"
 
 static const char usage[] =
-    "usage: vault member add TENANT PERSON --role ROLE [--token PATH] "
-    "[--label LABEL]\n"
-    "                        [--expires TIME] [--pin-file PATH]\n"
-    "       vault member list [TENANT] [--person PERSON] [--all] [--json]\n"
-    "       vault member recertify TENANT PERSON --until TIME --as APPROVER "
+    "usage: vault member add TENANT PERSON --role ROLE [--side client|msp] "
     "[--token PATH]\n"
-    "                        [--pin-file PATH] [--person-token PATH] "
-    "[--person-pin-file PATH]\n"
+    "                        [--label LABEL] [--expires TIME] "
+    "[--pin-file PATH]\n"
+    "       vault member list [TENANT] [--person PERSON] [--all] [--json]\n"
+    "       vault member recertify TENANT PERSON --until TIME [--role ROLE] "
+    "[--shorten]\n"
     "       vault member remove TENANT PERSON [--role ROLE]\n";
 
 #define DEFAULT_VALIDITY (365 * 86400)
 
-enum { OPT_ROLE = VOPT_LOCAL, OPT_LABEL, OPT_EXPIRES, OPT_PERSON, OPT_ALL };
+enum { OPT_ROLE = VOPT_LOCAL, OPT_LABEL, OPT_EXPIRES, OPT_PERSON, OPT_ALL,
+    OPT_SIDE, OPT_UNTIL, OPT_SHORTEN };
 
 static const struct option longopts[] = {
 	VAULT_GLOBAL_LONGOPTS,
@@ -36,6 +36,9 @@ static const struct option longopts[] = {
 	{ "expires",	required_argument, NULL, OPT_EXPIRES },
 	{ "person",	required_argument, NULL, OPT_PERSON },
 	{ "all",	no_argument,	   NULL, OPT_ALL },
+	{ "side",	required_argument, NULL, OPT_SIDE },
+	{ "until",	required_argument, NULL, OPT_UNTIL },
+	{ "shorten",	no_argument,	   NULL, OPT_SHORTEN },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -45,6 +48,9 @@ struct margs {
 	int64_t		 expires;
 	const char	*person;
 	bool		 all;
+	int		 side;
+	int64_t		 until;
+	bool		 shorten;
 	bool		 help;
 };
 
@@ -85,6 +91,23 @@ parse(int argc, char **argv, struct margs *a)
 		case OPT_ALL:
 			a->all = true;
 			break;
+		case OPT_SIDE:
+			if (bg_vault_side_parse(optarg, &a->side) != BG_OK) {
+				vault_errx("member: unknown side '%s' (client or "
+				    "msp)", optarg);
+				return -1;
+			}
+			break;
+		case OPT_UNTIL:
+			if (vault_parse_time(optarg, &a->until) != 0) {
+				vault_errx("member: bad time '%s' (YYYY-MM-DD "
+				    "or +DURATION such as +180d)", optarg);
+				return -1;
+			}
+			break;
+		case OPT_SHORTEN:
+			a->shorten = true;
+			break;
 		default:
 			return -1;
 		}
@@ -95,7 +118,7 @@ parse(int argc, char **argv, struct margs *a)
 struct add_ctx {
 	bg_vault_t	*v;
 	const char	*tenant, *person, *label;
-	int		 role;
+	int		 role, side;
 	int64_t		 expires;
 	bg_token_t	*tok;
 };
@@ -106,7 +129,7 @@ add_op(void *arg, const char *pin)
 	struct add_ctx *a = arg;
 
 	return bg_vault_member_add(a->v, vault_actor(), a->tenant, a->person,
-	    a->role, a->expires, a->label, a->tok, pin);
+	    a->role, a->side, a->expires, a->label, a->tok, pin);
 }
 
 static int
@@ -133,6 +156,17 @@ member_add(int argc, char **argv)
 		ex = vault_usage_err(usage);
 		goto out;
 	}
+	if (a.role == BG_VAULT_ROLE_APPROVER && a.side == 0) {
+		vault_errx("member add: an approver needs --side client (the "
+		    "customer's) or --side msp");
+		ex = VAULT_EXIT_USAGE;
+		goto out;
+	}
+	if (a.role != BG_VAULT_ROLE_APPROVER && a.side != 0) {
+		vault_errx("member add: only approvers have a --side");
+		ex = VAULT_EXIT_USAGE;
+		goto out;
+	}
 	if (a.expires == 0)
 		a.expires = (int64_t)time(NULL) + DEFAULT_VALIDITY;
 	if ((ex = vault_open(&v)) != 0)
@@ -145,19 +179,24 @@ member_add(int argc, char **argv)
 	ac.person = argv[optind + 1];
 	ac.label = a.label;
 	ac.role = a.role;
+	ac.side = a.side;
 	ac.expires = a.expires;
 	ac.tok = tok;
 	snprintf(what, sizeof(what), "member add %s %s", ac.tenant,
 	    ac.person);
-	vault_note("Enrolling %s's token %s as %s of %s (two touches: one to "
-	    "create the credential, one to derive the key).", ac.person,
+	vault_note("Enrolling %s's token %s as %s of %s (three touches: one "
+	    "to create the credential, one to derive the key, one to sign "
+	    "the key into the tenant's draft link).", ac.person,
 	    bg_token_path(tok), bg_vault_role_name(a.role), ac.tenant);
 	if ((ex = vault_with_pin(v, ac.tenant, ac.person, tok, NULL, what,
 	    NULL, add_op, &ac)) != 0)
 		goto out;
-	printf("%s enrolled as %s of %s until %s\n", ac.person,
-	    bg_vault_role_name(a.role), ac.tenant,
-	    vault_fmt_time(a.expires, tb));
+	printf("%s enrolled as %s%s%s of %s until %s, in the draft link: it "
+	    "takes effect when the draft is signed (vault chain show %s)\n",
+	    ac.person, a.side != 0 ? bg_vault_side_name(a.side) : "",
+	    a.side != 0 ? " " : "", bg_vault_role_name(a.role), ac.tenant,
+	    vault_fmt_time(a.expires, tb), ac.tenant);
+	vault_note_receipt(v);
 	ex = VAULT_EXIT_OK;
 out:
 	bg_token_close(&tok);
@@ -295,141 +334,54 @@ member_remove(int argc, char **argv)
 		    argv[optind + 1]);
 		goto out;
 	}
-	printf("%s removed from %s\n", argv[optind + 1], argv[optind]);
+	printf("%s removed from the draft link of %s: the removal takes "
+	    "effect when the draft is signed (vault chain show %s)\n",
+	    argv[optind + 1], argv[optind], argv[optind]);
 	ex = VAULT_EXIT_OK;
 out:
 	bg_vault_close(&v);
 	return ex;
 }
 
-/* --- recertify: the person's touch, then an approver's sign-off ------------ */
-
-enum { OPT_UNTIL = VOPT_LOCAL + 32, OPT_AS, OPT_PTOKEN, OPT_PPIN };
-
-struct rc_ctx {
-	bg_vault_t		*v;
-	const char		*tenant, *person, *approver;
-	int64_t			 until;
-	bg_token_t		*tok;
-	bg_vault_recert_proof_t	*proof;
-};
-
-static int
-prove_op(void *arg, const char *pin)
-{
-	struct rc_ctx *c = arg;
-
-	bg_vault_recert_proof_free(&c->proof);
-	return bg_vault_recertify_prove(c->v, c->tenant, c->person, c->until,
-	    c->approver, c->tok, pin, &c->proof);
-}
-
-static int
-signoff_op(void *arg, const char *pin)
-{
-	struct rc_ctx *c = arg;
-
-	return bg_vault_recertify(c->v, c->proof, c->tok, pin);
-}
+/* --- recertify: a draft amendment the client co-signers sign ------------- */
 
 static int
 member_recertify(int argc, char **argv)
 {
-	static const struct option rlongopts[] = {
-		VAULT_GLOBAL_LONGOPTS,
-		{ "until",		required_argument, NULL, OPT_UNTIL },
-		{ "as",			required_argument, NULL, OPT_AS },
-		{ "person-token",	required_argument, NULL, OPT_PTOKEN },
-		{ "person-pin-file",	required_argument, NULL, OPT_PPIN },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct rc_ctx rc;
+	struct margs a;
 	bg_vault_t *v = NULL;
-	bg_token_t *ptok = NULL, *atok = NULL;
-	const char *ptoken = NULL, *ppin = NULL, *st, *p, *e;
-	char what[192], tb[32];
-	int c, ex = VAULT_EXIT_FAIL;
+	char tb[32];
+	int r, ex = VAULT_EXIT_FAIL;
 
-	memset(&rc, 0, sizeof(rc));
-	while ((c = getopt_long(argc, argv, "h", rlongopts, NULL)) != -1) {
-		if (vault_global_opt(c, optarg))
-			continue;
-		switch (c) {
-		case 'h':
-			ex = vault_usage_ok(usage);
-			goto out;
-		case OPT_UNTIL:
-			if (vault_parse_time(optarg, &rc.until) != 0) {
-				vault_errx("member recertify: bad time '%s' "
-				    "(YYYY-MM-DD or +DURATION such as +180d)",
-				    optarg);
-				ex = vault_usage_err(usage);
-				goto out;
-			}
-			break;
-		case OPT_AS:
-			rc.approver = optarg;
-			break;
-		case OPT_PTOKEN:
-			ptoken = optarg;
-			break;
-		case OPT_PPIN:
-			ppin = optarg;
-			break;
-		default:
-			ex = vault_usage_err(usage);
-			goto out;
-		}
-	}
-	if (argc - optind != 2 || rc.until == 0 || rc.approver == NULL) {
-		if (argc - optind == 2 && rc.approver == NULL)
-			vault_errx("member recertify: --as APPROVER is required: "
-			    "one of the tenant's approvers signs off with their "
-			    "own token");
+	if (parse(argc, argv, &a) != 0) {
 		ex = vault_usage_err(usage);
 		goto out;
 	}
-	rc.tenant = argv[optind];
-	rc.person = argv[optind + 1];
-	(void)snprintf(what, sizeof(what), "member recertify %s %s",
-	    rc.tenant, rc.person);
+	if (a.help) {
+		ex = vault_usage_ok(usage);
+		goto out;
+	}
+	if (argc - optind != 2 || a.until == 0) {
+		if (argc - optind == 2)
+			vault_errx("member recertify: --until TIME is required");
+		ex = vault_usage_err(usage);
+		goto out;
+	}
 	if ((ex = vault_open(&v)) != 0)
 		goto out;
-	rc.v = v;
-	fprintf(stderr, "%s, prove that you hold your token: recertify %s in "
-	    "%s until %s, signed off by %s.\n", rc.person, rc.person,
-	    rc.tenant, vault_fmt_time(rc.until, tb), rc.approver);
-	if ((ex = vault_token_open(ptoken != NULL ? ptoken : vault_g.token,
-	    &ptok)) != 0)
+	if ((r = bg_vault_member_recertify(v, vault_actor(), argv[optind],
+	    argv[optind + 1], a.role, a.until, a.shorten)) != BG_OK) {
+		ex = vault_fail(v, r, "member recertify %s %s", argv[optind],
+		    argv[optind + 1]);
 		goto out;
-	rc.tok = ptok;
-	if ((ex = vault_with_pin(v, rc.tenant, rc.person, ptok,
-	    ppin != NULL ? ppin : vault_g.pin_file, what, NULL, prove_op, &rc))
-	    != 0)
-		goto out;
-	bg_token_close(&ptok);
-	fprintf(stderr, "%s, you are asked to SIGN OFF this recertification. "
-	    "Read it before you touch your token:\n", rc.approver);
-	st = bg_vault_recert_statement(rc.proof);
-	for (p = st; *p != '\0'; p = *e == '\n' ? e + 1 : e) {
-		if ((e = strchr(p, '\n')) == NULL)
-			e = p + strlen(p);
-		fprintf(stderr, "    %.*s\n", (int)(e - p), p);
 	}
-	fflush(stderr);
-	if ((ex = vault_token_open(NULL, &atok)) != 0)
-		goto out;
-	rc.tok = atok;
-	if ((ex = vault_with_pin(v, rc.tenant, rc.approver, atok, NULL, what,
-	    NULL, signoff_op, &rc)) != 0)
-		goto out;
-	printf("%s recertified in %s until %s (signed off by %s)\n", rc.person,
-	    rc.tenant, vault_fmt_time(rc.until, tb), rc.approver);
+	printf("%s in %s until %s, in the draft link: it takes effect when "
+	    "the client co-signers sign it (vault chain show %s)\n",
+	    argv[optind + 1], argv[optind], vault_fmt_time(a.until, tb),
+	    argv[optind]);
+	vault_note_receipt(v);
 	ex = VAULT_EXIT_OK;
 out:
-	bg_vault_recert_proof_free(&rc.proof);
-	bg_token_close(&ptok);
-	bg_token_close(&atok);
 	bg_vault_close(&v);
 	return ex;
 }

@@ -18,17 +18,19 @@
 static const char usage[] =
     "usage: vault tenant add TENANT [--max-ttl DURATION] "
     "[--approval-window DURATION]\n"
-    "                        [--rotation-deadline DURATION]\n"
+    "                        [--rotation-deadline DURATION] "
+    "[--client-cosign N]\n"
     "       vault tenant set TENANT [--max-ttl DURATION] "
     "[--approval-window DURATION]\n"
-    "                        [--rotation-deadline DURATION]\n"
+    "                        [--rotation-deadline DURATION] "
+    "[--client-cosign N]\n"
     "       vault tenant list [--json]\n"
     "       vault tenant show TENANT [--json]\n"
     "       vault tenant offboard TENANT --confirm TENANT "
     "[--certificate FILE]\n"
     "       vault tenant verify-certificate FILE\n";
 
-enum { OPT_MAX_TTL = VOPT_LOCAL, OPT_WINDOW, OPT_ROTDL };
+enum { OPT_MAX_TTL = VOPT_LOCAL, OPT_WINDOW, OPT_ROTDL, OPT_COSIGN };
 
 static json_t *
 tenant_json(const bg_vault_tenant_info_t *t)
@@ -58,10 +60,12 @@ add_or_set(int argc, char **argv, bool add)
 		{ "max-ttl",		required_argument, NULL, OPT_MAX_TTL },
 		{ "approval-window",	required_argument, NULL, OPT_WINDOW },
 		{ "rotation-deadline",	required_argument, NULL, OPT_ROTDL },
+		{ "client-cosign",	required_argument, NULL, OPT_COSIGN },
 		{ NULL, 0, NULL, 0 }
 	};
 	bg_vault_tenant_opts_t o;
 	bg_vault_t *v = NULL;
+	uint64_t n = 0;
 	int64_t *dst;
 	int c, r, ex = VAULT_EXIT_FAIL;
 
@@ -87,6 +91,15 @@ add_or_set(int argc, char **argv, bool add)
 				goto out;
 			}
 			break;
+		case OPT_COSIGN:
+			if (vault_parse_uint(optarg, 1, 16, &n) != 0) {
+				vault_errx("tenant: --client-cosign must be a "
+				    "number from 1 to 16");
+				ex = VAULT_EXIT_USAGE;
+				goto out;
+			}
+			o.client_cosign = (int)n;
+			break;
 		default:
 			ex = vault_usage_err(usage);
 			goto out;
@@ -107,7 +120,10 @@ add_or_set(int argc, char **argv, bool add)
 		    argv[optind]);
 		goto out;
 	}
-	printf("tenant %s %s\n", argv[optind], add ? "added" : "updated");
+	printf("tenant %s %s: its draft link takes effect when it is signed "
+	    "(vault chain show %s)\n", argv[optind], add ? "added" :
+	    "updated", argv[optind]);
+	vault_note_receipt(v);
 	ex = VAULT_EXIT_OK;
 out:
 	bg_vault_close(&v);

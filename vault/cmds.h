@@ -25,5 +25,13 @@ int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_evidence(int argc, char **argv);	/* evidence export | verify */
+int cmd_chain(int argc, char **argv);	/* chain show | sign | discard */
+int cmd_custodian(int argc, char **argv);	/* custodian add */
+
+/* Enroll the --token's holder as custodian person of v's genesis draft
+ * (cmd_custodian.c; vault init uses it too); returns the exit code. */
+struct bg_vault;
+int vault_custodian_enroll(struct bg_vault *v, const char *person,
+    const char *label, int quorum);
 
 #endif /* VAULT_CMDS_H */

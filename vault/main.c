@@ -22,7 +22,9 @@ static const struct {
 	int (*fn)(int, char **);
 	const char *what;
 } verbs[] = {
-	{ "init",	cmd_init,	"create a vault file" },
+	{ "init",	cmd_init,	"create a vault file with its first custodian" },
+	{ "custodian",	cmd_custodian,	"enroll a custodian into the genesis draft" },
+	{ "chain",	cmd_chain,	"show, sign or discard a keyset chain's draft" },
 	{ "tenant",	cmd_tenant,	"add, list or show tenants" },
 	{ "member",	cmd_member,	"enroll, list or remove a person's token" },
 	{ "policy",	cmd_policy,	"set or show a tenant's approval policy" },

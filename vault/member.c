@@ -1,7 +1,8 @@
 /*
- * Memberships and their token credentials: enrollment (the membership's
- * X25519 key from the token's hmac-secret), listing, removal, and the
- * assertion helper every token flow uses.
+ * Memberships and their token credentials: enrollment into the tenant's
+ * draft link (the membership's X25519 key from the token's hmac-secret,
+ * signed by the new credential), recertification and removal (draft
+ * amendments), listing, and the assertion helper every token flow uses.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "chain.h"
 #include "policy.h"
 #include "seal.h"
 #include "vault_int.h"
@@ -58,75 +60,72 @@ is_soft_aaguid(const uint8_t aaguid[BG_TOKEN_AAGUID_LEN])
 	return memcmp(aaguid, bg_token_soft_aaguid, 16) == 0; /* public: AAGUID */
 }
 
-/* Whether person is a leaf of the tenant's current policy. */
-static int
-named_by_policy(bg_vault_t *v, const bg_tenant_row_t *t, const char *person,
-    bool *namedp)
+const char *
+bg_vault_side_name(int side)
 {
-	bg_policy_t *pol = NULL;
-	size_t idx = 0;
-	int r = BG_ERR_INTERNAL;
-
-	*namedp = false;
-	if (t->policy == NULL)
-		return BG_OK;
-	if (bg_policy_parse(t->policy, &pol, NULL) != BG_OK) {
-		r = bg_vault_fail(v, BG_ERR_AUTH, "the stored policy of '%s' "
-		    "does not parse: the database was altered", t->name);
-		goto out;
+	switch (side) {
+	case BG_VAULT_SIDE_CLIENT:	return "client";
+	case BG_VAULT_SIDE_MSP:		return "msp";
+	default:			return "none";
 	}
-	*namedp = bg_policy_leaf_index(pol, person, &idx) == BG_OK;
-	r = BG_OK;
-out:
-	bg_policy_free(&pol);
-	return r;
 }
 
-/* Add the tenant's keyset to an event's details when it has a policy. */
-static int
-add_keyset(bg_vault_t *v, const bg_tenant_row_t *t, json_t *det)
+int
+bg_vault_side_parse(const char *s, int *sidep)
 {
-	uint8_t ks[BG_VAULT_HASH_LEN];
-	char hex[2 * BG_VAULT_HASH_LEN + 1];
-	json_t *keys = NULL;
-	int r;
-
-	if (t->policy == NULL)
-		return BG_OK;
-	if ((r = bg_keyset_compute(v, t, ks, &keys)) != BG_OK)
-		return r;
-	bg_hex(ks, sizeof(ks), hex);
-	if (json_object_set_new(det, "keyset", json_string(hex)) != 0 ||
-	    json_object_set_new(det, "keys", keys) != 0)
-		return BG_ERR_NOMEM;
+	if (sidep == NULL)
+		return BG_ERR_INVALID_ARG;
+	*sidep = 0;
+	if (s == NULL)
+		return BG_ERR_INVALID_ARG;
+	if (strcmp(s, "client") == 0)
+		*sidep = BG_VAULT_SIDE_CLIENT;
+	else if (strcmp(s, "msp") == 0)
+		*sidep = BG_VAULT_SIDE_MSP;
+	else
+		return BG_ERR_INVALID_ARG;
 	return BG_OK;
 }
 
 /*
- * The statements every request, approval and release runs, kept prepared
+ * Statements every request, approval and release runs, kept prepared
  * (bg_store_cached(), keyed by these arrays' addresses).
  */
-static const char live_sql[] = "SELECT id, expires_at, salt FROM "
-    "memberships WHERE tenant_id = ? AND person = ? AND role = ? AND "
-    "removed_at IS NULL";
-static const char tokens_sql[] = "SELECT id, label, alg, cred_id, pubkey, "
-    "member_pk, sign_count FROM tokens WHERE membership_id = ? AND "
-    "removed_at IS NULL ORDER BY id";
+static const char live_sql[] = "SELECT id FROM memberships WHERE "
+    "tenant_id = ? AND person = ? AND role = ?";
+static const char token_id_sql[] = "SELECT id, sign_count FROM tokens "
+    "WHERE membership_id = ? AND cred_id = ?";
 static const char counter_sql[] = "UPDATE tokens SET sign_count = ? "
     "WHERE id = ?";
 
 int
-bg_member_live(bg_vault_t *v, int64_t tenant_id, const char *tenant,
-    const char *person, int role, int64_t now, int64_t *membership_idp,
-    uint8_t salt[BG_TOKEN_SALT_LEN])
+bg_member_live(bg_vault_t *v, const bg_chain_link_t *ks, int64_t tenant_id,
+    const char *tenant, const char *person, int role, int64_t now,
+    int64_t *membership_idp, uint8_t salt[BG_TOKEN_SALT_LEN])
 {
+	const bg_chain_member_t *m;
 	sqlite3_stmt *st = NULL;
 	bool row = false;
 	char when[32];
-	int64_t exp_at;
 	int r = BG_ERR_INTERNAL;
 
 	*membership_idp = 0;
+	/* Who is a member, until when, with which salt: the signed keyset
+	 * says so; the row only gives the id the flows' rows refer to. */
+	m = ks != NULL ? bg_chain_member_find(ks, person, role) : NULL;
+	if (m == NULL) {
+		r = bg_vault_fail(v, BG_ERR_DENIED, "%s is not %s %s of %s",
+		    person, role == BG_VAULT_ROLE_APPROVER ? "an" : "a",
+		    bg_vault_role_name(role), tenant);
+		goto out;
+	}
+	if (m->expires_at <= now) {
+		r = bg_vault_fail(v, BG_ERR_EXPIRED, "the %s membership of %s "
+		    "in %s expired at %s", bg_vault_role_name(role), person,
+		    tenant, bg_vault_fmt_time(m->expires_at, when,
+		    sizeof(when)));
+		goto out;
+	}
 	if ((r = bg_store_cached(v, live_sql, &st)) != BG_OK)
 		goto out;
 	if ((r = bg_store_bind_int(v, st, 1, tenant_id)) != BG_OK ||
@@ -135,24 +134,11 @@ bg_member_live(bg_vault_t *v, int64_t tenant_id, const char *tenant,
 	    (r = bg_store_step(v, st, &row)) != BG_OK)
 		goto out;
 	if (!row) {
-		r = bg_vault_fail(v, BG_ERR_DENIED, "%s is not %s %s of %s",
-		    person, role == BG_VAULT_ROLE_APPROVER ? "an" : "a",
-		    bg_vault_role_name(role), tenant);
+		r = bg_vault_fail(v, BG_ERR_DB_CORRUPT, "the membership row of "
+		    "%s in %s is missing: the file was altered", person, tenant);
 		goto out;
 	}
-	exp_at = sqlite3_column_int64(st, 1);
-	if (exp_at <= now) {
-		r = bg_vault_fail(v, BG_ERR_EXPIRED, "the %s membership of %s "
-		    "in %s expired at %s", bg_vault_role_name(role), person,
-		    tenant, bg_vault_fmt_time(exp_at, when, sizeof(when)));
-		goto out;
-	}
-	if (sqlite3_column_bytes(st, 2) != BG_TOKEN_SALT_LEN) {
-		r = bg_vault_fail(v, BG_ERR_DB_CORRUPT, "the membership salt "
-		    "of %s in %s is malformed", person, tenant);
-		goto out;
-	}
-	memcpy(salt, sqlite3_column_blob(st, 2), BG_TOKEN_SALT_LEN);
+	memcpy(salt, m->salt, BG_TOKEN_SALT_LEN);
 	*membership_idp = sqlite3_column_int64(st, 0);
 	r = BG_OK;
 out:
@@ -161,50 +147,61 @@ out:
 }
 
 int
-bg_member_tokens(bg_vault_t *v, int64_t membership_id, bg_token_row_t **rowsp,
-    size_t *np)
+bg_member_tokens(bg_vault_t *v, const bg_chain_link_t *ks, const char *person,
+    int role, int64_t membership_id, bg_token_row_t **rowsp, size_t *np)
 {
+	const bg_chain_member_t *m;
 	sqlite3_stmt *st = NULL;
-	bg_token_row_t *l = NULL, *nl, *t;
-	size_t n = 0;
+	bg_token_row_t *l = NULL, *t;
+	size_t i, n = 0;
 	bool row = false;
 	int r = BG_ERR_INTERNAL;
 
 	*rowsp = NULL;
 	*np = 0;
-	if ((r = bg_store_cached(v, tokens_sql, &st)) != BG_OK)
+	m = ks != NULL ? bg_chain_member_find(ks, person, role) : NULL;
+	if (m == NULL || m->n_tokens == 0) {
+		r = bg_vault_fail(v, BG_ERR_NOT_FOUND, "%s has no enrolled "
+		    "token in this membership", person);
 		goto out;
-	if ((r = bg_store_bind_int(v, st, 1, membership_id)) != BG_OK)
+	}
+	if ((l = calloc(m->n_tokens, sizeof(*l))) == NULL) {
+		r = BG_ERR_NOMEM;
 		goto out;
-	for (;;) {
-		if ((r = bg_store_step(v, st, &row)) != BG_OK)
-			goto out;
-		if (!row)
-			break;
-		if ((nl = reallocarray(l, n + 1, sizeof(*l))) == NULL) {
-			r = BG_ERR_NOMEM;
-			goto out;
-		}
-		l = nl;
+	}
+	for (i = 0; i < m->n_tokens; i++) {
+		const bg_chain_token_t *ct = &m->tokens[i];
+
 		t = &l[n];
-		memset(t, 0, sizeof(*t));
-		t->id = sqlite3_column_int64(st, 0);
 		t->membership_id = membership_id;
-		bg_store_col_text(st, 1, t->label, sizeof(t->label));
-		t->alg = sqlite3_column_int(st, 2);
-		t->cred_id_len = (size_t)sqlite3_column_bytes(st, 3);
-		t->pubkey_len = (size_t)sqlite3_column_bytes(st, 4);
-		if (t->cred_id_len == 0 || t->cred_id_len > sizeof(t->cred_id) ||
-		    t->pubkey_len == 0 || t->pubkey_len > sizeof(t->pubkey) ||
-		    sqlite3_column_bytes(st, 5) != 32) {
-			r = bg_vault_fail(v, BG_ERR_DB_CORRUPT, "token "
-			    "credential %lld is malformed", (long long)t->id);
+		(void)snprintf(t->label, sizeof(t->label), "%s", ct->label);
+		t->alg = ct->alg;
+		if (ct->cred_id_len > sizeof(t->cred_id) ||
+		    ct->pubkey_len > sizeof(t->pubkey)) {
+			r = BG_ERR_INTERNAL;
 			goto out;
 		}
-		memcpy(t->cred_id, sqlite3_column_blob(st, 3), t->cred_id_len);
-		memcpy(t->pubkey, sqlite3_column_blob(st, 4), t->pubkey_len);
-		memcpy(t->member_pk, sqlite3_column_blob(st, 5), 32);
-		t->sign_count = (uint32_t)sqlite3_column_int64(st, 6);
+		memcpy(t->cred_id, ct->cred_id, ct->cred_id_len);
+		t->cred_id_len = ct->cred_id_len;
+		memcpy(t->pubkey, ct->pubkey, ct->pubkey_len);
+		t->pubkey_len = ct->pubkey_len;
+		memcpy(t->member_pk, ct->member_pk, sizeof(t->member_pk));
+		if ((r = bg_store_cached(v, token_id_sql, &st)) != BG_OK ||
+		    (r = bg_store_bind_int(v, st, 1, membership_id)) != BG_OK ||
+		    (r = bg_store_bind_blob(v, st, 2, ct->cred_id,
+		    ct->cred_id_len)) != BG_OK ||
+		    (r = bg_store_step(v, st, &row)) != BG_OK)
+			goto out;
+		if (!row) {
+			r = bg_vault_fail(v, BG_ERR_DB_CORRUPT, "the token row "
+			    "of %s's '%s' is missing: the file was altered",
+			    person, ct->label);
+			goto out;
+		}
+		t->id = sqlite3_column_int64(st, 0);
+		t->sign_count = (uint32_t)sqlite3_column_int64(st, 1);
+		bg_store_done(st);
+		st = NULL;
 		n++;
 	}
 	*rowsp = l;
@@ -333,7 +330,8 @@ bg_member_assert(bg_vault_t *v, bg_token_t *tok, const char *person,
 	}
 	if ((r = check_counter(v, person, &rows[i], as->sign_count)) != BG_OK)
 		goto out;
-	if ((r = store_counter(v, rows[i].id, as->sign_count)) != BG_OK)
+	if (rows[i].id != 0 &&
+	    (r = store_counter(v, rows[i].id, as->sign_count)) != BG_OK)
 		goto out;
 	*assertp = as;
 	as = NULL;
@@ -346,148 +344,84 @@ out:
 
 /* --- enrollment ------------------------------------------------------------ */
 
-typedef struct membership_slot {
-	int64_t	 id;
-	bool	 existed, removed;
-	uint8_t	 salt[BG_TOKEN_SALT_LEN];
-} membership_slot_t;
-
+/* The draft's membership of person in role, added (with a fresh salt)
+ * when the draft has none. */
 static int
-membership_prepare(bg_vault_t *v, int64_t tenant_id, const char *person,
-    int role, int64_t expires_at, int64_t now, membership_slot_t *m)
+draft_member(bg_vault_t *v, bg_chain_link_t *d, const char *person,
+    int role, int side, int64_t expires_at, bg_chain_member_t **mp)
 {
-	sqlite3_stmt *st = NULL;
-	bool row = false;
-	int r = BG_ERR_INTERNAL;
+	bg_chain_member_t nm, *m;
+	int r;
 
-	memset(m, 0, sizeof(*m));
-	if ((r = bg_store_prepare(v, "SELECT id, salt, removed_at FROM "
-	    "memberships WHERE tenant_id = ? AND person = ? AND role = ?",
-	    &st)) != BG_OK)
-		goto out;
-	if ((r = bg_store_bind_int(v, st, 1, tenant_id)) != BG_OK ||
-	    (r = bg_store_bind_text(v, st, 2, person)) != BG_OK ||
-	    (r = bg_store_bind_int(v, st, 3, role)) != BG_OK ||
-	    (r = bg_store_step(v, st, &row)) != BG_OK)
-		goto out;
-	if (row) {
-		m->existed = true;
-		m->id = sqlite3_column_int64(st, 0);
-		m->removed = sqlite3_column_type(st, 2) != SQLITE_NULL;
-		if (sqlite3_column_bytes(st, 1) == BG_TOKEN_SALT_LEN &&
-		    !m->removed)
-			memcpy(m->salt, sqlite3_column_blob(st, 1),
-			    BG_TOKEN_SALT_LEN);
-		else
-			randombytes_buf(m->salt, sizeof(m->salt));
-	} else
-		randombytes_buf(m->salt, sizeof(m->salt));
-	sqlite3_finalize(st);
-	st = NULL;
-	if (m->existed) {
-		if ((r = bg_store_prepare(v, "UPDATE memberships SET "
-		    "expires_at = ?, salt = ?, removed_at = NULL WHERE id = ?",
-		    &st)) != BG_OK)
-			goto out;
-		if ((r = bg_store_bind_int(v, st, 1, expires_at)) != BG_OK ||
-		    (r = bg_store_bind_blob(v, st, 2, m->salt,
-		    sizeof(m->salt))) != BG_OK ||
-		    (r = bg_store_bind_int(v, st, 3, m->id)) != BG_OK ||
-		    (r = bg_store_step_done(v, st)) != BG_OK)
-			goto out;
-	} else {
-		if ((r = bg_store_prepare(v, "INSERT INTO memberships "
-		    "(tenant_id, person, role, expires_at, created_at, salt) "
-		    "VALUES (?, ?, ?, ?, ?, ?)", &st)) != BG_OK)
-			goto out;
-		if ((r = bg_store_bind_int(v, st, 1, tenant_id)) != BG_OK ||
-		    (r = bg_store_bind_text(v, st, 2, person)) != BG_OK ||
-		    (r = bg_store_bind_int(v, st, 3, role)) != BG_OK ||
-		    (r = bg_store_bind_int(v, st, 4, expires_at)) != BG_OK ||
-		    (r = bg_store_bind_int(v, st, 5, now)) != BG_OK ||
-		    (r = bg_store_bind_blob(v, st, 6, m->salt,
-		    sizeof(m->salt))) != BG_OK ||
-		    (r = bg_store_step_done(v, st)) != BG_OK)
-			goto out;
-		m->id = sqlite3_last_insert_rowid(v->db);
+	*mp = NULL;
+	if ((m = bg_chain_member_find(d, person, role)) != NULL) {
+		if (m->side != side)
+			return bg_vault_fail(v, BG_ERR_STATE, "%s is a %s-side "
+			    "approver of %s: a membership keeps its side (remove "
+			    "it and enroll anew)", person,
+			    bg_vault_side_name(m->side), d->tenant);
+		m->expires_at = expires_at;
+		*mp = m;
+		return BG_OK;
 	}
-	r = BG_OK;
-out:
-	sqlite3_finalize(st);
-	return r;
+	memset(&nm, 0, sizeof(nm));
+	(void)snprintf(nm.person, sizeof(nm.person), "%s", person);
+	nm.role = role;
+	nm.side = side;
+	nm.expires_at = expires_at;
+	randombytes_buf(nm.salt, sizeof(nm.salt));
+	if ((r = bg_chain_member_add(d, &nm)) != BG_OK)
+		return bg_vault_fail(v, r, "adding %s to the draft: %s", person,
+		    bg_strerror(r));
+	*mp = bg_chain_member_find(d, person, role);
+	return *mp != NULL ? BG_OK : BG_ERR_INTERNAL;
 }
 
-static int
-insert_token(bg_vault_t *v, int64_t membership_id, const char *label,
-    int64_t now, const bg_token_cred_t *cred, uint32_t count,
-    const uint8_t pk[32], int64_t *idp)
+/* The statement the first assertion (the one giving the hmac-secret
+ * output) signs: nothing rests on it but the UV flag and the counter;
+ * the enrollment proof that follows carries the derived key. */
+static void
+keygen_cdh(const bg_vault_t *v, const char *tenant, const char *person,
+    int role, const uint8_t salt[32], uint8_t cdh[32])
 {
-	sqlite3_stmt *st = NULL;
-	int r = BG_ERR_INTERNAL;
+	crypto_hash_sha256_state h;
+	char line[256];
+	int n;
 
-	*idp = 0;
-	if ((r = bg_store_prepare(v, "INSERT INTO tokens (membership_id, "
-	    "label, enrolled_at, cred_id, cose_key, pubkey, alg, aaguid, "
-	    "is_soft, fmt, attestation, x5c, cred_protect, sign_count, "
-	    "member_pk) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &st))
-	    != BG_OK)
-		goto out;
-	if ((r = bg_store_bind_int(v, st, 1, membership_id)) != BG_OK ||
-	    (r = bg_store_bind_text(v, st, 2, label)) != BG_OK ||
-	    (r = bg_store_bind_int(v, st, 3, now)) != BG_OK ||
-	    (r = bg_store_bind_blob(v, st, 4, cred->id, cred->id_len))
-	    != BG_OK ||
-	    (r = bg_store_bind_blob(v, st, 5, cred->cose_pubkey != NULL ?
-	    (const void *)cred->cose_pubkey : (const void *)"",
-	    cred->cose_pubkey_len)) != BG_OK ||
-	    (r = bg_store_bind_blob(v, st, 6, cred->pubkey, cred->pubkey_len))
-	    != BG_OK ||
-	    (r = bg_store_bind_int(v, st, 7, cred->alg)) != BG_OK ||
-	    (r = bg_store_bind_blob(v, st, 8, cred->aaguid,
-	    BG_TOKEN_AAGUID_LEN)) != BG_OK ||
-	    (r = bg_store_bind_int(v, st, 9, cred->is_soft ||
-	    is_soft_aaguid(cred->aaguid))) != BG_OK ||
-	    (r = bg_store_bind_text(v, st, 10, cred->fmt != NULL ? cred->fmt :
-	    "")) != BG_OK ||
-	    (r = bg_store_bind_int(v, st, 11, cred->attestation)) != BG_OK ||
-	    (r = bg_store_bind_blob(v, st, 12, cred->x5c, cred->x5c_len))
-	    != BG_OK ||
-	    (r = bg_store_bind_int(v, st, 13, cred->cred_protect)) != BG_OK ||
-	    (r = bg_store_bind_int(v, st, 14, count)) != BG_OK ||
-	    (r = bg_store_bind_blob(v, st, 15, pk, 32)) != BG_OK ||
-	    (r = bg_store_step_done(v, st)) != BG_OK)
-		goto out;
-	*idp = sqlite3_last_insert_rowid(v->db);
-	r = BG_OK;
-out:
-	sqlite3_finalize(st);
-	return r;
+	n = snprintf(line, sizeof(line), "breakglass enroll-key v1\n%s\n%s\n"
+	    "%s\n%s\n", v->id, tenant, person, bg_vault_role_name(role));
+	crypto_hash_sha256_init(&h);
+	crypto_hash_sha256_update(&h, (const uint8_t *)line,
+	    n > 0 && (size_t)n < sizeof(line) ? (unsigned long long)n : 0ULL);
+	crypto_hash_sha256_update(&h, salt, 32);
+	crypto_hash_sha256_final(&h, cdh);
 }
 
 int
 bg_vault_member_add(bg_vault_t *v, const char *actor, const char *tenant,
-    const char *person, int role, int64_t expires_at, const char *label,
-    bg_token_t *tok, const char *pin)
+    const char *person, int role, int side, int64_t expires_at,
+    const char *label, bg_token_t *tok, const char *pin)
 {
 	bg_tenant_row_t t;
+	bg_chain_link_t *d = NULL;
+	bg_chain_member_t *m = NULL;
+	bg_chain_token_t ct;
 	bg_token_features_t feat;
 	bg_token_cred_t *cred = NULL;
 	bg_token_assertion_t *as = NULL;
-	membership_slot_t m;
-	crypto_hash_sha256_state h;
-	uint8_t cdh[BG_TOKEN_CDH_LEN], pk[32], fp[32];
+	uint8_t cdh[BG_TOKEN_CDH_LEN], fp[32];
 	uint8_t *sk = NULL;
-	char lbl[BG_VAULT_LABEL_MAX + 1], hex[2 * BG_TOKEN_AAGUID_LEN + 1];
-	char fpr[17], obj[2 * BG_VAULT_NAME_MAX + 16];
+	char hex[2 * BG_TOKEN_AAGUID_LEN + 1], fpr[17];
+	char obj[2 * BG_VAULT_NAME_MAX + 16];
 	const char *why = NULL;
 	json_t *det = NULL;
-	int64_t now = 0, ntok = 0, token_id = 0;
-	uint32_t count = 0;
+	int64_t now = 0;
+	size_t dropped = 0;
 	bool soft;
 	int r = BG_ERR_INTERNAL;
 
 	memset(&t, 0, sizeof(t));
-	memset(&m, 0, sizeof(m));
+	memset(&ct, 0, sizeof(ct));
 	bg_vault_clear_err(v);
 	(void)snprintf(obj, sizeof(obj), "%.64s (%s)", person != NULL ?
 	    person : "", bg_vault_role_name(role));
@@ -495,6 +429,18 @@ bg_vault_member_add(bg_vault_t *v, const char *actor, const char *tenant,
 	    (r = bg_vault_check_name(v, "person", person)) != BG_OK ||
 	    (r = check_role(v, role, false)) != BG_OK)
 		goto out;
+	if (role == BG_VAULT_ROLE_APPROVER && side != BG_VAULT_SIDE_CLIENT &&
+	    side != BG_VAULT_SIDE_MSP) {
+		r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "an approver stands on "
+		    "the client's side or the MSP's: say which (--side client "
+		    "or --side msp)");
+		goto out;
+	}
+	if (role != BG_VAULT_ROLE_APPROVER && side != BG_VAULT_SIDE_NONE) {
+		r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "only approvers have a "
+		    "side");
+		goto out;
+	}
 	if (label != NULL && label[0] != '\0' &&
 	    (r = bg_vault_check_text(v, "label", label, BG_VAULT_LABEL_MAX))
 	    != BG_OK)
@@ -506,11 +452,20 @@ bg_vault_member_add(bg_vault_t *v, const char *actor, const char *tenant,
 	}
 	if ((r = bg_store_begin(v)) != BG_OK ||
 	    (r = bg_vault_now(v, &now)) != BG_OK ||
-	    (r = bg_tenant_get(v, tenant, &t)) != BG_OK)
+	    (r = bg_tenant_get(v, tenant, &t)) != BG_OK ||
+	    (r = bg_chain_draft_get(v, t.name, now, &d)) != BG_OK)
 		goto out;
 	if (expires_at <= now) {
 		r = bg_vault_fail(v, BG_ERR_RANGE, "the membership expiry must "
 		    "lie in the future");
+		goto out;
+	}
+	if ((r = draft_member(v, d, person, role, side, expires_at, &m)) !=
+	    BG_OK)
+		goto out;
+	if (m->n_tokens >= BG_CHAIN_MAX_TOKENS) {
+		r = bg_vault_fail(v, BG_ERR_RANGE, "%s has %d tokens in this "
+		    "membership already", person, BG_CHAIN_MAX_TOKENS);
 		goto out;
 	}
 	/* Probe before anything asks for a touch. */
@@ -523,8 +478,8 @@ bg_vault_member_add(bg_vault_t *v, const char *actor, const char *tenant,
 	soft = feat.is_soft || is_soft_aaguid(feat.aaguid);
 	if (soft && !v->allow_soft) {
 		r = bg_vault_fail(v, BG_ERR_TOKEN_SOFT_REFUSED, "this is a "
-		    "breakglass software token, and this vault was created "
-		    "without --allow-soft-tokens: enroll a hardware token");
+		    "breakglass software token, and this vault's genesis "
+		    "refuses them: enroll a hardware token");
 		goto out;
 	}
 	if ((r = bg_token_check_usable(&feat, &why)) != BG_OK) {
@@ -532,36 +487,32 @@ bg_vault_member_add(bg_vault_t *v, const char *actor, const char *tenant,
 		    "membership: %s", why != NULL ? why : bg_strerror(r));
 		goto out;
 	}
-	if ((r = membership_prepare(v, t.id, person, role, expires_at, now,
-	    &m)) != BG_OK)
-		goto out;
 	if ((r = bg_token_enroll(tok, v->rp_id, person, 0, pin, &cred))
 	    != BG_OK) {
 		r = bg_vault_fail(v, r, "enrolling the token: %s",
 		    bg_strerror(r));
 		goto out;
 	}
-	if ((cred->is_soft || is_soft_aaguid(cred->aaguid)) &&
-	    !v->allow_soft) {
+	soft = soft || cred->is_soft || is_soft_aaguid(cred->aaguid);
+	if (soft && !v->allow_soft) {
 		r = bg_vault_fail(v, BG_ERR_TOKEN_SOFT_REFUSED, "the credential "
-		    "comes from a breakglass software token, and this vault "
-		    "was created without --allow-soft-tokens");
+		    "comes from a breakglass software token, and this vault's "
+		    "genesis refuses them");
 		goto out;
 	}
-	soft = soft || cred->is_soft || is_soft_aaguid(cred->aaguid);
-	/* One UV assertion with the membership salt: binds the enrollment
-	 * to this vault, tenant, person and role. */
-	crypto_hash_sha256_init(&h);
-	crypto_hash_sha256_update(&h, (const uint8_t *)"breakglass enroll v1\n",
-	    21);
-	crypto_hash_sha256_update(&h, (const uint8_t *)v->id, strlen(v->id));
-	crypto_hash_sha256_update(&h, (const uint8_t *)"\n", 1);
-	crypto_hash_sha256_update(&h, (const uint8_t *)obj, strlen(obj));
-	crypto_hash_sha256_update(&h, (const uint8_t *)"\n", 1);
-	crypto_hash_sha256_update(&h, (const uint8_t *)t.name, strlen(t.name));
-	crypto_hash_sha256_final(&h, cdh);
+	if (cred->id_len > sizeof(ct.cred_id) ||
+	    cred->pubkey_len > sizeof(ct.pubkey)) {
+		r = bg_vault_fail(v, BG_ERR_TOKEN_PROTOCOL, "the token made an "
+		    "oversized credential");
+		goto out;
+	}
+	if ((r = bg_chain_cred_unique(v, person, cred->id, cred->id_len)) !=
+	    BG_OK)
+		goto out;
+	/* 1: the hmac-secret output for the salt, with UV, gives the key. */
+	keygen_cdh(v, t.name, person, role, m->salt, cdh);
 	r = bg_token_assert(tok, v->rp_id, cred->id, cred->id_len, cred->alg,
-	    cred->pubkey, cred->pubkey_len, cdh, m.salt, pin, &as);
+	    cred->pubkey, cred->pubkey_len, cdh, m->salt, pin, &as);
 	if (r != BG_OK) {
 		r = bg_vault_fail(v, r, "first assertion of the new credential: "
 		    "%s", bg_strerror(r));
@@ -572,53 +523,77 @@ bg_vault_member_add(bg_vault_t *v, const char *actor, const char *tenant,
 		    "no user-verified hmac-secret output");
 		goto out;
 	}
-	if (!(as->sign_count > cred->sign_count ||
-	    (as->sign_count == 0 && cred->sign_count == 0))) {
-		r = bg_vault_fail(v, BG_ERR_TOKEN_COUNTER, "the token's sign "
-		    "counter did not move forward");
-		goto out;
-	}
-	count = as->sign_count;
 	if ((sk = sodium_malloc(BG_SEAL_SK_LEN)) == NULL) {
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
-	r = bg_seal_member_keypair(as->hmac_secret, pk, sk);
-	sodium_memzero(sk, BG_SEAL_SK_LEN);
-	sodium_free(sk);
+	r = bg_seal_member_keypair(as->hmac_secret, ct.member_pk, sk);
+	sodium_free(sk);		/* only the public half is kept */
 	sk = NULL;
 	bg_token_assertion_free(&as);	/* wipes the hmac-secret output */
 	if (r != BG_OK)
 		goto out;
-	if ((r = bg_store_int(v, "SELECT count(*) FROM tokens WHERE "
-	    "membership_id = ?", m.id, &ntok)) != BG_OK)
+	(void)snprintf(ct.label, sizeof(ct.label), "%s", label != NULL &&
+	    label[0] != '\0' ? label : "");
+	if (ct.label[0] == '\0')
+		(void)snprintf(ct.label, sizeof(ct.label), "token %zu",
+		    m->n_tokens + 1);
+	ct.alg = cred->alg;
+	memcpy(ct.cred_id, cred->id, cred->id_len);
+	ct.cred_id_len = cred->id_len;
+	memcpy(ct.pubkey, cred->pubkey, cred->pubkey_len);
+	ct.pubkey_len = cred->pubkey_len;
+	memcpy(ct.aaguid, cred->aaguid, sizeof(ct.aaguid));
+	ct.soft = soft;
+	(void)snprintf(ct.fmt, sizeof(ct.fmt), "%s", cred->fmt != NULL ?
+	    cred->fmt : "");
+	ct.attestation = cred->attestation;
+	ct.cred_protect = cred->cred_protect;
+	/* 2: the new credential signs the statement carrying that key and
+	 * the salt: whoever writes the file cannot swap the key in. */
+	if ((r = bg_chain_enroll_cdh(d, m, &ct, cdh, NULL)) != BG_OK)
 		goto out;
-	if (label != NULL && label[0] != '\0')
-		(void)snprintf(lbl, sizeof(lbl), "%s", label);
-	else
-		(void)snprintf(lbl, sizeof(lbl), "token %lld",
-		    (long long)ntok + 1);
-	if ((r = insert_token(v, m.id, lbl, now, cred, count, pk, &token_id))
-	    != BG_OK)
+	r = bg_token_assert(tok, v->rp_id, cred->id, cred->id_len, cred->alg,
+	    cred->pubkey, cred->pubkey_len, cdh, NULL, pin, &as);
+	if (r != BG_OK) {
+		r = bg_vault_fail(v, r, "the new credential's enrollment "
+		    "signature: %s", bg_strerror(r));
 		goto out;
-	crypto_hash_sha256(fp, pk, sizeof(pk));
+	}
+	if ((as->flags & 0x04) == 0 ||
+	    as->authdata_len > sizeof(ct.enroll_authdata) ||
+	    as->sig_len > sizeof(ct.enroll_sig)) {
+		r = bg_vault_fail(v, BG_ERR_TOKEN_PROTOCOL, "the token's "
+		    "enrollment signature is unusable (no UV, or oversized)");
+		goto out;
+	}
+	memcpy(ct.enroll_authdata, as->authdata, as->authdata_len);
+	ct.enroll_authdata_len = as->authdata_len;
+	memcpy(ct.enroll_sig, as->sig, as->sig_len);
+	ct.enroll_sig_len = as->sig_len;
+	if ((r = bg_chain_member_add_token(m, &ct)) != BG_OK) {
+		r = bg_vault_fail(v, r, "adding the token to the draft: %s",
+		    bg_strerror(r));
+		goto out;
+	}
+	if ((r = bg_chain_draft_put(v, t.name, d, now, &dropped)) != BG_OK)
+		goto out;
+	crypto_hash_sha256(fp, ct.member_pk, sizeof(ct.member_pk));
 	bg_hex(fp, 8, fpr);
 	bg_hex(cred->aaguid, BG_TOKEN_AAGUID_LEN, hex);
-	det = json_pack("{s:s, s:s, s:I, s:s, s:I, s:s, s:b, s:s, s:i, s:i, "
-	    "s:i, s:s, s:b}",
-	    "person", person, "role", bg_vault_role_name(role),
-	    "expires_at", (json_int_t)expires_at, "label", lbl,
-	    "token_id", (json_int_t)token_id, "aaguid", hex, "soft", soft,
-	    "fmt", cred->fmt != NULL ? cred->fmt : "",
-	    "attestation", cred->attestation, "cred_protect",
+	det = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:b, s:s, s:i, s:i, "
+	    "s:i, s:s, s:I, s:I}",
+	    "person", person, "role", bg_vault_role_name(role), "side",
+	    bg_vault_side_name(side), "expires_at", (json_int_t)expires_at,
+	    "label", ct.label, "aaguid", hex, "soft", soft,
+	    "fmt", ct.fmt, "attestation", cred->attestation, "cred_protect",
 	    cred->cred_protect, "alg", cred->alg, "key", fpr,
-	    "added_token", m.existed && !m.removed);
+	    "draft_seq", (json_int_t)d->seq, "signatures_dropped",
+	    (json_int_t)dropped);
 	if (det == NULL) {
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = add_keyset(v, &t, det)) != BG_OK)
-		goto out;
 	r = bg_audit_append(v, now, actor, "member.add", t.name, obj, det);
 	det = NULL;
 	if (r != BG_OK || (r = bg_store_commit(v)) != BG_OK)
@@ -628,374 +603,26 @@ out:
 	json_decref(det);
 	if (sk != NULL)
 		sodium_free(sk);
-	sodium_memzero(&m, sizeof(m));
 	bg_token_assertion_free(&as);
 	bg_token_cred_free(&cred);
+	bg_chain_link_free(&d);
 	bg_tenant_row_clear(&t);
 	return bg_vault_finish(v, r, actor, "member.add", tenant, obj);
 }
 
-/* --- recertification --------------------------------------------------------- */
-
-#define BG_RECERT_WINDOW	600	/* seconds from proof to sign-off */
-
-struct bg_vault_recert_proof {
-	char	 tenant[BG_VAULT_NAME_MAX + 1];
-	char	 person[BG_VAULT_NAME_MAX + 1];
-	char	 approver[BG_VAULT_NAME_MAX + 1];
-	int64_t	 expires_at, made_at, token_id;
-	char	 label[BG_VAULT_LABEL_MAX + 1];
-	char	*statement;
-	uint8_t	*authdata;	size_t authdata_len;
-	uint8_t	*sig;		size_t sig_len;
-	uint32_t sign_count;
-};
-
-void
-bg_vault_recert_proof_free(bg_vault_recert_proof_t **pp)
-{
-	bg_vault_recert_proof_t *p;
-
-	if (pp == NULL || (p = *pp) == NULL)
-		return;
-	free(p->statement);
-	free(p->authdata);
-	free(p->sig);
-	memset(p, 0, sizeof(*p));
-	free(p);
-	*pp = NULL;
-}
-
-const char *
-bg_vault_recert_statement(const bg_vault_recert_proof_t *p)
-{
-	return p != NULL && p->statement != NULL ? p->statement : "";
-}
-
-static int
-dup_bytes(const uint8_t *src, size_t n, uint8_t **dstp)
-{
-	*dstp = NULL;
-	if (n == 0 || (*dstp = malloc(n)) == NULL)
-		return BG_ERR_NOMEM;
-	memcpy(*dstp, src, n);
-	return BG_OK;
-}
-
-/* The person's memberships as "approver until 2026-..., ..." */
-static int
-recert_roles(bg_vault_t *v, int64_t tenant_id, const char *person,
-    char *buf, size_t cap, int64_t **midsp, size_t *nmidsp)
-{
-	sqlite3_stmt *st = NULL;
-	int64_t *mids = NULL, *nm;
-	size_t n = 0, used;
-	char when[32];
-	bool row = false;
-	int r = BG_ERR_INTERNAL;
-
-	buf[0] = '\0';
-	*midsp = NULL;
-	*nmidsp = 0;
-	if ((r = bg_store_prepare(v, "SELECT id, role, expires_at FROM "
-	    "memberships WHERE tenant_id = ? AND person = ? AND removed_at IS "
-	    "NULL ORDER BY role", &st)) != BG_OK ||
-	    (r = bg_store_bind_int(v, st, 1, tenant_id)) != BG_OK ||
-	    (r = bg_store_bind_text(v, st, 2, person)) != BG_OK)
-		goto out;
-	for (;;) {
-		if ((r = bg_store_step(v, st, &row)) != BG_OK)
-			goto out;
-		if (!row)
-			break;
-		if ((nm = reallocarray(mids, n + 1, sizeof(*mids))) == NULL) {
-			r = BG_ERR_NOMEM;
-			goto out;
-		}
-		mids = nm;
-		mids[n++] = sqlite3_column_int64(st, 0);
-		used = strlen(buf);
-		(void)snprintf(buf + used, cap - used, "%s%s until %s",
-		    used > 0 ? ", " : "",
-		    bg_vault_role_name(sqlite3_column_int(st, 1)),
-		    bg_vault_fmt_time(sqlite3_column_int64(st, 2), when,
-		    sizeof(when)));
-	}
-	*midsp = mids;
-	*nmidsp = n;
-	mids = NULL;
-	r = BG_OK;
-out:
-	sqlite3_finalize(st);
-	free(mids);
-	return r;
-}
+/* --- recertification and removal: amendments of the draft -------------------- */
 
 int
-bg_vault_recertify_prove(bg_vault_t *v, const char *tenant,
-    const char *person, int64_t expires_at, const char *approver,
-    bg_token_t *tok, const char *pin, bg_vault_recert_proof_t **proofp)
+bg_vault_member_recertify(bg_vault_t *v, const char *actor,
+    const char *tenant, const char *person, int role, int64_t expires_at,
+    bool shorten)
 {
 	bg_tenant_row_t t;
-	bg_vault_recert_proof_t *p = NULL;
-	bg_token_row_t *toks = NULL;
-	bg_token_assertion_t *as = NULL;
-	int64_t now = 0, *mids = NULL;
-	uint8_t cdh[BG_TOKEN_CDH_LEN];
-	char roles[BG_VAULT_TEXT_MAX], when[32], made[32];
-	char obj[2 * BG_VAULT_NAME_MAX + 16], *body = NULL;
-	size_t i, nmids = 0, ntoks = 0, which = 0;
-	int r = BG_ERR_INTERNAL;
-
-	memset(&t, 0, sizeof(t));
-	if (proofp != NULL)
-		*proofp = NULL;
-	bg_vault_clear_err(v);
-	(void)snprintf(obj, sizeof(obj), "%.64s (all roles)", person != NULL ?
-	    person : "");
-	if (proofp == NULL || tok == NULL || pin == NULL) {
-		r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "the person's token "
-		    "and PIN are needed");
-		goto out;
-	}
-	if ((r = bg_vault_check_name(v, "person", person)) != BG_OK ||
-	    (r = bg_vault_check_name(v, "approver", approver)) != BG_OK)
-		goto out;
-	if (strcmp(person, approver) == 0) {
-		r = bg_vault_fail(v, BG_ERR_DENIED, "%s cannot sign off their "
-		    "own recertification: another approver of the tenant must",
-		    person);
-		goto out;
-	}
-	if ((r = bg_store_begin(v)) != BG_OK ||
-	    (r = bg_vault_now(v, &now)) != BG_OK ||
-	    (r = bg_tenant_get(v, tenant, &t)) != BG_OK)
-		goto out;
-	if (expires_at <= now) {
-		r = bg_vault_fail(v, BG_ERR_RANGE, "the membership expiry must "
-		    "lie in the future");
-		goto out;
-	}
-	if ((r = recert_roles(v, t.id, person, roles, sizeof(roles), &mids,
-	    &nmids)) != BG_OK)
-		goto out;
-	if (nmids == 0) {
-		r = bg_vault_fail(v, BG_ERR_NOT_FOUND, "%s has no membership "
-		    "in %s", person, t.name);
-		goto out;
-	}
-	if (asprintf(&body, "breakglass recertify statement v1\n"
-	    "vault: %s\ntenant: %s\nperson: %s\nmemberships: %s\n"
-	    "new expiry: %s (%lld)\napprover: %s\nmade: %s (%lld)\n",
-	    v->id, t.name, person, roles,
-	    bg_vault_fmt_time(expires_at, when, sizeof(when)),
-	    (long long)expires_at, approver,
-	    bg_vault_fmt_time(now, made, sizeof(made)), (long long)now) < 0) {
-		body = NULL;
-		r = BG_ERR_NOMEM;
-		goto out;
-	}
-	if ((p = calloc(1, sizeof(*p))) == NULL) {
-		r = BG_ERR_NOMEM;
-		goto out;
-	}
-	if ((r = bg_statement_full(v, body, &p->statement, NULL)) != BG_OK)
-		goto out;
-	bg_statement_cdh("recertify", p->statement, cdh);
-	/* Any of the person's memberships' credentials proves possession. */
-	r = BG_ERR_TOKEN_NO_CREDENTIAL;
-	for (i = 0; i < nmids && r == BG_ERR_TOKEN_NO_CREDENTIAL; i++) {
-		free(toks);
-		toks = NULL;
-		if ((r = bg_member_tokens(v, mids[i], &toks, &ntoks)) != BG_OK)
-			goto out;
-		if (ntoks == 0) {
-			r = BG_ERR_TOKEN_NO_CREDENTIAL;
-			continue;
-		}
-		r = bg_member_assert(v, tok, person, toks, ntoks, cdh, NULL,
-		    pin, &as, &which);
-	}
-	if (r != BG_OK)
-		goto out;
-	(void)snprintf(p->tenant, sizeof(p->tenant), "%s", t.name);
-	(void)snprintf(p->person, sizeof(p->person), "%s", person);
-	(void)snprintf(p->approver, sizeof(p->approver), "%s", approver);
-	(void)snprintf(p->label, sizeof(p->label), "%s", toks[which].label);
-	p->expires_at = expires_at;
-	p->made_at = now;
-	p->token_id = toks[which].id;
-	p->sign_count = as->sign_count;
-	if ((r = dup_bytes(as->authdata, as->authdata_len, &p->authdata))
-	    != BG_OK ||
-	    (r = dup_bytes(as->sig, as->sig_len, &p->sig)) != BG_OK)
-		goto out;
-	p->authdata_len = as->authdata_len;
-	p->sig_len = as->sig_len;
-	if ((r = bg_store_commit(v)) != BG_OK)	/* the sign counter */
-		goto out;
-	*proofp = p;
-	p = NULL;
-	r = BG_OK;
-out:
-	bg_vault_recert_proof_free(&p);
-	bg_token_assertion_free(&as);
-	free(toks);
-	free(mids);
-	free(body);
-	bg_tenant_row_clear(&t);
-	return bg_vault_finish(v, r, person != NULL ? person : "?",
-	    "member.recertify", tenant, obj);
-}
-
-int
-bg_vault_recertify(bg_vault_t *v, const bg_vault_recert_proof_t *p,
-    bg_token_t *tok, const char *pin)
-{
-	bg_tenant_row_t t;
-	bg_token_row_t *toks = NULL;
-	bg_token_assertion_t *as = NULL;
-	sqlite3_stmt *st = NULL;
-	uint8_t salt[BG_TOKEN_SALT_LEN], cdh[BG_TOKEN_CDH_LEN];
-	uint8_t sh[BG_VAULT_HASH_LEN];
-	char obj[2 * BG_VAULT_NAME_MAX + 16], shx[65];
-	char *pa = NULL, *ps = NULL, *aa = NULL, *as_ = NULL;
-	const char *actor = "?", *tenant = "";
+	bg_chain_link_t *d = NULL;
+	char obj[2 * BG_VAULT_NAME_MAX + 16], when[32];
 	json_t *det = NULL;
-	int64_t now = 0, mid = 0, n = 0;
-	size_t ntoks = 0, which = 0;
-	bool row = false;
-	int r = BG_ERR_INTERNAL;
-
-	memset(&t, 0, sizeof(t));
-	bg_vault_clear_err(v);
-	obj[0] = '\0';
-	if (p == NULL || p->statement == NULL || tok == NULL || pin == NULL) {
-		r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "the person's proof, "
-		    "the approver's token and PIN are needed");
-		goto out;
-	}
-	actor = p->approver;
-	tenant = p->tenant;
-	(void)snprintf(obj, sizeof(obj), "%.64s (all roles)", p->person);
-	if ((r = bg_store_begin(v)) != BG_OK ||
-	    (r = bg_vault_now(v, &now)) != BG_OK ||
-	    (r = bg_tenant_get(v, p->tenant, &t)) != BG_OK)
-		goto out;
-	if (now < p->made_at || now - p->made_at > BG_RECERT_WINDOW) {
-		r = bg_vault_fail(v, BG_ERR_EXPIRED, "%s's proof of possession "
-		    "is older than %d minutes: start again", p->person,
-		    BG_RECERT_WINDOW / 60);
-		goto out;
-	}
-	if (p->expires_at <= now) {
-		r = bg_vault_fail(v, BG_ERR_RANGE, "the membership expiry must "
-		    "lie in the future");
-		goto out;
-	}
-	/* The person's assertion, against the enrolled key (not the proof's
-	 * word for it). */
-	if ((r = bg_store_prepare(v, "SELECT k.alg, k.pubkey FROM tokens k "
-	    "JOIN memberships m ON m.id = k.membership_id WHERE k.id = ? AND "
-	    "m.tenant_id = ? AND m.person = ? AND m.removed_at IS NULL AND "
-	    "k.removed_at IS NULL", &st)) != BG_OK ||
-	    (r = bg_store_bind_int(v, st, 1, p->token_id)) != BG_OK ||
-	    (r = bg_store_bind_int(v, st, 2, t.id)) != BG_OK ||
-	    (r = bg_store_bind_text(v, st, 3, p->person)) != BG_OK ||
-	    (r = bg_store_step(v, st, &row)) != BG_OK)
-		goto out;
-	bg_statement_cdh("recertify", p->statement, cdh);
-	if (!row || bg_token_verify(sqlite3_column_int(st, 0),
-	    sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
-	    v->rp_id, cdh, p->authdata, p->authdata_len, p->sig, p->sig_len,
-	    true) != BG_OK) {
-		r = bg_vault_fail(v, BG_ERR_AUTH, "%s's proof of possession "
-		    "does not verify against the enrolled token", p->person);
-		goto out;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if (strcmp(p->approver, p->person) == 0) {
-		r = bg_vault_fail(v, BG_ERR_DENIED, "%s cannot sign off their "
-		    "own recertification", p->person);
-		goto out;
-	}
-	if ((r = bg_member_live(v, t.id, t.name, p->approver,
-	    BG_VAULT_ROLE_APPROVER, now, &mid, salt)) != BG_OK ||
-	    (r = bg_member_tokens(v, mid, &toks, &ntoks)) != BG_OK)
-		goto out;
-	bg_statement_cdh("recertify-approve", p->statement, cdh);
-	if ((r = bg_member_assert(v, tok, p->approver, toks, ntoks, cdh, NULL,
-	    pin, &as, &which)) != BG_OK)
-		goto out;
-	if ((r = bg_store_prepare(v, "UPDATE memberships SET expires_at = ? "
-	    "WHERE tenant_id = ? AND person = ? AND removed_at IS NULL", &st))
-	    != BG_OK ||
-	    (r = bg_store_bind_int(v, st, 1, p->expires_at)) != BG_OK ||
-	    (r = bg_store_bind_int(v, st, 2, t.id)) != BG_OK ||
-	    (r = bg_store_bind_text(v, st, 3, p->person)) != BG_OK ||
-	    (r = bg_store_step_done(v, st)) != BG_OK)
-		goto out;
-	n = sqlite3_changes(v->db);
-	crypto_hash_sha256(sh, (const uint8_t *)p->statement,
-	    strlen(p->statement));
-	bg_hex(sh, sizeof(sh), shx);
-	if ((pa = malloc(2 * p->authdata_len + 1)) == NULL ||
-	    (ps = malloc(2 * p->sig_len + 1)) == NULL ||
-	    (aa = malloc(2 * as->authdata_len + 1)) == NULL ||
-	    (as_ = malloc(2 * as->sig_len + 1)) == NULL) {
-		r = BG_ERR_NOMEM;
-		goto out;
-	}
-	bg_hex(p->authdata, p->authdata_len, pa);
-	bg_hex(p->sig, p->sig_len, ps);
-	bg_hex(as->authdata, as->authdata_len, aa);
-	bg_hex(as->sig, as->sig_len, as_);
-	det = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, "
-	    "s:{s:s, s:I, s:s, s:s, s:I}, s:{s:s, s:I, s:s, s:s, s:I}}",
-	    "person", p->person, "approver", p->approver,
-	    "expires_at", (json_int_t)p->expires_at,
-	    "memberships", (json_int_t)n,
-	    "statement", p->statement, "statement_hash", shx,
-	    "person_proof", "token", p->label, "token_id",
-	    (json_int_t)p->token_id, "authdata", pa, "sig", ps,
-	    "sign_count", (json_int_t)p->sign_count,
-	    "approver_signoff", "token", toks[which].label, "token_id",
-	    (json_int_t)toks[which].id, "authdata", aa, "sig", as_,
-	    "sign_count", (json_int_t)as->sign_count);
-	if (det == NULL) {
-		r = BG_ERR_NOMEM;
-		goto out;
-	}
-	r = bg_audit_append(v, now, p->approver, "member.recertify", t.name,
-	    obj, det);
-	det = NULL;
-	if (r != BG_OK || (r = bg_store_commit(v)) != BG_OK)
-		goto out;
-	r = BG_OK;
-out:
-	sqlite3_finalize(st);
-	json_decref(det);
-	free(pa);
-	free(ps);
-	free(aa);
-	free(as_);
-	free(toks);
-	bg_token_assertion_free(&as);
-	bg_tenant_row_clear(&t);
-	return bg_vault_finish(v, r, actor, "member.recertify", tenant, obj);
-}
-
-int
-bg_vault_member_remove(bg_vault_t *v, const char *actor, const char *tenant,
-    const char *person, int role)
-{
-	bg_tenant_row_t t;
-	sqlite3_stmt *st = NULL;
-	json_t *det = NULL;
-	int64_t now = 0, n = 0;
-	bool named = false;
-	char obj[2 * BG_VAULT_NAME_MAX + 16];
+	int64_t now = 0;
+	size_t i, n = 0, dropped = 0;
 	int r = BG_ERR_INTERNAL;
 
 	memset(&t, 0, sizeof(t));
@@ -1008,65 +635,125 @@ bg_vault_member_remove(bg_vault_t *v, const char *actor, const char *tenant,
 		goto out;
 	if ((r = bg_store_begin(v)) != BG_OK ||
 	    (r = bg_vault_now(v, &now)) != BG_OK ||
-	    (r = bg_tenant_get(v, tenant, &t)) != BG_OK)
+	    (r = bg_tenant_get(v, tenant, &t)) != BG_OK ||
+	    (r = bg_chain_draft_get(v, t.name, now, &d)) != BG_OK)
 		goto out;
-	if (role == 0 || role == BG_VAULT_ROLE_APPROVER) {
-		if ((r = named_by_policy(v, &t, person, &named)) != BG_OK)
-			goto out;
-		if (named) {
-			r = bg_vault_fail(v, BG_ERR_STATE, "%s is named by the "
-			    "policy of %s: first change the policy without %s "
-			    "in a re-key ceremony (vault policy set %s POLICY "
-			    "--as PROPOSER)", person, t.name, person, t.name);
+	if (expires_at <= now) {
+		r = bg_vault_fail(v, BG_ERR_RANGE, "the new expiry must lie in "
+		    "the future (to end a membership, remove it)");
+		goto out;
+	}
+	for (i = 0; i < d->n_members; i++) {
+		bg_chain_member_t *m = &d->members[i];
+
+		if (strcmp(m->person, person) != 0 ||
+		    (role != 0 && m->role != role) ||
+		    m->role == BG_CHAIN_ROLE_CUSTODIAN)
+			continue;
+		if (expires_at < m->expires_at && !shorten) {
+			r = bg_vault_fail(v, BG_ERR_RANGE, "%s's %s membership "
+			    "runs until %s, later than the date given: "
+			    "recertify extends; say --shorten to bring it "
+			    "forward", person, bg_vault_role_name(m->role),
+			    bg_vault_fmt_time(m->expires_at, when,
+			    sizeof(when)));
 			goto out;
 		}
+		m->expires_at = expires_at;
+		n++;
 	}
-	if ((r = bg_store_prepare(v, "UPDATE tokens SET removed_at = ?1 "
-	    "WHERE removed_at IS NULL AND membership_id IN (SELECT id FROM "
-	    "memberships WHERE tenant_id = ?2 AND person = ?3 AND "
-	    "(?4 = 0 OR role = ?4) AND removed_at IS NULL)", &st)) != BG_OK)
-		goto out;
-	if ((r = bg_store_bind_int(v, st, 1, now)) != BG_OK ||
-	    (r = bg_store_bind_int(v, st, 2, t.id)) != BG_OK ||
-	    (r = bg_store_bind_text(v, st, 3, person)) != BG_OK ||
-	    (r = bg_store_bind_int(v, st, 4, role)) != BG_OK ||
-	    (r = bg_store_step_done(v, st)) != BG_OK)
-		goto out;
-	sqlite3_finalize(st);
-	st = NULL;
-	if ((r = bg_store_prepare(v, "UPDATE memberships SET removed_at = ?1 "
-	    "WHERE tenant_id = ?2 AND person = ?3 AND (?4 = 0 OR role = ?4) "
-	    "AND removed_at IS NULL", &st)) != BG_OK)
-		goto out;
-	if ((r = bg_store_bind_int(v, st, 1, now)) != BG_OK ||
-	    (r = bg_store_bind_int(v, st, 2, t.id)) != BG_OK ||
-	    (r = bg_store_bind_text(v, st, 3, person)) != BG_OK ||
-	    (r = bg_store_bind_int(v, st, 4, role)) != BG_OK ||
-	    (r = bg_store_step_done(v, st)) != BG_OK)
-		goto out;
-	n = sqlite3_changes(v->db);
 	if (n == 0) {
 		r = bg_vault_fail(v, BG_ERR_NOT_FOUND, "%s has no such "
 		    "membership in %s", person, t.name);
 		goto out;
 	}
-	det = json_pack("{s:s, s:s, s:I}", "person", person, "role",
-	    role == 0 ? "all" : bg_vault_role_name(role), "removed",
-	    (json_int_t)n);
+	if ((r = bg_chain_draft_put(v, t.name, d, now, &dropped)) != BG_OK)
+		goto out;
+	det = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "person", person,
+	    "role", role == 0 ? "all" : bg_vault_role_name(role),
+	    "expires_at", (json_int_t)expires_at, "memberships",
+	    (json_int_t)n, "draft_seq", (json_int_t)d->seq,
+	    "signatures_dropped", (json_int_t)dropped);
 	if (det == NULL) {
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = add_keyset(v, &t, det)) != BG_OK)
+	r = bg_audit_append(v, now, actor, "member.recertify", t.name, obj,
+	    det);
+	det = NULL;
+	if (r != BG_OK || (r = bg_store_commit(v)) != BG_OK)
 		goto out;
+	r = BG_OK;
+out:
+	json_decref(det);
+	bg_chain_link_free(&d);
+	bg_tenant_row_clear(&t);
+	return bg_vault_finish(v, r, actor, "member.recertify", tenant, obj);
+}
+
+int
+bg_vault_member_remove(bg_vault_t *v, const char *actor, const char *tenant,
+    const char *person, int role)
+{
+	bg_tenant_row_t t;
+	bg_chain_link_t *d = NULL;
+	bg_policy_t *pol = NULL;
+	json_t *det = NULL;
+	int64_t now = 0;
+	size_t n = 0, dropped = 0, idx = 0;
+	char obj[2 * BG_VAULT_NAME_MAX + 16];
+	int ro, r = BG_ERR_INTERNAL;
+
+	memset(&t, 0, sizeof(t));
+	bg_vault_clear_err(v);
+	(void)snprintf(obj, sizeof(obj), "%.64s (%s)", person != NULL ?
+	    person : "", role == 0 ? "all roles" : bg_vault_role_name(role));
+	if ((r = bg_vault_check_name(v, "actor", actor)) != BG_OK ||
+	    (r = bg_vault_check_name(v, "person", person)) != BG_OK ||
+	    (r = check_role(v, role, true)) != BG_OK)
+		goto out;
+	if ((r = bg_store_begin(v)) != BG_OK ||
+	    (r = bg_vault_now(v, &now)) != BG_OK ||
+	    (r = bg_tenant_get(v, tenant, &t)) != BG_OK ||
+	    (r = bg_chain_draft_get(v, t.name, now, &d)) != BG_OK)
+		goto out;
+	if ((role == 0 || role == BG_VAULT_ROLE_APPROVER) &&
+	    d->policy != NULL && bg_policy_parse(d->policy, &pol, NULL) ==
+	    BG_OK && bg_policy_leaf_index(pol, person, &idx) == BG_OK) {
+		r = bg_vault_fail(v, BG_ERR_STATE, "%s is named by the draft's "
+		    "policy of %s: set a policy without %s in the same draft "
+		    "first (vault policy set %s POLICY)", person, t.name,
+		    person, t.name);
+		goto out;
+	}
+	for (ro = BG_VAULT_ROLE_REQUESTER; ro <= BG_VAULT_ROLE_AUDITOR; ro++)
+		if ((role == 0 || role == ro) &&
+		    bg_chain_member_remove(d, person, ro) == BG_OK)
+			n++;
+	if (n == 0) {
+		r = bg_vault_fail(v, BG_ERR_NOT_FOUND, "%s has no such "
+		    "membership in %s", person, t.name);
+		goto out;
+	}
+	if ((r = bg_chain_draft_put(v, t.name, d, now, &dropped)) != BG_OK)
+		goto out;
+	det = json_pack("{s:s, s:s, s:I, s:I, s:I}", "person", person, "role",
+	    role == 0 ? "all" : bg_vault_role_name(role), "removed",
+	    (json_int_t)n, "draft_seq", (json_int_t)d->seq,
+	    "signatures_dropped", (json_int_t)dropped);
+	if (det == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
 	r = bg_audit_append(v, now, actor, "member.remove", t.name, obj, det);
 	det = NULL;
 	if (r != BG_OK || (r = bg_store_commit(v)) != BG_OK)
 		goto out;
 	r = BG_OK;
 out:
-	sqlite3_finalize(st);
 	json_decref(det);
+	bg_policy_free(&pol);
+	bg_chain_link_free(&d);
 	bg_tenant_row_clear(&t);
 	return bg_vault_finish(v, r, actor, "member.remove", tenant, obj);
 }

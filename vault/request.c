@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "chain.h"
 #include "policy.h"
 #include "seal.h"
 #include "treelog.h"
@@ -46,6 +47,9 @@ typedef struct req_row {
 	char	 requester[BG_VAULT_NAME_MAX + 1];
 	char	*policy;
 	uint8_t	 policy_hash[BG_POLICY_HASH_LEN];
+	int64_t	 chain_seq;		/* the link the version was sealed under */
+	uint8_t	 chain_head[BG_VAULT_HASH_LEN];	/* its hash, as the row says */
+	uint8_t	 binding[32];		/* bg_share_binding() of the two */
 	uint8_t	 req_pk[BG_SEAL_PK_LEN];
 	bool	 has_req_pk;
 	uint8_t	*req_sk_sealed;	size_t req_sk_sealed_len;
@@ -85,8 +89,8 @@ dup_blob(sqlite3_stmt *st, int i, uint8_t **p, size_t *n)
 static const char req_get_sql[] = "SELECT q.id, q.version_id, q.token_id, "
     "q.ttl, q.created_at, q.deadline, q.state, x.version, x.state, "
     "t.name, t.id, s.name, q.requester, x.policy, x.policy_hash, "
-    "q.req_pk, q.req_sk_sealed, x.blob, x.value_len "
-    "FROM requests q JOIN versions x ON x.id = q.version_id "
+    "q.req_pk, q.req_sk_sealed, x.blob, x.value_len, x.chain_seq, "
+    "x.chain_head FROM requests q JOIN versions x ON x.id = q.version_id "
     "JOIN secrets s ON s.id = x.secret_id "
     "JOIN tenants t ON t.id = s.tenant_id WHERE q.id = ?";
 static const char approvals_sql[] = "SELECT person FROM approvals WHERE "
@@ -158,6 +162,17 @@ req_get(bg_vault_t *v, int64_t id, req_row_t *q)
 	    != BG_OK)
 		goto out;
 	q->value_len = (size_t)sqlite3_column_int64(st, 18);
+	q->chain_seq = sqlite3_column_int64(st, 19);
+	if (q->chain_seq < 1 || sqlite3_column_bytes(st, 20) !=
+	    BG_VAULT_HASH_LEN) {
+		r = bg_vault_fail(v, BG_ERR_AUTH, "%s/%s v%d names no keyset "
+		    "link: the file was altered", q->tenant, q->secret,
+		    q->version);
+		goto out;
+	}
+	memcpy(q->chain_head, sqlite3_column_blob(st, 20), BG_VAULT_HASH_LEN);
+	/* The row's claims only pick the AD: a wrong one opens nothing. */
+	bg_share_binding(q->policy_hash, q->chain_head, q->binding);
 	r = BG_OK;
 out:
 	bg_store_done(st);
@@ -188,6 +203,38 @@ version_policy(bg_vault_t *v, const req_row_t *q, bg_policy_t **polp)
 	r = BG_OK;
 out:
 	bg_policy_free(&pol);
+	return r;
+}
+
+/*
+ * The link the version was sealed under, verified from the genesis; its
+ * hash must be the one the version's shares are bound to, and its policy
+ * the version's.
+ */
+static int
+version_keyset(bg_vault_t *v, const req_row_t *q, bg_chain_link_t **ksp)
+{
+	bg_chain_link_t *ks = NULL;
+	uint8_t h[BG_VAULT_HASH_LEN];
+	int r = BG_ERR_INTERNAL;
+
+	*ksp = NULL;
+	if ((r = bg_chain_tenant(v, q->tenant, (uint64_t)q->chain_seq, &ks,
+	    h)) != BG_OK)
+		goto out;
+	if (memcmp(h, q->chain_head, sizeof(h)) != 0 || /* public: hashes */
+	    ks->policy == NULL || strcmp(ks->policy, q->policy) != 0) {
+		r = bg_vault_fail(v, BG_ERR_AUTH, "%s/%s v%d does not match "
+		    "link %lld of its tenant's keyset chain: the file was "
+		    "altered", q->tenant, q->secret, q->version,
+		    (long long)q->chain_seq);
+		goto out;
+	}
+	*ksp = ks;
+	ks = NULL;
+	r = BG_OK;
+out:
+	bg_chain_link_free(&ks);
 	return r;
 }
 
@@ -306,9 +353,10 @@ bg_vault_request(bg_vault_t *v, const char *tenant, const char *secret,
 		    (long long)t.max_ttl, t.name);
 		goto out;
 	}
-	if ((r = bg_member_live(v, t.id, t.name, requester,
+	if ((r = bg_member_live(v, t.head, t.id, t.name, requester,
 	    BG_VAULT_ROLE_REQUESTER, now, &mid, salt)) != BG_OK ||
-	    (r = bg_member_tokens(v, mid, &toks, &ntoks)) != BG_OK)
+	    (r = bg_member_tokens(v, t.head, requester,
+	    BG_VAULT_ROLE_REQUESTER, mid, &toks, &ntoks)) != BG_OK)
 		goto out;
 	if ((r = bg_store_prepare(v, "SELECT x.id, x.state, x.version FROM "
 	    "versions x JOIN secrets s ON s.id = x.secret_id WHERE "
@@ -519,7 +567,7 @@ reseal_share(bg_vault_t *v, const req_row_t *q, const char *approver,
 		goto out;
 	}
 	if ((r = bg_seal_ad_share(&ad, v->id, q->tenant, q->secret,
-	    (uint64_t)q->version, leaf, q->policy_hash)) != BG_OK)
+	    (uint64_t)q->version, leaf, q->binding)) != BG_OK)
 		goto out;
 	r = bg_seal_box_open(sk, tr->member_pk, blob, (size_t)blen, ad.buf,
 	    ad.len, share, BG_POLICY_SHARE_LEN, &plen);
@@ -554,6 +602,9 @@ decide(bg_vault_t *v, int64_t request_id, const char *approver,
 {
 	const char *action = decision == BG_APPROVE ? "approve" : "deny";
 	req_row_t q;
+	bg_tenant_row_t t;
+	bg_chain_link_t *vks = NULL;
+	const bg_chain_member_t *vm;
 	bg_policy_t *pol = NULL;
 	bg_token_row_t *toks = NULL;
 	bg_token_assertion_t *as = NULL;
@@ -570,6 +621,7 @@ decide(bg_vault_t *v, int64_t request_id, const char *approver,
 	int r = BG_ERR_INTERNAL;
 
 	memset(&q, 0, sizeof(q));
+	memset(&t, 0, sizeof(t));
 	(void)snprintf(obj, sizeof(obj), "request %lld", (long long)request_id);
 	tenant[0] = '\0';
 	bg_vault_clear_err(v);
@@ -598,11 +650,23 @@ decide(bg_vault_t *v, int64_t request_id, const char *approver,
 		    "deny (let the deadline pass instead)");
 		goto out;
 	}
-	if ((r = bg_member_live(v, q.tenant_id, q.tenant, approver,
+	/* Live now, by the newest link; the share and its key are those of
+	 * the link the version was sealed under. */
+	if ((r = bg_tenant_get(v, q.tenant, &t)) != BG_OK ||
+	    (r = bg_member_live(v, t.head, q.tenant_id, q.tenant, approver,
 	    BG_VAULT_ROLE_APPROVER, now, &mid, salt)) != BG_OK)
 		goto out;
-	if ((r = version_policy(v, &q, &pol)) != BG_OK)
+	if ((r = version_policy(v, &q, &pol)) != BG_OK ||
+	    (r = version_keyset(v, &q, &vks)) != BG_OK)
 		goto out;
+	if ((vm = bg_chain_member_find(vks, approver,
+	    BG_CHAIN_ROLE_APPROVER)) == NULL) {
+		r = bg_vault_fail(v, BG_ERR_DENIED, "%s was not an approver "
+		    "when %s/%s v%d was sealed", approver, q.tenant, q.secret,
+		    q.version);
+		goto out;
+	}
+	memcpy(salt, vm->salt, sizeof(salt));
 	if (bg_policy_leaf_index(pol, approver, &leaf) != BG_OK) {
 		r = bg_vault_fail(v, BG_ERR_DENIED, "%s is not named by the "
 		    "policy that sealed %s/%s v%d (%s)", approver, q.tenant,
@@ -632,7 +696,8 @@ decide(bg_vault_t *v, int64_t request_id, const char *approver,
 		goto out;
 	}
 	bg_statement_cdh(action, text, cdh);
-	if ((r = bg_member_tokens(v, mid, &toks, &ntoks)) != BG_OK ||
+	if ((r = bg_member_tokens(v, vks, approver, BG_VAULT_ROLE_APPROVER,
+	    mid, &toks, &ntoks)) != BG_OK ||
 	    (r = bg_member_assert(v, tok, approver, toks, ntoks, cdh,
 	    decision == BG_APPROVE ? salt : NULL, pin, &as, &which)) != BG_OK)
 		goto out;
@@ -708,6 +773,8 @@ out:
 	free(toks);
 	bg_token_assertion_free(&as);
 	bg_policy_free(&pol);
+	bg_chain_link_free(&vks);
+	bg_tenant_row_clear(&t);
 	req_row_clear(&q);
 	return bg_vault_finish(v, r, approver, action, tenant, obj);
 }
@@ -840,6 +907,7 @@ bg_vault_release(bg_vault_t *v, int64_t request_id, const char *requester,
     bg_token_t *tok, const char *pin, uint8_t **valuep, size_t *lenp)
 {
 	req_row_t q;
+	bg_tenant_row_t t;
 	bg_policy_t *pol = NULL;
 	bg_token_row_t *toks = NULL, *mine = NULL;
 	bg_token_assertion_t *as = NULL;
@@ -860,6 +928,7 @@ bg_vault_release(bg_vault_t *v, int64_t request_id, const char *requester,
 	int r = BG_ERR_INTERNAL;
 
 	memset(&q, 0, sizeof(q));
+	memset(&t, 0, sizeof(t));
 	if (valuep != NULL)
 		*valuep = NULL;
 	if (lenp != NULL)
@@ -891,7 +960,8 @@ bg_vault_release(bg_vault_t *v, int64_t request_id, const char *requester,
 	}
 	if ((r = check_open(v, &q, now)) != BG_OK)
 		goto out;
-	if ((r = bg_member_live(v, q.tenant_id, q.tenant, requester,
+	if ((r = bg_tenant_get(v, q.tenant, &t)) != BG_OK ||
+	    (r = bg_member_live(v, t.head, q.tenant_id, q.tenant, requester,
 	    BG_VAULT_ROLE_REQUESTER, now, &mid, salt)) != BG_OK)
 		goto out;
 	if ((r = release_log_intact(v)) != BG_OK)
@@ -915,7 +985,8 @@ bg_vault_release(bg_vault_t *v, int64_t request_id, const char *requester,
 	}
 	memset(have, 0, nleaves * sizeof(*have));
 	/* The request key was sealed to the token used for the request. */
-	if ((r = bg_member_tokens(v, mid, &toks, &ntoks)) != BG_OK)
+	if ((r = bg_member_tokens(v, t.head, requester,
+	    BG_VAULT_ROLE_REQUESTER, mid, &toks, &ntoks)) != BG_OK)
 		goto out;
 	for (i = 0; i < ntoks; i++)
 		if (toks[i].id == q.token_id)
@@ -1036,6 +1107,7 @@ out:
 	free(toks);
 	bg_token_assertion_free(&as);
 	bg_policy_free(&pol);
+	bg_tenant_row_clear(&t);
 	req_row_clear(&q);
 	return bg_vault_finish(v, r, requester, "release", tenant, obj);
 }

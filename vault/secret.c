@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "chain.h"
 #include "lifecycle_int.h"
 #include "policy.h"
 #include "seal.h"
@@ -59,32 +60,43 @@ recipients_clear(recipients_t *rc)
 	memset(rc, 0, sizeof(*rc));
 }
 
-/* Append leaf's approver's live tokens; BG_ERR_STATE when there is none. */
+/*
+ * Append the tokens that the verified head link gives leaf's approver
+ * (their membership keys are what the chain vouches for); the rows give
+ * only the ids that share rows refer to.  BG_ERR_STATE when there is none.
+ */
 static int
 recipients_add_leaf(bg_vault_t *v, const bg_tenant_row_t *t, size_t leaf,
     const char *name, recipients_t *rc)
 {
-	static const char tokens_sql[] = "SELECT k.id, k.member_pk "
-	    "FROM tokens k JOIN memberships m ON m.id = k.membership_id "
-	    "WHERE m.tenant_id = ? AND m.person = ? AND m.role = 2 AND "
-	    "m.removed_at IS NULL AND k.removed_at IS NULL ORDER BY k.id";
+	static const char id_sql[] = "SELECT k.id FROM tokens k JOIN "
+	    "memberships m ON m.id = k.membership_id WHERE m.tenant_id = ? AND "
+	    "m.person = ? AND m.role = 2 AND k.cred_id = ?";
+	const bg_chain_member_t *m;
 	sqlite3_stmt *q = NULL;
-	size_t found = 0;
+	size_t j;
 	bool row = false;
 	int r = BG_ERR_INTERNAL;
 
-	if ((r = bg_store_cached(v, tokens_sql, &q)) != BG_OK ||
-	    (r = bg_store_bind_int(v, q, 1, t->id)) != BG_OK ||
-	    (r = bg_store_bind_text(v, q, 2, name)) != BG_OK)
+	m = t->head != NULL ? bg_chain_member_find(t->head, name,
+	    BG_CHAIN_ROLE_APPROVER) : NULL;
+	if (m == NULL || m->n_tokens == 0) {
+		r = bg_vault_fail(v, BG_ERR_STATE, "approver '%s' has no "
+		    "enrolled token in %s", name, t->name);
 		goto out;
-	for (;;) {
-		if ((r = bg_store_step(v, q, &row)) != BG_OK)
+	}
+	for (j = 0; j < m->n_tokens; j++) {
+		if ((r = bg_store_cached(v, id_sql, &q)) != BG_OK ||
+		    (r = bg_store_bind_int(v, q, 1, t->id)) != BG_OK ||
+		    (r = bg_store_bind_text(v, q, 2, name)) != BG_OK ||
+		    (r = bg_store_bind_blob(v, q, 3, m->tokens[j].cred_id,
+		    m->tokens[j].cred_id_len)) != BG_OK ||
+		    (r = bg_store_step(v, q, &row)) != BG_OK)
 			goto out;
-		if (!row)
-			break;
-		if (sqlite3_column_bytes(q, 1) != BG_SEAL_PK_LEN) {
-			r = bg_vault_fail(v, BG_ERR_AUTH, "a member key of '%s' "
-			    "is malformed", name);
+		if (!row) {
+			r = bg_vault_fail(v, BG_ERR_DB_CORRUPT, "the token row of "
+			    "%s's '%s' is missing: the file was altered", name,
+			    m->tokens[j].label);
 			goto out;
 		}
 		if ((r = bg_grow(&rc->to, &rc->cap, rc->n, sizeof(*rc->to))) !=
@@ -92,15 +104,11 @@ recipients_add_leaf(bg_vault_t *v, const bg_tenant_row_t *t, size_t leaf,
 			goto out;
 		rc->to[rc->n].token_id = sqlite3_column_int64(q, 0);
 		rc->to[rc->n].leaf = leaf;
-		memcpy(rc->to[rc->n].pk, sqlite3_column_blob(q, 1),
+		memcpy(rc->to[rc->n].pk, m->tokens[j].member_pk,
 		    BG_SEAL_PK_LEN);
 		rc->n++;
-		found++;
-	}
-	if (found == 0) {
-		r = bg_vault_fail(v, BG_ERR_STATE, "approver '%s' has no "
-		    "enrolled token in %s", name, t->name);
-		goto out;
+		bg_store_done(q);
+		q = NULL;
 	}
 	r = BG_OK;
 out:
@@ -148,33 +156,6 @@ seal_share_to(bg_vault_t *v, bg_seal_eph_t *eph, const bg_seal_ad_t *ad,
 	r = bg_store_step_done(v, ins);
 out:
 	bg_store_done(ins);
-	return r;
-}
-
-/* Seal one leaf share to every token of that approver, with eph. */
-int
-bg_secret_seal_leaf(bg_vault_t *v, const bg_tenant_row_t *t,
-    bg_seal_eph_t *eph, const char *secret, int version, int64_t version_id,
-    const uint8_t policy_hash[32], size_t leaf, const char *name,
-    const uint8_t *share)
-{
-	recipients_t rc;
-	bg_seal_ad_t ad;
-	size_t i;
-	int r = BG_ERR_INTERNAL;
-
-	memset(&rc, 0, sizeof(rc));
-	if ((r = bg_seal_ad_share(&ad, v->id, t->name, secret,
-	    (uint64_t)version, leaf, policy_hash)) != BG_OK ||
-	    (r = recipients_add_leaf(v, t, leaf, name, &rc)) != BG_OK)
-		goto out;
-	for (i = 0; i < rc.n; i++)
-		if ((r = seal_share_to(v, eph, &ad, version_id, &rc.to[i],
-		    share)) != BG_OK)
-			goto out;
-	r = BG_OK;
-out:
-	recipients_clear(&rc);
 	return r;
 }
 
@@ -230,8 +211,8 @@ out:
 }
 
 /*
- * Seal one version under pol, whose keyset the caller has checked in
- * this transaction (bg_keyset_verify); w from seal_work_new(pol).
+ * Seal one version under pol, the policy of t's verified head link; the
+ * shares are bound to that link's hash.  w from seal_work_new(pol).
  */
 static int
 seal_version(bg_vault_t *v, const bg_tenant_row_t *t, const bg_policy_t *pol,
@@ -240,10 +221,11 @@ seal_version(bg_vault_t *v, const bg_tenant_row_t *t, const bg_policy_t *pol,
     const uint8_t *value, size_t len, json_t *details)
 {
 	static const char insert_sql[] = "INSERT INTO versions (secret_id, "
-	    "version, state, sealed_at, policy, policy_hash, value_len, blob) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+	    "version, state, sealed_at, policy, policy_hash, value_len, blob, "
+	    "chain_seq, chain_head) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 	sqlite3_stmt *st = NULL;
 	bg_seal_ad_t ad;
+	uint8_t binding[32];
 	uint8_t *blob = NULL;
 	size_t i, nleaves = bg_policy_leaf_count(pol), blen = 0, cap;
 	int64_t version_id;
@@ -285,15 +267,17 @@ seal_version(bg_vault_t *v, const bg_tenant_row_t *t, const bg_policy_t *pol,
 	    BG_POLICY_HASH_LEN)) != BG_OK ||
 	    (r = bg_store_bind_int(v, st, 7, (int64_t)len)) != BG_OK ||
 	    (r = bg_store_bind_blob(v, st, 8, blob, blen)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 9, (int64_t)t->head->seq)) != BG_OK ||
+	    (r = bg_store_bind_blob(v, st, 10, t->head_hash, 32)) != BG_OK ||
 	    (r = bg_store_step_done(v, st)) != BG_OK)
 		goto out;
 	version_id = sqlite3_last_insert_rowid(v->db);
+	bg_share_binding(bg_policy_hash(pol), t->head_hash, binding);
 	for (i = 0; i < rc->n; i++) {
 		/* recipients come in leaf order: one AD per leaf */
 		if ((i == 0 || rc->to[i].leaf != rc->to[i - 1].leaf) &&
 		    (r = bg_seal_ad_share(&ad, v->id, t->name, secret,
-		    (uint64_t)version, rc->to[i].leaf, bg_policy_hash(pol))) !=
-		    BG_OK)
+		    (uint64_t)version, rc->to[i].leaf, binding)) != BG_OK)
 			goto out;
 		if (rc->to[i].leaf >= nleaves) {
 			r = BG_ERR_INTERNAL;
@@ -325,8 +309,10 @@ out:
 }
 
 /*
- * The tenant's policy, parsed, and who its shares go to, once its rows
- * match the log.
+ * The policy of the tenant's verified head link, parsed, and who its
+ * shares go to: every key comes from the chain that bg_tenant_get()
+ * verified from the genesis by signatures in this transaction, never
+ * from a row (docs/security.md, "What a seal checks").
  */
 static int
 checked_policy(bg_vault_t *v, const bg_tenant_row_t *t, bg_policy_t **polp,
@@ -336,11 +322,14 @@ checked_policy(bg_vault_t *v, const bg_tenant_row_t *t, bg_policy_t **polp,
 
 	*polp = NULL;
 	memset(rc, 0, sizeof(*rc));
-	/* Future seals are the weak spot: the rows must match the log. */
-	if ((r = bg_keyset_verify(v, t)) != BG_OK)
+	if (t->head == NULL || t->head->policy == NULL) {
+		r = bg_vault_fail(v, BG_ERR_STATE, "tenant '%s' has no signed "
+		    "policy yet: set one and have the draft signed (vault "
+		    "policy set; vault chain sign)", t->name);
 		goto out;
-	if (bg_policy_parse(t->policy, polp, NULL) != BG_OK) {
-		r = bg_vault_fail(v, BG_ERR_AUTH, "the stored policy of '%s' "
+	}
+	if (bg_policy_parse(t->head->policy, polp, NULL) != BG_OK) {
+		r = bg_vault_fail(v, BG_ERR_AUTH, "the signed policy of '%s' "
 		    "does not parse", t->name);
 		goto out;
 	}
@@ -411,13 +400,8 @@ bg_vault_secret_add_many(bg_vault_t *v, const char *actor,
 	    (r = bg_vault_now(v, &now)) != BG_OK ||
 	    (r = bg_tenant_get(v, tenant, &t)) != BG_OK)
 		goto out;
-	if (t.policy == NULL) {
-		r = bg_vault_fail(v, BG_ERR_STATE, "tenant '%s' has no policy "
-		    "yet: set one with vault policy set", t.name);
-		goto out;
-	}
-	/* One keyset check for the batch: nothing else changes the tenant's
-	 * rows inside this transaction. */
+	/* One chain check for the batch (bg_tenant_get): nothing else
+	 * changes the tenant inside this transaction. */
 	if ((r = checked_policy(v, &t, &pol, &rc)) != BG_OK ||
 	    (r = seal_work_new(pol, &w)) != BG_OK)
 		goto out;
@@ -706,4 +690,18 @@ bg_vault_version_free(bg_vault_version_info_t **p)
 		return;
 	free(*p);
 	*p = NULL;
+}
+
+void
+bg_share_binding(const uint8_t policy_hash[32], const uint8_t chain_head[32],
+    uint8_t out[32])
+{
+	static const char tag[] = "breakglass share binding v1\n";
+	crypto_hash_sha256_state h;
+
+	crypto_hash_sha256_init(&h);
+	crypto_hash_sha256_update(&h, (const uint8_t *)tag, sizeof(tag) - 1);
+	crypto_hash_sha256_update(&h, policy_hash, 32);
+	crypto_hash_sha256_update(&h, chain_head, 32);
+	crypto_hash_sha256_final(&h, out);
 }

@@ -14,6 +14,7 @@
 
 #include <sodium.h>
 
+#include "chain.h"
 #include "treelog.h"
 #include "vault_int.h"
 
@@ -183,6 +184,35 @@ static const struct {
 	{ 7, "index for scale: removed memberships by tenant",
 	"CREATE INDEX memberships_removed ON memberships (tenant_id) "
 	"WHERE removed_at IS NOT NULL;"
+	},
+	/*
+	 * Signed keyset chains (docs/security.md, "Keyset chains"): the
+	 * vault's genesis is link 0 with tenant '', a tenant's links are
+	 * 1..n.  Rows here are only what was signed; memberships, tokens and
+	 * a tenant's policy and settings are written from a link when it
+	 * takes effect, for listings, and every decision re-reads the chain.
+	 * A draft is the next link of a scope while it gathers signatures.
+	 */
+	{ 8, "signed genesis and keyset chains",
+	"CREATE TABLE links ("
+	"  tenant TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,"
+	"  hash BLOB NOT NULL, committed_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (tenant, seq)) STRICT;"
+	"CREATE TABLE link_sigs ("
+	"  id INTEGER PRIMARY KEY, tenant TEXT NOT NULL, seq INTEGER NOT NULL,"
+	"  person TEXT NOT NULL, cred_id BLOB NOT NULL, authdata BLOB NOT NULL,"
+	"  sig BLOB NOT NULL) STRICT;"
+	"CREATE INDEX link_sigs_link ON link_sigs (tenant, seq);"
+	"CREATE TABLE drafts ("
+	"  tenant TEXT PRIMARY KEY, body TEXT NOT NULL,"
+	"  updated_at INTEGER NOT NULL) STRICT;"
+	"CREATE TABLE draft_sigs ("
+	"  id INTEGER PRIMARY KEY, tenant TEXT NOT NULL, person TEXT NOT NULL,"
+	"  cred_id BLOB NOT NULL, authdata BLOB NOT NULL, sig BLOB NOT NULL,"
+	"  UNIQUE (tenant, person, cred_id)) STRICT;"
+	"ALTER TABLE memberships ADD COLUMN side INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE versions ADD COLUMN chain_seq INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE versions ADD COLUMN chain_head BLOB;"
 	},
 };
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -844,6 +874,17 @@ migrate(bg_vault_t *v, int64_t now, bool creating)
 		    "this file is not a breakglass vault");
 		goto out;
 	}
+	/* Files from before the signed genesis (schema 7 and older) hold
+	 * keysets that no token vouches for: nothing in them can be
+	 * trusted, so they are refused rather than migrated. */
+	if (!creating && uv > 0 && uv < BG_VAULT_SCHEMA_GENESIS) {
+		r = bg_vault_fail(v, BG_ERR_DB_VERSION, "this vault file has "
+		    "schema version %lld, from before signed keyset chains: "
+		    "no token vouches for its keysets, so this program will "
+		    "not use it; create a new vault with 'vault init' and "
+		    "seal each secret anew (docs/security.md)", (long long)uv);
+		goto out;
+	}
 	for (i = 0; i < N_MIGRATIONS; i++) {
 		if (migrations[i].version <= uv)
 			continue;
@@ -993,6 +1034,10 @@ bg_vault_open_msg(const char *path, bg_vault_t **vp, char *msg, size_t msglen)
 		goto out;
 	if ((r = load_meta(v)) != BG_OK)
 		goto out;
+	/* Trust settings (software tokens) come from the signed genesis,
+	 * never from the meta row. */
+	if ((r = bg_chain_load_genesis(v)) != BG_OK)
+		goto out;
 	*vp = v;
 	v = NULL;
 	r = BG_OK;
@@ -1100,6 +1145,7 @@ bg_vault_close(bg_vault_t **vp)
 	while (v->n_stc > 0)
 		(void)sqlite3_finalize(v->stc[--v->n_stc].st);
 	free(v->txf);
+	bg_chain_link_free(&v->genesis);
 	if (v->db != NULL)
 		(void)sqlite3_close_v2(v->db);
 	free(v->path);

@@ -23,13 +23,18 @@
 #define BG_STORE_CACHE_MAX	64	/* statements kept prepared */
 
 struct frontier;
+struct bg_chain_link;
 
 struct bg_vault {
 	sqlite3	*db;
 	char	*path;
 	char	 id[BG_VAULT_ID_LEN + 1];
 	char	 rp_id[64];
-	bool	 allow_soft;
+	bool	 allow_soft;	/* from the verified genesis (meta only for
+				   the genesis draft) */
+	struct bg_chain_link *genesis;	/* verified; NULL until signed */
+	uint8_t	 genesis_hash[32];
+	char	 genesis_hex[65];
 	int64_t	 created_at;
 	int	 schema;
 	bool	 in_tx;
@@ -184,15 +189,25 @@ void bg_audit_chain(const uint8_t prev[BG_VAULT_HASH_LEN],
 typedef struct bg_tenant_row {
 	int64_t	 id;
 	char	 name[BG_VAULT_NAME_MAX + 1];
-	int64_t	 created_at, max_ttl, approval_window, rotation_deadline;
+	int64_t	 created_at;
+	/* From the verified head of the tenant's chain (defaults and NULL
+	 * while no link has taken effect), never from the tenants row. */
+	int64_t	 max_ttl, approval_window, rotation_deadline;
 	char	*policy;		/* malloc'd canonical text or NULL */
+	struct bg_chain_link *head;	/* verified head link, or NULL */
+	uint8_t	 head_hash[BG_VAULT_HASH_LEN];
 } bg_tenant_row_t;
 
-/* BG_ERR_NOT_FOUND with errmsg "no tenant 'x'". */
+/*
+ * The tenant, with its chain verified from the genesis by signatures
+ * (bg_chain_tenant).  BG_ERR_NOT_FOUND with errmsg "no tenant 'x'";
+ * BG_ERR_AUTH when a link does not verify.
+ */
 int bg_tenant_get(bg_vault_t *v, const char *name, bg_tenant_row_t *row);
 void bg_tenant_row_clear(bg_tenant_row_t *row);
 
-/* A token credential of a membership. */
+/* A token credential of a membership: what the chain says of it, with
+ * the row's id and last sign counter. */
 typedef struct bg_token_row {
 	int64_t	 id;
 	int64_t	 membership_id;
@@ -205,16 +220,18 @@ typedef struct bg_token_row {
 } bg_token_row_t;
 
 /*
- * The live (not removed, not expired at now) membership of person in
- * tenant with role: its id and salt.  BG_ERR_DENIED with errmsg when
+ * The live (in keyset ks, not expired at now) membership of person in
+ * tenant with role: its row id and salt.  BG_ERR_DENIED with errmsg when
  * there is none ("bob is not a requester of acme"), BG_ERR_EXPIRED when
- * it expired.
+ * it expired.  ks is a verified link (bg_tenant_row_t.head), or NULL.
  */
-int bg_member_live(bg_vault_t *v, int64_t tenant_id, const char *tenant,
-    const char *person, int role, int64_t now, int64_t *membership_idp,
-    uint8_t salt[BG_TOKEN_SALT_LEN]);
-/* The token credentials of a membership (malloc'd array). */
-int bg_member_tokens(bg_vault_t *v, int64_t membership_id,
+int bg_member_live(bg_vault_t *v, const struct bg_chain_link *ks,
+    int64_t tenant_id, const char *tenant, const char *person, int role,
+    int64_t now, int64_t *membership_idp, uint8_t salt[BG_TOKEN_SALT_LEN]);
+/* The credentials keyset ks gives person in role (malloc'd array), with
+ * the ids of their rows under membership_id. */
+int bg_member_tokens(bg_vault_t *v, const struct bg_chain_link *ks,
+    const char *person, int role, int64_t membership_id,
     bg_token_row_t **rowsp, size_t *np);
 
 /*
@@ -227,11 +244,12 @@ int bg_member_sk(bg_vault_t *v, const char *person, const bg_token_row_t *tr,
     bg_token_assertion_t *as, uint8_t **skp);
 
 /*
- * A UV assertion from tok by one of the membership's credentials over cdh
+ * A UV assertion from tok by one of the credentials in rows over cdh
  * with salt (may be NULL).  Tries each credential in turn while the token
  * says it does not hold it.  Checks the sign counter moved forward (both
  * zero is accepted: counters not supported) and stores the new counter
- * (inside the caller's transaction).  *which gets the matching row.
+ * (inside the caller's transaction) for rows with an id.  *which gets the
+ * matching row.
  */
 int bg_member_assert(bg_vault_t *v, bg_token_t *tok, const char *person,
     const bg_token_row_t *rows, size_t n, const uint8_t cdh[32],
@@ -239,15 +257,48 @@ int bg_member_assert(bg_vault_t *v, bg_token_t *tok, const char *person,
     size_t *whichp);
 
 /*
- * The keyset hash of a tenant: SHA-256 over the canonical policy hash and,
- * per policy leaf, the name and the X25519 keys of that approver's tokens.
- * BG_ERR_STATE when the tenant has no policy.  keys (may be NULL) gets
- * {"name": ["key fingerprint", ...]} for the event.
+ * What a version's shares are bound to, in their associated data: the
+ * policy hash and the hash of the chain link the version was sealed
+ * under: SHA-256("breakglass share binding v1\n" || policy_hash ||
+ * chain_head).
  */
-int bg_keyset_compute(bg_vault_t *v, const bg_tenant_row_t *t,
-    uint8_t out[BG_VAULT_HASH_LEN], json_t **keysp);
-/* Compare with the tenant's latest keyset event; BG_ERR_AUTH if not. */
-int bg_keyset_verify(bg_vault_t *v, const bg_tenant_row_t *t);
+void bg_share_binding(const uint8_t policy_hash[32],
+    const uint8_t chain_head[32], uint8_t out[32]);
+
+/* --- keyset chains (chainstore.c) ------------------------------------------ */
+
+/* Load and verify the genesis into v (v->genesis stays NULL while there
+ * is none); called at open. */
+int bg_chain_load_genesis(bg_vault_t *v);
+/* BG_ERR_STATE, with a sentence, until the genesis is signed. */
+int bg_chain_require_genesis(bg_vault_t *v);
+/*
+ * Verify tenant's chain from its first link to link upto (0: the head)
+ * against the genesis, by signatures.  *headp gets that link (caller
+ * frees with bg_chain_link_free; NULL when the tenant has no link yet
+ * and upto is 0), hash its hash.  BG_ERR_AUTH with a sentence when a link
+ * does not verify or link upto does not exist.
+ */
+int bg_chain_tenant(bg_vault_t *v, const char *tenant, uint64_t upto,
+    struct bg_chain_link **headp, uint8_t hash[BG_VAULT_HASH_LEN]);
+/*
+ * The tenant's draft to amend: the stored one, or a new one made from
+ * the head (or, for a tenant without links, an empty first link with
+ * default settings).  Inside the caller's transaction.
+ */
+int bg_chain_draft_get(bg_vault_t *v, const char *tenant, int64_t now,
+    struct bg_chain_link **draftp);
+/*
+ * Store the amended draft (time set to now) and drop the signatures it
+ * had: they were over another text.  *droppedp (may be NULL) gets their
+ * number.  Inside the caller's transaction.
+ */
+int bg_chain_draft_put(bg_vault_t *v, const char *tenant,
+    struct bg_chain_link *draft, int64_t now, size_t *droppedp);
+/* BG_ERR_EXISTS when a credential id is enrolled under a person other
+ * than person anywhere in the vault (links, drafts, token rows). */
+int bg_chain_cred_unique(bg_vault_t *v, const char *person,
+    const uint8_t *cred_id, size_t cred_id_len);
 
 /*
  * Seal value as version `version` of secret row secret_id (tenant t) with

@@ -47,10 +47,12 @@
 /*
  * PRAGMA user_version this program writes: 1 base schema, 2 transparency
  * log, 3 lifecycle (re-key, offboarding), 4 indexes for scale, 5 indexes
- * for the keyset check and status at scale.  Raise it with each new entry
+ * for the keyset check and status at scale, 6 and 7 indexes for status,
+ * 8 signed genesis and keyset chains.  Raise it with each new entry
  * of migrations[] in vault/store.c.
  */
-#define BG_VAULT_SCHEMA_VERSION	7
+#define BG_VAULT_SCHEMA_VERSION	8
+#define BG_VAULT_SCHEMA_GENESIS	8	/* older files are refused */
 #define BG_VAULT_ID_LEN		32	/* hex characters of the vault id */
 #define BG_VAULT_HASH_LEN	32	/* SHA-256 */
 #define BG_VAULT_NAME_MAX	64
@@ -139,6 +141,8 @@ typedef struct bg_vault_tenant_opts {
 	int64_t	max_ttl;		/* seconds; 0 = keep / default */
 	int64_t	approval_window;	/* seconds; 0 = keep / default */
 	int64_t	rotation_deadline;	/* seconds after lease end; 0 = keep / default */
+	int	client_cosign;		/* client approvers who co-sign a grant;
+					   0 = keep / default (1) */
 } bg_vault_tenant_opts_t;
 
 typedef struct bg_vault_tenant_info {
@@ -153,10 +157,18 @@ typedef struct bg_vault_tenant_info {
 	size_t	 n_sealed;		/* secrets whose active version is sealed */
 } bg_vault_tenant_info_t;
 
-/* opts NULL: all defaults.  BG_ERR_EXISTS if the name is taken. */
+/*
+ * A new tenant and the draft of its first link (settings from opts; NULL:
+ * all defaults).  Its members, policy and settings take effect when the
+ * first link is signed: a custodian quorum, every client approver it
+ * names, and each member's own credential (vault/chain.h).
+ * BG_ERR_EXISTS if the name is taken; BG_ERR_STATE before the genesis is
+ * signed.
+ */
 int bg_vault_tenant_add(bg_vault_t *v, const char *actor, const char *name,
     const bg_vault_tenant_opts_t *opts);
-/* Change max TTL / approval window / rotation deadline (0 fields kept). */
+/* Change max TTL / approval window / rotation deadline / client
+ * co-signers in the tenant's draft link (0 fields kept). */
 int bg_vault_tenant_set(bg_vault_t *v, const char *actor, const char *name,
     const bg_vault_tenant_opts_t *opts);
 int bg_vault_tenant_list(bg_vault_t *v, bg_vault_tenant_info_t **listp,
@@ -198,28 +210,39 @@ typedef struct bg_vault_member_info {
 	char	 key_fpr[17];		/* hex prefix of SHA-256 of the X25519 key */
 } bg_vault_member_info_t;
 
+/* Which side an approver stands on (vault/chain.h has the same values). */
+enum bg_vault_side {
+	BG_VAULT_SIDE_NONE   = 0,	/* requesters and auditors */
+	BG_VAULT_SIDE_CLIENT = 1,	/* the customer: accountable */
+	BG_VAULT_SIDE_MSP    = 2,	/* the MSP: responsible */
+};
+/* "client" / "msp" / "none"; parse: BG_ERR_INVALID_ARG if unknown. */
+const char *bg_vault_side_name(int side);
+int bg_vault_side_parse(const char *s, int *sidep);
+
 /*
- * Enroll the token tok (with its PIN) for person in tenant with role,
- * valid until expires_at (> now).  Probes the token (hmac-secret and a
- * set PIN required: BG_ERR_TOKEN_UNSUPPORTED / BG_ERR_TOKEN_PIN_NOT_SET
- * with the reason in errmsg), refuses software tokens unless the vault
- * allows them (BG_ERR_TOKEN_SOFT_REFUSED; judged by the probed AAGUID and
- * by the attested credential's), makes a credential for the vault's rp id,
- * takes one UV assertion with the membership's salt and derives the
- * membership X25519 key; stores only public material.  The same
- * person/tenant/role again adds another token to that membership (the
- * expiry is then updated to expires_at).  label names the token for
- * prompts ("alice's blue key"); NULL or "" gives "token N".
+ * Enroll the token tok (with its PIN) for person in tenant with role
+ * (approvers: side client or msp), valid until expires_at (> now), as an
+ * amendment of the tenant's draft link (vault_chain.h): nothing takes
+ * effect until the signers that the change needs have signed the draft.
+ * Probes the token (hmac-secret and a set PIN required:
+ * BG_ERR_TOKEN_UNSUPPORTED / BG_ERR_TOKEN_PIN_NOT_SET), refuses software
+ * tokens unless the signed genesis allows them
+ * (BG_ERR_TOKEN_SOFT_REFUSED), makes a credential for the vault's rp id,
+ * takes a UV assertion with the membership's salt that gives the X25519
+ * membership key, then a second UV assertion in which the new credential
+ * signs the enrollment statement carrying that key and the salt
+ * (bg_chain_enroll_cdh).  A credential already enrolled under another
+ * person is refused.  The same person/tenant/role again adds another
+ * token to that membership (its expiry then becomes expires_at).  label
+ * names the token for prompts; NULL or "" gives "token N".
  */
 int bg_vault_member_add(bg_vault_t *v, const char *actor, const char *tenant,
-    const char *person, int role, int64_t expires_at, const char *label,
-    bg_token_t *tok, const char *pin);
-/* Recertification (proof of possession plus an approver's sign-off) is
- * bg_vault_recertify() in vault_lifecycle.h. */
+    const char *person, int role, int side, int64_t expires_at,
+    const char *label, bg_token_t *tok, const char *pin);
 /*
- * Remove person's membership(s) in tenant (role 0: every role).  Refused
- * with BG_ERR_STATE for an approver named by the tenant's policy: that
- * needs a re-key ceremony (bg_vault_rekey_propose, vault_lifecycle.h).
+ * Remove person's membership(s) in tenant (role 0: every role) from the
+ * draft link.  The policy of the draft must not name a removed approver.
  */
 int bg_vault_member_remove(bg_vault_t *v, const char *actor,
     const char *tenant, const char *person, int role);
@@ -232,16 +255,17 @@ void bg_vault_member_free(bg_vault_member_info_t **p);
 /* --- policy ------------------------------------------------------------ */
 
 /*
- * Set the tenant's policy from a threshold-tree expression
- * ("all-of(1-of(alice,bob),1-of(mia))").  Every leaf must be a live
- * approver of the tenant, no one twice, and no single person may satisfy
- * it; errors are positioned ("policy position 12: unknown approver
- * 'zed'").  BG_ERR_STATE if the tenant holds sealed or pending versions:
- * their shares must be re-split by a re-key ceremony (vault_lifecycle.h).  Stores the canonical text and its hash; the event
- * carries the policy hash and the hashes of the member keys it names.
+ * Set the policy of the tenant's draft link from a threshold-tree
+ * expression ("all-of(1-of(alice,bob),1-of(mia))").  Every leaf must be a
+ * live approver of the draft, no one twice, and no single person may
+ * satisfy it; errors are positioned ("policy position 12: unknown
+ * approver 'zed'").  A policy that some set of MSP approvers alone could
+ * satisfy needs an exception: exception_reason (NULL: none) and
+ * exception_until.  Takes effect when the draft is signed; versions
+ * sealed before stay under the link they were sealed with.
  */
 int bg_vault_policy_set(bg_vault_t *v, const char *actor, const char *tenant,
-    const char *expr);
+    const char *expr, const char *exception_reason, int64_t exception_until);
 /*
  * The canonical policy text (malloc; free()) and its policy hash
  * (vault/policy.h: BLAKE2b-256), hex into hash_hex (may be NULL).  BG_ERR_NOT_FOUND when the tenant has none.
@@ -561,5 +585,6 @@ int bg_vault_audit_verify(bg_vault_t *v, int64_t *sizep, int64_t *first_badp)
 #include "breakglass/vault_log.h"
 #include "breakglass/vault_evidence.h"
 #include "breakglass/vault_lifecycle.h"
+#include "breakglass/vault_chain.h"
 
 #endif /* BREAKGLASS_VAULT_H */

@@ -1,0 +1,74 @@
+/*
+ * breakglass vault engine: the signed genesis and the keyset chains
+ * (docs/security.md, "Keyset chains").  Included by vault.h.
+ *
+ * Nothing that decides who can open a secret is a row: the custodians,
+ * every membership with its credentials and membership keys, the policy
+ * and the tenant's security settings are links of a chain that tokens
+ * sign.  A change is made as a draft (the next link of its scope, the
+ * vault's genesis or a tenant), shown to each signer in words, signed
+ * with their token, and takes effect only when the signatures its kind of
+ * change needs are all there (vault/chain.h has the rules).
+ *
+ * Scope: tenant NULL or "" is the vault's genesis; otherwise a tenant.
+ */
+#ifndef BREAKGLASS_VAULT_CHAIN_H
+#define BREAKGLASS_VAULT_CHAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "breakglass/token.h"
+
+#define BG_VAULT_NEEDS_MAX	512
+
+/* What a scope's chain and draft look like now (bg_vault_chain_show). */
+typedef struct bg_vault_chain_view {
+	char	 scope[65];		/* tenant, "" for the genesis */
+	bool	 has_head;		/* a link has taken effect */
+	uint64_t head_seq;
+	char	 head_hash[65];		/* hex */
+	bool	 has_draft;
+	uint64_t draft_seq;
+	char	 draft_hash[65];	/* hex: what a signer signs */
+	uint8_t	 draft_hash_raw[32];
+	char	*text;			/* the draft (else the head) in words */
+	char	 signed_by[BG_VAULT_NEEDS_MAX];	/* "carol, dave" or "" */
+	char	 needs[BG_VAULT_NEEDS_MAX];	/* what is missing, in words */
+	bool	 ready;			/* the draft has what it needs */
+} bg_vault_chain_view_t;
+
+int bg_vault_chain_show(bg_vault_t *v, const char *tenant,
+    bg_vault_chain_view_t **viewp) __attribute__((warn_unused_result));
+void bg_vault_chain_view_free(bg_vault_chain_view_t **viewp);
+
+/*
+ * person signs the draft of the scope with their token (UV): the draft's
+ * hash must still be expect (what was shown; NULL skips that check, for
+ * callers that show nothing).  The credential is the person's in the
+ * genesis, the chain or the draft.  When the signatures now meet the
+ * rules the draft takes effect at once: *committedp is set (may be NULL).
+ * BG_ERR_STATE when the draft changed since it was shown.
+ */
+int bg_vault_chain_sign(bg_vault_t *v, const char *tenant, const char *person,
+    const uint8_t expect[32], bg_token_t *tok, const char *pin,
+    bool *committedp) __attribute__((warn_unused_result));
+
+/* Drop the scope's draft and its signatures. */
+int bg_vault_chain_discard(bg_vault_t *v, const char *actor,
+    const char *tenant);
+
+/*
+ * Enroll person's token as a custodian in the vault's genesis draft
+ * (before the genesis is signed).  quorum (0 = keep; new drafts: 2) is
+ * how many custodians sign a tenant's first link.
+ */
+int bg_vault_custodian_add(bg_vault_t *v, const char *actor,
+    const char *person, const char *label, int quorum, bg_token_t *tok,
+    const char *pin) __attribute__((warn_unused_result));
+
+/* The hex SHA-256 of the vault's genesis ("" until it is signed). */
+const char *bg_vault_genesis_hash(const bg_vault_t *v);
+
+#endif /* BREAKGLASS_VAULT_CHAIN_H */
