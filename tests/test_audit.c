@@ -22,6 +22,7 @@
 
 #include "breakglass/err.h"
 #include "breakglass/vault.h"
+#include "helpers/fixture.h"
 #include "vault_int.h"
 
 static const char entry_vec[] =
@@ -51,6 +52,7 @@ setup(void **state)
 	assert_non_null(mkdtemp(f->dir));
 	(void)snprintf(f->path, sizeof(f->path), "%s/v.db", f->dir);
 	assert_int_equal(bg_vault_create(f->path, true, "root", &f->v), BG_OK);
+	assert_int_equal(bgt_genesis(f->v), BG_OK);
 	assert_int_equal(bg_vault_tenant_add(f->v, "root", "acme", NULL),
 	    BG_OK);
 	assert_int_equal(bg_vault_tenant_add(f->v, "ops", "beta", NULL),
@@ -133,10 +135,13 @@ test_chain_and_rows(void **state)
 	size_t n = 0, i;
 
 	assert_int_equal(bg_vault_audit_list(f->v, NULL, &l, &n), BG_OK);
-	assert_int_equal(n, 4);
+	/* init, the genesis (2 custodians enrolled, 2 signatures, the
+	 * genesis taking effect), then the three tenants */
+	assert_int_equal(n, 9);
 	assert_string_equal(l[0].action, "vault.init");
-	assert_string_equal(l[1].action, "tenant.add");
-	assert_string_equal(l[2].actor, "ops");
+	assert_string_equal(l[5].action, "vault.genesis");
+	assert_string_equal(l[6].action, "tenant.add");
+	assert_string_equal(l[7].actor, "ops");
 	memset(prev, 0, sizeof(prev));
 	for (i = 0; i < n; i++) {
 		json_t *j = json_loads(l[i].entry, 0, NULL);
@@ -153,12 +158,12 @@ test_chain_and_rows(void **state)
 		memcpy(prev, chain, 32);
 	}
 	assert_int_equal(bg_vault_audit_head(f->v, &size, head), BG_OK);
-	assert_int_equal(size, 4);
+	assert_int_equal(size, 9);
 	assert_memory_equal(head, prev, 32);
 	bg_vault_audit_free(&l, n);
 	assert_null(l);
 	assert_int_equal(bg_vault_audit_verify(f->v, &size, &bad), BG_OK);
-	assert_int_equal(size, 4);
+	assert_int_equal(size, 9);
 	assert_int_equal(bad, 0);
 }
 
@@ -260,7 +265,7 @@ test_clock_behind(void **state)
 	size_t n = 0;
 
 	(void)snprintf(q, sizeof(q), "UPDATE events SET time = %lld WHERE "
-	    "seq = 4", (long long)future);
+	    "seq = 9", (long long)future);
 	raw(f, q);
 	assert_int_equal(bg_vault_tenant_add(f->v, "root", "delta", NULL),
 	    BG_ERR_CLOCK);
@@ -269,10 +274,10 @@ test_clock_behind(void **state)
 	assert_int_equal(bg_vault_tenant_show(f->v, "delta", &ti),
 	    BG_ERR_NOT_FOUND);
 	assert_int_equal(bg_vault_audit_list(f->v, NULL, &l, &n), BG_OK);
-	assert_int_equal(n, 5);
-	assert_string_equal(l[4].action, "refused");
-	assert_int_equal(l[4].time, future);
-	j = json_loads(l[4].entry, 0, NULL);
+	assert_int_equal(n, 10);
+	assert_string_equal(l[9].action, "refused");
+	assert_int_equal(l[9].time, future);
+	j = json_loads(l[9].entry, 0, NULL);
 	assert_non_null(j);
 	assert_true(json_integer_value(json_object_get(json_object_get(j,
 	    "details"), "clock")) < future);

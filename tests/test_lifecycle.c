@@ -1,8 +1,10 @@
 /*
- * Lifecycle flows in-process with in-process software tokens: the re-key
- * ceremony (diff, approvals meeting the old policy, commit, lowering,
- * abort, tampering), recertification (two tokens, self sign-off refused),
- * quorum at risk in status, offboarding with its signed certificate.
+ * Lifecycle flows in-process with in-process software tokens: changes of
+ * the keyset chain (a policy change signed by the policy in force, an
+ * approver removed with the quorum counted without them, versions that
+ * stay under the link that sealed them), recertification as a link the
+ * client co-signs (never the grantee), quorum at risk in status,
+ * offboarding with its signed certificate.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +24,7 @@
 #include "breakglass/token.h"
 #include "breakglass/vault.h"
 #include "soft/inproc.h"
+#include "helpers/fixture.h"
 
 #define PIN	"4711-pin"
 #define VALUE	"correct horse battery staple"
@@ -46,11 +49,27 @@ in_days(int d)
 	return (int64_t)time(NULL) + (int64_t)d * 86400;
 }
 
+/* who signs acme's draft; returns whether the draft took effect. */
+static bool
+sign(fx_t *f, int who, int want)
+{
+	bool done = false;
+	int r = bg_vault_chain_sign(f->v, "acme", names[who], NULL,
+	    f->tok[who], PIN, &done);
+
+	if (r != want)
+		fail_msg("%s signs: %d %s", names[who], r,
+		    bg_vault_errmsg(f->v));
+	return done;
+}
+
 static void
 enroll(fx_t *f, int who, int role)
 {
+	int side = role != BG_VAULT_ROLE_APPROVER ? BG_VAULT_SIDE_NONE :
+	    who == MIA ? BG_VAULT_SIDE_MSP : BG_VAULT_SIDE_CLIENT;
 	int r = bg_vault_member_add(f->v, "root", "acme", names[who], role,
-	    in_days(365), NULL, f->tok[who], PIN);
+	    side, in_days(365), NULL, f->tok[who], PIN);
 
 	if (r != BG_OK)
 		fail_msg("enroll %s: %s", names[who], bg_vault_errmsg(f->v));
@@ -69,6 +88,7 @@ setup(void **state)
 	assert_non_null(mkdtemp(f->dir));
 	(void)snprintf(f->path, sizeof(f->path), "%s/v.db", f->dir);
 	assert_int_equal(bg_vault_create(f->path, true, "root", &f->v), BG_OK);
+	assert_int_equal(bgt_genesis(f->v), BG_OK);
 	assert_int_equal(bg_vault_tenant_add(f->v, "root", "acme", NULL),
 	    BG_OK);
 	for (i = 0; i < NPEOPLE; i++) {
@@ -84,8 +104,12 @@ setup(void **state)
 	enroll(f, MIA, BG_VAULT_ROLE_APPROVER);
 	enroll(f, DAN, BG_VAULT_ROLE_APPROVER);
 	if (bg_vault_policy_set(f->v, "root", "acme",
-	    "all-of(1-of(alice,bob),1-of(mia))") != BG_OK)
+	    "all-of(1-of(alice,bob),1-of(mia))", NULL, 0) != BG_OK)
 		fail_msg("policy: %s", bg_vault_errmsg(f->v));
+	assert_int_equal(bgt_sign_custodians(f->v, "acme"), BG_OK);
+	for (i = ALICE; i <= DAN; i++)
+		if (i != MIA)
+			sign(f, i, BG_OK);
 	assert_int_equal(bg_vault_secret_add(f->v, "root", "acme", "db",
 	    (const uint8_t *)VALUE, strlen(VALUE)), BG_OK);
 	*state = f;
@@ -127,28 +151,24 @@ sql_int(fx_t *f, const char *q)
 	return x;
 }
 
-static void
-sql_exec(fx_t *f, const char *q)
+static int
+sql_exec_n(fx_t *f, const char *q)
 {
 	sqlite3 *db = NULL;
+	int n;
 
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	sqlite3_busy_timeout(db, 5000);
 	assert_int_equal(sqlite3_exec(db, q, NULL, NULL, NULL), SQLITE_OK);
+	n = sqlite3_changes(db);
 	sqlite3_close(db);
+	return n;
 }
 
 static void
-rk_approve(fx_t *f, int64_t id, int who, int want)
+sql_exec(fx_t *f, const char *q)
 {
-	uint8_t h[BG_VAULT_HASH_LEN];
-	int r;
-
-	assert_int_equal(bg_vault_rekey_statement(f->v, id, NULL, h), BG_OK);
-	r = bg_vault_rekey_approve(f->v, id, names[who], h, f->tok[who], PIN);
-	if (r != want)
-		fail_msg("rekey approve %s: %d %s", names[who], r,
-		    bg_vault_errmsg(f->v));
+	(void)sql_exec_n(f, q);
 }
 
 /* Request db as carol, approvals by a and b, release: the value. */
@@ -184,186 +204,144 @@ release_with(fx_t *f, int a, int b, int want)
 	}
 }
 
+/* A secret sealed under the current link, opened by a and b. */
 static void
-test_rekey_add_approver(void **state)
+seal_and_open(fx_t *f, const char *name, int a, int b, int want_b)
 {
-	fx_t *f = *state;
-	bg_vault_rekey_info_t *ri = NULL;
-	char *pol = NULL;
-	int64_t id = 0, open_id = 0;
-
-	assert_int_equal(bg_vault_rekey_preview(f->v, "acme",
-	    "all-of(1-of(alice,bob,dan),1-of(mia))", &ri), BG_OK);
-	assert_string_equal(ri->added, "dan");
-	assert_string_equal(ri->removed, "");
-	assert_int_equal(ri->people_before, 2);
-	assert_int_equal(ri->people_after, 2);
-	assert_false(ri->lowers);
-	assert_int_equal(ri->n_versions, 1);
-	bg_vault_rekey_free(&ri);
-	assert_null(ri);
-
-	assert_int_equal(bg_vault_rekey_propose(f->v, "acme",
-	    "all-of(1-of(alice,bob,dan),1-of(mia))", false, "carol",
-	    f->tok[CAROL], PIN, &id), BG_OK);
-	assert_true(id > 0);
-	assert_int_equal(bg_vault_rekey_open_id(f->v, "acme", &open_id), BG_OK);
-	assert_int_equal(open_id, id);
-	/* a second proposal while one is open */
-	assert_int_equal(bg_vault_rekey_propose(f->v, "acme", "2-of(alice,mia)",
-	    true, "carol", f->tok[CAROL], PIN, NULL), BG_ERR_STATE);
-	/* dan is not named by the current policy; the proposer never counts */
-	rk_approve(f, id, DAN, BG_ERR_DENIED);
-	rk_approve(f, id, ALICE, BG_OK);
-	rk_approve(f, id, ALICE, BG_ERR_EXISTS);
-	assert_int_equal(bg_vault_rekey_commit(f->v, id, "carol",
-	    f->tok[CAROL], PIN), BG_ERR_DENIED);
-	assert_non_null(strstr(bg_vault_errmsg(f->v), "mia"));
-	/* until commit the old policy stays */
-	assert_int_equal(bg_vault_policy_get(f->v, "acme", &pol, NULL), BG_OK);
-	assert_string_equal(pol, "2-of(1-of(alice,bob),1-of(mia))");
-	free(pol);
-	rk_approve(f, id, MIA, BG_OK);
-	assert_int_equal(bg_vault_rekey_commit(f->v, id, "alice",
-	    f->tok[ALICE], PIN), BG_ERR_DENIED);
-	assert_int_equal(bg_vault_rekey_commit(f->v, id, "carol",
-	    f->tok[CAROL], PIN), BG_OK);
-	assert_int_equal(bg_vault_policy_get(f->v, "acme", &pol, NULL), BG_OK);
-	assert_string_equal(pol, "2-of(1-of(alice,bob,dan),1-of(mia))");
-	free(pol);
-	assert_int_equal(bg_vault_rekey_show(f->v, id, &ri), BG_OK);
-	assert_int_equal(ri->state, BG_VAULT_REKEY_COMMITTED);
-	bg_vault_rekey_free(&ri);
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM rekey_shares"), 0);
-	/* the new approver's share opens */
-	release_with(f, DAN, MIA, BG_OK);
-}
-
-static void
-test_rekey_remove_and_lower(void **state)
-{
-	fx_t *f = *state;
-	bg_vault_rekey_info_t *ri = NULL;
+	uint8_t h[BG_VAULT_HASH_LEN], *val = NULL;
+	size_t len = 0;
 	int64_t id = 0;
 
-	/* 2 -> 2 people, bob removed */
-	assert_int_equal(bg_vault_rekey_propose(f->v, "acme", "2-of(alice,mia)",
-	    false, "carol", f->tok[CAROL], PIN, &id), BG_OK);
-	rk_approve(f, id, BOB, BG_OK);
-	rk_approve(f, id, MIA, BG_OK);
-	assert_int_equal(bg_vault_rekey_commit(f->v, id, "carol",
-	    f->tok[CAROL], PIN), BG_OK);
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM shares s JOIN "
-	    "tokens k ON k.id = s.token_id JOIN memberships m ON "
-	    "m.id = k.membership_id WHERE m.person = 'bob'"), 0);
-	release_with(f, BOB, MIA, BG_ERR_DENIED);	/* bob: not named */
-
-	/* raise to 3 people, then lowering needs confirm_lower */
-	assert_int_equal(bg_vault_rekey_propose(f->v, "acme",
-	    "3-of(alice,dan,mia)", false, "carol", f->tok[CAROL], PIN, &id),
-	    BG_OK);
-	rk_approve(f, id, ALICE, BG_OK);
-	rk_approve(f, id, MIA, BG_OK);
-	assert_int_equal(bg_vault_rekey_commit(f->v, id, "carol",
-	    f->tok[CAROL], PIN), BG_OK);
-	assert_int_equal(bg_vault_rekey_preview(f->v, "acme",
-	    "2-of(alice,dan,mia)", &ri), BG_OK);
-	assert_true(ri->lowers);
-	assert_int_equal(ri->people_before, 3);
-	assert_int_equal(ri->people_after, 2);
-	bg_vault_rekey_free(&ri);
-	assert_int_equal(bg_vault_rekey_propose(f->v, "acme",
-	    "2-of(alice,dan,mia)", false, "carol", f->tok[CAROL], PIN, &id),
-	    BG_ERR_DENIED);
-	assert_non_null(strstr(bg_vault_errmsg(f->v), "--confirm-lower"));
-	assert_int_equal(bg_vault_rekey_propose(f->v, "acme",
-	    "2-of(alice,dan,mia)", true, "carol", f->tok[CAROL], PIN, &id),
-	    BG_OK);
-	rk_approve(f, id, ALICE, BG_OK);
-	rk_approve(f, id, DAN, BG_OK);
-	assert_int_equal(bg_vault_rekey_commit(f->v, id, "carol",
-	    f->tok[CAROL], PIN), BG_ERR_DENIED);	/* 3-of: mia too */
-	rk_approve(f, id, MIA, BG_OK);
-	assert_int_equal(bg_vault_rekey_commit(f->v, id, "carol",
-	    f->tok[CAROL], PIN), BG_OK);
-	release_with(f, ALICE, DAN, BG_OK);
+	assert_int_equal(bg_vault_secret_add(f->v, "root", "acme", name,
+	    (const uint8_t *)VALUE, strlen(VALUE)), BG_OK);
+	assert_int_equal(bg_vault_request(f->v, "acme", name, "carol",
+	    "disk full", "INC-2", 600, f->tok[CAROL], PIN, &id), BG_OK);
+	assert_int_equal(bg_vault_statement(f->v, id, NULL, h), BG_OK);
+	assert_int_equal(bg_vault_approve(f->v, id, names[a], h, f->tok[a],
+	    PIN), BG_OK);
+	assert_int_equal(bg_vault_statement(f->v, id, NULL, h), BG_OK);
+	assert_int_equal(bg_vault_approve(f->v, id, names[b], h, f->tok[b],
+	    PIN), want_b);
+	if (want_b != BG_OK)
+		return;
+	assert_int_equal(bg_vault_release(f->v, id, "carol", f->tok[CAROL],
+	    PIN, &val, &len), BG_OK);
+	assert_int_equal(len, strlen(VALUE));
+	sodium_free(val);
 }
 
+/* A policy change is a link the policy in force signs; versions sealed
+ * before stay under the link that sealed them. */
 static void
-test_rekey_abort_and_tamper(void **state)
+test_policy_link(void **state)
 {
 	fx_t *f = *state;
-	char *pol = NULL;
-	int64_t id = 0;
 
-	assert_int_equal(bg_vault_rekey_propose(f->v, "acme", "2-of(alice,mia)",
-	    false, "carol", f->tok[CAROL], PIN, &id), BG_OK);
-	rk_approve(f, id, ALICE, BG_OK);
-	rk_approve(f, id, MIA, BG_OK);
-	/* an interim share altered in the database: the commit refuses and
-	 * changes nothing */
-	sql_exec(f, "UPDATE rekey_shares SET blob = zeroblob(length(blob)) "
-	    "WHERE id = (SELECT min(id) FROM rekey_shares)");
-	assert_int_equal(bg_vault_rekey_commit(f->v, id, "carol",
-	    f->tok[CAROL], PIN), BG_ERR_AUTH);
-	assert_int_equal(bg_vault_policy_get(f->v, "acme", &pol, NULL), BG_OK);
-	assert_string_equal(pol, "2-of(1-of(alice,bob),1-of(mia))");
-	free(pol);
-	assert_int_equal(bg_vault_rekey_abort(f->v, "root", id), BG_OK);
-	assert_int_equal(bg_vault_rekey_abort(f->v, "root", id), BG_ERR_STATE);
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM rekey_shares"), 0);
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM rekeys WHERE "
-	    "rk_sk_sealed IS NOT NULL"), 0);
-	rk_approve(f, id, BOB, BG_ERR_STATE);
-	/* everything as it was: the old approvers still open it */
-	release_with(f, BOB, MIA, BG_OK);
-	/* a spent version is not re-split and stays spent */
-	assert_int_equal(bg_vault_rekey_propose(f->v, "acme", "2-of(alice,mia)",
-	    false, "carol", f->tok[CAROL], PIN, &id), BG_ERR_STATE);
 	assert_int_equal(bg_vault_policy_set(f->v, "root", "acme",
-	    "2-of(alice,mia)"), BG_OK);
-	assert_int_equal(sql_int(f, "SELECT state FROM versions"), 2);
+	    "all-of(1-of(alice,bob,dan),1-of(mia))", NULL, 0), BG_OK);
+	/* dan is no approver of the policy in force: his touch counts for
+	 * nothing; alice (client co-signer) alone is not the policy. */
+	assert_false(sign(f, DAN, BG_OK));
+	assert_false(sign(f, ALICE, BG_OK));
+	/* Nothing took effect: a new secret still seals under link 1. */
+	assert_int_equal(sql_int(f, "SELECT max(seq) FROM links WHERE "
+	    "tenant = 'acme'"), 1);
+	assert_true(sign(f, MIA, BG_OK));
+	assert_int_equal(sql_int(f, "SELECT max(seq) FROM links WHERE "
+	    "tenant = 'acme'"), 2);
+	/* db was sealed under link 1: dan is not named by its policy. */
+	release_with(f, DAN, MIA, BG_ERR_DENIED);
+	/* ... alice and mia still open it. */
+	assert_int_equal(sql_exec_n(f, "UPDATE requests SET state = 5 WHERE "
+	    "state = 1"), 1);
+	release_with(f, ALICE, MIA, BG_OK);
+	/* A secret sealed now follows link 2: dan and mia open it. */
+	seal_and_open(f, "db2", DAN, MIA, BG_OK);
+	assert_int_equal(sql_int(f, "SELECT chain_seq FROM versions v JOIN "
+	    "secrets s ON s.id = v.secret_id WHERE s.name = 'db2'"), 2);
+}
+
+/* Removing an approver: the quorum is counted without them, and from
+ * then on they approve nothing, even versions sealed to them before. */
+static void
+test_remove_approver(void **state)
+{
+	fx_t *f = *state;
+
+	assert_int_equal(bg_vault_member_remove(f->v, "root", "acme", "bob",
+	    0), BG_ERR_STATE);		/* the draft's policy names bob */
+	assert_int_equal(bg_vault_policy_set(f->v, "root", "acme",
+	    "all-of(1-of(alice,dan),1-of(mia))", NULL, 0), BG_OK);
+	assert_int_equal(bg_vault_member_remove(f->v, "root", "acme", "bob",
+	    0), BG_OK);
+	/* bob's own signature does not count for his removal. */
+	assert_false(sign(f, BOB, BG_OK));
+	assert_false(sign(f, MIA, BG_OK));
+	assert_true(sign(f, ALICE, BG_OK));
+	release_with(f, BOB, MIA, BG_ERR_DENIED);
+	assert_non_null(strstr(bg_vault_errmsg(f->v), "not an approver"));
+}
+
+/* An amendment drops the signatures gathered on the draft. */
+static void
+test_amend_drops_signatures(void **state)
+{
+	fx_t *f = *state;
+	bg_vault_chain_view_t *w = NULL;
+
+	assert_int_equal(bg_vault_policy_set(f->v, "root", "acme",
+	    "all-of(1-of(alice,bob,dan),1-of(mia))", NULL, 0), BG_OK);
+	assert_false(sign(f, ALICE, BG_OK));
+	assert_int_equal(bg_vault_chain_show(f->v, "acme", &w), BG_OK);
+	assert_string_equal(w->signed_by, "alice");
+	bg_vault_chain_view_free(&w);
+	assert_int_equal(bg_vault_tenant_set(f->v, "root", "acme",
+	    &(bg_vault_tenant_opts_t){ .max_ttl = 1800 }), BG_OK);
+	assert_int_equal(bg_vault_chain_show(f->v, "acme", &w), BG_OK);
+	assert_string_equal(w->signed_by, "");
+	assert_false(w->ready);
+	bg_vault_chain_view_free(&w);
+	/* A signature over what was shown before the amendment is refused. */
+	{
+		uint8_t stale[32];
+
+		memset(stale, 0xab, sizeof(stale));
+		assert_int_equal(bg_vault_chain_sign(f->v, "acme", "mia",
+		    stale, f->tok[MIA], PIN, NULL), BG_ERR_STATE);
+	}
+	assert_int_equal(bg_vault_chain_discard(f->v, "root", "acme"), BG_OK);
+	assert_int_equal(bg_vault_chain_discard(f->v, "root", "acme"),
+	    BG_ERR_NOT_FOUND);
 }
 
 static void
 test_recertify(void **state)
 {
 	fx_t *f = *state;
-	bg_vault_recert_proof_t *p = NULL;
 	bg_vault_member_info_t *m = NULL;
 	size_t n = 0;
 	int64_t until = in_days(500);
 
-	assert_int_equal(bg_vault_recertify_prove(f->v, "acme", "bob", until,
-	    "bob", f->tok[BOB], PIN, &p), BG_ERR_DENIED);
-	assert_null(p);
-	/* the wrong token cannot prove bob's possession */
-	assert_int_equal(bg_vault_recertify_prove(f->v, "acme", "bob", until,
-	    "alice", f->tok[MIA], PIN, &p), BG_ERR_TOKEN_NO_CREDENTIAL);
-	assert_int_equal(bg_vault_recertify_prove(f->v, "acme", "bob", until,
-	    "alice", f->tok[BOB], "wrong-pin", &p), BG_ERR_TOKEN_PIN_INVALID);
-	assert_int_equal(bg_vault_recertify_prove(f->v, "acme", "bob", until,
-	    "alice", f->tok[BOB], PIN, &p), BG_OK);
-	assert_non_null(strstr(bg_vault_recert_statement(p),
-	    "breakglass recertify statement v1\n"));
-	/* the named approver must sign off, with her own token */
-	assert_int_equal(bg_vault_recertify(f->v, p, f->tok[MIA], PIN),
-	    BG_ERR_TOKEN_NO_CREDENTIAL);
-	assert_int_equal(bg_vault_recertify(f->v, p, f->tok[ALICE], PIN),
-	    BG_OK);
-	bg_vault_recert_proof_free(&p);
-	assert_null(p);
-	assert_int_equal(bg_vault_member_list(f->v, "acme", "bob", false, &m,
+	/* shortening is refused unless asked for */
+	assert_int_equal(bg_vault_member_recertify(f->v, "root", "acme", "bob",
+	    0, in_days(30), false), BG_ERR_RANGE);
+	assert_int_equal(bg_vault_member_recertify(f->v, "root", "acme",
+	    "nobody", 0, until, false), BG_ERR_NOT_FOUND);
+	assert_int_equal(bg_vault_member_recertify(f->v, "root", "acme", "carol",
+	    0, until, false), BG_OK);
+	/* the grantee never counts for her own grant */
+	assert_false(sign(f, CAROL, BG_OK));
+	assert_int_equal(bg_vault_member_list(f->v, "acme", "carol", false, &m,
 	    &n), BG_OK);
 	assert_int_equal(n, 1);
+	assert_true(m[0].expires_at < until);
+	bg_vault_member_free(&m);
+	/* one client approver co-signs: it takes effect */
+	assert_true(sign(f, BOB, BG_OK));
+	assert_int_equal(bg_vault_member_list(f->v, "acme", "carol", false, &m,
+	    &n), BG_OK);
 	assert_int_equal(m[0].expires_at, until);
 	bg_vault_member_free(&m);
-	/* a requester cannot sign off */
-	assert_int_equal(bg_vault_recertify_prove(f->v, "acme", "bob", until,
-	    "carol", f->tok[BOB], PIN, &p), BG_OK);
-	assert_int_equal(bg_vault_recertify(f->v, p, f->tok[CAROL], PIN),
-	    BG_ERR_DENIED);
-	bg_vault_recert_proof_free(&p);
 }
 
 static bool
@@ -445,11 +423,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_rekey_add_approver,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rekey_remove_and_lower,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rekey_abort_and_tamper,
+		cmocka_unit_test_setup_teardown(test_policy_link, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_remove_approver, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_amend_drops_signatures,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recertify, setup,
 		    teardown),
@@ -459,7 +437,11 @@ main(void)
 		    teardown),
 	};
 
+	int rc;
+
 	if (sodium_init() < 0 || bg_token_init() != BG_OK)
 		return 1;
-	return cmocka_run_group_tests_name("lifecycle", tests, NULL, NULL);
+	rc = cmocka_run_group_tests_name("lifecycle", tests, NULL, NULL);
+	bgt_fixture_done();
+	return rc;
 }

@@ -19,6 +19,7 @@
 
 #include "breakglass/err.h"
 #include "breakglass/vault.h"
+#include "helpers/fixture.h"
 #include "vault_int.h"
 
 typedef struct fx {
@@ -200,6 +201,7 @@ test_quick_check(void **state)
 	int i, page = 0;
 
 	assert_int_equal(bg_vault_create(f->path, true, "root", &v), BG_OK);
+	assert_int_equal(bgt_genesis(v), BG_OK);
 	for (i = 0; i < 40; i++) {
 		(void)snprintf(name, sizeof(name), "tenant%d", i);
 		assert_int_equal(bg_vault_tenant_add(v, "root", name, NULL),
@@ -250,6 +252,7 @@ test_integrity_ok(void **state)
 	bg_vault_t *v = NULL;
 
 	assert_int_equal(bg_vault_create(f->path, true, "root", &v), BG_OK);
+	assert_int_equal(bgt_genesis(v), BG_OK);
 	assert_int_equal(bg_vault_tenant_add(v, "root", "acme", NULL), BG_OK);
 	assert_int_equal(bg_vault_integrity(v, false), BG_OK);
 	assert_int_equal(bg_vault_integrity(v, true), BG_OK);

@@ -30,6 +30,7 @@
 #include "breakglass/token.h"
 #include "breakglass/vault.h"
 #include "soft/inproc.h"
+#include "helpers/fixture.h"
 #include "soft/soft.h"
 #include "soft/soft_int.h"
 
@@ -856,15 +857,24 @@ test_vault_counter_backwards(void **state)
 	person_new(&alice);
 	person_new(&bob);
 	assert_int_equal(bg_vault_create(path, true, "op", &v), BG_OK);
+	assert_int_equal(bgt_genesis(v), BG_OK);
 	assert_int_equal(bg_vault_tenant_add(v, "op", "acme", NULL), BG_OK);
 	assert_int_equal(bg_vault_member_add(v, "op", "acme", "tom",
-	    BG_VAULT_ROLE_REQUESTER, exp, "tom", tom.tok, PIN), BG_OK);
+	    BG_VAULT_ROLE_REQUESTER, BG_VAULT_SIDE_NONE, exp, "tom", tom.tok,
+	    PIN), BG_OK);
 	assert_int_equal(bg_vault_member_add(v, "op", "acme", "alice",
-	    BG_VAULT_ROLE_APPROVER, exp, "alice", alice.tok, PIN), BG_OK);
+	    BG_VAULT_ROLE_APPROVER, BG_VAULT_SIDE_CLIENT, exp, "alice",
+	    alice.tok, PIN), BG_OK);
 	assert_int_equal(bg_vault_member_add(v, "op", "acme", "bob",
-	    BG_VAULT_ROLE_APPROVER, exp, "bob", bob.tok, PIN), BG_OK);
+	    BG_VAULT_ROLE_APPROVER, BG_VAULT_SIDE_CLIENT, exp, "bob", bob.tok,
+	    PIN), BG_OK);
 	assert_int_equal(bg_vault_policy_set(v, "op", "acme",
-	    "2-of(alice,bob)"), BG_OK);
+	    "2-of(alice,bob)", NULL, 0), BG_OK);
+	assert_int_equal(bgt_sign_custodians(v, "acme"), BG_OK);
+	assert_int_equal(bg_vault_chain_sign(v, "acme", "alice", NULL,
+	    alice.tok, PIN, NULL), BG_OK);
+	assert_int_equal(bg_vault_chain_sign(v, "acme", "bob", NULL, bob.tok,
+	    PIN, NULL), BG_OK);
 	assert_int_equal(bg_vault_secret_add(v, "op", "acme", "da",
 	    (const uint8_t *)"value-da", 8), BG_OK);
 	assert_int_equal(bg_vault_secret_add(v, "op", "acme", "db",

@@ -22,6 +22,7 @@
 #include "breakglass/token.h"
 #include "breakglass/vault.h"
 #include "soft/inproc.h"
+#include "helpers/fixture.h"
 
 #define PIN	"4711-pin"
 #define VALUE	"correct horse battery staple"
@@ -55,11 +56,19 @@ in_days(int d)
 	return (int64_t)time(NULL) + (int64_t)d * 86400;
 }
 
+static int
+side_of(int who, int role)
+{
+	if (role != BG_VAULT_ROLE_APPROVER)
+		return BG_VAULT_SIDE_NONE;
+	return who == MIA ? BG_VAULT_SIDE_MSP : BG_VAULT_SIDE_CLIENT;
+}
+
 static void
 enroll(fx_t *f, int who, int role)
 {
 	int r = bg_vault_member_add(f->v, "root", "acme", names[who], role,
-	    in_days(365), NULL, f->tok[who], PIN);
+	    side_of(who, role), in_days(365), NULL, f->tok[who], PIN);
 
 	if (r != BG_OK)
 		fail_msg("enroll %s: %s", names[who], bg_vault_errmsg(f->v));
@@ -78,6 +87,7 @@ setup(void **state)
 	assert_non_null(mkdtemp(f->dir));
 	(void)snprintf(f->path, sizeof(f->path), "%s/v.db", f->dir);
 	assert_int_equal(bg_vault_create(f->path, true, "root", &f->v), BG_OK);
+	assert_int_equal(bgt_genesis(f->v), BG_OK);
 	assert_int_equal(bg_vault_tenant_add(f->v, "root", "acme", NULL),
 	    BG_OK);
 	for (i = 0; i < NPEOPLE; i++)
@@ -88,8 +98,14 @@ setup(void **state)
 	enroll(f, BOB, BG_VAULT_ROLE_APPROVER);
 	enroll(f, MIA, BG_VAULT_ROLE_APPROVER);
 	if (bg_vault_policy_set(f->v, "root", "acme",
-	    "all-of(1-of(alice,bob),1-of(mia))") != BG_OK)
+	    "all-of(1-of(alice,bob),1-of(mia))", NULL, 0) != BG_OK)
 		fail_msg("policy: %s", bg_vault_errmsg(f->v));
+	/* The first link: a custodian quorum and every client approver. */
+	assert_int_equal(bgt_sign_custodians(f->v, "acme"), BG_OK);
+	assert_int_equal(bg_vault_chain_sign(f->v, "acme", "alice", NULL,
+	    f->tok[ALICE], PIN, NULL), BG_OK);
+	assert_int_equal(bg_vault_chain_sign(f->v, "acme", "bob", NULL,
+	    f->tok[BOB], PIN, NULL), BG_OK);
 	assert_int_equal(bg_vault_secret_add(f->v, "root", "acme", "db",
 	    (const uint8_t *)VALUE, strlen(VALUE)), BG_OK);
 	assert_int_equal(bg_vault_secret_add(f->v, "root", "acme", "web",
@@ -489,21 +505,35 @@ test_lowered_threshold(void **state)
 	    BG_ERR_AUTH);
 }
 
-/* Future seals check the rows against the log. */
+/*
+ * Future seals take their keys from the signed chain, never from rows: a
+ * member key swapped in the tokens table changes nothing, and an edited
+ * link stops every seal.
+ */
 static void
 test_keyset_tamper(void **state)
 {
 	fx_t *f = *state;
+	char out[128];
+	int64_t id;
 
 	sql(f, "UPDATE tokens SET member_pk = (SELECT member_pk FROM tokens "
 	    "WHERE id = 1) WHERE id = 3");
-	assert_int_equal(bg_vault_secret_add(f->v, "root", "acme", "new",
-	    (const uint8_t *)"x", 1), BG_ERR_AUTH);
-	assert_int_equal(bg_vault_rotate_begin(f->v, "root", "acme", "db",
-	    (const uint8_t *)"x", 1, NULL), BG_ERR_AUTH);
 	sql(f, "UPDATE tenants SET policy = '2-of(alice,bob,mia)'");
 	assert_int_equal(bg_vault_secret_add(f->v, "root", "acme", "new",
+	    (const uint8_t *)"x1", 2), BG_OK);
+	id = do_request(f, CAROL, "new");
+	assert_int_equal(do_approve(f, id, ALICE), BG_OK);
+	assert_int_equal(do_approve(f, id, MIA), BG_OK);
+	assert_int_equal(do_release(f, id, CAROL, out, sizeof(out)), BG_OK);
+	assert_string_equal(out, "x1");
+	sql(f, "UPDATE links SET body = replace(body, '\"max_ttl\":3600', "
+	    "'\"max_ttl\":7200') WHERE tenant = 'acme'");
+	assert_int_equal(bg_vault_secret_add(f->v, "root", "acme", "new2",
 	    (const uint8_t *)"x", 1), BG_ERR_AUTH);
+	assert_non_null(strstr(bg_vault_errmsg(f->v), "does not verify"));
+	assert_int_equal(bg_vault_rotate_begin(f->v, "root", "acme", "db",
+	    (const uint8_t *)"x", 1, NULL), BG_ERR_AUTH);
 }
 
 static void
@@ -513,16 +543,18 @@ test_policy_rules(void **state)
 
 	assert_int_equal(bg_vault_tenant_add(f->v, "root", "beta", NULL),
 	    BG_OK);
-	/* Tenant holding secrets: re-key ceremony needed. */
+	/* A tenant holding secrets: the change is a draft link. */
 	assert_int_equal(bg_vault_policy_set(f->v, "root", "acme",
-	    "2-of(alice,bob,mia)"), BG_ERR_STATE);
-	assert_non_null(strstr(bg_vault_errmsg(f->v), "re-key ceremony"));
+	    "2-of(alice,bob,mia)", NULL, 0), BG_OK);
+	/* carol requests; she is no approver. */
+	assert_int_equal(bg_vault_policy_set(f->v, "root", "acme",
+	    "2-of(alice,bob,mia,carol)", NULL, 0), BG_ERR_NOT_FOUND);
 	/* Unknown approver (the person is in acme, not beta). */
 	assert_int_equal(bg_vault_policy_set(f->v, "root", "beta",
-	    "2-of(alice,zed)"), BG_ERR_NOT_FOUND);
+	    "2-of(alice,zed)", NULL, 0), BG_ERR_NOT_FOUND);
 	assert_string_equal(bg_vault_errmsg(f->v), "policy position 6: "
 	    "unknown approver 'alice' (not an approver of beta)");
-	/* Remove an approver named by the policy: refused. */
+	/* Remove an approver named by the draft's policy: refused. */
 	assert_int_equal(bg_vault_member_remove(f->v, "root", "acme", "mia",
 	    BG_VAULT_ROLE_APPROVER), BG_ERR_STATE);
 	assert_int_equal(bg_vault_member_remove(f->v, "root", "acme", "zed",
@@ -539,10 +571,12 @@ test_soft_refused(void **state)
 	(void)snprintf(p2, sizeof(p2), "%s/prod.db", f->dir);
 	assert_int_equal(bg_vault_create(p2, false, "root", &v2), BG_OK);
 	assert_false(bg_vault_allows_soft_tokens(v2));
-	assert_int_equal(bg_vault_tenant_add(v2, "root", "acme", NULL), BG_OK);
-	assert_int_equal(bg_vault_member_add(v2, "root", "acme", "alice",
-	    BG_VAULT_ROLE_APPROVER, in_days(30), NULL, f->tok[ALICE], PIN),
-	    BG_ERR_TOKEN_SOFT_REFUSED);
+	/* No genesis yet: nothing can be added. */
+	assert_int_equal(bg_vault_tenant_add(v2, "root", "acme", NULL),
+	    BG_ERR_STATE);
+	assert_non_null(strstr(bg_vault_errmsg(v2), "genesis"));
+	assert_int_equal(bg_vault_custodian_add(v2, "root", "alice", NULL, 0,
+	    f->tok[ALICE], PIN), BG_ERR_TOKEN_SOFT_REFUSED);
 	assert_non_null(strstr(bg_vault_errmsg(v2), "--allow-soft-tokens"));
 	bg_vault_close(&v2);
 	/* Refuse to overwrite. */
@@ -565,7 +599,18 @@ test_second_token(void **state)
 	    bg_soft_inproc_io(), &tok), BG_OK);
 	assert_int_equal(bg_token_pin_set(tok, PIN), BG_OK);
 	assert_int_equal(bg_vault_member_add(f->v, "root", "acme", "alice",
-	    BG_VAULT_ROLE_APPROVER, in_days(30), "spare", tok, PIN), BG_OK);
+	    BG_VAULT_ROLE_APPROVER, BG_VAULT_SIDE_CLIENT, in_days(30), "spare",
+	    tok, PIN), BG_OK);
+	/* Not in force until signed: the policy in force (alice with her
+	 * old token, and mia) and alice's own old token. */
+	assert_int_equal(bg_vault_member_list(f->v, "acme", "alice", false,
+	    &l, &n), BG_OK);
+	assert_int_equal(n, 1);
+	bg_vault_member_free(&l);
+	assert_int_equal(bg_vault_chain_sign(f->v, "acme", "mia", NULL,
+	    f->tok[MIA], PIN, NULL), BG_OK);
+	assert_int_equal(bg_vault_chain_sign(f->v, "acme", "alice", NULL,
+	    f->tok[ALICE], PIN, NULL), BG_OK);
 	assert_int_equal(bg_vault_member_list(f->v, "acme", "alice", false,
 	    &l, &n), BG_OK);
 	assert_int_equal(n, 2);
@@ -625,7 +670,8 @@ test_token_without_uv(void **state)
 	assert_int_equal(bg_token_open_io(bg_soft_inproc_path(ip),
 	    bg_soft_inproc_io(), &tok), BG_OK);
 	r = bg_vault_member_add(f->v, "root", "acme", "nora",
-	    BG_VAULT_ROLE_APPROVER, in_days(30), NULL, tok, PIN);
+	    BG_VAULT_ROLE_APPROVER, BG_VAULT_SIDE_CLIENT, in_days(30), NULL,
+	    tok, PIN);
 	assert_true(r == BG_ERR_TOKEN_UNSUPPORTED ||
 	    r == BG_ERR_TOKEN_PIN_NOT_SET);
 	assert_non_null(strstr(bg_vault_errmsg(f->v),
@@ -916,7 +962,11 @@ main(void)
 		    teardown),
 	};
 
+	int rc;
+
 	if (sodium_init() < 0 || bg_token_init() != BG_OK)
 		return 1;
-	return cmocka_run_group_tests_name("vault", tests, NULL, NULL);
+	rc = cmocka_run_group_tests_name("vault", tests, NULL, NULL);
+	bgt_fixture_done();
+	return rc;
 }
