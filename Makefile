@@ -54,7 +54,7 @@ TESTS    = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
 PROGRAMS = $(TOKENCTL) $(if $(VAULTPRG_SRC),$(VAULT))
 
-.PHONY: all deps check check-asan check-valgrind unit e2e lint-man lint-src \
+.PHONY: all deps check check-asan check-valgrind unit e2e adversary lint-man lint-src \
         demo fuzz fuzz-smoke bench clean
 all: $(PROGRAMS)
 
@@ -96,6 +96,19 @@ unit: $(TESTS)
 e2e: $(PROGRAMS)
 	@BG_BUILD=$(abspath $(BUILD)) scripts/run-tests e2e $(filter-out tests/e2e/lib.sh,$(wildcard tests/e2e/*.sh))
 
+# The insider's attacks (tests/adversary/): each asserts refusal.  The
+# adv_*.c programs are the insider's own tools on a second machine,
+# linked against the engine's libraries.
+ADV_BINS = $(patsubst tests/adversary/%.c,$(BUILD)/adversary/%,\
+	     $(wildcard tests/adversary/adv_*.c))
+$(BUILD)/adversary/adv_%: $(BUILD)/obj/tests/adversary/adv_%.o $(LIBCLI) \
+                          $(LIBVAULT) $(LIBTOKEN)
+	@mkdir -p $(dir $@)
+	$(if $(V),,@echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+adversary: $(PROGRAMS) $(ADV_BINS)
+	@BG_BUILD=$(abspath $(BUILD)) scripts/run-tests e2e $(filter-out tests/adversary/lib.sh,$(wildcard tests/adversary/*.sh))
+
 lint-man:
 	@for m in docs/*.1; do mandoc -T lint -W warning "$$m" || exit 1; done
 	@echo "man pages: lint clean"
@@ -110,13 +123,14 @@ check: deps
 	@$(MAKE) --no-print-directory lint-src lint-man
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory e2e
+	@$(MAKE) --no-print-directory adversary
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory hardening-quick
 
 # ASan+UBSan: its own build tree; leak detection on, halt on any report.
 check-asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
-	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" all unit e2e
+	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" all unit e2e adversary
 
 check-valgrind: deps
 	@$(MAKE) --no-print-directory all $(TESTS)

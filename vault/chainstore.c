@@ -118,6 +118,37 @@ out:
 	return r;
 }
 
+/*
+ * The newest link of a scope that the audit log says took effect (-1:
+ * none).  Deleting links to roll a chain back to an older keyset then
+ * also needs the log rewritten, which receipts, backups' signed heads
+ * and witnesses catch (docs/security.md says what this does not stop).
+ */
+static int
+logged_seq(bg_vault_t *v, const char *scope, int64_t *seqp)
+{
+	static const char sql[] = "SELECT max(CAST(json_extract(entry, "
+	    "'$.details.seq') AS INTEGER)) FROM events INDEXED BY "
+	    "events_tenant_action WHERE tenant = ? AND action = ?";
+	sqlite3_stmt *st = NULL;
+	bool row = false;
+	int r = BG_ERR_INTERNAL;
+
+	*seqp = -1;
+	if ((r = bg_store_cached(v, sql, &st)) != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 1, scope)) != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 2, scope[0] == '\0' ?
+	    "vault.genesis" : "chain.link")) != BG_OK ||
+	    (r = bg_store_step(v, st, &row)) != BG_OK)
+		goto out;
+	if (row && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		*seqp = sqlite3_column_int64(st, 0);
+	r = BG_OK;
+out:
+	bg_store_done(st);
+	return r;
+}
+
 /* --- the genesis --------------------------------------------------------------- */
 
 int
@@ -138,7 +169,14 @@ bg_chain_load_genesis(bg_vault_t *v)
 	    (r = bg_store_step(v, st, &row)) != BG_OK)
 		goto out;
 	if (!row) {
-		r = BG_OK;
+		int64_t logged = -1;
+
+		if ((r = logged_seq(v, GENESIS_SCOPE, &logged)) != BG_OK)
+			goto out;
+		if (logged >= 0)
+			r = bg_vault_fail(v, BG_ERR_AUTH, "the audit log records "
+			    "the vault's genesis, but the file holds none: the "
+			    "file was altered");
 		goto out;
 	}
 	if ((r = parse_body(v, "the vault's genesis",
@@ -179,6 +217,8 @@ bg_chain_require_genesis(bg_vault_t *v)
 {
 	if (v->genesis != NULL)
 		return BG_OK;
+	if (v->genesis_bad[0] != '\0')
+		return bg_vault_fail(v, BG_ERR_AUTH, "%s", v->genesis_bad);
 	return bg_vault_fail(v, BG_ERR_STATE, "the vault's genesis is not "
 	    "signed yet: every custodian it names must sign it first "
 	    "(vault chain show; vault chain sign --as CUSTODIAN)");
@@ -249,6 +289,20 @@ bg_chain_tenant(bg_vault_t *v, const char *tenant, uint64_t upto,
 		bg_chain_link_free(&prev);
 		prev = l;
 		l = NULL;
+	}
+	if (upto == 0) {
+		int64_t logged = -1;
+
+		if ((r = logged_seq(v, tenant, &logged)) != BG_OK)
+			goto out;
+		if (logged > (prev != NULL ? (int64_t)prev->seq : 0)) {
+			r = bg_vault_fail(v, BG_ERR_AUTH, "the audit log records "
+			    "link %lld of %s, but its chain ends at link %llu: "
+			    "the file was rolled back or altered", (long long)
+			    logged, tenant, prev != NULL ?
+			    (unsigned long long)prev->seq : 0ULL);
+			goto out;
+		}
 	}
 	if (upto != 0 && (prev == NULL || prev->seq != upto)) {
 		r = bg_vault_fail(v, BG_ERR_AUTH, "the keyset chain of %s has "
@@ -888,9 +942,10 @@ bg_vault_chain_sign(bg_vault_t *v, const char *tenant, const char *person,
 	if ((r = bg_store_begin(v)) != BG_OK ||
 	    (r = bg_vault_now(v, &now)) != BG_OK)
 		goto out;
-	if (genesis && v->genesis != NULL) {
-		r = bg_vault_fail(v, BG_ERR_STATE, "the vault's genesis is "
-		    "signed already; custodians are fixed by it");
+	if (genesis && (v->genesis != NULL || v->genesis_bad[0] != '\0')) {
+		r = v->genesis != NULL ? bg_vault_fail(v, BG_ERR_STATE, "the "
+		    "vault's genesis is signed already; custodians are fixed "
+		    "by it") : bg_chain_require_genesis(v);
 		goto out;
 	}
 	if (!genesis && (r = bg_chain_tenant(v, scope, 0, &head, hh)) !=
@@ -1226,6 +1281,10 @@ bg_vault_chain_show(bg_vault_t *v, const char *tenant,
 		goto out;
 	}
 	(void)snprintf(w->scope, sizeof(w->scope), "%s", scope);
+	if (genesis && v->genesis_bad[0] != '\0') {
+		r = bg_chain_require_genesis(v);
+		goto out;
+	}
 	if (genesis) {
 		if (v->genesis != NULL) {
 			w->has_head = true;
@@ -1338,9 +1397,10 @@ bg_vault_custodian_add(bg_vault_t *v, const char *actor, const char *person,
 	if ((r = bg_store_begin(v)) != BG_OK ||
 	    (r = bg_vault_now(v, &now)) != BG_OK)
 		goto out;
-	if (v->genesis != NULL) {
-		r = bg_vault_fail(v, BG_ERR_STATE, "the vault's genesis is "
-		    "signed already; custodians are fixed by it");
+	if (v->genesis != NULL || v->genesis_bad[0] != '\0') {
+		r = v->genesis != NULL ? bg_vault_fail(v, BG_ERR_STATE, "the "
+		    "vault's genesis is signed already; custodians are fixed "
+		    "by it") : bg_chain_require_genesis(v);
 		goto out;
 	}
 	r = draft_load(v, GENESIS_SCOPE, &d);

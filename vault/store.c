@@ -1036,8 +1036,15 @@ bg_vault_open_msg(const char *path, bg_vault_t **vp, char *msg, size_t msglen)
 		goto out;
 	/* Trust settings (software tokens) come from the signed genesis,
 	 * never from the meta row. */
-	if ((r = bg_chain_load_genesis(v)) != BG_OK)
-		goto out;
+	if ((r = bg_chain_load_genesis(v)) != BG_OK) {
+		/* A genesis that does not verify stops every act, not the
+		 * auditor who must read the log of what happened. */
+		if (r != BG_ERR_AUTH)
+			goto out;
+		(void)snprintf(v->genesis_bad, sizeof(v->genesis_bad), "%s",
+		    v->errmsg);
+		bg_vault_clear_err(v);
+	}
 	*vp = v;
 	v = NULL;
 	r = BG_OK;

@@ -35,6 +35,9 @@ struct bg_vault {
 	struct bg_chain_link *genesis;	/* verified; NULL until signed */
 	uint8_t	 genesis_hash[32];
 	char	 genesis_hex[65];
+	/* Why the stored genesis does not verify ("" when it does or there
+	 * is none): reads still work, every act is refused with this. */
+	char	 genesis_bad[BG_VAULT_ERRMSG_MAX];
 	int64_t	 created_at;
 	int	 schema;
 	bool	 in_tx;
