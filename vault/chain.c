@@ -417,6 +417,8 @@ token_same(const bg_chain_token_t *a, const bg_chain_token_t *b)
 	    beq(a->pubkey, a->pubkey_len, b->pubkey, b->pubkey_len) &&
 	    beq(a->aaguid, 16, b->aaguid, 16) && a->soft == b->soft &&
 	    strcmp(a->fmt, b->fmt) == 0 &&
+	    a->attestation == b->attestation &&
+	    a->cred_protect == b->cred_protect &&
 	    beq(a->member_pk, 32, b->member_pk, 32) &&
 	    beq(a->enroll_authdata, a->enroll_authdata_len,
 	    b->enroll_authdata, b->enroll_authdata_len) &&
@@ -591,11 +593,16 @@ bg_chain_member_remove(bg_chain_link_t *l, const char *person, int role)
 {
 	bg_chain_member_t *m;
 	size_t i, at;
+	int r = BG_ERR_INTERNAL;
 
-	if (l == NULL || person == NULL)
-		return BG_ERR_INVALID_ARG;
-	if ((m = bg_chain_member_find(l, person, role)) == NULL)
-		return BG_ERR_NOT_FOUND;
+	if (l == NULL || person == NULL) {
+		r = BG_ERR_INVALID_ARG;
+		goto out;
+	}
+	if ((m = bg_chain_member_find(l, person, role)) == NULL) {
+		r = BG_ERR_NOT_FOUND;
+		goto out;
+	}
 	at = (size_t)(m - l->members);
 	member_clear(m);
 	for (i = at; i + 1 < l->n_members; i++)
@@ -605,7 +612,9 @@ bg_chain_member_remove(bg_chain_link_t *l, const char *person, int role)
 		free(l->members);
 		l->members = NULL;
 	}
-	return BG_OK;
+	r = BG_OK;
+out:
+	return r;
 }
 
 int
@@ -613,21 +622,32 @@ bg_chain_member_add_token(bg_chain_member_t *m, const bg_chain_token_t *tok)
 {
 	bg_chain_token_t *nt;
 	size_t i, at;
+	int r = BG_ERR_INTERNAL;
 
 	if (m == NULL || tok == NULL || tok->cred_id_len == 0 ||
 	    tok->cred_id_len > BG_CHAIN_CRED_MAX ||
 	    tok->pubkey_len > BG_CHAIN_PUBKEY_MAX ||
 	    tok->enroll_authdata_len > BG_CHAIN_AUTHDATA_MAX ||
 	    tok->enroll_sig_len > BG_CHAIN_SIG_MAX ||
-	    (m->n_tokens > 0 && m->tokens == NULL))
-		return BG_ERR_INVALID_ARG;
-	if (find_token(m, tok->cred_id, tok->cred_id_len) != NULL)
-		return BG_ERR_EXISTS;
-	if (m->n_tokens >= BG_CHAIN_MAX_TOKENS)
-		return BG_ERR_RANGE;
-	if ((nt = realloc(m->tokens, (m->n_tokens + 1) * sizeof(*nt))) == NULL)
-		return BG_ERR_NOMEM;
+	    (m->n_tokens > 0 && m->tokens == NULL)) {
+		r = BG_ERR_INVALID_ARG;
+		goto out;
+	}
+	if (find_token(m, tok->cred_id, tok->cred_id_len) != NULL) {
+		r = BG_ERR_EXISTS;
+		goto out;
+	}
+	if (m->n_tokens >= BG_CHAIN_MAX_TOKENS) {
+		r = BG_ERR_RANGE;
+		goto out;
+	}
+	if ((nt = realloc(m->tokens, (m->n_tokens + 1) * sizeof(*nt))) ==
+	    NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
 	m->tokens = nt;
+	/* kept in the canonical order: by credential id bytes */
 	for (at = 0; at < m->n_tokens; at++)
 		if (cmp_bytes(m->tokens[at].cred_id, m->tokens[at].cred_id_len,
 		    tok->cred_id, tok->cred_id_len) > 0)
@@ -636,7 +656,9 @@ bg_chain_member_add_token(bg_chain_member_t *m, const bg_chain_token_t *tok)
 		m->tokens[i] = m->tokens[i - 1];
 	m->tokens[at] = *tok;
 	m->n_tokens++;
-	return BG_OK;
+	r = BG_OK;
+out:
+	return r;
 }
 
 bool
@@ -900,6 +922,8 @@ token_json(const bg_chain_token_t *t)
 	    oset(o, "aaguid", hex_json(t->aaguid, sizeof(t->aaguid))) != 0 ||
 	    oset(o, "soft", json_boolean(t->soft)) != 0 ||
 	    oset(o, "fmt", json_string(t->fmt)) != 0 ||
+	    oset(o, "attestation", json_integer(t->attestation)) != 0 ||
+	    oset(o, "cred_protect", json_integer(t->cred_protect)) != 0 ||
 	    oset(o, "member_pk", hex_json(t->member_pk,
 	    sizeof(t->member_pk))) != 0 ||
 	    oset(o, "enroll_authdata", hex_json(t->enroll_authdata,
@@ -1204,8 +1228,9 @@ static const char *const member_keys[] = {
 	"expires", "person", "role", "salt", "side", "tokens",
 };
 static const char *const token_keys[] = {
-	"aaguid", "alg", "cred_id", "enroll_authdata", "enroll_sig", "fmt",
-	"label", "member_pk", "pubkey", "soft",
+	"aaguid", "alg", "attestation", "cred_id", "cred_protect",
+	"enroll_authdata", "enroll_sig", "fmt", "label", "member_pk", "pubkey",
+	"soft",
 };
 static const char *const settings_keys[] = {
 	"allow_soft", "approval_window", "client_cosign", "custodian_quorum",
@@ -1219,7 +1244,7 @@ static bool
 token_from(const json_t *o, bg_chain_token_t *t, const char *where,
     char *why, size_t whylen)
 {
-	int64_t alg;
+	int64_t alg, att, cp;
 
 	if (!keys_exact(o, token_keys, NKEYS(token_keys), where, why, whylen) ||
 	    !get_str(o, "label", t->label, sizeof(t->label), where, why,
@@ -1233,6 +1258,8 @@ token_from(const json_t *o, bg_chain_token_t *t, const char *where,
 	    whylen) ||
 	    !get_bool(o, "soft", &t->soft, where, why, whylen) ||
 	    !get_str(o, "fmt", t->fmt, sizeof(t->fmt), where, why, whylen) ||
+	    !get_int(o, "attestation", 0, 2, &att, where, why, whylen) ||
+	    !get_int(o, "cred_protect", 0, 3, &cp, where, why, whylen) ||
 	    !get_hex(o, "member_pk", t->member_pk, 32, 32, NULL, where, why,
 	    whylen) ||
 	    !get_hex(o, "enroll_authdata", t->enroll_authdata, 0,
@@ -1242,6 +1269,8 @@ token_from(const json_t *o, bg_chain_token_t *t, const char *where,
 	    &t->enroll_sig_len, where, why, whylen))
 		return false;
 	t->alg = (int)alg;
+	t->attestation = (int)att;
+	t->cred_protect = (int)cp;
 	return true;
 }
 
@@ -1286,6 +1315,13 @@ member_from(const json_t *o, bg_chain_member_t *m, size_t mi, char *why,
 		    why, whylen))
 			return BG_ERR_PARSE;
 		m->n_tokens = i + 1;
+		if (i > 0 && cmp_bytes(m->tokens[i - 1].cred_id,
+		    m->tokens[i - 1].cred_id_len, m->tokens[i].cred_id,
+		    m->tokens[i].cred_id_len) >= 0) {
+			say(why, whylen, "%s: credentials are not sorted by "
+			    "id, or one is listed twice", where);
+			return BG_ERR_PARSE;
+		}
 	}
 	return BG_OK;
 }
@@ -1352,6 +1388,12 @@ link_from(const json_t *root, bg_chain_link_t *l, char *why, size_t whylen)
 		if ((r = member_from(json_array_get(arr, i), &l->members[i], i,
 		    why, whylen)) != BG_OK)
 			return r;
+		if (i > 0 && cmp_member(&l->members[i - 1], &l->members[i]) >=
+		    0) {
+			say(why, whylen, "members[%zu]: members are not sorted "
+			    "by person and role, or one is listed twice", i);
+			return BG_ERR_PARSE;
+		}
 	}
 
 	j = json_object_get(root, "policy");

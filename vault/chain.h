@@ -160,6 +160,31 @@ bool	bg_chain_find_cred(const bg_chain_link_t *l, const uint8_t *cred_id,
  * SHA-256("breakglass link v1\n" || text).  The signed clientDataHash of
  * a link is that hash too (bg_chain_link_cdh).
  */
+/*
+ * Text details (chain.c; an independent verifier can follow them):
+ *  - one JSON object, keys sorted, no white space, UTF-8 written as is:
+ *    v (1), scope ("vault"/"tenant"), vault_id, rp_id, genesis, tenant,
+ *    seq, prev, time, note, members, policy (canonical text or null),
+ *    settings (all six fields), exception (null or {reason, expires});
+ *    every key always present, no other key.  In the genesis, "genesis"
+ *    and "prev" are 64 zeros and "tenant" is "".
+ *  - members sorted by person (bytes), then role number (requester <
+ *    approver < auditor); a member's tokens sorted by credential id bytes
+ *    (a prefix before its extensions).  encode sorts (the struct's order
+ *    does not matter); parse refuses any other order and any repeat.
+ *  - names [a-z0-9][a-z0-9._-]{0,63}; rp_id 1..63 of [A-Za-z0-9.:_-];
+ *    fmt a name of at most 31 bytes; label, note, reason UTF-8 without
+ *    C0/C1 controls, DEL, U+2028/U+2029 or bidirectional controls
+ *    (encode refuses them with BG_ERR_INVALID_ARG, parse with
+ *    BG_ERR_PARSE).
+ *  - custodians (genesis only): side none, expires 0, salt and member_pk
+ *    zeros, one credential each with its enrollment proof.  Tenant-link
+ *    roles are requester, approver (side client or msp), auditor (none).
+ *  - the genesis leaves the tenant settings (max_ttl, approval_window,
+ *    rotation_deadline, client_cosign) 0; tenant links leave the genesis
+ *    settings (allow_soft, custodian_quorum) false and 0.  The checks
+ *    refuse otherwise, so that no signed field is one nobody reads.
+ */
 int	bg_chain_link_encode(const bg_chain_link_t *l, char **textp);
 int	bg_chain_link_parse(const char *text, bg_chain_link_t **lp,
 	    char *why, size_t whylen) __attribute__((warn_unused_result));
@@ -183,6 +208,8 @@ int	bg_chain_enroll_cdh(const bg_chain_link_t *l,
  * Verify a genesis: scope vault, seq 0, >= 2 custodians, each with one
  * credential, custodian_quorum in 2..custodians, no credential twice, and
  * a valid UV signature over the genesis by every custodian it names.
+ * Also verified: each custodian's enrollment proof, and no software token
+ * unless settings.allow_soft.
  */
 int	bg_chain_check_genesis(const bg_chain_link_t *g,
 	    const bg_chain_sig_t *sigs, size_t n_sigs, char *why,
@@ -219,6 +246,15 @@ int	bg_chain_check_genesis(const bg_chain_link_t *g,
  *           needs the approver rule above).
  * Signers count once per person, only while live (expiry > next->time).
  * why, if non-NULL, gets the sentence.
+ *
+ * Notes on the rules as implemented: a link that changes nothing but its
+ * note and time is BG_ERR_STATE.  A credential is "new" (its enrollment
+ * proof checked, and a grant when a requester's or auditor's) unless prev
+ * held an identical one under the same person, role, side and salt.  The
+ * existing-credential signature need not be live (it proves who, not
+ * authority).  The caller has verified g (bg_chain_check_genesis) and
+ * prev (bg_chain_check, link by link) and compares next->time with its
+ * own clock: this function judges liveness at next->time.
  */
 int	bg_chain_check(const bg_chain_link_t *g, const bg_chain_link_t *prev,
 	    const bg_chain_link_t *next, const bg_chain_sig_t *sigs,

@@ -852,60 +852,6 @@ creds_of(const bg_chain_link_t *l, const char *person, bg_token_row_t **rowsp,
 	return BG_OK;
 }
 
-/* The sign counter of a credential that has a token row moves forward. */
-static int
-counter_step(bg_vault_t *v, const char *person, const bg_token_row_t *tr,
-    uint32_t count)
-{
-	static const char get_sql[] = "SELECT id, sign_count FROM tokens "
-	    "WHERE cred_id = ?";
-	static const char put_sql[] = "UPDATE tokens SET sign_count = ? "
-	    "WHERE id = ?";
-	sqlite3_stmt *st = NULL;
-	int64_t ids[BG_CHAIN_MAX_TOKENS * 4];
-	size_t n = 0, i;
-	uint32_t last;
-	bool row = false;
-	int r = BG_ERR_INTERNAL;
-
-	if ((r = bg_store_cached(v, get_sql, &st)) != BG_OK ||
-	    (r = bg_store_bind_blob(v, st, 1, tr->cred_id, tr->cred_id_len)) !=
-	    BG_OK)
-		goto out;
-	for (;;) {
-		if ((r = bg_store_step(v, st, &row)) != BG_OK)
-			goto out;
-		if (!row)
-			break;
-		last = (uint32_t)sqlite3_column_int64(st, 1);
-		if (!(count > last || (count == 0 && last == 0))) {
-			r = bg_vault_fail(v, BG_ERR_TOKEN_COUNTER, "the sign "
-			    "counter of %s's token '%s' did not move forward "
-			    "(%lu after %lu): the token may have been cloned",
-			    person, tr->label, (unsigned long)count,
-			    (unsigned long)last);
-			goto out;
-		}
-		if (n < sizeof(ids) / sizeof(ids[0]))
-			ids[n++] = sqlite3_column_int64(st, 0);
-	}
-	bg_store_done(st);
-	st = NULL;
-	for (i = 0; i < n; i++) {
-		if ((r = bg_store_cached(v, put_sql, &st)) != BG_OK ||
-		    (r = bg_store_bind_int(v, st, 1, count)) != BG_OK ||
-		    (r = bg_store_bind_int(v, st, 2, ids[i])) != BG_OK ||
-		    (r = bg_store_step_done(v, st)) != BG_OK)
-			goto out;
-		bg_store_done(st);
-		st = NULL;
-	}
-	r = BG_OK;
-out:
-	bg_store_done(st);
-	return r;
-}
-
 int
 bg_vault_chain_sign(bg_vault_t *v, const char *tenant, const char *person,
     const uint8_t expect[32], bg_token_t *tok, const char *pin,
@@ -919,7 +865,7 @@ bg_vault_chain_sign(bg_vault_t *v, const char *tenant, const char *person,
 	bg_token_row_t *creds = NULL;
 	bg_token_assertion_t *as = NULL;
 	sqlite3_stmt *st = NULL;
-	size_t ncreds = 0, cap = 0, nsigs = 0, which = 0, i;
+	size_t ncreds = 0, cap = 0, nsigs = 0, which = 0;
 	uint8_t hash[32], hh[32];
 	char why[BG_CHAIN_WHY_MAX], words[96], hex[65];
 	json_t *det = NULL;
@@ -983,39 +929,8 @@ bg_vault_chain_sign(bg_vault_t *v, const char *tenant, const char *person,
 		    scope_words(tenant, words, sizeof(words)));
 		goto out;
 	}
-	r = BG_ERR_TOKEN_NO_CREDENTIAL;
-	for (i = 0; i < ncreds; i++) {
-		r = bg_token_assert(tok, v->rp_id, creds[i].cred_id,
-		    creds[i].cred_id_len, creds[i].alg, creds[i].pubkey,
-		    creds[i].pubkey_len, hash, NULL, pin, &as);
-		if (r != BG_ERR_TOKEN_NO_CREDENTIAL)
-			break;
-	}
-	which = i;
-	if (r == BG_ERR_TOKEN_NO_CREDENTIAL) {
-		r = bg_vault_fail(v, r, "this token holds none of %s's "
-		    "credentials in %s", person, scope_words(tenant, words,
-		    sizeof(words)));
-		goto out;
-	}
-	if (r != BG_OK) {
-		r = bg_vault_fail(v, r, "%s's token: %s", person,
-		    bg_strerror(r));
-		goto out;
-	}
-	if ((as->flags & 0x04) == 0) {
-		r = bg_vault_fail(v, BG_ERR_TOKEN_NO_UV, "%s's token did not "
-		    "verify the user (no UV flag)", person);
-		goto out;
-	}
-	if (as->authdata_len > BG_CHAIN_AUTHDATA_MAX ||
-	    as->sig_len > BG_CHAIN_SIG_MAX) {
-		r = bg_vault_fail(v, BG_ERR_TOKEN_PROTOCOL, "%s's token sent "
-		    "an oversized assertion", person);
-		goto out;
-	}
-	if ((r = counter_step(v, person, &creds[which], as->sign_count)) !=
-	    BG_OK)
+	if ((r = bg_act_sign(v, tok, pin, person, creds, ncreds, hash, NULL,
+	    &as, &which)) != BG_OK)
 		goto out;
 	if ((r = bg_store_cached(v, sig_sql, &st)) != BG_OK ||
 	    (r = bg_store_bind_text(v, st, 1, scope)) != BG_OK ||
@@ -1364,13 +1279,14 @@ bg_vault_custodian_add(bg_vault_t *v, const char *actor, const char *person,
 	bg_chain_link_t *d = NULL;
 	bg_chain_member_t m;
 	bg_chain_token_t ct;
+	bg_token_row_t nr;
 	bg_token_features_t feat;
 	bg_token_cred_t *cred = NULL;
 	bg_token_assertion_t *as = NULL;
 	uint8_t cdh[32];
 	const char *why = NULL;
 	int64_t now = 0;
-	size_t dropped = 0;
+	size_t dropped = 0, which = 0;
 	bool soft;
 	int r = BG_ERR_INTERNAL;
 
@@ -1479,21 +1395,14 @@ bg_vault_custodian_add(bg_vault_t *v, const char *actor, const char *person,
 	ct.attestation = cred->attestation;
 	ct.cred_protect = cred->cred_protect;
 	/* Proof of possession: the new credential signs its enrollment. */
-	if ((r = bg_chain_enroll_cdh(d, &m, &ct, cdh, NULL)) != BG_OK)
-		goto out;
-	if ((r = bg_token_assert(tok, v->rp_id, cred->id, cred->id_len,
-	    cred->alg, cred->pubkey, cred->pubkey_len, cdh, NULL, pin, &as)) !=
-	    BG_OK) {
-		r = bg_vault_fail(v, r, "the new credential's enrollment "
-		    "signature: %s", bg_strerror(r));
+	if ((r = bg_act_new_cred(cred, &nr)) != BG_OK) {
+		r = bg_vault_fail(v, r, "the token made an oversized credential");
 		goto out;
 	}
-	if (as->authdata_len > sizeof(ct.enroll_authdata) ||
-	    as->sig_len > sizeof(ct.enroll_sig)) {
-		r = bg_vault_fail(v, BG_ERR_TOKEN_PROTOCOL, "the token sent an "
-		    "oversized assertion");
+	if ((r = bg_chain_enroll_cdh(d, &m, &ct, cdh, NULL)) != BG_OK ||
+	    (r = bg_act_sign(v, tok, pin, person, &nr, 1, cdh, NULL, &as,
+	    &which)) != BG_OK)
 		goto out;
-	}
 	memcpy(ct.enroll_authdata, as->authdata, as->authdata_len);
 	ct.enroll_authdata_len = as->authdata_len;
 	memcpy(ct.enroll_sig, as->sig, as->sig_len);

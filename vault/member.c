@@ -95,8 +95,6 @@ static const char live_sql[] = "SELECT id FROM memberships WHERE "
     "tenant_id = ? AND person = ? AND role = ?";
 static const char token_id_sql[] = "SELECT id, sign_count FROM tokens "
     "WHERE membership_id = ? AND cred_id = ?";
-static const char counter_sql[] = "UPDATE tokens SET sign_count = ? "
-    "WHERE id = ?";
 
 int
 bg_member_live(bg_vault_t *v, const bg_chain_link_t *ks, int64_t tenant_id,
@@ -214,23 +212,6 @@ out:
 	return r;
 }
 
-static int
-store_counter(bg_vault_t *v, int64_t token_id, uint32_t count)
-{
-	sqlite3_stmt *st = NULL;
-	int r = BG_ERR_INTERNAL;
-
-	if ((r = bg_store_cached(v, counter_sql, &st)) != BG_OK)
-		goto out;
-	if ((r = bg_store_bind_int(v, st, 1, count)) != BG_OK ||
-	    (r = bg_store_bind_int(v, st, 2, token_id)) != BG_OK)
-		goto out;
-	r = bg_store_step_done(v, st);
-out:
-	bg_store_done(st);
-	return r;
-}
-
 int
 bg_member_sk(bg_vault_t *v, const char *person, const bg_token_row_t *tr,
     bg_token_assertion_t *as, uint8_t **skp)
@@ -266,79 +247,6 @@ bg_member_sk(bg_vault_t *v, const char *person, const bg_token_row_t *tr,
 out:
 	if (sk != NULL)
 		sodium_free(sk);
-	return r;
-}
-
-/* Counters must move forward; a token that keeps 0 has none (CTAP 2.1). */
-static int
-check_counter(bg_vault_t *v, const char *person, const bg_token_row_t *row,
-    uint32_t now_count)
-{
-	if (now_count > row->sign_count ||
-	    (now_count == 0 && row->sign_count == 0))
-		return BG_OK;
-	return bg_vault_fail(v, BG_ERR_TOKEN_COUNTER, "the sign counter of "
-	    "%s's token '%s' did not move forward (%lu after %lu): the token "
-	    "may have been cloned", person, row->label,
-	    (unsigned long)now_count, (unsigned long)row->sign_count);
-}
-
-int
-bg_member_assert(bg_vault_t *v, bg_token_t *tok, const char *person,
-    const bg_token_row_t *rows, size_t n, const uint8_t cdh[32],
-    const uint8_t *salt, const char *pin, bg_token_assertion_t **assertp,
-    size_t *whichp)
-{
-	bg_token_assertion_t *as = NULL;
-	size_t i;
-	int r = BG_ERR_INTERNAL;
-
-	*assertp = NULL;
-	*whichp = 0;
-	if (n == 0) {
-		r = bg_vault_fail(v, BG_ERR_NOT_FOUND, "%s has no enrolled "
-		    "token in this membership", person);
-		goto out;
-	}
-	r = BG_ERR_TOKEN_NO_CREDENTIAL;
-	for (i = 0; i < n; i++) {
-		r = bg_token_assert(tok, v->rp_id, rows[i].cred_id,
-		    rows[i].cred_id_len, rows[i].alg, rows[i].pubkey,
-		    rows[i].pubkey_len, cdh, salt, pin, &as);
-		if (r != BG_ERR_TOKEN_NO_CREDENTIAL)
-			break;
-	}
-	if (r == BG_ERR_TOKEN_NO_CREDENTIAL) {
-		r = bg_vault_fail(v, r, "this token holds none of %s's "
-		    "credentials for this membership", person);
-		goto out;
-	}
-	if (r != BG_OK) {
-		r = bg_vault_fail(v, r, "%s's token: %s", person,
-		    bg_strerror(r));
-		goto out;
-	}
-	if ((as->flags & 0x04) == 0) {
-		r = bg_vault_fail(v, BG_ERR_TOKEN_NO_UV, "%s's token did not "
-		    "verify the user (no UV flag)", person);
-		goto out;
-	}
-	if (salt != NULL && as->hmac_secret == NULL) {
-		r = bg_vault_fail(v, BG_ERR_TOKEN_PROTOCOL, "%s's token gave "
-		    "no hmac-secret output", person);
-		goto out;
-	}
-	if ((r = check_counter(v, person, &rows[i], as->sign_count)) != BG_OK)
-		goto out;
-	if (rows[i].id != 0 &&
-	    (r = store_counter(v, rows[i].id, as->sign_count)) != BG_OK)
-		goto out;
-	*assertp = as;
-	as = NULL;
-	*whichp = i;
-	r = BG_OK;
-out:
-	bg_token_assertion_free(&as);
 	return r;
 }
 
@@ -406,6 +314,7 @@ bg_vault_member_add(bg_vault_t *v, const char *actor, const char *tenant,
 	bg_chain_link_t *d = NULL;
 	bg_chain_member_t *m = NULL;
 	bg_chain_token_t ct;
+	bg_token_row_t nr;
 	bg_token_features_t feat;
 	bg_token_cred_t *cred = NULL;
 	bg_token_assertion_t *as = NULL;
@@ -416,7 +325,7 @@ bg_vault_member_add(bg_vault_t *v, const char *actor, const char *tenant,
 	const char *why = NULL;
 	json_t *det = NULL;
 	int64_t now = 0;
-	size_t dropped = 0;
+	size_t dropped = 0, which = 0;
 	bool soft;
 	int r = BG_ERR_INTERNAL;
 
@@ -510,19 +419,15 @@ bg_vault_member_add(bg_vault_t *v, const char *actor, const char *tenant,
 	    BG_OK)
 		goto out;
 	/* 1: the hmac-secret output for the salt, with UV, gives the key. */
+	if ((r = bg_act_new_cred(cred, &nr)) != BG_OK) {
+		r = bg_vault_fail(v, r, "the token made an oversized credential");
+		goto out;
+	}
 	keygen_cdh(v, t.name, person, role, m->salt, cdh);
-	r = bg_token_assert(tok, v->rp_id, cred->id, cred->id_len, cred->alg,
-	    cred->pubkey, cred->pubkey_len, cdh, m->salt, pin, &as);
-	if (r != BG_OK) {
-		r = bg_vault_fail(v, r, "first assertion of the new credential: "
-		    "%s", bg_strerror(r));
+	if ((r = bg_act_sign(v, tok, pin, person, &nr, 1, cdh, m->salt, &as,
+	    &which)) != BG_OK)
 		goto out;
-	}
-	if ((as->flags & 0x04) == 0 || as->hmac_secret == NULL) {
-		r = bg_vault_fail(v, BG_ERR_TOKEN_UNSUPPORTED, "the token gave "
-		    "no user-verified hmac-secret output");
-		goto out;
-	}
+	nr.sign_count = as->sign_count;
 	if ((sk = sodium_malloc(BG_SEAL_SK_LEN)) == NULL) {
 		r = BG_ERR_NOMEM;
 		goto out;
@@ -553,20 +458,9 @@ bg_vault_member_add(bg_vault_t *v, const char *actor, const char *tenant,
 	 * the salt: whoever writes the file cannot swap the key in. */
 	if ((r = bg_chain_enroll_cdh(d, m, &ct, cdh, NULL)) != BG_OK)
 		goto out;
-	r = bg_token_assert(tok, v->rp_id, cred->id, cred->id_len, cred->alg,
-	    cred->pubkey, cred->pubkey_len, cdh, NULL, pin, &as);
-	if (r != BG_OK) {
-		r = bg_vault_fail(v, r, "the new credential's enrollment "
-		    "signature: %s", bg_strerror(r));
+	if ((r = bg_act_sign(v, tok, pin, person, &nr, 1, cdh, NULL, &as,
+	    &which)) != BG_OK)
 		goto out;
-	}
-	if ((as->flags & 0x04) == 0 ||
-	    as->authdata_len > sizeof(ct.enroll_authdata) ||
-	    as->sig_len > sizeof(ct.enroll_sig)) {
-		r = bg_vault_fail(v, BG_ERR_TOKEN_PROTOCOL, "the token's "
-		    "enrollment signature is unusable (no UV, or oversized)");
-		goto out;
-	}
 	memcpy(ct.enroll_authdata, as->authdata, as->authdata_len);
 	ct.enroll_authdata_len = as->authdata_len;
 	memcpy(ct.enroll_sig, as->sig, as->sig_len);

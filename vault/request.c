@@ -427,8 +427,8 @@ bg_vault_request(bg_vault_t *v, const char *tenant, const char *secret,
 	    (r = bg_statement_full(v, body, &text, shash)) != BG_OK)
 		goto out;
 	bg_statement_cdh("request", text, cdh);
-	if ((r = bg_member_assert(v, tok, requester, toks, ntoks, cdh, NULL,
-	    pin, &as, &which)) != BG_OK)
+	if ((r = bg_act_sign(v, tok, pin, requester, toks, ntoks, cdh, NULL,
+	    &as, &which)) != BG_OK)
 		goto out;
 	/* The request key: its private half only ever sealed to the
 	 * requester's membership key of the token just used. */
@@ -698,8 +698,8 @@ decide(bg_vault_t *v, int64_t request_id, const char *approver,
 	bg_statement_cdh(action, text, cdh);
 	if ((r = bg_member_tokens(v, vks, approver, BG_VAULT_ROLE_APPROVER,
 	    mid, &toks, &ntoks)) != BG_OK ||
-	    (r = bg_member_assert(v, tok, approver, toks, ntoks, cdh,
-	    decision == BG_APPROVE ? salt : NULL, pin, &as, &which)) != BG_OK)
+	    (r = bg_act_sign(v, tok, pin, approver, toks, ntoks, cdh,
+	    decision == BG_APPROVE ? salt : NULL, &as, &which)) != BG_OK)
 		goto out;
 	if (decision == BG_APPROVE) {
 		if ((r = bg_member_sk(v, approver, &toks[which], as, &sk))
@@ -1001,8 +1001,8 @@ bg_vault_release(bg_vault_t *v, int64_t request_id, const char *requester,
 	    (r = bg_statement_full(v, body, &text, NULL)) != BG_OK)
 		goto out;
 	bg_statement_cdh("release", text, cdh);
-	if ((r = bg_member_assert(v, tok, requester, mine, 1, cdh, salt, pin,
-	    &as, &which)) != BG_OK)
+	if ((r = bg_act_sign(v, tok, pin, requester, mine, 1, cdh, salt, &as,
+	    &which)) != BG_OK)
 		goto out;
 	if ((r = bg_member_sk(v, requester, mine, as, &sk)) != BG_OK)
 		goto out;

@@ -246,18 +246,35 @@ int bg_member_tokens(bg_vault_t *v, const struct bg_chain_link *ks,
 int bg_member_sk(bg_vault_t *v, const char *person, const bg_token_row_t *tr,
     bg_token_assertion_t *as, uint8_t **skp);
 
+/* --- signed acts (act.c) ------------------------------------------------- */
+
+#define BG_ACT_AUTHDATA_MAX	1024
+#define BG_ACT_SIG_MAX		160
+
 /*
- * A UV assertion from tok by one of the credentials in rows over cdh
- * with salt (may be NULL).  Tries each credential in turn while the token
- * says it does not hold it.  Checks the sign counter moved forward (both
- * zero is accepted: counters not supported) and stores the new counter
- * (inside the caller's transaction) for rows with an id.  *which gets the
- * matching row.
+ * The one way a token signs for the vault (act.c has the sequence): one
+ * UV assertion from tok by one of person's credentials creds (tried in
+ * turn while the token says it does not hold one) over cdh, the hash of
+ * a statement that is complete before the touch, with salt (may be NULL)
+ * for the hmac-secret output.  The sign counter must move forward (both
+ * zero is accepted: counters not supported) and is stored, inside the
+ * caller's transaction, in the credential's rows.  *whichp gets the
+ * credential used.
  */
-int bg_member_assert(bg_vault_t *v, bg_token_t *tok, const char *person,
-    const bg_token_row_t *rows, size_t n, const uint8_t cdh[32],
-    const uint8_t *salt, const char *pin, bg_token_assertion_t **assertp,
-    size_t *whichp);
+int bg_act_sign(bg_vault_t *v, bg_token_t *tok, const char *pin,
+    const char *person, const bg_token_row_t *creds, size_t n,
+    const uint8_t cdh[32], const uint8_t *salt,
+    bg_token_assertion_t **assertp, size_t *whichp)
+    __attribute__((warn_unused_result));
+/* A credential makeCredential just made, as a row for bg_act_sign (id
+ * -1: no row yet; its counter starts from the one the token reported). */
+int bg_act_new_cred(const bg_token_cred_t *cred, bg_token_row_t *row);
+/* Check a stored act: a UV signature by that credential over cdh.
+ * BG_ERR_AUTH with a sentence naming person when it does not verify. */
+int bg_act_verify(bg_vault_t *v, const char *person, int alg,
+    const uint8_t *pubkey, size_t pubkey_len, const uint8_t cdh[32],
+    const uint8_t *authdata, size_t authdata_len, const uint8_t *sig,
+    size_t sig_len) __attribute__((warn_unused_result));
 
 /*
  * What a version's shares are bound to, in their associated data: the
