@@ -238,6 +238,40 @@ out:
 	return r;
 }
 
+/*
+ * The requester's signature over the request statement, checked with the
+ * credential the request was made with, as the newest link gives it.
+ */
+static int
+request_signed(bg_vault_t *v, const bg_tenant_row_t *t, const req_row_t *q,
+    int64_t now)
+{
+	bg_token_row_t *toks = NULL;
+	uint8_t salt[BG_TOKEN_SALT_LEN];
+	int64_t mid = 0;
+	size_t i, n = 0;
+	int r = BG_ERR_INTERNAL;
+
+	if ((r = bg_member_live(v, t->head, q->tenant_id, q->tenant,
+	    q->requester, BG_VAULT_ROLE_REQUESTER, now, &mid, salt)) != BG_OK ||
+	    (r = bg_member_tokens(v, t->head, q->requester,
+	    BG_VAULT_ROLE_REQUESTER, mid, &toks, &n)) != BG_OK)
+		goto out;
+	for (i = 0; i < n && toks[i].id != q->token_id; i++)
+		;
+	if (i == n) {
+		r = bg_vault_fail(v, BG_ERR_AUTH, "the credential %s made "
+		    "request %lld with is not in force", q->requester,
+		    (long long)q->id);
+		goto out;
+	}
+	r = bg_statement_check_request(v, q->id, q->requester, &toks[i]);
+out:
+	sodium_memzero(salt, sizeof(salt));
+	free(toks);
+	return r;
+}
+
 static const char *
 state_sentence(int state)
 {
@@ -318,7 +352,7 @@ bg_vault_request(bg_vault_t *v, const char *tenant, const char *secret,
 	sqlite3_stmt *st = NULL;
 	uint8_t salt[BG_TOKEN_SALT_LEN], cdh[BG_TOKEN_CDH_LEN];
 	uint8_t shash[BG_VAULT_HASH_LEN], pk[BG_SEAL_PK_LEN];
-	uint8_t sealed[BG_SEAL_REQKEY_SEALED_LEN];
+	uint8_t sealed[BG_SEAL_REQKEY_SEALED_LEN], *req_sk = NULL;
 	char *body = NULL, *text = NULL, idbuf[24], when[32], sh[65];
 	json_t *det = NULL;
 	int64_t now = 0, mid = 0, vid = 0, id = 0, open_id = 0, open_dl = 0;
@@ -404,10 +438,18 @@ bg_vault_request(bg_vault_t *v, const char *tenant, const char *secret,
 	if (open_id != 0 && (r = close_request(v, open_id,
 	    BG_VAULT_REQUEST_EXPIRED, now)) != BG_OK)
 		goto out;
+	/* The request key exists before the statement, so that the key the
+	 * approvers re-seal their shares to is inside what is signed. */
+	if ((req_sk = sodium_malloc(BG_SEAL_SK_LEN)) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = bg_seal_keypair(pk, req_sk)) != BG_OK)
+		goto out;
 	if ((r = bg_store_prepare(v, "INSERT INTO requests (version_id, "
 	    "requester, token_id, reason, ticket, ttl, created_at, deadline, "
-	    "state, statement, authdata, sig) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-	    "1, '', x'', x'')", &st)) != BG_OK)
+	    "state, statement, authdata, sig, req_pk) VALUES (?, ?, ?, ?, ?, ?, "
+	    "?, ?, 1, '', x'', x'', ?)", &st)) != BG_OK)
 		goto out;
 	if ((r = bg_store_bind_int(v, st, 1, vid)) != BG_OK ||
 	    (r = bg_store_bind_text(v, st, 2, requester)) != BG_OK ||
@@ -418,6 +460,7 @@ bg_vault_request(bg_vault_t *v, const char *tenant, const char *secret,
 	    (r = bg_store_bind_int(v, st, 7, now)) != BG_OK ||
 	    (r = bg_store_bind_int(v, st, 8, now + t.approval_window))
 	    != BG_OK ||
+	    (r = bg_store_bind_blob(v, st, 9, pk, sizeof(pk))) != BG_OK ||
 	    (r = bg_store_step_done(v, st)) != BG_OK)
 		goto out;
 	sqlite3_finalize(st);
@@ -430,24 +473,27 @@ bg_vault_request(bg_vault_t *v, const char *tenant, const char *secret,
 	if ((r = bg_act_sign(v, tok, pin, requester, toks, ntoks, cdh, NULL,
 	    &as, &which)) != BG_OK)
 		goto out;
-	/* The request key: its private half only ever sealed to the
+	/* The request key's private half is only ever sealed to the
 	 * requester's membership key of the token just used. */
 	(void)snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
-	if ((r = bg_seal_reqkey_new(v->id, idbuf, toks[which].member_pk, pk,
-	    sealed)) != BG_OK)
+	r = bg_seal_reqkey_seal(v->id, idbuf, req_sk, toks[which].member_pk,
+	    sealed);
+	sodium_free(req_sk);
+	req_sk = NULL;
+	if (r != BG_OK)
 		goto out;
 	if ((r = bg_store_prepare(v, "UPDATE requests SET token_id = ?, "
-	    "statement = ?, authdata = ?, sig = ?, req_pk = ?, "
-	    "req_sk_sealed = ? WHERE id = ?", &st)) != BG_OK)
+	    "statement = ?, authdata = ?, sig = ?, req_sk_sealed = ? "
+	    "WHERE id = ? AND req_pk = ?", &st)) != BG_OK)
 		goto out;
 	if ((r = bg_store_bind_int(v, st, 1, toks[which].id)) != BG_OK ||
 	    (r = bg_store_bind_text(v, st, 2, text)) != BG_OK ||
 	    (r = bg_store_bind_blob(v, st, 3, as->authdata, as->authdata_len))
 	    != BG_OK ||
 	    (r = bg_store_bind_blob(v, st, 4, as->sig, as->sig_len)) != BG_OK ||
-	    (r = bg_store_bind_blob(v, st, 5, pk, sizeof(pk))) != BG_OK ||
-	    (r = bg_store_bind_blob(v, st, 6, sealed, sizeof(sealed))) != BG_OK ||
-	    (r = bg_store_bind_int(v, st, 7, id)) != BG_OK ||
+	    (r = bg_store_bind_blob(v, st, 5, sealed, sizeof(sealed))) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 6, id)) != BG_OK ||
+	    (r = bg_store_bind_blob(v, st, 7, pk, sizeof(pk))) != BG_OK ||
 	    (r = bg_store_step_done(v, st)) != BG_OK)
 		goto out;
 	bg_hex(shash, sizeof(shash), sh);
@@ -477,6 +523,8 @@ out:
 	free(body);
 	free(text);
 	free(toks);
+	if (req_sk != NULL)
+		sodium_free(req_sk);
 	bg_token_assertion_free(&as);
 	bg_tenant_row_clear(&t);
 	return bg_vault_finish(v, r, requester, "request", tenant, secret);
@@ -686,7 +734,11 @@ decide(bg_vault_t *v, int64_t request_id, const char *approver,
 		    approver, (long long)q.id);
 		goto out;
 	}
-	if ((r = bg_statement_body(v, q.id, &body)) != BG_OK ||
+	/* The request is what its requester signed, key and all, before
+	 * anything is re-sealed to its key. */
+	if ((r = request_signed(v, &t, &q, now)) != BG_OK)
+		goto out;
+	if ((r = bg_statement_decision_body(v, q.id, &body)) != BG_OK ||
 	    (r = bg_statement_full(v, body, &text, shash)) != BG_OK)
 		goto out;
 	if (memcmp(shash, shown_hash, sizeof(shash)) != 0) { /* public: hash */
@@ -997,7 +1049,9 @@ bg_vault_release(bg_vault_t *v, int64_t request_id, const char *requester,
 		    (long long)q.id);
 		goto out;
 	}
-	if ((r = bg_statement_body(v, q.id, &body)) != BG_OK ||
+	if ((r = bg_statement_check_request(v, q.id, q.requester, mine)) !=
+	    BG_OK ||
+	    (r = bg_statement_decision_body(v, q.id, &body)) != BG_OK ||
 	    (r = bg_statement_full(v, body, &text, NULL)) != BG_OK)
 		goto out;
 	bg_statement_cdh("release", text, cdh);

@@ -539,27 +539,40 @@ out:
 }
 
 int
+bg_seal_reqkey_seal(const char *vault_id, const char *key_id,
+    const uint8_t *sk, const uint8_t member_pk[BG_SEAL_PK_LEN],
+    uint8_t sealed[BG_SEAL_REQKEY_SEALED_LEN])
+{
+	bg_seal_ad_t ad;
+	size_t slen = 0;
+	int r = BG_ERR_INTERNAL;
+
+	if ((r = bg_seal_ad_reqkey(&ad, vault_id, key_id)) != BG_OK)
+		goto out;
+	r = bg_seal_box(member_pk, sk, BG_SEAL_SK_LEN, ad.buf, ad.len, sealed,
+	    BG_SEAL_REQKEY_SEALED_LEN, &slen);
+	if (r == BG_OK && slen != BG_SEAL_REQKEY_SEALED_LEN)
+		r = BG_ERR_INTERNAL;
+out:
+	return r;
+}
+
+int
 bg_seal_reqkey_new(const char *vault_id, const char *key_id,
     const uint8_t member_pk[BG_SEAL_PK_LEN], uint8_t pk[BG_SEAL_PK_LEN],
     uint8_t sealed[BG_SEAL_REQKEY_SEALED_LEN])
 {
-	bg_seal_ad_t ad;
 	uint8_t *sk = NULL;
-	size_t slen = 0;
 	int r = BG_ERR_INTERNAL;
 
 	if ((sk = sodium_malloc(BG_SEAL_SK_LEN)) == NULL) {
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = bg_seal_keypair(pk, sk)) != BG_OK ||
-	    (r = bg_seal_ad_reqkey(&ad, vault_id, key_id)) != BG_OK)
+	if ((r = bg_seal_keypair(pk, sk)) != BG_OK)
 		goto out;
-	r = bg_seal_box(member_pk, sk, BG_SEAL_SK_LEN, ad.buf, ad.len, sealed,
-	    BG_SEAL_REQKEY_SEALED_LEN, &slen);
+	r = bg_seal_reqkey_seal(vault_id, key_id, sk, member_pk, sealed);
 	sodium_memzero(sk, BG_SEAL_SK_LEN);
-	if (r == BG_OK && slen != BG_SEAL_REQKEY_SEALED_LEN)
-		r = BG_ERR_INTERNAL;
 out:
 	if (sk != NULL)
 		sodium_free(sk);

@@ -212,4 +212,13 @@ int	bg_seal_reqkey_new(const char *vault_id, const char *key_id,
 	    const uint8_t member_pk[BG_SEAL_PK_LEN], uint8_t pk[BG_SEAL_PK_LEN],
 	    uint8_t sealed[BG_SEAL_REQKEY_SEALED_LEN]);
 
+/*
+ * Seal an existing request private key sk (the caller's sodium_malloc
+ * memory; made with bg_seal_keypair before the statement naming its
+ * public half was signed) to member_pk, as bg_seal_reqkey_new does.
+ */
+int	bg_seal_reqkey_seal(const char *vault_id, const char *key_id,
+	    const uint8_t *sk, const uint8_t member_pk[BG_SEAL_PK_LEN],
+	    uint8_t sealed[BG_SEAL_REQKEY_SEALED_LEN]);
+
 #endif /* BG_SEAL_H */

@@ -21,7 +21,8 @@
 /* Run once per request, statement shown, approval and release: kept
  * prepared (bg_store_cached()). */
 static const char body_sql[] = "SELECT t.name, s.name, x.version, "
-    "q.requester, q.reason, q.ticket, q.ttl, q.created_at, q.deadline "
+    "q.requester, q.reason, q.ticket, q.ttl, q.created_at, q.deadline, "
+    "x.chain_seq, x.chain_head, q.req_pk "
     "FROM requests q JOIN versions x ON x.id = q.version_id "
     "JOIN secrets s ON s.id = x.secret_id "
     "JOIN tenants t ON t.id = s.tenant_id WHERE q.id = ?";
@@ -31,7 +32,7 @@ bg_statement_body(bg_vault_t *v, int64_t request_id, char **bodyp)
 {
 	sqlite3_stmt *st = NULL;
 	bool row = false;
-	char *s = NULL, tc[32], td[32];
+	char *s = NULL, tc[32], td[32], head[65], rk[65];
 	int r = BG_ERR_INTERNAL, n;
 
 	*bodyp = NULL;
@@ -45,14 +46,28 @@ bg_statement_body(bg_vault_t *v, int64_t request_id, char **bodyp)
 		    (long long)request_id);
 		goto out;
 	}
+	/* Everything the request commits to is here before the touch: the
+	 * vault's genesis, the keyset link that sealed the version and the
+	 * key the approvers' shares will be re-sealed to. */
+	if (sqlite3_column_bytes(st, 10) != 32 ||
+	    sqlite3_column_bytes(st, 11) != 32) {
+		r = bg_vault_fail(v, BG_ERR_AUTH, "request %lld names no "
+		    "keyset link or request key: the file was altered",
+		    (long long)request_id);
+		goto out;
+	}
+	bg_hex(sqlite3_column_blob(st, 10), 32, head);
+	bg_hex(sqlite3_column_blob(st, 11), 32, rk);
 	n = asprintf(&s, "breakglass statement v1\n"
-	    "vault: %s\nrequest: %lld\ntenant: %s\nsecret: %s\nversion: %d\n"
-	    "requester: %s\nreason: %s\nticket: %s\nttl: %lld seconds\n"
-	    "requested: %s (%lld)\ndeadline: %s (%lld)\n",
-	    v->id, (long long)request_id,
+	    "vault: %s\ngenesis: %s\nrequest: %lld\ntenant: %s\nsecret: %s\n"
+	    "version: %d\nkeyset: link %lld, %s\nrequester: %s\nreason: %s\n"
+	    "ticket: %s\nttl: %lld seconds\nrequested: %s (%lld)\n"
+	    "deadline: %s (%lld)\nrequest-key: %s\n",
+	    v->id, v->genesis_hex, (long long)request_id,
 	    (const char *)sqlite3_column_text(st, 0),
 	    (const char *)sqlite3_column_text(st, 1),
 	    sqlite3_column_int(st, 2),
+	    (long long)sqlite3_column_int64(st, 9), head,
 	    (const char *)sqlite3_column_text(st, 3),
 	    (const char *)sqlite3_column_text(st, 4),
 	    (const char *)sqlite3_column_text(st, 5),
@@ -60,7 +75,7 @@ bg_statement_body(bg_vault_t *v, int64_t request_id, char **bodyp)
 	    bg_vault_fmt_time(sqlite3_column_int64(st, 7), tc, sizeof(tc)),
 	    (long long)sqlite3_column_int64(st, 7),
 	    bg_vault_fmt_time(sqlite3_column_int64(st, 8), td, sizeof(td)),
-	    (long long)sqlite3_column_int64(st, 8));
+	    (long long)sqlite3_column_int64(st, 8), rk);
 	if (n < 0) {
 		s = NULL;
 		r = BG_ERR_NOMEM;
@@ -125,6 +140,92 @@ bg_statement_cdh(const char *action, const char *text,
 	crypto_hash_sha256_final(&h, cdh);
 }
 
+/* The requester's signed statement of a request (malloc'd; "" while
+ * the request is being made) and its signature. */
+static const char signed_sql[] = "SELECT statement, authdata, sig FROM "
+    "requests WHERE id = ?";
+
+int
+bg_statement_decision_body(bg_vault_t *v, int64_t request_id, char **bodyp)
+{
+	sqlite3_stmt *st = NULL;
+	uint8_t h[32];
+	char hex[65], *body = NULL, *s = NULL;
+	const char *stored;
+	bool row = false;
+	int r = BG_ERR_INTERNAL;
+
+	*bodyp = NULL;
+	if ((r = bg_statement_body(v, request_id, &body)) != BG_OK)
+		goto out;
+	if ((r = bg_store_cached(v, signed_sql, &st)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 1, request_id)) != BG_OK ||
+	    (r = bg_store_step(v, st, &row)) != BG_OK)
+		goto out;
+	stored = row ? (const char *)sqlite3_column_text(st, 0) : NULL;
+	if (stored == NULL || stored[0] == '\0') {
+		r = bg_vault_fail(v, BG_ERR_STATE, "request %lld was never "
+		    "signed by its requester", (long long)request_id);
+		goto out;
+	}
+	crypto_hash_sha256(h, (const uint8_t *)stored, strlen(stored));
+	bg_hex(h, sizeof(h), hex);
+	if (asprintf(&s, "%srequest-signed: %s\n", body, hex) < 0) {
+		s = NULL;
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	*bodyp = s;
+	s = NULL;
+	r = BG_OK;
+out:
+	bg_store_done(st);
+	free(body);
+	free(s);
+	return r;
+}
+
+int
+bg_statement_check_request(bg_vault_t *v, int64_t request_id,
+    const char *requester, const bg_token_row_t *tr)
+{
+	static const char tail[] = "log-size: ";
+	sqlite3_stmt *st = NULL;
+	uint8_t cdh[32];
+	char *body = NULL;
+	const char *stored;
+	size_t blen;
+	bool row = false;
+	int r = BG_ERR_INTERNAL;
+
+	if ((r = bg_statement_body(v, request_id, &body)) != BG_OK)
+		goto out;
+	if ((r = bg_store_cached(v, signed_sql, &st)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 1, request_id)) != BG_OK ||
+	    (r = bg_store_step(v, st, &row)) != BG_OK)
+		goto out;
+	stored = row ? (const char *)sqlite3_column_text(st, 0) : NULL;
+	blen = strlen(body);
+	/* What the rows say now must be what the requester signed: a
+	 * request key or keyset swapped in the file changes the body. */
+	if (stored == NULL || strncmp(stored, body, blen) != 0 ||
+	    strncmp(stored + blen, tail, sizeof(tail) - 1) != 0) {
+		r = bg_vault_fail(v, BG_ERR_AUTH, "request %lld is not what %s "
+		    "signed (its request key, keyset or text was changed in "
+		    "the file)", (long long)request_id, requester);
+		goto out;
+	}
+	bg_statement_cdh("request", stored, cdh);
+	r = bg_act_verify(v, requester, tr->alg, tr->pubkey, tr->pubkey_len,
+	    cdh, sqlite3_column_blob(st, 1),
+	    (size_t)sqlite3_column_bytes(st, 1), sqlite3_column_blob(st, 2),
+	    (size_t)sqlite3_column_bytes(st, 2));
+out:
+	bg_store_done(st);
+	free(body);
+	return r;
+}
+
 int
 bg_vault_statement(bg_vault_t *v, int64_t request_id, char **textp,
     uint8_t hash[BG_VAULT_HASH_LEN])
@@ -135,7 +236,7 @@ bg_vault_statement(bg_vault_t *v, int64_t request_id, char **textp,
 	if (textp != NULL)
 		*textp = NULL;
 	bg_vault_clear_err(v);
-	if ((r = bg_statement_body(v, request_id, &body)) != BG_OK ||
+	if ((r = bg_statement_decision_body(v, request_id, &body)) != BG_OK ||
 	    (r = bg_statement_full(v, body, &text, hash)) != BG_OK)
 		goto out;
 	if (textp != NULL) {

@@ -330,8 +330,26 @@ int bg_secret_seal(bg_vault_t *v, const bg_tenant_row_t *t, int64_t secret_id,
 
 /* --- statements (statement.c) ---------------------------------------------- */
 
-/* The request-fixed part of a statement (malloc'd). */
+/*
+ * The request-fixed part of a statement (malloc'd): vault, genesis,
+ * request, tenant, secret, version, the keyset link that sealed it,
+ * requester, reason, ticket, TTL, times and the request key.
+ */
 int bg_statement_body(bg_vault_t *v, int64_t request_id, char **bodyp);
+/*
+ * The body that approvals, denials and release sign: bg_statement_body
+ * plus "request-signed: <SHA-256 of the requester's signed statement>",
+ * so each decision is bound to that exact request statement.
+ */
+int bg_statement_decision_body(bg_vault_t *v, int64_t request_id,
+    char **bodyp);
+/*
+ * The requester's signed statement of the request still matches its
+ * rows (request key, keyset, every field) and carries tr's valid
+ * signature.  BG_ERR_AUTH with a sentence otherwise.
+ */
+int bg_statement_check_request(bg_vault_t *v, int64_t request_id,
+    const char *requester, const bg_token_row_t *tr);
 /* body + current log head lines (malloc'd) and SHA-256 of the whole. */
 int bg_statement_full(bg_vault_t *v, const char *body, char **textp,
     uint8_t hash[BG_VAULT_HASH_LEN]);
