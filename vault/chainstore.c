@@ -1069,6 +1069,30 @@ cat(char **sp, const char *fmt, ...)
 	return BG_OK;
 }
 
+/* The same credentials (ids and membership keys), in any order. */
+static bool
+same_creds(const bg_chain_member_t *a, const bg_chain_member_t *b)
+{
+	size_t i, j;
+	bool found;
+
+	if (a->n_tokens != b->n_tokens)
+		return false;
+	for (i = 0; i < a->n_tokens; i++) {
+		found = false;
+		for (j = 0; j < b->n_tokens && !found; j++)
+			found = a->tokens[i].cred_id_len ==
+			    b->tokens[j].cred_id_len &&
+			    memcmp(a->tokens[i].cred_id, b->tokens[j].cred_id,
+			    a->tokens[i].cred_id_len) == 0 && /* public: ids */
+			    memcmp(a->tokens[i].member_pk,
+			    b->tokens[j].member_pk, 32) == 0; /* public: keys */
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
 /*
  * A link in words, each membership marked against the link before it:
  * "+" new, "-" gone, "~" changed, " " the same.  This is what a signer
@@ -1100,7 +1124,7 @@ render(const bg_chain_link_t *l, const bg_chain_link_t *before, char **textp)
 		char mark = o == NULL ? '+' : ' ';
 
 		if (o != NULL && (o->expires_at != m->expires_at ||
-		    o->side != m->side || o->n_tokens != m->n_tokens))
+		    o->side != m->side || !same_creds(o, m)))
 			mark = '~';
 		r = cat(&s, " %c %s%s %s%s%s\n", mark, side_word(m->side),
 		    role_word(m->role), m->person, m->expires_at != 0 ?
