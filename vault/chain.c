@@ -324,6 +324,12 @@ text_ok(const char *s, size_t cap, size_t maxlen)
 	return true;
 }
 
+bool
+bg_chain_text_ok(const char *s, size_t maxlen)
+{
+	return s != NULL && text_ok(s, maxlen + 1, maxlen);
+}
+
 static const char *
 role_name(int role)
 {

@@ -134,6 +134,15 @@ typedef struct bg_chain_sig {
 	uint8_t	 sig[BG_CHAIN_SIG_MAX];		size_t sig_len;
 } bg_chain_sig_t;
 
+/*
+ * The one rule for text a person reads before they sign (labels, notes,
+ * reasons, tickets): at most maxlen bytes of well-formed UTF-8 without
+ * C0/C1 controls, DEL, line or paragraph separators or bidirectional
+ * controls.  The vault checks every such text with it before any token
+ * is touched.
+ */
+bool	bg_chain_text_ok(const char *s, size_t maxlen);
+
 /* New, empty link (caller fills it); free with bg_chain_link_free. */
 bg_chain_link_t *bg_chain_link_new(void);
 void	bg_chain_link_free(bg_chain_link_t **lp);

@@ -142,6 +142,14 @@ approve_or_deny(int argc, char **argv, bool deny)
 		ex = vault_usage_err(usage);
 		goto out;
 	}
+	if (deny && ac.reason != NULL &&
+	    !bg_vault_text_ok(ac.reason, BG_VAULT_REASON_MAX)) {
+		vault_errx("deny: --reason must be 1 to %d bytes of valid UTF-8 "
+		    "without control characters, line separators or "
+		    "bidirectional controls", BG_VAULT_REASON_MAX);
+		ex = VAULT_EXIT_USAGE;
+		goto out;
+	}
 	if (deny && ac.reason == NULL) {
 		vault_errx("%s: --reason TEXT is required (it goes into the "
 		    "audit log)", argv[0]);

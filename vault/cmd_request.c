@@ -101,6 +101,18 @@ request_new(int argc, char **argv)
 		goto out;
 	}
 	snprintf(what, sizeof(what), "request %s/%s", tenant, secret);
+	/* Refuse outside text before it reaches anyone's terminal. */
+	if (!bg_vault_text_ok(rc.reason, BG_VAULT_REASON_MAX) ||
+	    !bg_vault_text_ok(rc.ticket, BG_VAULT_TICKET_MAX)) {
+		vault_errx("request: --%s must be 1 to %d bytes of valid "
+		    "UTF-8 without control characters, line separators or "
+		    "bidirectional controls", !bg_vault_text_ok(rc.reason,
+		    BG_VAULT_REASON_MAX) ? "reason" : "ticket",
+		    !bg_vault_text_ok(rc.reason, BG_VAULT_REASON_MAX) ?
+		    BG_VAULT_REASON_MAX : BG_VAULT_TICKET_MAX);
+		ex = VAULT_EXIT_USAGE;
+		goto out;
+	}
 	if ((ex = vault_open(&v)) != 0)
 		goto out;
 	if (rc.ttl == 0) {

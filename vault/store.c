@@ -589,11 +589,17 @@ bg_vault_check_name(bg_vault_t *v, const char *what, const char *name)
 	return BG_OK;
 }
 
+bool
+bg_vault_text_ok(const char *s, size_t max)
+{
+	return s != NULL && s[0] != '\0' && bg_chain_text_ok(s, max);
+}
+
 int
 bg_vault_check_text(bg_vault_t *v, const char *what, const char *s,
     size_t max)
 {
-	size_t i, n;
+	size_t n;
 
 	if (s == NULL || (n = strlen(s)) == 0)
 		return bg_vault_fail(v, BG_ERR_INVALID_ARG, "%s is required",
@@ -601,13 +607,11 @@ bg_vault_check_text(bg_vault_t *v, const char *what, const char *s,
 	if (n > max)
 		return bg_vault_fail(v, BG_ERR_RANGE,
 		    "%s is longer than %zu bytes", what, max);
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c == 0x7f)
-			return bg_vault_fail(v, BG_ERR_INVALID_ARG,
-			    "%s may not contain control characters", what);
-	}
+	/* People read this before they sign it: the chain's one rule. */
+	if (!bg_chain_text_ok(s, max))
+		return bg_vault_fail(v, BG_ERR_INVALID_ARG, "%s must be valid "
+		    "UTF-8 without control characters, line separators or "
+		    "bidirectional controls", what);
 	return BG_OK;
 }
 

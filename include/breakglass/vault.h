@@ -132,6 +132,14 @@ bool bg_vault_allows_soft_tokens(const bg_vault_t *v);
 int64_t bg_vault_created_at(const bg_vault_t *v);
 int bg_vault_schema_version(const bg_vault_t *v);	/* user_version on disk */
 
+/*
+ * Whether s is text a person may read and sign (a reason, ticket or
+ * label): 1..max bytes of valid UTF-8 without C0/C1 controls, DEL, line
+ * or paragraph separators or bidirectional controls.  The programs check
+ * it before they print outside text; the engine checks it again.
+ */
+bool bg_vault_text_ok(const char *s, size_t max);
+
 /* "2026-11-22 03:40 UTC" into buf (at least 32 bytes); returns buf. */
 char *bg_vault_fmt_time(int64_t t, char *buf, size_t len);
 
