@@ -400,20 +400,15 @@ cmd_ceremony(int argc, char **argv)
 	if ((ex = with_token(&c, &req, what, NULL, op_release)) != 0)
 		goto out;
 	if (fd >= 0) {
-		ssize_t k = 0;
-		size_t off = 0;
-
-		while (off < c.len && (k = write(fd, c.val + off,
-		    c.len - off)) > 0)
-			off += (size_t)k;
-		r = (off == c.len && fsync(fd) == 0) ? 0 : -1;
+		r = (vault_write_value(fd, c.val, c.len, false) == 0 &&
+		    fsync(fd) == 0) ? 0 : -1;
 		if (close(fd) != 0)
 			r = -1;
 		fd = -1;
 	} else {
 		vault_note("The value (shown once):");
-		r = (fwrite(c.val, 1, c.len, stdout) == c.len &&
-		    putchar('\n') != EOF && fflush(stdout) == 0) ? 0 : -1;
+		r = (fflush(stdout) == 0 && vault_write_value(STDOUT_FILENO,
+		    c.val, c.len, true) == 0) ? 0 : -1;
 	}
 	sodium_memzero(c.val, c.len);
 	sodium_free(c.val);

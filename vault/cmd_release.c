@@ -44,23 +44,6 @@ rel_op(void *arg, const char *pin)
 	    &c->len);
 }
 
-static int
-write_all(int fd, const uint8_t *buf, size_t len)
-{
-	ssize_t k;
-
-	while (len > 0) {
-		k = write(fd, buf, len);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		buf += k;
-		len -= (size_t)k;
-	}
-	return 0;
-}
-
 int
 cmd_release(int argc, char **argv)
 {
@@ -142,7 +125,7 @@ cmd_release(int argc, char **argv)
 		goto out;
 	/* The version is spent now: hand the value over and wipe it. */
 	if (fd >= 0) {
-		wr = write_all(fd, rc.val, rc.len);
+		wr = vault_write_value(fd, rc.val, rc.len, false);
 		if (wr == 0)
 			wr = fsync(fd);
 		if (close(fd) != 0)
@@ -154,14 +137,15 @@ cmd_release(int argc, char **argv)
 		 * would keep a copy of the value until exit (tests/e2e/
 		 * canary.sh looks for one); the newline only after the wipe.
 		 */
-		wr = fflush(stdout) == 0 ? write_all(STDOUT_FILENO, rc.val,
-		    rc.len) : -1;
+		wr = fflush(stdout) == 0 ? vault_write_value(STDOUT_FILENO,
+		    rc.val, rc.len, false) : -1;
 	}
 	sodium_memzero(rc.val, rc.len);
 	sodium_free(rc.val);
 	rc.val = NULL;
 	if (out == NULL && wr == 0)
-		wr = write_all(STDOUT_FILENO, (const uint8_t *)"\n", 1);
+		wr = vault_write_value(STDOUT_FILENO, (const uint8_t *)"\n",
+		    1, false);
 	if (wr != 0) {
 		vault_errx("%s: the value was released but could not be "
 		    "written: %s; the version is spent, rotate it", what,

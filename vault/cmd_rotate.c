@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -125,8 +126,8 @@ rotate(int argc, char **argv, int which)
 		vault_note("New value for %s/%s (shown once; set it on the "
 		    "target system now):", tenant, secret);
 		ex = VAULT_EXIT_FAIL;
-		if (fwrite(val, 1, len, stdout) != len || putchar('\n') == EOF
-		    || fflush(stdout) != 0) {
+		if (fflush(stdout) != 0 ||
+		    vault_write_value(STDOUT_FILENO, val, len, true) != 0) {
 			vault_errx("%s: writing the value failed; run vault "
 			    "rotate abort %s/%s", what, tenant, secret);
 			goto out;

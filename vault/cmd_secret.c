@@ -114,8 +114,8 @@ secret_add(int argc, char **argv)
 	if (show) {
 		/* shown once, at the operator's request */
 		ex = VAULT_EXIT_FAIL;
-		if (fwrite(val, 1, len, stdout) != len || putchar('\n') == EOF
-		    || fflush(stdout) != 0) {
+		if (fflush(stdout) != 0 ||
+		    vault_write_value(STDOUT_FILENO, val, len, true) != 0) {
 			vault_errx("%s: sealed, but writing the value failed",
 			    what);
 			goto out;

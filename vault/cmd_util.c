@@ -805,3 +805,25 @@ vault_note_receipt(bg_vault_t *v)
 	else
 		vault_note("no receipt: %s", bg_vault_errmsg(v));
 }
+
+int
+vault_write_value(int fd, const uint8_t *val, size_t len, bool newline)
+{
+	ssize_t k;
+
+	/* write(2) from the caller's guarded buffer: no stdio buffer ever
+	 * holds a copy that is freed unwiped. */
+	while (len > 0) {
+		k = write(fd, val, len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		val += k;
+		len -= (size_t)k;
+	}
+	while (newline && (k = write(fd, "\n", 1)) != 1)
+		if (k < 0 && errno != EINTR)
+			return -1;
+	return 0;
+}

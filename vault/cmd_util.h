@@ -146,6 +146,14 @@ int vault_with_pin(bg_vault_t *v, const char *tenant, const char *person,
 int vault_read_value(const char *what, uint8_t **valp, size_t *lenp);
 
 /*
+ * Write a secret value (and a newline when asked) to fd with write(2),
+ * straight from the caller's sodium_malloc buffer: stdio would keep a
+ * copy in a buffer that is freed unwiped.  0 or -1.  Flush stdout
+ * before, so that notes and the value keep their order.
+ */
+int vault_write_value(int fd, const uint8_t *val, size_t len, bool newline);
+
+/*
  * Parse a --charset: a comma-separated list of lower, upper, digit, symbol,
  * alnum (= lower,upper,digit) and alnum-symbols (all four, the default).
  * Returns 0 and the BG_VAULT_GEN_* mask, or -1.
