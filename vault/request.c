@@ -642,6 +642,70 @@ out:
 	return r;
 }
 
+/*
+ * Exposure, counted honestly: once the approvals given to all requests of
+ * a version, whatever became of them (denied, expired, withdrawn), meet
+ * its policy, the requester's token and a copy of the file can open it
+ * without release.  From then the version must be rotated; release still
+ * works and deny still stops it, but neither undoes exposure.
+ */
+static int
+mark_exposed(bg_vault_t *v, const req_row_t *q, const bg_policy_t *pol,
+    int64_t now, json_t *det)
+{
+	static const char union_sql[] = "SELECT DISTINCT a.person FROM "
+	    "approvals a JOIN requests r ON r.id = a.request_id WHERE "
+	    "r.version_id = ? AND a.decision = 1 ORDER BY a.person";
+	static const char mark_sql[] = "UPDATE versions SET exposed_at = ? "
+	    "WHERE id = ? AND exposed_at IS NULL";
+	sqlite3_stmt *st = NULL;
+	bool *have = NULL, row = false;
+	char who[BG_VAULT_TEXT_MAX], person[BG_VAULT_NAME_MAX + 1];
+	size_t idx, used = 0;
+	int r = BG_ERR_INTERNAL;
+
+	who[0] = '\0';
+	if ((have = calloc(bg_policy_leaf_count(pol), sizeof(*have))) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = bg_store_cached(v, union_sql, &st)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 1, q->version_id)) != BG_OK)
+		goto out;
+	for (;;) {
+		if ((r = bg_store_step(v, st, &row)) != BG_OK)
+			goto out;
+		if (!row)
+			break;
+		bg_store_col_text(st, 0, person, sizeof(person));
+		if (bg_policy_leaf_index(pol, person, &idx) == BG_OK)
+			have[idx] = true;
+		if (used < sizeof(who))
+			used += (size_t)snprintf(who + used, sizeof(who) - used,
+			    "%s%s", used > 0 ? ", " : "", person);
+	}
+	bg_store_done(st);
+	st = NULL;
+	if (!bg_policy_satisfied(pol, have)) {
+		r = BG_OK;
+		goto out;
+	}
+	if ((r = bg_store_cached(v, mark_sql, &st)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 1, now)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 2, q->version_id)) != BG_OK ||
+	    (r = bg_store_step_done(v, st)) != BG_OK)
+		goto out;
+	/* The approval's own event says so: exposed from this moment. */
+	if (sqlite3_changes(v->db) > 0 &&
+	    (json_object_set_new(det, "exposed", json_true()) != 0 ||
+	    json_object_set_new(det, "exposed_by", json_string(who)) != 0))
+		r = BG_ERR_NOMEM;
+out:
+	bg_store_done(st);
+	free(have);
+	return r;
+}
+
 /* reason: a denial's reason (required for BG_DENY, NULL for approve). */
 static int
 decide(bg_vault_t *v, int64_t request_id, const char *approver,
@@ -785,6 +849,7 @@ decide(bg_vault_t *v, int64_t request_id, const char *approver,
 	if (decision == BG_DENY &&
 	    (r = close_request(v, q.id, BG_VAULT_REQUEST_DENIED, now)) != BG_OK)
 		goto out;
+
 	if ((have = calloc(bg_policy_leaf_count(pol), sizeof(*have))) == NULL) {
 		r = BG_ERR_NOMEM;
 		goto out;
@@ -806,6 +871,9 @@ decide(bg_vault_t *v, int64_t request_id, const char *approver,
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
+	if (decision == BG_APPROVE &&
+	    (r = mark_exposed(v, &q, pol, now, det)) != BG_OK)
+		goto out;
 	r = bg_audit_append(v, now, approver, action, q.tenant, q.secret, det);
 	det = NULL;
 	if (r != BG_OK || (r = bg_store_commit(v)) != BG_OK)

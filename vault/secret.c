@@ -473,7 +473,8 @@ bg_vault_secret_add(bg_vault_t *v, const char *actor, const char *tenant,
     "(SELECT count(*) FROM versions p WHERE p.secret_id = s.id AND " \
     " p.state = 3), " \
     "(SELECT coalesce(max(q.id), 0) FROM requests q WHERE " \
-    " q.version_id = x.id AND q.state = 1 AND q.deadline > ?3) " \
+    " q.version_id = x.id AND q.state = 1 AND q.deadline > ?3), " \
+    "coalesce(x.exposed_at, 0) " \
     "FROM secrets s JOIN tenants t ON t.id = s.tenant_id " \
     "JOIN versions x ON x.secret_id = s.id AND x.version = (SELECT " \
     " max(version) FROM versions WHERE secret_id = s.id AND " \
@@ -506,7 +507,13 @@ secret_fill(sqlite3_stmt *st, int64_t now, bg_vault_secret_info_t *si)
 	si->pending_version = sqlite3_column_int(st, 11);
 	si->n_retired = (size_t)sqlite3_column_int64(st, 12);
 	si->open_request = sqlite3_column_int64(st, 13);
-	if (vstate == BG_VAULT_VERSION_SPENT) {
+	si->exposed_at = sqlite3_column_int64(st, 14);
+	if (vstate == BG_VAULT_VERSION_SEALED && si->exposed_at != 0) {
+		/* exposed at quorum, not released: rotate as after a lease */
+		si->rotate_by = si->exposed_at + sqlite3_column_int64(st, 10);
+		si->state = now < si->rotate_by ?
+		    BG_VAULT_SECRET_ROTATION_DUE : BG_VAULT_SECRET_OVERDUE;
+	} else if (vstate == BG_VAULT_VERSION_SPENT) {
 		si->rotate_by = si->lease_until + sqlite3_column_int64(st, 10);
 		if (now < si->lease_until)
 			si->state = BG_VAULT_SECRET_RELEASED;

@@ -105,11 +105,13 @@ static const char status_secret_sql[] =
     "SELECT t.name, s.name, x.version, x.state, "
     "coalesce(x.lease_until, 0), t.rotation_deadline, "
     "(SELECT coalesce(max(p.version), 0) FROM versions p WHERE "
-    " p.secret_id = s.id AND p.state = 0) "
+    " p.secret_id = s.id AND p.state = 0), coalesce(x.exposed_at, 0) "
     "FROM secrets s JOIN tenants t ON t.id = s.tenant_id "
     "JOIN versions x ON x.secret_id = s.id AND x.version = (SELECT "
     " max(version) FROM versions WHERE secret_id = s.id AND state IN (1, 2)) "
-    "WHERE s.id IN (SELECT secret_id FROM versions WHERE state IN (0, 2)) "
+    "WHERE (s.id IN (SELECT secret_id FROM versions WHERE state IN (0, 2)) "
+    " OR s.id IN (SELECT secret_id FROM versions WHERE exposed_at IS NOT "
+    " NULL AND state = 1)) "
     "AND (?1 IS NULL OR t.name = ?1) "
     "ORDER BY t.name, s.name";
 
@@ -121,7 +123,7 @@ add_secrets(bg_vault_t *v, const char *tenant, int64_t now, items_t *it,
 	bg_vault_status_item_t *i;
 	char tn[BG_VAULT_NAME_MAX + 1], sn[BG_VAULT_NAME_MAX + 1];
 	char w1[32], w2[32];
-	int64_t lease_until, rotate_by;
+	int64_t lease_until, rotate_by, exposed_at;
 	int version, vstate, pending, state;
 	bool row = false;
 	int r = BG_ERR_INTERNAL;
@@ -141,8 +143,13 @@ add_secrets(bg_vault_t *v, const char *tenant, int64_t now, items_t *it,
 		lease_until = sqlite3_column_int64(st, 4);
 		rotate_by = 0;
 		pending = sqlite3_column_int(st, 6);
+		exposed_at = sqlite3_column_int64(st, 7);
 		/* as secret_fill() in secret.c */
-		if (vstate == BG_VAULT_VERSION_SPENT) {
+		if (vstate == BG_VAULT_VERSION_SEALED && exposed_at != 0) {
+			rotate_by = exposed_at + sqlite3_column_int64(st, 5);
+			state = now < rotate_by ? BG_VAULT_SECRET_ROTATION_DUE :
+			    BG_VAULT_SECRET_OVERDUE;
+		} else if (vstate == BG_VAULT_VERSION_SPENT) {
 			rotate_by = lease_until + sqlite3_column_int64(st, 5);
 			if (now < lease_until)
 				state = BG_VAULT_SECRET_RELEASED;
@@ -185,16 +192,23 @@ add_secrets(bg_vault_t *v, const char *tenant, int64_t now, items_t *it,
 		case BG_VAULT_SECRET_ROTATION_DUE:
 			i->kind = BG_VAULT_STATUS_ROTATION_DUE;
 			i->when = rotate_by;
-			(void)snprintf(i->text, sizeof(i->text), "%s/%s v%d "
-			    "lease ended %s: rotation due by %s", tn, sn,
-			    version, w1, w2);
+			if (vstate == BG_VAULT_VERSION_SEALED)
+				(void)snprintf(i->text, sizeof(i->text),
+				    "%s/%s v%d exposed at quorum, not released: "
+				    "rotation due by %s", tn, sn, version, w2);
+			else
+				(void)snprintf(i->text, sizeof(i->text),
+				    "%s/%s v%d lease ended %s: rotation due by "
+				    "%s", tn, sn, version, w1, w2);
 			c->n_rotation_due++;
 			break;
 		default:
 			i->kind = BG_VAULT_STATUS_OVERDUE;
 			i->when = rotate_by;
 			(void)snprintf(i->text, sizeof(i->text), "%s/%s v%d "
-			    "rotation OVERDUE since %s", tn, sn, version, w2);
+			    "rotation OVERDUE since %s%s", tn, sn, version, w2,
+			    vstate == BG_VAULT_VERSION_SEALED ? " (exposed at "
+			    "quorum, not released)" : "");
 			c->n_overdue++;
 			break;
 		}
@@ -643,4 +657,36 @@ bg_vault_check(bg_vault_t *v, const char *tenant, bg_vault_check_t *check)
 	if (check == NULL)
 		return BG_ERR_INVALID_ARG;
 	return bg_vault_status(v, tenant, NULL, NULL, check);
+}
+
+int
+bg_vault_clock_tick(bg_vault_t *v, const char *actor)
+{
+	int64_t now = 0, hwm = 0;
+	int r = BG_ERR_INTERNAL;
+
+	bg_vault_clear_err(v);
+	if ((r = bg_vault_check_name(v, "actor", actor)) != BG_OK)
+		goto out;
+	/*
+	 * The high-water mark is the newest event's time: a tick is an event
+	 * at the clock's time, so that a clock set back later cannot revive
+	 * a deadline or lease that passed while nobody worked on the vault
+	 * (vault check runs from a timer).  A clock already behind the mark
+	 * is refused and logged, as for any change.
+	 */
+	if ((r = bg_store_begin(v)) != BG_OK ||
+	    (r = bg_vault_now(v, &now)) != BG_OK ||
+	    (r = bg_vault_hwm(v, &hwm)) != BG_OK)
+		goto out;
+	if (now > hwm) {
+		if ((r = bg_audit_append(v, now, actor, "clock.tick", "", "",
+		    json_pack("{s:I}", "previous", (json_int_t)hwm))) != BG_OK ||
+		    (r = bg_store_commit(v)) != BG_OK)
+			goto out;
+	} else
+		bg_store_rollback(v);
+	r = BG_OK;
+out:
+	return bg_vault_finish(v, r, actor, "clock.tick", "", "");
 }

@@ -213,6 +213,11 @@ static const struct {
 	"ALTER TABLE memberships ADD COLUMN side INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE versions ADD COLUMN chain_seq INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE versions ADD COLUMN chain_head BLOB;"
+	/* A version whose approvals, over all its requests, met its policy:
+	 * the requester's token and a copy of the file can open it. */
+	"ALTER TABLE versions ADD COLUMN exposed_at INTEGER;"
+	"CREATE INDEX versions_exposed ON versions (secret_id) "
+	"WHERE exposed_at IS NOT NULL;"
 	},
 };
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

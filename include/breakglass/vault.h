@@ -315,6 +315,8 @@ typedef struct bg_vault_secret_info {
 	int	 pending_version;	/* 0 if no rotation is pending */
 	size_t	 n_retired;		/* retired versions */
 	int64_t	 open_request;		/* id of the open request, 0 if none */
+	int64_t	 exposed_at;		/* approvals over all its requests met
+					   its policy (0: not); rotate it */
 } bg_vault_secret_info_t;
 
 typedef struct bg_vault_version_info {
@@ -541,6 +543,12 @@ int bg_vault_status(bg_vault_t *v, const char *tenant,
 void bg_vault_status_free(bg_vault_status_item_t **p);
 /* Just the counts (check may not be NULL). */
 int bg_vault_check(bg_vault_t *v, const char *tenant, bg_vault_check_t *check);
+/*
+ * Move the clock's high-water mark to now with a "clock.tick" event (none
+ * when nothing moved).  BG_ERR_CLOCK, logged, when the clock reads
+ * earlier than the newest event.  vault check calls it, from a timer.
+ */
+int bg_vault_clock_tick(bg_vault_t *v, const char *actor);
 
 /* --- audit log --------------------------------------------------------- */
 
