@@ -1038,3 +1038,86 @@ out:
 		sodium_memzero(key_out, BG_POLICY_KEY_LEN);
 	return r;
 }
+
+/* --- redistribution ------------------------------------------------------ */
+
+/*
+ * Lagrange basis at 0 of xs[i] among xs[0..count): prod x_j / (x_j - x_i)
+ * over j != i.  The x values are public (child positions).
+ */
+static uint8_t
+lagrange0(const uint8_t *xs, size_t count, size_t i)
+{
+	uint8_t num = 1, den = 1;
+	size_t j;
+
+	for (j = 0; j < count; j++) {
+		if (j == i)
+			continue;
+		num = bg_gf256_mul(num, xs[j]);
+		den = bg_gf256_mul(den, (uint8_t)(xs[j] ^ xs[i]));
+	}
+	return bg_gf256_mul(num, bg_gf256_inv(den));
+}
+
+/* n is satisfied by have: the first k satisfied children, recursively. */
+static void
+coeff_node(const struct pnode *n, const bool *have, uint8_t mult,
+    uint8_t *coeff, bool *chosen)
+{
+	uint8_t xs[BG_SHAMIR_MAX_SHARES];
+	size_t idx[BG_SHAMIR_MAX_SHARES];
+	size_t i, used = 0;
+
+	if (n->leaf) {
+		coeff[n->leaf_idx] = mult;
+		if (chosen != NULL)
+			chosen[n->leaf_idx] = true;
+		return;
+	}
+	for (i = 0; i < n->nchild && used < n->k; i++) {
+		if (!node_sat(n->child[i], have))
+			continue;
+		xs[used] = (uint8_t)(i + 1);
+		idx[used] = i;
+		used++;
+	}
+	for (i = 0; i < used; i++)
+		coeff_node(n->child[idx[i]], have, bg_gf256_mul(mult,
+		    lagrange0(xs, used, i)), coeff, chosen);
+}
+
+int
+bg_policy_coefficients(const bg_policy_t *p, const bool *have_leaf,
+    uint8_t *coeff, bool *chosen)
+{
+	if (p == NULL || have_leaf == NULL || coeff == NULL)
+		return BG_ERR_INVALID_ARG;
+	memset(coeff, 0, p->nleaves);
+	if (chosen != NULL)
+		memset(chosen, 0, p->nleaves * sizeof(*chosen));
+	if (!node_sat(p->root, have_leaf))
+		return BG_ERR_DENIED;
+	coeff_node(p->root, have_leaf, 1, coeff, chosen);
+	return BG_OK;
+}
+
+void
+bg_policy_scale(uint8_t out[BG_POLICY_SHARE_LEN], uint8_t coeff,
+    const uint8_t share[BG_POLICY_SHARE_LEN])
+{
+	size_t b;
+
+	for (b = 0; b < BG_POLICY_SHARE_LEN; b++)
+		out[b] = bg_gf256_mul(coeff, share[b]);
+}
+
+void
+bg_policy_share_add(uint8_t acc[BG_POLICY_SHARE_LEN],
+    const uint8_t share[BG_POLICY_SHARE_LEN])
+{
+	size_t b;
+
+	for (b = 0; b < BG_POLICY_SHARE_LEN; b++)
+		acc[b] = (uint8_t)(acc[b] ^ share[b]);
+}

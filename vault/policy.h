@@ -168,4 +168,28 @@ int	bg_policy_split_with(const bg_policy_t *p,
 int	bg_policy_combine(const bg_policy_t *p, const bool *have_leaf,
 	    const uint8_t *leaf_shares, uint8_t key_out[BG_POLICY_KEY_LEN]);
 
+/*
+ * Redistribution (a re-key that never rebuilds a data key).  Rebuilding
+ * is linear over GF(2^8): key = XOR over the chosen leaves of
+ * coeff[i] * share_i (bytewise), coeff[i] the product of the
+ * Lagrange-at-zero coefficients along leaf i's path.  So each contributor
+ * of a qualified set splits coeff_i * share_i under a new policy, each
+ * new holder adds up the sub-shares it receives, and the new shares
+ * rebuild the same key under the new policy.
+ *
+ * bg_policy_coefficients: for have_leaf satisfying p, the canonical
+ * minimal qualified set within it (at each threshold node the first k
+ * satisfied children, recursively) in chosen (may be NULL), and each
+ * chosen leaf's coefficient in coeff (leaf_count bytes; 0 for leaves not
+ * chosen).  Coefficients are public: they depend on positions only.
+ * BG_ERR_DENIED when have_leaf does not satisfy p.
+ * bg_policy_scale: out = coeff * share.  bg_policy_share_add: acc ^= share.
+ */
+int	bg_policy_coefficients(const bg_policy_t *p, const bool *have_leaf,
+	    uint8_t *coeff, bool *chosen);
+void	bg_policy_scale(uint8_t out[BG_POLICY_SHARE_LEN], uint8_t coeff,
+	    const uint8_t share[BG_POLICY_SHARE_LEN]);
+void	bg_policy_share_add(uint8_t acc[BG_POLICY_SHARE_LEN],
+	    const uint8_t share[BG_POLICY_SHARE_LEN]);
+
 #endif /* BG_POLICY_H */
