@@ -217,6 +217,10 @@ bg_vault_tenant_offboard(bg_vault_t *v, const char *actor,
 	    "rekey_id IN " IN_REKEYS, t.id, &nrs)) != BG_OK)
 		goto out;
 	nreseal += nrs;
+	if ((r = bg_store_int(v, "SELECT count(*) FROM subshares WHERE "
+	    "version_id IN " IN_VERSIONS, t.id, &nrs)) != BG_OK)
+		goto out;
+	nshares += nrs;
 	if ((r = exec_n(v, "DELETE FROM approvals WHERE request_id IN "
 	    IN_REQUESTS, t.id, NULL)) != BG_OK ||
 	    (r = exec_n(v, "DELETE FROM requests WHERE version_id IN "
@@ -229,6 +233,15 @@ bg_vault_tenant_offboard(bg_vault_t *v, const char *actor,
 	    &nrekeys)) != BG_OK ||
 	    (r = exec_n(v, "DELETE FROM shares WHERE version_id IN "
 	    IN_VERSIONS, t.id, NULL)) != BG_OK ||
+	    (r = exec_n(v, "DELETE FROM subshares WHERE version_id IN "
+	    IN_VERSIONS, t.id, NULL)) != BG_OK ||
+	    (r = exec_n(v, "DELETE FROM redist_versions WHERE version_id IN "
+	    IN_VERSIONS, t.id, NULL)) != BG_OK ||
+	    (r = exec_n(v, "DELETE FROM redist_contrib WHERE redist_id IN "
+	    "(SELECT id FROM redist WHERE tenant_id = ?1)", t.id, NULL)) !=
+	    BG_OK ||
+	    (r = exec_n(v, "DELETE FROM redist WHERE tenant_id = ?1", t.id,
+	    NULL)) != BG_OK ||
 	    (r = exec_n(v, "DELETE FROM versions WHERE secret_id IN (SELECT "
 	    "id FROM secrets WHERE tenant_id = ?1)", t.id, NULL)) != BG_OK ||
 	    (r = exec_n(v, "DELETE FROM secrets WHERE tenant_id = ?1", t.id,

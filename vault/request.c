@@ -50,6 +50,7 @@ typedef struct req_row {
 	int64_t	 chain_seq;		/* the link the version was sealed under */
 	uint8_t	 chain_head[BG_VAULT_HASH_LEN];	/* its hash, as the row says */
 	uint8_t	 binding[32];		/* bg_share_binding() of the two */
+	uint8_t	 key_commit[32];	/* bg_seal_key_commit() at sealing */
 	uint8_t	 req_pk[BG_SEAL_PK_LEN];
 	bool	 has_req_pk;
 	uint8_t	*req_sk_sealed;	size_t req_sk_sealed_len;
@@ -90,7 +91,7 @@ static const char req_get_sql[] = "SELECT q.id, q.version_id, q.token_id, "
     "q.ttl, q.created_at, q.deadline, q.state, x.version, x.state, "
     "t.name, t.id, s.name, q.requester, x.policy, x.policy_hash, "
     "q.req_pk, q.req_sk_sealed, x.blob, x.value_len, x.chain_seq, "
-    "x.chain_head FROM requests q JOIN versions x ON x.id = q.version_id "
+    "x.chain_head, x.key_commit FROM requests q JOIN versions x ON x.id = q.version_id "
     "JOIN secrets s ON s.id = x.secret_id "
     "JOIN tenants t ON t.id = s.tenant_id WHERE q.id = ?";
 static const char approvals_sql[] = "SELECT person FROM approvals WHERE "
@@ -171,6 +172,13 @@ req_get(bg_vault_t *v, int64_t id, req_row_t *q)
 		goto out;
 	}
 	memcpy(q->chain_head, sqlite3_column_blob(st, 20), BG_VAULT_HASH_LEN);
+	if (sqlite3_column_bytes(st, 21) != 32) {
+		r = bg_vault_fail(v, BG_ERR_AUTH, "%s/%s v%d has no key "
+		    "commitment: the file was altered", q->tenant, q->secret,
+		    q->version);
+		goto out;
+	}
+	memcpy(q->key_commit, sqlite3_column_blob(st, 21), 32);
 	/* The row's claims only pick the AD: a wrong one opens nothing. */
 	bg_share_binding(q->policy_hash, q->chain_head, q->binding);
 	r = BG_OK;
@@ -1033,7 +1041,7 @@ bg_vault_release(bg_vault_t *v, int64_t request_id, const char *requester,
 	bg_token_assertion_t *as = NULL;
 	sqlite3_stmt *st = NULL;
 	bg_seal_ad_t ad;
-	uint8_t salt[BG_TOKEN_SALT_LEN], cdh[BG_TOKEN_CDH_LEN];
+	uint8_t salt[BG_TOKEN_SALT_LEN], cdh[BG_TOKEN_CDH_LEN], commit[32];
 	uint8_t *sk = NULL, *req_sk = NULL, *shares = NULL, *key = NULL;
 	uint8_t *guard = NULL;
 	uint8_t *val = NULL;
@@ -1163,8 +1171,19 @@ bg_vault_release(bg_vault_t *v, int64_t request_id, const char *requester,
 		goto out;
 	}
 	sodium_memzero(shares, nleaves * BG_POLICY_SHARE_LEN);
+	if ((r = bg_seal_key_commit(v->id, q.tenant, q.secret,
+	    (uint64_t)q.version, key, commit)) != BG_OK)
+		goto out;
+	if (sodium_memcmp(commit, q.key_commit, sizeof(commit)) != 0) {
+		sodium_memzero(key, BG_SEAL_KEY_LEN);
+		r = bg_vault_fail(v, BG_ERR_AUTH, "the shares of %s/%s v%d do "
+		    "not rebuild its data key (a share or a re-key's sub-share "
+		    "was wrong): the version cannot be opened; rotate it",
+		    q.tenant, q.secret, q.version);
+		goto out;
+	}
 	if ((r = bg_seal_ad_value(&ad, v->id, q.tenant, q.secret,
-	    (uint64_t)q.version, q.policy_hash)) != BG_OK)
+	    (uint64_t)q.version, BG_SEAL_NO_POLICY)) != BG_OK)
 		goto out;
 	r = bg_seal_value_open(key, q.value_blob, q.value_blob_len, ad.buf,
 	    ad.len, val, q.value_blob_len, &vlen);

@@ -460,6 +460,8 @@ ad_finish(bg_seal_ad_t *ad, int r)
 	return r;
 }
 
+const uint8_t BG_SEAL_NO_POLICY[32];
+
 int
 bg_seal_ad_value(bg_seal_ad_t *ad, const char *vault_id,
     const char *tenant_id, const char *secret_id, uint64_t version,
@@ -577,4 +579,161 @@ out:
 	if (sk != NULL)
 		sodium_free(sk);
 	return r;
+}
+
+/* --- sub-shares of a re-key ------------------------------------------------ */
+
+int
+bg_seal_ad_subshare(bg_seal_ad_t *ad, const char *vault_id,
+    const char *tenant_id, const char *secret_id, uint64_t version,
+    uint64_t leaf_index, const uint8_t binding[32], const char *rekey_id,
+    const char *contributor)
+{
+	int r = BG_ERR_INTERNAL;
+
+	if (binding == NULL) {
+		r = BG_ERR_INVALID_ARG;
+		goto out;
+	}
+	if ((r = ad_begin(ad, "breakglass ad subshare v1")) != BG_OK ||
+	    (r = ad_put_id(ad, vault_id)) != BG_OK ||
+	    (r = ad_put_id(ad, tenant_id)) != BG_OK ||
+	    (r = ad_put_id(ad, secret_id)) != BG_OK ||
+	    (r = ad_put_u64(ad, version)) != BG_OK ||
+	    (r = ad_put_u64(ad, leaf_index)) != BG_OK ||
+	    (r = ad_put(ad, binding, 32)) != BG_OK ||
+	    (r = ad_put_id(ad, rekey_id)) != BG_OK ||
+	    (r = ad_put_id(ad, contributor)) != BG_OK)
+		goto out;
+	r = BG_OK;
+out:
+	return ad_finish(ad, r);
+}
+
+/*
+ * The key of a sender-authenticated box: libsodium's crypto_box_beforenm
+ * (X25519, then HSalsa20) of one side's secret and the other's public
+ * key; both sides derive the same key, so a box that opens came from the
+ * holder of the sender key (or the recipient).
+ */
+static int
+sbox_key(const uint8_t *sk, const uint8_t pk[BG_SEAL_PK_LEN], uint8_t *k)
+{
+	return crypto_box_beforenm(k, pk, sk) == 0 ? BG_OK : BG_ERR_CRYPTO;
+}
+
+int
+bg_seal_sbox(const uint8_t *sender_sk, const uint8_t recipient_pk[32],
+    const uint8_t *pt, size_t ptlen, const uint8_t *ad, size_t adlen,
+    uint8_t *blob, size_t blob_cap, size_t *blob_len)
+{
+	uint8_t *k = NULL;
+	unsigned long long clen = 0;
+	int r = BG_ERR_INTERNAL;
+
+	if (blob_len != NULL)
+		*blob_len = 0;
+	if (sender_sk == NULL || recipient_pk == NULL || pt == NULL ||
+	    blob == NULL || blob_len == NULL || (ad == NULL && adlen != 0)) {
+		r = BG_ERR_INVALID_ARG;
+		goto out;
+	}
+	if (ptlen > BG_SEAL_MAX_PLAINTEXT ||
+	    blob_cap < ptlen + BG_SEAL_SBOX_OVERHEAD) {
+		r = BG_ERR_RANGE;
+		goto out;
+	}
+	if ((k = sodium_malloc(crypto_box_BEFORENMBYTES)) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = sbox_key(sender_sk, recipient_pk, k)) != BG_OK)
+		goto out;
+	blob[0] = BG_SEAL_SBOX_V1;
+	randombytes_buf(blob + 1, BG_SEAL_NONCE_LEN);
+	if (crypto_aead_xchacha20poly1305_ietf_encrypt(blob + 1 +
+	    BG_SEAL_NONCE_LEN, &clen, pt, ptlen, ad, adlen, NULL, blob + 1,
+	    k) != 0) {
+		r = BG_ERR_CRYPTO;
+		goto out;
+	}
+	*blob_len = 1 + BG_SEAL_NONCE_LEN + (size_t)clen;
+	r = BG_OK;
+out:
+	if (k != NULL)
+		sodium_free(k);
+	return r;
+}
+
+int
+bg_seal_sbox_open(const uint8_t *recipient_sk, const uint8_t sender_pk[32],
+    const uint8_t *blob, size_t bloblen, const uint8_t *ad, size_t adlen,
+    uint8_t *pt, size_t pt_cap, size_t *pt_len)
+{
+	uint8_t *k = NULL;
+	unsigned long long plen = 0;
+	int r = BG_ERR_INTERNAL;
+
+	if (pt_len != NULL)
+		*pt_len = 0;
+	if (recipient_sk == NULL || sender_pk == NULL || blob == NULL ||
+	    pt == NULL || pt_len == NULL || (ad == NULL && adlen != 0)) {
+		r = BG_ERR_INVALID_ARG;
+		goto out;
+	}
+	if (bloblen < BG_SEAL_SBOX_OVERHEAD || blob[0] != BG_SEAL_SBOX_V1) {
+		r = BG_ERR_AUTH;
+		goto out;
+	}
+	if (pt_cap < bloblen - BG_SEAL_SBOX_OVERHEAD) {
+		r = BG_ERR_RANGE;
+		goto out;
+	}
+	if ((k = sodium_malloc(crypto_box_BEFORENMBYTES)) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = sbox_key(recipient_sk, sender_pk, k)) != BG_OK) {
+		r = BG_ERR_AUTH;
+		goto out;
+	}
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &plen, NULL,
+	    blob + 1 + BG_SEAL_NONCE_LEN, bloblen - 1 - BG_SEAL_NONCE_LEN, ad,
+	    adlen, blob + 1, k) != 0) {
+		sodium_memzero(pt, pt_cap);
+		r = BG_ERR_AUTH;
+		goto out;
+	}
+	*pt_len = (size_t)plen;
+	r = BG_OK;
+out:
+	if (k != NULL)
+		sodium_free(k);
+	return r;
+}
+
+int
+bg_seal_key_commit(const char *vault_id, const char *tenant_id,
+    const char *secret_id, uint64_t version, const uint8_t *key,
+    uint8_t out[32])
+{
+	bg_seal_ad_t ctx;
+	int r = BG_ERR_INTERNAL;
+
+	if (key == NULL || out == NULL) {
+		r = BG_ERR_INVALID_ARG;
+		goto out;
+	}
+	/* BLAKE2b-256 of the version's context, keyed with the data key:
+	 * binds the key to this record without revealing anything of it. */
+	if ((r = ad_begin(&ctx, "breakglass key commitment v1")) != BG_OK ||
+	    (r = ad_put_id(&ctx, vault_id)) != BG_OK ||
+	    (r = ad_put_id(&ctx, tenant_id)) != BG_OK ||
+	    (r = ad_put_id(&ctx, secret_id)) != BG_OK ||
+	    (r = ad_put_u64(&ctx, version)) != BG_OK)
+		goto out;
+	r = crypto_generichash(out, 32, ctx.buf, ctx.len, key,
+	    BG_SEAL_KEY_LEN) == 0 ? BG_OK : BG_ERR_CRYPTO;
+out:
+	return ad_finish(&ctx, r);
 }

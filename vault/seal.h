@@ -184,6 +184,12 @@ typedef struct bg_seal_ad {
 	uint8_t	buf[BG_SEAL_AD_MAX];
 } bg_seal_ad_t;
 
+/*
+ * The value's AD binds its record only: the policy (which a re-key
+ * changes) is bound in the shares (bg_share_binding), so a re-key never
+ * touches a value ciphertext.  Callers pass BG_SEAL_NO_POLICY.
+ */
+extern const uint8_t BG_SEAL_NO_POLICY[32];
 int	bg_seal_ad_value(bg_seal_ad_t *ad, const char *vault_id,
 	    const char *tenant_id, const char *secret_id, uint64_t version,
 	    const uint8_t policy_hash[32]);
@@ -220,5 +226,44 @@ int	bg_seal_reqkey_new(const char *vault_id, const char *key_id,
 int	bg_seal_reqkey_seal(const char *vault_id, const char *key_id,
 	    const uint8_t *sk, const uint8_t member_pk[BG_SEAL_PK_LEN],
 	    uint8_t sealed[BG_SEAL_REQKEY_SEALED_LEN]);
+
+/*
+ * The key commitment of a version: BLAKE2b-256 keyed with the data key
+ * over "breakglass key commitment v1", vault, tenant, secret, version.
+ * Checked whenever a data key is rebuilt from shares (a re-key's
+ * contributor who sent garbage is caught there, before the value).
+ */
+int	bg_seal_key_commit(const char *vault_id, const char *tenant_id,
+	    const char *secret_id, uint64_t version, const uint8_t *key,
+	    uint8_t out[32]);
+
+/* --- sub-shares of a re-key (rekey.c) ------------------------------------ */
+
+/*
+ * A sender-authenticated box: a re-key contributor boxes each sub-share
+ * from their own membership key to a new holder's, so the holder knows
+ * who sent it.  Key: crypto_box_beforenm(X25519 of sender_sk and
+ * recipient_pk, then HSalsa20); cipher: XChaCha20-Poly1305 with ad.
+ *   sbox v1: 0x03 || nonce[24] || ciphertext || tag[16]
+ * Open with the recipient's secret key and the sender's public key;
+ * BG_ERR_AUTH for every failure.  Associated data of a sub-share: vault,
+ * tenant, secret, version, the new leaf, the share binding of the new
+ * link (bg_share_binding), the re-key id and the contributor.
+ */
+#define BG_SEAL_SBOX_V1		0x03
+#define BG_SEAL_SBOX_OVERHEAD	(1 + BG_SEAL_NONCE_LEN + BG_SEAL_TAG_LEN)
+
+int	bg_seal_sbox(const uint8_t *sender_sk,
+	    const uint8_t recipient_pk[BG_SEAL_PK_LEN], const uint8_t *pt,
+	    size_t ptlen, const uint8_t *ad, size_t adlen, uint8_t *blob,
+	    size_t blob_cap, size_t *blob_len);
+int	bg_seal_sbox_open(const uint8_t *recipient_sk,
+	    const uint8_t sender_pk[BG_SEAL_PK_LEN], const uint8_t *blob,
+	    size_t bloblen, const uint8_t *ad, size_t adlen, uint8_t *pt,
+	    size_t pt_cap, size_t *pt_len) BG_SEAL_WUR;
+int	bg_seal_ad_subshare(bg_seal_ad_t *ad, const char *vault_id,
+	    const char *tenant_id, const char *secret_id, uint64_t version,
+	    uint64_t leaf_index, const uint8_t binding[32],
+	    const char *rekey_id, const char *contributor);
 
 #endif /* BG_SEAL_H */

@@ -222,10 +222,11 @@ seal_version(bg_vault_t *v, const bg_tenant_row_t *t, const bg_policy_t *pol,
 {
 	static const char insert_sql[] = "INSERT INTO versions (secret_id, "
 	    "version, state, sealed_at, policy, policy_hash, value_len, blob, "
-	    "chain_seq, chain_head) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	    "chain_seq, chain_head, key_commit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+	    "?, ?, ?)";
 	sqlite3_stmt *st = NULL;
 	bg_seal_ad_t ad;
-	uint8_t binding[32];
+	uint8_t binding[32], commit[32];
 	uint8_t *blob = NULL;
 	size_t i, nleaves = bg_policy_leaf_count(pol), blen = 0, cap;
 	int64_t version_id;
@@ -245,8 +246,10 @@ seal_version(bg_vault_t *v, const bg_tenant_row_t *t, const bg_policy_t *pol,
 	if ((r = bg_seal_data_key(w->key)) != BG_OK ||
 	    (r = bg_seal_eph_init(&w->eph)) != BG_OK)
 		goto out;
-	if ((r = bg_seal_ad_value(&ad, v->id, t->name, secret,
-	    (uint64_t)version, bg_policy_hash(pol))) != BG_OK ||
+	if ((r = bg_seal_key_commit(v->id, t->name, secret, (uint64_t)version,
+	    w->key, commit)) != BG_OK ||
+	    (r = bg_seal_ad_value(&ad, v->id, t->name, secret,
+	    (uint64_t)version, BG_SEAL_NO_POLICY)) != BG_OK ||
 	    (r = bg_seal_value(w->key, value, len, ad.buf, ad.len, blob, cap,
 	    &blen)) != BG_OK)
 		goto out;
@@ -269,6 +272,7 @@ seal_version(bg_vault_t *v, const bg_tenant_row_t *t, const bg_policy_t *pol,
 	    (r = bg_store_bind_blob(v, st, 8, blob, blen)) != BG_OK ||
 	    (r = bg_store_bind_int(v, st, 9, (int64_t)t->head->seq)) != BG_OK ||
 	    (r = bg_store_bind_blob(v, st, 10, t->head_hash, 32)) != BG_OK ||
+	    (r = bg_store_bind_blob(v, st, 11, commit, 32)) != BG_OK ||
 	    (r = bg_store_step_done(v, st)) != BG_OK)
 		goto out;
 	version_id = sqlite3_last_insert_rowid(v->db);

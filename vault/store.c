@@ -218,6 +218,36 @@ static const struct {
 	"ALTER TABLE versions ADD COLUMN exposed_at INTEGER;"
 	"CREATE INDEX versions_exposed ON versions (secret_id) "
 	"WHERE exposed_at IS NOT NULL;"
+	/* H(context || data key), checked when the key is rebuilt */
+	"ALTER TABLE versions ADD COLUMN key_commit BLOB;"
+	/* Re-key by redistribution (rekey.c): the re-key, its versions,
+	 * who contributed, and the sub-shares (live once it commits). */
+	"CREATE TABLE redist ("
+	"  id INTEGER PRIMARY KEY,"
+	"  tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+	"  to_seq INTEGER NOT NULL, to_head BLOB NOT NULL,"
+	"  body TEXT NOT NULL, created_at INTEGER NOT NULL,"
+	"  state INTEGER NOT NULL, closed_at INTEGER) STRICT;"
+	"CREATE INDEX redist_tenant ON redist (tenant_id, state);"
+	"CREATE TABLE redist_versions ("
+	"  redist_id INTEGER NOT NULL REFERENCES redist(id),"
+	"  version_id INTEGER NOT NULL REFERENCES versions(id) "
+	"  ON DELETE CASCADE, PRIMARY KEY (redist_id, version_id)) STRICT;"
+	"CREATE TABLE redist_contrib ("
+	"  redist_id INTEGER NOT NULL REFERENCES redist(id),"
+	"  person TEXT NOT NULL, created_at INTEGER NOT NULL,"
+	"  statement TEXT NOT NULL, authdata BLOB NOT NULL, sig BLOB NOT NULL,"
+	"  PRIMARY KEY (redist_id, person)) STRICT;"
+	"CREATE TABLE subshares ("
+	"  id INTEGER PRIMARY KEY,"
+	"  version_id INTEGER NOT NULL REFERENCES versions(id) "
+	"  ON DELETE CASCADE,"
+	"  redist_id INTEGER NOT NULL, from_seq INTEGER NOT NULL,"
+	"  leaf INTEGER NOT NULL, token_id INTEGER NOT NULL,"
+	"  contributor TEXT NOT NULL, sender_pk BLOB NOT NULL,"
+	"  blob BLOB NOT NULL, live INTEGER NOT NULL) STRICT;"
+	"CREATE INDEX subshares_version ON subshares "
+	"  (version_id, leaf, token_id, live);"
 	},
 };
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
