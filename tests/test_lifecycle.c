@@ -282,6 +282,98 @@ test_remove_approver(void **state)
 	assert_non_null(strstr(bg_vault_errmsg(f->v), "not an approver"));
 }
 
+static bool
+contribute(fx_t *f, int64_t id, int who, int want)
+{
+	uint8_t h[BG_VAULT_HASH_LEN];
+	bool done = false;
+	int r;
+
+	assert_int_equal(bg_vault_rekey_statement(f->v, id, NULL, h), BG_OK);
+	r = bg_vault_rekey_contribute(f->v, id, names[who], h, f->tok[who],
+	    PIN, &done);
+	if (r != want)
+		fail_msg("%s contributes: %d %s", names[who], r,
+		    bg_vault_errmsg(f->v));
+	return done;
+}
+
+/*
+ * Re-key by redistribution: db moves from link 1 to link 2 without
+ * anyone rebuilding its key; the new approver dan opens it, twice in a
+ * row, and the old shares are gone.
+ */
+static void
+test_rekey_redistribute(void **state)
+{
+	fx_t *f = *state;
+	char *text = NULL;
+	int64_t id = 0, id2 = 0;
+
+	assert_int_equal(bg_vault_secret_add(f->v, "root", "acme", "web",
+	    (const uint8_t *)VALUE, strlen(VALUE)), BG_OK);
+	assert_int_equal(bg_vault_rekey_propose(f->v, "root", "acme", &id),
+	    BG_ERR_STATE);	/* nothing to move yet */
+	assert_int_equal(bg_vault_policy_set(f->v, "root", "acme",
+	    "all-of(1-of(alice,bob,dan),1-of(mia))", NULL, 0), BG_OK);
+	assert_false(sign(f, ALICE, BG_OK));
+	assert_true(sign(f, MIA, BG_OK));
+	assert_int_equal(bg_vault_rekey_propose(f->v, "root", "acme", &id),
+	    BG_OK);
+	assert_int_equal(bg_vault_rekey_statement(f->v, id, &text, NULL),
+	    BG_OK);
+	assert_non_null(strstr(text, "version: db v1 from link 1"));
+	assert_non_null(strstr(text, "version: web v1 from link 1"));
+	assert_non_null(strstr(text, "contributors: alice x"));
+	assert_non_null(strstr(text, " mia x"));
+	free(text);
+	/* nothing is sealed or requested meanwhile */
+	assert_int_equal(bg_vault_secret_add(f->v, "root", "acme", "x",
+	    (const uint8_t *)"x", 1), BG_ERR_STATE);
+	/* bob is not a contributor; one contribution each */
+	assert_false(contribute(f, id, BOB, BG_ERR_DENIED));
+	assert_false(contribute(f, id, ALICE, BG_OK));
+	assert_false(contribute(f, id, ALICE, BG_ERR_EXISTS));
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM shares"), 6);
+	assert_true(contribute(f, id, MIA, BG_OK));
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM shares"), 0);
+	assert_int_equal(sql_int(f, "SELECT min(chain_seq) FROM versions"), 2);
+	/* dan, the new approver, opens db; nobody rebuilt a key meanwhile */
+	release_with(f, DAN, MIA, BG_OK);
+	/* a second re-key in a row: web's shares are sums of sub-shares */
+	assert_int_equal(bg_vault_policy_set(f->v, "root", "acme",
+	    "all-of(1-of(bob,dan),1-of(mia))", NULL, 0), BG_OK);
+	assert_false(sign(f, DAN, BG_OK));
+	assert_true(sign(f, MIA, BG_OK));
+	assert_int_equal(bg_vault_rekey_propose(f->v, "root", "acme", &id2),
+	    BG_OK);
+	assert_false(contribute(f, id2, ALICE, BG_OK));
+	assert_true(contribute(f, id2, MIA, BG_OK));
+	{
+		uint8_t h[BG_VAULT_HASH_LEN], *val = NULL;
+		size_t len = 0;
+		int64_t rq = 0;
+
+		assert_int_equal(bg_vault_request(f->v, "acme", "web", "carol",
+		    "disk full", "INC-3", 600, f->tok[CAROL], PIN, &rq), BG_OK);
+		assert_int_equal(bg_vault_statement(f->v, rq, NULL, h), BG_OK);
+		/* alice is no longer named by web's policy */
+		assert_int_equal(bg_vault_approve(f->v, rq, "alice", h,
+		    f->tok[ALICE], PIN), BG_ERR_DENIED);
+		assert_int_equal(bg_vault_statement(f->v, rq, NULL, h), BG_OK);
+		assert_int_equal(bg_vault_approve(f->v, rq, "bob", h,
+		    f->tok[BOB], PIN), BG_OK);
+		assert_int_equal(bg_vault_statement(f->v, rq, NULL, h), BG_OK);
+		assert_int_equal(bg_vault_approve(f->v, rq, "mia", h,
+		    f->tok[MIA], PIN), BG_OK);
+		assert_int_equal(bg_vault_release(f->v, rq, "carol",
+		    f->tok[CAROL], PIN, &val, &len), BG_OK);
+		assert_int_equal(len, strlen(VALUE));
+		assert_memory_equal(val, VALUE, len);
+		sodium_free(val);
+	}
+}
+
 /* An amendment drops the signatures gathered on the draft. */
 static void
 test_amend_drops_signatures(void **state)
@@ -428,6 +520,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_remove_approver, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_amend_drops_signatures,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rekey_redistribute,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recertify, setup,
 		    teardown),

@@ -150,8 +150,14 @@ do_approve(fx_t *f, int64_t id, int who)
 {
 	uint8_t h[BG_VAULT_HASH_LEN];
 
+	int r;
+
 	assert_int_equal(bg_vault_statement(f->v, id, NULL, h), BG_OK);
-	return bg_vault_approve(f->v, id, names[who], h, f->tok[who], PIN);
+	r = bg_vault_approve(f->v, id, names[who], h, f->tok[who], PIN);
+	if (r != BG_OK)
+		print_message("approve %s: %s\n", names[who],
+		    bg_vault_errmsg(f->v));
+	return r;
 }
 
 static int

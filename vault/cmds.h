@@ -27,6 +27,7 @@ int cmd_report(int argc, char **argv);
 int cmd_evidence(int argc, char **argv);	/* evidence export | verify */
 int cmd_chain(int argc, char **argv);	/* chain show | sign | discard */
 int cmd_custodian(int argc, char **argv);	/* custodian add */
+int cmd_rekey(int argc, char **argv);	/* rekey propose | show | contribute | abort */
 
 /* Enroll the --token's holder as custodian person of v's genesis draft
  * (cmd_custodian.c; vault init uses it too); returns the exit code. */

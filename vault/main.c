@@ -25,6 +25,7 @@ static const struct {
 	{ "init",	cmd_init,	"create a vault file with its first custodian" },
 	{ "custodian",	cmd_custodian,	"enroll a custodian into the genesis draft" },
 	{ "chain",	cmd_chain,	"show, sign or discard a keyset chain's draft" },
+	{ "rekey",	cmd_rekey,	"move sealed versions to the newest link" },
 	{ "tenant",	cmd_tenant,	"add, list or show tenants" },
 	{ "member",	cmd_member,	"enroll, list or remove a person's token" },
 	{ "policy",	cmd_policy,	"set or show a tenant's approval policy" },

@@ -98,8 +98,6 @@ static const char approvals_sql[] = "SELECT person FROM approvals WHERE "
     "request_id = ? AND decision = 1 ORDER BY id";
 static const char decided_sql[] = "SELECT decision FROM approvals WHERE "
     "request_id = ? AND person = ?";
-static const char share_sql[] = "SELECT blob FROM shares WHERE "
-    "version_id = ? AND leaf = ? AND token_id = ?";
 static const char approval_insert_sql[] = "INSERT INTO approvals "
     "(request_id, person, token_id, leaf, decision, created_at, statement, "
     "authdata, sig, resealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
@@ -389,6 +387,8 @@ bg_vault_request(bg_vault_t *v, const char *tenant, const char *secret,
 	    (r = bg_vault_now(v, &now)) != BG_OK ||
 	    (r = bg_tenant_get(v, tenant, &t)) != BG_OK)
 		goto out;
+	if ((r = bg_rekey_open_check(v, &t)) != BG_OK)
+		goto out;
 	if (ttl <= 0 || ttl > t.max_ttl) {
 		r = bg_vault_fail(v, BG_ERR_RANGE, "TTL %lld s is outside "
 		    "1..%lld s, the maximum of %s", (long long)ttl,
@@ -586,65 +586,36 @@ reseal_share(bg_vault_t *v, const req_row_t *q, const char *approver,
     const bg_token_row_t *tr, size_t leaf, const uint8_t *sk,
     uint8_t *resealed, size_t cap, size_t *lenp)
 {
-	sqlite3_stmt *st = NULL;
+	bg_share_ref_t ref;
 	bg_seal_ad_t ad;
-	uint8_t blob[BG_POLICY_SHARE_LEN + BG_SEAL_BOX_OVERHEAD];
 	uint8_t *share = NULL;
 	char idbuf[24];
-	size_t plen = 0;
-	bool row = false;
-	int blen, r = BG_ERR_INTERNAL;
+	int r = BG_ERR_INTERNAL;
 
 	*lenp = 0;
-	if ((r = bg_store_cached(v, share_sql, &st)) != BG_OK ||
-	    (r = bg_store_bind_int(v, st, 1, q->version_id)) != BG_OK ||
-	    (r = bg_store_bind_int(v, st, 2, (int64_t)leaf)) != BG_OK ||
-	    (r = bg_store_bind_int(v, st, 3, tr->id)) != BG_OK ||
-	    (r = bg_store_step(v, st, &row)) != BG_OK)
-		goto out;
-	if (!row) {
-		r = bg_vault_fail(v, BG_ERR_NOT_FOUND, "%s's token '%s' holds "
-		    "no share of %s/%s v%d (enrolled after it was sealed?): "
-		    "use another of %s's tokens", approver, tr->label,
-		    q->tenant, q->secret, q->version, approver);
-		goto out;
-	}
-	blen = sqlite3_column_bytes(st, 0);
-	if (blen <= 0 || (size_t)blen > sizeof(blob)) {
-		r = bg_vault_fail(v, BG_ERR_AUTH, "%s's share of %s/%s v%d is "
-		    "malformed", approver, q->tenant, q->secret, q->version);
-		goto out;
-	}
-	memcpy(blob, sqlite3_column_blob(st, 0), (size_t)blen);
-	bg_store_done(st);
-	st = NULL;
-	if ((share = sodium_malloc(BG_POLICY_SHARE_LEN)) == NULL) {
-		r = BG_ERR_NOMEM;
-		goto out;
-	}
-	if ((r = bg_seal_ad_share(&ad, v->id, q->tenant, q->secret,
-	    (uint64_t)q->version, leaf, q->binding)) != BG_OK)
-		goto out;
-	r = bg_seal_box_open(sk, tr->member_pk, blob, (size_t)blen, ad.buf,
-	    ad.len, share, BG_POLICY_SHARE_LEN, &plen);
-	if (r != BG_OK || plen != BG_POLICY_SHARE_LEN) {
-		r = bg_vault_fail(v, BG_ERR_AUTH, "%s's share of %s/%s v%d "
-		    "does not open: it was altered or belongs elsewhere",
-		    approver, q->tenant, q->secret, q->version);
-		goto out;
-	}
 	if (!q->has_req_pk) {
 		r = bg_vault_fail(v, BG_ERR_STATE, "request %lld has no "
 		    "request key", (long long)q->id);
 		goto out;
 	}
+	if ((share = sodium_malloc(BG_POLICY_SHARE_LEN)) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	ref.tenant = q->tenant;
+	ref.secret = q->secret;
+	ref.version = q->version;
+	ref.version_id = q->version_id;
+	ref.leaf = leaf;
+	ref.binding = q->binding;
+	if ((r = bg_share_open(v, &ref, approver, tr, sk, share)) != BG_OK)
+		goto out;
 	(void)snprintf(idbuf, sizeof(idbuf), "%lld", (long long)q->id);
 	if ((r = bg_seal_ad_reshare(&ad, v->id, idbuf, leaf)) != BG_OK)
 		goto out;
 	r = bg_seal_box(q->req_pk, share, BG_POLICY_SHARE_LEN, ad.buf, ad.len,
 	    resealed, cap, lenp);
 out:
-	bg_store_done(st);
 	if (share != NULL)
 		sodium_free(share);	/* sodium_free wipes */
 	return r;

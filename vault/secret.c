@@ -326,6 +326,9 @@ checked_policy(bg_vault_t *v, const bg_tenant_row_t *t, bg_policy_t **polp,
 
 	*polp = NULL;
 	memset(rc, 0, sizeof(*rc));
+	/* a re-key moves shares: nothing new is sealed meanwhile */
+	if ((r = bg_rekey_open_check(v, t)) != BG_OK)
+		goto out;
 	if (t->head == NULL || t->head->policy == NULL) {
 		r = bg_vault_fail(v, BG_ERR_STATE, "tenant '%s' has no signed "
 		    "policy yet: set one and have the draft signed (vault "

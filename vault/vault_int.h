@@ -285,6 +285,30 @@ int bg_act_verify(bg_vault_t *v, const char *person, int alg,
 void bg_share_binding(const uint8_t policy_hash[32],
     const uint8_t chain_head[32], uint8_t out[32]);
 
+/* --- shares and re-keys (rekey.c) -------------------------------------------- */
+
+/* Which share of which version, and the binding its AD carries. */
+typedef struct bg_share_ref {
+	const char	*tenant, *secret;
+	int		 version;
+	int64_t		 version_id;
+	size_t		 leaf;
+	const uint8_t	*binding;	/* bg_share_binding of the version */
+} bg_share_ref_t;
+
+/*
+ * Open holder's share of ref with the key pair of token tr (sk in
+ * sodium_malloc memory): the share sealed to that token, or after a
+ * re-key the sum of the sub-shares the contributors sent it, each from
+ * a sender key the chain gives that contributor.  share: 32 bytes of
+ * guarded memory, zeroed on failure.
+ */
+int bg_share_open(bg_vault_t *v, const bg_share_ref_t *ref,
+    const char *holder, const bg_token_row_t *tr, const uint8_t *sk,
+    uint8_t *share) __attribute__((warn_unused_result));
+/* BG_ERR_STATE while a re-key of tenant t is open (seals, requests). */
+int bg_rekey_open_check(bg_vault_t *v, const bg_tenant_row_t *t);
+
 /* --- keyset chains (chainstore.c) ------------------------------------------ */
 
 /* Load and verify the genesis into v (v->genesis stays NULL while there

@@ -7,19 +7,47 @@
 #ifndef BREAKGLASS_VAULT_LIFECYCLE_H
 #define BREAKGLASS_VAULT_LIFECYCLE_H
 
-/* --- re-key -------------------------------------------------------------- */
+/* --- re-key by redistribution ----------------------------------------------- */
 
 /*
  * A change of policy or approvers is a link of the tenant's keyset chain
- * (vault_chain.h).  Versions sealed before it stay sealed under the link
- * they were sealed with (their shares are bound to that link's hash) and
- * open only for that link's policy, met by approvers who are still live
- * in the newest link; a rotation seals the new value under the newest
- * link.  The re-key ceremony that rebuilt every data key at one
- * proposer's machine is gone: it handed every secret of a tenant to one
- * person (docs/security.md).  Re-keying by redistribution of shares
- * comes in its place.
+ * (vault_chain.h).  Versions sealed before it stay under the link that
+ * sealed them until they are rotated or re-keyed.  A re-key never
+ * rebuilds a data key (vault/rekey.c has the protocol):
+ *  - propose (no token): every sealed or pending version not under the
+ *    newest link, each with the canonical minimal qualified set of its
+ *    policy among approvers still live and their coefficients;
+ *  - contribute (each contributor's token, once): their own share,
+ *    scaled and split under the new policy, each sub-share boxed from
+ *    their membership key to each token of its new holder;
+ *  - the last contribution commits: the old shares are destroyed and the
+ *    sub-shares become the shares (a holder's share is their sum).
+ * Refused while a request of the tenant is open; while it is open,
+ * nothing is sealed or requested there.
  */
+const char *bg_vault_rekey_state_name(int state); /* "open", ... */
+
+typedef struct bg_vault_rekey_info {
+	int64_t	 id;
+	char	 tenant[BG_VAULT_NAME_MAX + 1];
+	int	 state;			/* 1 open, 2 committed, 3 aborted */
+	uint64_t to_seq;		/* the link the versions move to */
+	char	 contributed[BG_VAULT_TEXT_MAX];	/* "alice, mia" */
+	char	*body;			/* the statement without log lines */
+} bg_vault_rekey_info_t;
+
+int bg_vault_rekey_propose(bg_vault_t *v, const char *actor,
+    const char *tenant, int64_t *idp);
+/* The statement a contributor is shown and signs, and its hash. */
+int bg_vault_rekey_statement(bg_vault_t *v, int64_t id, char **textp,
+    uint8_t hash[BG_VAULT_HASH_LEN]);
+int bg_vault_rekey_contribute(bg_vault_t *v, int64_t id, const char *person,
+    const uint8_t shown_hash[BG_VAULT_HASH_LEN], bg_token_t *tok,
+    const char *pin, bool *committedp);
+int bg_vault_rekey_abort(bg_vault_t *v, const char *actor, int64_t id);
+int bg_vault_rekey_show(bg_vault_t *v, int64_t id,
+    bg_vault_rekey_info_t **infop);
+void bg_vault_rekey_free(bg_vault_rekey_info_t **p);
 
 /* --- recertification ------------------------------------------------------ */
 
