@@ -33,11 +33,13 @@ rec() {
 
 step "vault, tokens, policy"
 for p in tom alice mia; do soft_person $p "pin-$p-1"; done
-run vault init --allow-soft-tokens; ok; rec
+std_genesis; rec
 run vault tenant add acme; ok; rec
 as_enroll tom requester; rec
 for p in alice mia; do as_enroll $p approver; rec; done
 run vault policy set acme 'all-of(1-of(alice),1-of(mia))'; ok; rec
+for p in carol dave alice; do sign_link acme $p; rec; done
+expect_out "link 1 of acme takes effect now"
 
 step "seal the canary (from a pipe: it is in no file)"
 RC=0

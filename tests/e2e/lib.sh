@@ -6,6 +6,11 @@
 #   soft_pin alice 1234            set its PIN; writes $T/alice.pin (0600)
 #   run vault ...                  run the real vault; sets $RC, $T/out, $T/err
 #   expect_rc 0; expect_err 'text'; expect_out 'text'; expect_event approve
+#   std_genesis                    custodians carol, dave; signed genesis
+#   as_enroll NAME ROLE [TENANT] [SIDE]   enroll into TENANT's draft link
+#   sign_link TENANT NAME...       each NAME signs TENANT's draft link
+#   sign_genesis NAME...           each custodian NAME signs the genesis draft
+#   std_vault                      genesis, tenant acme, link 1, secret acme/da
 #
 # Every test sets -eu, so a helper that finds a mismatch calls fail, which
 # prints what was expected and what came out, and exits 1.
@@ -206,23 +211,74 @@ db() {
 	sqlite3 "$BREAKGLASS_VAULT" "$1"
 }
 
-# A standard vault: soft tokens tom (requester), alice, bob, mia (approvers),
-# tenant acme, policy all-of(1-of(alice,bob),1-of(mia)), secret acme/da.
+# std_genesis [INIT OPTIONS...]: a drill vault whose signed genesis names
+# two custodians, carol and dave (software tokens started here if they
+# are not running yet): carol creates the vault and its genesis draft,
+# dave enrolls into it, both sign it.
+std_genesis() {
+	for _c in carol dave; do
+		[ -f "$T/$_c.pin" ] || soft_person $_c "pin-$_c-1"
+	done
+	run vault --token "$(token carol)" --pin-file "$T/carol.pin" \
+	    init --allow-soft-tokens --as carol "$@"
+	ok
+	run vault --token "$(token dave)" --pin-file "$T/dave.pin" \
+	    custodian add dave
+	ok
+	sign_genesis carol dave
+	expect_out "takes effect now"
+}
+
+# sign_genesis NAME...: each custodian NAME signs the vault's genesis draft.
+sign_genesis() {
+	for _s in "$@"; do
+		as "$_s" vault chain sign
+		ok
+	done
+}
+
+# sign_link TENANT NAME...: each NAME signs TENANT's draft link, in turn;
+# $T/out holds the last signer's output ("... takes effect now" once the
+# draft had every signature it needs).
+sign_link() {
+	_t=$1; shift
+	for _s in "$@"; do
+		as "$_s" vault chain sign "$_t"
+		ok
+	done
+}
+
+# A standard vault: custodians carol and dave (std_genesis); soft tokens
+# tom (requester), alice, bob (client approvers), mia (MSP approver);
+# tenant acme whose first link, signed by carol, dave, alice and bob,
+# has policy all-of(1-of(alice,bob),1-of(mia)); secret acme/da.
 std_vault() {
 	for p in tom alice bob mia; do soft_person $p "pin-$p-1"; done
-	run vault init --allow-soft-tokens; ok
+	std_genesis
 	run vault tenant add acme; ok
 	as_enroll tom requester
 	for p in alice bob mia; do as_enroll $p approver; done
 	run vault policy set acme 'all-of(1-of(alice,bob),1-of(mia))'; ok
+	sign_link acme carol dave alice bob
+	expect_out "link 1 of acme takes effect now"
 	printf 'hunter2-domain-admin\n' >"$T/value"
 	run_in "$T/value" vault secret add acme da; ok
 }
 
-# as_enroll NAME ROLE [TENANT]: enroll NAME's software token.
+# as_enroll NAME ROLE [TENANT] [SIDE]: enroll NAME's software token into
+# TENANT's (default acme) draft link.  An approver's side defaults to msp
+# for mia and to client for everybody else.
 as_enroll() {
+	_side=
+	if [ "$2" = approver ]; then
+		_side=${4:-}
+		if [ -z "$_side" ]; then
+			if [ "$1" = mia ]; then _side=msp; else _side=client; fi
+		fi
+	fi
 	run vault --token "$(token "$1")" --pin-file "$T/$1.pin" \
-	    member add "${3:-acme}" "$1" --role "$2" --label "$1-soft"
+	    member add "${3:-acme}" "$1" --role "$2" --label "$1-soft" \
+	    ${_side:+--side "$_side"}
 	ok
 }
 

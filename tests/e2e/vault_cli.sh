@@ -9,20 +9,88 @@ run vault; expect_rc 2; expect_err "usage: vault"
 run vault frobnicate; expect_rc 2; expect_err "vault: unknown command 'frobnicate'"
 run vault --help; ok; expect_out "usage: vault"; expect_out "ceremony"
 run vault --version; ok; expect_out "vault (breakglass)"
-for v in init tenant member policy secret request approve deny release \
-    ceremony rotate status check audit; do
+for v in init custodian chain tenant member policy secret request approve \
+    deny release ceremony rotate status check audit; do
 	run vault $v --help; ok; expect_out "usage: vault $v"
-	# the usage text is the man page's SYNOPSIS: each usage line's verb
-	# must appear there.
-	grep -q "^\.Cm $v" "$(dirname "$0")/../../docs/vault.1" ||
-	    fail "docs/vault.1 has no synopsis for $v"
 done
 run vault tenant add; expect_rc 2; expect_err "usage: vault tenant"
 run vault approve; expect_rc 2; expect_err "usage: vault approve"
 run vault init --bogus; expect_rc 2
 
+step "no vault yet"
+run vault tenant list; expect_rc 4; expect_err "vault: "
+
+step "init needs its first custodian, with a token"
+run vault init --allow-soft-tokens; expect_rc 2
+expect_err "vault: init: --as CUSTODIAN is required"
+[ ! -e "$T/vault.db" ] || fail "init without a custodian left a vault"
+
+step "init, and a second init refused"
+std_genesis
+[ -f "$T/vault.db" ] || fail "BREAKGLASS_VAULT not used"
+as carol vault init --allow-soft-tokens; expect_rc 1
+expect_err "vault: init: "; expect_err "already exists"
+
+step "global options after the verb"
+run vault tenant add acme; ok
+run vault tenant list --json; ok; expect_out '"acme"'
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/out" ||
+    fail "tenant list --json is not JSON"
+run vault --json tenant list; ok; expect_out '"acme"'
+run vault tenant show acme --json; ok; expect_out '"acme"'
+run vault tenant show nosuch; expect_rc 4; expect_err "nosuch"
+run vault chain show --json; ok; expect_out '"in_force": true'
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/out" ||
+    fail "chain show --json is not JSON"
+run vault --json chain show acme; ok; expect_out '"draft": true'
+
+step "--vault beats the environment; XDG_DATA_HOME default"
+as carol vault --vault "$T/other.db" init --allow-soft-tokens; ok
+expect_out "software tokens:  accepted (test/drill vault)"
+[ -f "$T/other.db" ] || fail "--vault ignored"
+run vault tenant list --vault "$T/other.db" --json; ok; expect_no_out acme
+(
+	unset BREAKGLASS_VAULT
+	XDG_DATA_HOME=$T/xdg; export XDG_DATA_HOME
+	as carol vault init --allow-soft-tokens; ok
+	[ -f "$T/xdg/breakglass/vault.db" ] || fail "XDG_DATA_HOME default"
+)
+
+step "a production vault refuses a software custodian, leaving no vault"
+as carol vault --vault "$T/prod.db" init
+refused 3 "software token"
+[ ! -e "$T/prod.db" ] || fail "a refused init left its vault file"
+run vault --vault "$T/prod.db" tenant list; expect_rc 4
+step "a drill vault is marked"
+run vault --vault "$T/other.db" tenant list; ok
+grep -qF "accepts software tokens" "$T/out" "$T/err" ||
+    fail "drill vault not marked"
+
+step "argument checks"
+run vault policy set acme 'bad((('; refused 1 "position"
+run vault secret add acme x --length 12; expect_rc 2
+run vault secret add acme x --generate --length 3; expect_rc 2
+run vault secret add acme x --generate --charset hex; expect_rc 2
+run vault request acme/x --as tom; expect_rc 2
+run vault request nodash --as tom --reason r --ticket t; expect_rc 2
+run vault approve abc --as alice; expect_rc 2
+run vault release 1; expect_rc 2
+run vault tenant add acme2 --max-ttl 5x; expect_rc 2
+run vault audit log --since yesterday-ish; expect_rc 2
+run vault secret list nosuch; [ "$RC" -ne 0 ] || fail "unknown tenant listed"
+run vault check; expect_rc 0
+run vault status --json; ok
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/out" ||
+    fail "status --json is not JSON"
+
 step "every usage text is in the man page SYNOPSIS"
 man=$(dirname "$0")/../../docs/vault.1
+# (last, so that a man page behind the program fails only this step)
+for v in init custodian chain tenant member policy secret request approve \
+    deny release ceremony rotate status check audit; do
+	# each verb has a synopsis there
+	grep -q "^\.Cm $v" "$man" || fail "docs/vault.1 has no synopsis for $v"
+done
 python3 - "$VAULT_BIN" "$man" <<'PY' || fail "usage and SYNOPSIS differ"
 import re, subprocess, sys
 vault, man = sys.argv[1], sys.argv[2]
@@ -43,7 +111,7 @@ def norm(s):
     return s.replace(" ...", "...")
 mans = set(norm(e) for e in entries)
 bad = 0
-for v in "init tenant member policy secret request approve deny release ceremony rotate status check audit".split():
+for v in "init custodian chain tenant member policy secret request approve deny release ceremony rotate status check audit".split():
     out = subprocess.run([vault, v, "--help"], capture_output=True, text=True).stdout
     # split usage into entries
     us, cur = [], None
@@ -62,55 +130,4 @@ print("checked synopsis:", len(mans), "man entries")
 sys.exit(1 if bad else 0)
 PY
 
-step "no vault yet"
-run vault tenant list; expect_rc 4; expect_err "vault: "
-
-step "init, and a second init refused"
-run vault init; ok
-[ -f "$T/vault.db" ] || fail "BREAKGLASS_VAULT not used"
-run vault init; expect_rc 1; expect_err "vault: "
-
-step "global options after the verb"
-run vault tenant add acme; ok
-run vault tenant list --json; ok; expect_out '"acme"'
-python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/out" ||
-    fail "tenant list --json is not JSON"
-run vault --json tenant list; ok; expect_out '"acme"'
-run vault tenant show acme --json; ok; expect_out '"acme"'
-run vault tenant show nosuch; expect_rc 4; expect_err "nosuch"
-
-step "--vault beats the environment; XDG_DATA_HOME default"
-run vault --vault "$T/other.db" init; ok
-[ -f "$T/other.db" ] || fail "--vault ignored"
-run vault tenant list --vault "$T/other.db" --json; ok; expect_no_out acme
-(
-	unset BREAKGLASS_VAULT
-	XDG_DATA_HOME=$T/xdg; export XDG_DATA_HOME
-	run vault init; ok
-	[ -f "$T/xdg/breakglass/vault.db" ] || fail "XDG_DATA_HOME default"
-)
-
-step "a production vault says nothing about software tokens"
-run vault tenant list; ok; expect_no_out "software tokens"
-run vault --vault "$T/drill.db" init --allow-soft-tokens; ok
-run vault --vault "$T/drill.db" tenant list; ok
-grep -qF "accepts software tokens" "$T/out" "$T/err" ||
-    fail "drill vault not marked"
-
-step "argument checks"
-run vault policy set acme 'bad((('; refused 1 "position"
-run vault secret add acme x --length 12; expect_rc 2
-run vault secret add acme x --generate --length 3; expect_rc 2
-run vault secret add acme x --generate --charset hex; expect_rc 2
-run vault request acme/x --as tom; expect_rc 2
-run vault request nodash --as tom --reason r --ticket t; expect_rc 2
-run vault approve abc --as alice; expect_rc 2
-run vault release 1; expect_rc 2
-run vault tenant add acme2 --max-ttl 5x; expect_rc 2
-run vault audit log --since yesterday-ish; expect_rc 2
-run vault secret list nosuch; [ "$RC" -ne 0 ] || fail "unknown tenant listed"
-run vault check; expect_rc 0
-run vault status --json; ok
-python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/out" ||
-    fail "status --json is not JSON"
 echo "cli: all passed"

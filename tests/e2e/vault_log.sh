@@ -151,20 +151,23 @@ expect_rc 0
 
 step "a rewritten history of the same length is caught by the receipt"
 cp "$T/vault.db" "$T/t.db"
-# rewrite event 2 consistently (entry, leaf, chain of it and all later
-# rows) and drop the signed heads, as someone with the file could
-python3 - "$T/t.db" <<'PY'
+# rewrite the tenant.add event consistently (entry, leaf, chain of it and
+# all later rows) and drop the signed heads, as someone with the file could
+python3 - "$T/t.db" <<'PY' || fail "rewrite script"
 import hashlib, sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
 rows = c.execute("SELECT seq, entry FROM events ORDER BY seq").fetchall()
 prev = bytes(32)
+edited = 0
 for seq, entry in rows:
-    if seq == 2:
+    if '"action":"tenant.add"' in entry and '"max_ttl":3600' in entry:
         entry = entry.replace('"max_ttl":3600', '"max_ttl":7200')
+        edited += 1
     leaf = hashlib.sha256(b"\0" + entry.encode()).digest()
     prev = hashlib.sha256(prev + leaf).digest()
     c.execute("UPDATE events SET entry = ?, leaf = ?, chain = ? WHERE seq = ?",
               (entry, leaf, prev, seq))
+assert edited == 1, edited
 c.execute("DELETE FROM tree_heads")
 c.commit()
 PY

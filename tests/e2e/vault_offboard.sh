@@ -12,6 +12,8 @@ run vault tenant add beta; ok
 as_enroll tom requester beta
 for p in alice mia; do as_enroll $p approver beta; done
 run vault policy set beta '2-of(alice,mia)'; ok
+sign_link beta carol dave alice
+expect_out "link 1 of beta takes effect now"
 printf 'beta-keeps-this\n' >"$T/bvalue"
 run_in "$T/bvalue" vault secret add beta root; ok
 
@@ -101,6 +103,14 @@ run vault audit verify; ok
 run vault secret list acme; refused 1 "was offboarded"
 as tom vault request acme/da --reason r --ticket T --ttl 1h
 refused 1 "was offboarded"
+run vault policy set acme '2-of(alice,mia)'; refused 1 "was offboarded"
+run vault member recertify acme tom --until +400d; refused 1 "was offboarded"
+run vault member remove acme tom; refused 1 "was offboarded"
+run vault tenant set acme --max-ttl 2h; refused 1 "was offboarded"
+run vault --token "$(token alice)" --pin-file "$T/alice.pin" \
+    member add acme alice --role auditor
+refused 1 "was offboarded"
+run vault member list acme; refused 1 "was offboarded"
 
 step "the certificate verifies; a flipped byte does not"
 run vault tenant verify-certificate "$T/cert"; ok

@@ -1,8 +1,11 @@
 #!/bin/sh
-# Recertification: the person's token (PIN + touch) and an approver's
-# sign-off extend the expiry, with both assertions in the audit event;
-# expired memberships cannot request or approve; "quorum at risk" in
-# status.  The clock moves forward with faketime(1).
+# Recertification is a draft amendment of the tenant's keyset chain: the
+# operator extends (or, with --shorten, brings forward) an expiry without
+# any token, and the new expiry is in force only once the link is signed
+# (a client approver for a requester; the policy in force and a client
+# approver for an approver).  Expired memberships cannot request or
+# approve; "quorum at risk" in status.  The clock moves forward with
+# faketime(1).
 . "$(dirname "$0")/lib.sh"
 bg_setup
 command -v faketime >/dev/null || fail "faketime is not installed"
@@ -16,13 +19,22 @@ at() {
 	VAULT_BIN=$T/at
 }
 
-# recert PERSON APPROVER UNTIL: PERSON proves, APPROVER signs off.
-recert() {
-	as "$2" vault member recertify acme "$1" --until "$3" \
-	    --person-token "$(token "$1")" --person-pin-file "$T/$1.pin"
+# expiry PERSON: PERSON's expiry in acme as member list (links in force)
+# shows it, in seconds since the epoch.
+expiry() {
+	"$VAULT_BIN" member list acme --person "$1" --json >"$T/list.json" ||
+	    fail "member list --person $1"
+	python3 - "$T/list.json" <<'PY' || fail "no single membership of $1"
+import json, sys
+m = json.load(open(sys.argv[1]))["members"]
+assert len(m) == 1, m
+print(m[0]["expires_at"])
+PY
 }
 
 std_vault	# members valid 365 days; all-of(1-of(alice,bob),1-of(mia))
+TOM0=$(expiry tom)
+ALICE0=$(expiry alice)
 
 step "quorum at risk: mia alone stands for 1-of(mia)"
 run vault status acme; ok
@@ -35,10 +47,28 @@ items = json.load(open(sys.argv[1]))["items"]
 assert any(i["kind"] == "quorum-at-risk" and "mia" in i["text"] for i in items)
 PY
 
-step "the operator alone can no longer recertify"
+step "usage: --until is required; the two-touch sign-off is gone"
 run vault member recertify acme alice --expires +10d; expect_rc 2
-run vault member recertify acme alice --until +10d
-expect_rc 2; expect_err "--as APPROVER is required"
+expect_err "--until TIME is required"
+run vault member recertify acme alice; expect_rc 2
+expect_err "--until TIME is required"
+run vault member recertify acme alice --until +400d \
+    --person-token "$(token alice)"
+expect_rc 2
+
+step "recertify only amends the draft: nothing changes until it is signed"
+run vault member recertify acme tom --until +400d; ok
+expect_out "tom in acme until"; expect_out "in the draft link"
+expect_event member.recertify tom
+[ "$(expiry tom)" = "$TOM0" ] || fail "tom's expiry changed before a signature"
+run vault chain show acme; ok
+expect_out "in force: link 1"; expect_out "draft:    link 2"
+expect_out "~ requester tom"; expect_out "signed by: nobody yet"
+expect_out "still needs"
+run vault chain discard acme; ok; expect_out "draft of acme discarded"
+expect_event chain.discard
+run vault chain show acme; ok; expect_no_out "draft:"
+[ "$(expiry tom)" = "$TOM0" ] || fail "a discarded draft changed tom's expiry"
 
 at "+340d"
 step "25 days before expiry: expiring, and the quorum is lost"
@@ -48,33 +78,60 @@ expect_out "quorum lost for acme"
 run vault check; expect_rc 0; expect_out "quorum-at-risk: acme/policy"
 
 step "refusals"
-recert alice alice "+400d"; refused 1 "cannot sign off their own"
-recert alice tom "+400d"; refused 1 "tom is not an approver of acme"
-as mia vault member recertify acme alice --until "+400d" \
-    --person-token "$(token bob)" --person-pin-file "$T/bob.pin"
-refused 3 "none of alice's credentials"
-recert alice mia "-1d"; refused 1 "must lie in the future"
-as mia vault member recertify acme nobody --until "+400d" \
-    --person-token "$(token bob)" --person-pin-file "$T/bob.pin"
-refused 4 "nobody has no membership in acme"
+run vault member recertify acme alice --until "-1d"
+refused 1 "must lie in the future"
+run vault member recertify acme nobody --until "+400d"
+refused 4 "nobody has no such membership in acme"
+run vault member recertify acme alice --until "+400d" --role requester
+refused 4 "alice has no such membership in acme"
+# +10d from now is before alice's expiry (+365d from the start)
+run vault member recertify acme alice --until "+10d"
+refused 1 "recertify extends; say --shorten"
+expect_event refused "member.recertify"
+run vault chain show acme; ok; expect_no_out "draft:"
 
-step "alice proves possession, mia signs off"
-recert alice mia "+400d"; ok
-expect_out "alice recertified in acme"
-expect_err "breakglass recertify statement v1"
-expect_event member.recertify '"approver_signoff"'
-expect_event member.recertify '"person_proof"'
-python3 - "$T/audit.json" <<'PY' || fail "recertify evidence incomplete"
+step "alice and mia are recertified in one draft"
+run vault member recertify acme alice --until "+400d"; ok
+run vault member recertify acme mia --until "+400d"; ok
+expect_event member.recertify '"signatures_dropped": 0'
+run vault chain show acme; ok
+expect_out "~ client approver alice"; expect_out "~ msp approver mia"
+# a requester's signature counts for nothing here
+as tom vault chain sign acme
+[ "$(expiry alice)" = "$ALICE0" ] || fail "tom's signature recertified alice"
+# someone else's token under a name is refused
+run vault --token "$(token bob)" --pin-file "$T/bob.pin" chain sign acme \
+    --as mia
+refused 3 "holds none of mia's credentials"
+as mia vault chain sign acme; ok
+expect_out "mia signed; the draft still needs"
+[ "$(expiry alice)" = "$ALICE0" ] || fail "alice's expiry changed before a client approver signed"
+run vault member list acme; ok; expect_no_out "EXPIRED"
+as bob vault chain sign acme; ok
+expect_out "bob signed; link 2 of acme takes effect now"
+[ "$(expiry alice)" -gt "$ALICE0" ] || fail "alice's expiry did not move"
+[ "$(expiry mia)" -gt "$ALICE0" ] || fail "mia's expiry did not move"
+[ "$(expiry tom)" = "$TOM0" ] || fail "tom's expiry moved"
+expect_event chain.link '"signed_by": "'
+python3 - "$T/audit.json" <<'PY' || fail "link 2 event incomplete"
 import json, sys
 log = json.load(open(sys.argv[1]))
-ev = log[-1] if isinstance(log, list) else log["events"][-1]
-d = json.loads(ev["entry"])["details"] if "details" not in ev else ev["details"]
-assert d["person"] == "alice" and d["approver"] == "mia"
-for k in ("person_proof", "approver_signoff"):
-    assert len(d[k]["sig"]) >= 128 and len(d[k]["authdata"]) >= 74, k
-assert "new expiry" in d["statement"]
+ev = (log if isinstance(log, list) else log["events"])[-1]
+d = ev["details"]
+assert d["seq"] == 2 and len(d["hash"]) == 64 and len(d["prev"]) == 64, d
+assert d["prev"] != "0" * 64, d
+signers = d["signed_by"].split(", ")
+assert "bob" in signers and "mia" in signers, signers
 PY
-recert mia alice "+400d"; ok
+
+step "amending a draft drops the signatures already on it"
+run vault member recertify acme bob --until "+500d"; ok
+as alice vault chain sign acme; ok
+run vault chain show acme; ok; expect_out "signed by: alice"
+run vault member recertify acme bob --until "+501d"; ok
+expect_event member.recertify '"signatures_dropped": 1'
+run vault chain show acme; ok; expect_out "signed by: nobody yet"
+run vault chain discard acme; ok
 
 at "+380d"
 step "bob and tom expired: they can neither approve nor request"
@@ -83,8 +140,14 @@ expect_out "Expired memberships"
 expect_out "bob (approver)"
 as tom vault request acme/da --reason r --ticket T-1 --ttl 1h
 refused 1 "expired"
-step "tom is recertified (even after expiry) and requests again"
-recert tom alice "+400d"; ok
+
+step "tom is recertified (even after expiry): one client approver signs"
+run vault member recertify acme tom --until "+400d"; ok
+as tom vault request acme/da --reason r --ticket T-1 --ttl 1h
+refused 1 "expired"
+as alice vault chain sign acme; ok
+expect_out "alice signed; link 3 of acme takes effect now"
+[ "$(expiry tom)" -gt "$TOM0" ] || fail "tom's expiry did not move"
 new_request
 as bob vault approve "$REQ"; refused 1 "expired"
 as alice vault approve "$REQ"; ok

@@ -10,8 +10,13 @@ as_enroll zed approver
 soft_person alice2 pin-alice2-1
 # alice's second token: same person, same role, another token
 run vault --token "$(token alice2)" --pin-file "$T/alice2.pin" \
-    member add acme alice --role approver --label alice-spare
+    member add acme alice --role approver --side client --label alice-spare
 ok
+# not in force until link 2 is signed: the policy in force (alice, mia),
+# and alice with a token she already had (for her new one)
+run vault member list acme --person alice; ok; expect_no_out alice-spare
+sign_link acme alice mia
+expect_out "link 2 of acme takes effect now"
 run vault member list acme --person alice; ok; expect_out alice-spare
 
 step "policies a single person could satisfy are refused, with positions"
@@ -24,7 +29,10 @@ run vault policy set beta '2-of(alice,nobody)'; refused 4 "position 12: unknown 
 run vault policy set beta '3-of(alice,bob)'; refused 1 "position"
 run vault policy set beta '2-of(alice,bob'; refused 1 "position"
 expect_event refused
-run vault policy set acme '2-of(alice,bob,mia)'; refused 1 "vault: policy set acme"
+run vault policy set acme '1-of(alice,bob,mia)'; refused 1 "vault: policy set acme"
+expect_err "a single approver"
+run vault chain show acme; ok; expect_out "in force: link 2"
+expect_no_out "draft:"
 
 new_request
 

@@ -101,18 +101,53 @@ never_released s6
 expect_err "does not belong to request $R6"
 expect_no_out value-of-s5
 
-step "a changed member public key: new seals are refused"
-# mia's key replaced by alice's: a new seal would give alice mia's share
+step "a changed member key in the token rows: seals still go to the signed keys"
+# mia's key replaced by alice's in the rows: were the seal to read them,
+# alice would get mia's share.  The rows are only a listing; seals read
+# the signed chain, so the new secret's shares go to the real keys.
 db "UPDATE tokens SET member_pk = (SELECT member_pk FROM tokens t
       JOIN memberships m ON m.id = t.membership_id WHERE m.person = 'alice'
       AND m.tenant_id = (SELECT id FROM tenants WHERE name = 'acme') LIMIT 1)
     WHERE membership_id IN (SELECT id FROM memberships WHERE person = 'mia');"
 printf 'value-of-new\n' >"$T/v"
-run_in "$T/v" vault secret add acme new
-[ "$RC" -ne 0 ] || fail "sealed to a changed member key"
-expect_err "vault: secret add acme/new"
-expect_err "do not match"
+run_in "$T/v" vault secret add acme new; ok
+req new; ok
+as alice vault approve "$REQ"; ok
+as mia vault approve "$REQ"; ok	# opens her share: sealed to her real key
+as tom vault release "$REQ"; ok; expect_out value-of-new
+
+step "a changed member key in the signed link: seals and requests are refused"
+cp "$BREAKGLASS_VAULT" "$T/before-link.db"
+A=$(db "SELECT lower(hex(k.member_pk)) FROM tokens k JOIN memberships m
+    ON m.id = k.membership_id WHERE m.person = 'alice'")
+M=$(db "SELECT json_extract(j.value, '$.tokens[0].member_pk')
+    FROM links l, json_each(l.body, '$.members') j
+    WHERE l.tenant = 'acme' AND json_extract(j.value, '$.person') = 'mia'")
+[ ${#A} -eq 64 ] && [ ${#M} -eq 64 ] && [ "$A" != "$M" ] ||
+    fail "member keys not found"
+db "UPDATE links SET body = replace(body, '$M', '$A') WHERE tenant = 'acme'"
+[ "$(db "SELECT instr(body, '$M') FROM links WHERE tenant = 'acme'")" = 0 ] ||
+    fail "link not edited"
+printf 'value-of-new2\n' >"$T/v"
+run_in "$T/v" vault secret add acme new2
+refused 3 "vault: secret add acme/new2"
+expect_err "link 1 of acme does not verify"
 expect_event refused
+as tom vault request acme/s2 --reason tamper --ticket T-2 --ttl 10m
+refused 3 "link 1 of acme does not verify"
+run vault chain show acme; refused 3 "does not verify"
+run vault secret show acme/new2; expect_rc 4
+
+step "a signature taken off the signed link: seals are refused"
+cp "$T/before-link.db" "$BREAKGLASS_VAULT"
+rm -f "$BREAKGLASS_VAULT-wal" "$BREAKGLASS_VAULT-shm"
+db "DELETE FROM link_sigs WHERE tenant = 'acme' AND seq = 1 AND person = 'bob'"
+printf 'value-of-new3\n' >"$T/v"
+run_in "$T/v" vault secret add acme new3
+refused 3 "vault: secret add acme/new3"
+expect_err "link 1 of acme"; expect_err "bob"
+run vault secret show acme/new3; expect_rc 4
+
 step "a damaged page: check and audit verify read the whole file and name the damage"
 db "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
 page=$(db "SELECT rootpage FROM sqlite_schema WHERE name = 'events_tenant_action';")

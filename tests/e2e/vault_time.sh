@@ -16,13 +16,18 @@ fake() {
 	    --pin-file "$T/$_n.pin" "$@" --as "$_n" >"$T/out" 2>"$T/err" \
 	    </dev/null || RC=$?
 }
-# fake_ro OFFSET vault ARGS...: a read command at now+OFFSET.
-fake_ro() {
+# fake_run OFFSET vault ARGS...: a command without a token at now+OFFSET,
+# stdin from $T/stdin if it exists.  (vault check may move the clock's
+# high-water mark to its time: every later change runs at that time or
+# later, never back at the real time, until the clock-set-back step.)
+fake_run() {
 	_o=$1; shift 2
 	RC=0
+	[ -f "$T/stdin" ] || : >"$T/stdin"
 	ASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}verify_asan_link_order=0 \
 	faketime -f "$_o" "$VAULT_BIN" "$@" >"$T/out" 2>"$T/err" \
-	    </dev/null || RC=$?
+	    <"$T/stdin" || RC=$?
+	rm -f "$T/stdin"
 }
 
 step "lease end makes the secret rotation-due, then overdue; check says so"
@@ -31,30 +36,33 @@ as alice vault approve "$REQ"; ok
 as mia vault approve "$REQ"; ok
 as tom vault release "$REQ"; ok
 run vault check; expect_rc 0
-fake_ro +2h vault check; expect_rc 5
+fake_run +2h vault check; expect_rc 5
 expect_out "rotation-due"; expect_out "acme/da"; expect_err "vault: check"
-fake_ro +2h vault secret show acme/da --json; ok
+fake_run +2h vault secret show acme/da --json; ok
 expect_out '"state": "rotation-due"'
-fake_ro +3d vault check; expect_rc 5; expect_out "overdue"
-fake_ro +3d vault status; ok; expect_out "OVERDUE"
-fake_ro +3d vault check nosuch; [ "$RC" -ne 0 ] || fail "check of unknown tenant"
+fake_run +3d vault check; expect_rc 5; expect_out "overdue"
+fake_run +3d vault status; ok; expect_out "OVERDUE"
+fake_run +3d vault check nosuch; [ "$RC" -ne 0 ] || fail "check of unknown tenant"
 
 step "rotation clears check"
-printf 'v2\n' >"$T/v2"
-run_in "$T/v2" vault rotate begin acme/da; ok
-fake_ro +3d vault check; expect_rc 5
-run vault rotate commit acme/da; ok
-fake_ro +3d vault check; expect_rc 0
+printf 'v2\n' >"$T/stdin"
+fake_run +3d vault rotate begin acme/da; ok
+fake_run +3d vault check; expect_rc 5
+fake_run +3d vault rotate commit acme/da; ok
+fake_run +3d vault check; expect_rc 0
 
 step "approval deadline passed"
-new_request
-as alice vault approve "$REQ"; ok
-fake mia +2d vault approve "$REQ"; refused 1 "approve $REQ"
+fake tom +3d vault request acme/da --reason "outage INC-2" --ticket INC-2 \
+    --ttl 1h
+ok
+REQ=$(cat "$T/out")
+fake alice +3d vault approve "$REQ"; ok
+fake mia +5d vault approve "$REQ"; refused 1 "approve $REQ"
 expect_event refused
-fake_ro +2d vault request show "$REQ" --json; ok; expect_out '"state": "expired"'
+fake_run +5d vault request show "$REQ" --json; ok; expect_out '"state": "expired"'
 
 step "clock set back: the vault refuses to act"
-# the refusal above was logged at now+2d; real time is now behind it
+# the refusal above was logged at now+5d; real time is now behind it
 as mia vault approve "$REQ"; refused 1 "clock"
 expect_event refused "BG_ERR_CLOCK"
 as tom vault release "$REQ"; refused 1 "clock"

@@ -1,11 +1,12 @@
 """Byte flips: corrupt one byte of a small reference vault at a time.
 
-Reference vault: tenant acme, requester tom, approvers alice bob mia,
-secret acme/da, one request approved by alice and mia (releasable).  For
-each chosen offset, a copy of the file has that byte inverted (XOR 0xff)
-and the real vault runs `secret list`, `audit verify` and `release` of the
-approved request.  Every case must end without a signal (exit < 128) and
-without a sanitizer report, and:
+Reference vault (hlib.Env.std_vault): a signed genesis (custodians carol
+and dave), tenant acme whose signed first link has requester tom and
+approvers alice bob mia, secret acme/da, one request approved by alice
+and mia (releasable).  For each chosen offset, a copy of the file has
+that byte inverted (XOR 0xff) and the real vault runs `secret list`,
+`audit verify` and `release` of the approved request.  Every case must
+end without a signal (exit < 128) and without a sanitizer report, and:
   - a failing command prints one clean "vault: ..." line;
   - release never prints anything but the original value;
   - a release that succeeds signs a tree head that extends the original

@@ -24,7 +24,13 @@ VALUE1 = "hunter2-domain-admin"
 VALUE_DB = "db-second-secret"
 VALUE2 = "rotated-value-v2"
 
-PEOPLE = ("tom", "alice", "bob", "mia")
+# carol and dave are the vault's custodians (they sign its genesis and
+# the tenant's first link); tom requests; alice and bob approve for the
+# client, mia for the MSP.
+CUSTODIANS = ("carol", "dave")
+PEOPLE = CUSTODIANS + ("tom", "alice", "bob", "mia")
+SIDE = {"alice": "client", "bob": "client", "mia": "msp"}
+POLICY = "all-of(1-of(alice,bob),1-of(mia))"
 
 # The files of a vault: the database, SQLite's WAL, shared-memory index and
 # journal, and the transparency log's signing key (FILE.key).
@@ -53,7 +59,8 @@ class Result:
 
 
 class Env:
-    """A temp dir with four software tokens (tom, alice, bob, mia)."""
+    """A temp dir with six software tokens (carol, dave, tom, alice, bob,
+    mia)."""
 
     def __init__(self, T):
         self.T = T
@@ -117,8 +124,9 @@ class Env:
         if db is not None:
             cmd += ["--vault", db]
         cmd += list(args)
-        if who is not None and args[0] in ("request", "approve", "deny",
-                                            "release"):
+        if who is not None and (args[0] in ("request", "approve", "deny",
+                                             "release", "init") or
+                                list(args[:2]) == ["chain", "sign"]):
             cmd += ["--as", who]
         e = self.env if env is None else env
         if prefix and prefix[0] == "strace":
@@ -137,20 +145,44 @@ class Env:
             raise Fail("vault %s: %r" % (" ".join(args), r))
         return r
 
-    def enroll(self, who, role):
-        self.must(["member", "add", "acme", who, "--role", role,
-                   "--label", who + "-soft", "--token", self.token(who),
-                   "--pin-file", self.pin(who)])
+    def enroll(self, who, role, tenant="acme"):
+        """Enroll who's token into tenant's draft link."""
+        args = ["member", "add", tenant, who, "--role", role, "--label",
+                who + "-soft"]
+        if role == "approver":
+            args += ["--side", SIDE.get(who, "client")]
+        self.must(args, who=who)
+
+    def sign(self, who, tenant=None, db=None):
+        """who signs the draft of tenant's chain (None: the genesis)."""
+        return self.must(["chain", "sign"] + ([tenant] if tenant else []),
+                         who=who, db=db)
+
+    def genesis(self):
+        """A drill vault whose genesis, naming custodians carol and dave,
+        both have signed."""
+        self.must(["init", "--allow-soft-tokens"], who="carol")
+        self.must(["custodian", "add", "dave"], who="dave")
+        self.sign("carol")
+        r = self.sign("dave")
+        if "takes effect now" not in r.out:
+            raise Fail("the genesis did not take effect: %r" % r)
 
     def std_vault(self):
-        """tenant acme, requester tom, approvers alice bob mia, policy
-        all-of(1-of(alice,bob),1-of(mia)), secret acme/da = VALUE1."""
-        self.must(["init", "--allow-soft-tokens"])
+        """Custodians carol and dave (signed genesis); tenant acme whose
+        first link (signed by carol, dave, alice and bob) has requester
+        tom, client approvers alice and bob, MSP approver mia and policy
+        all-of(1-of(alice,bob),1-of(mia)); secret acme/da = VALUE1."""
+        self.genesis()
         self.must(["tenant", "add", "acme"])
         self.enroll("tom", "requester")
         for p in ("alice", "bob", "mia"):
             self.enroll(p, "approver")
-        self.must(["policy", "set", "acme", "all-of(1-of(alice,bob),1-of(mia))"])
+        self.must(["policy", "set", "acme", POLICY])
+        for p in CUSTODIANS + ("alice", "bob"):
+            r = self.sign(p, "acme")
+        if "link 1 of acme takes effect now" not in r.out:
+            raise Fail("link 1 of acme did not take effect: %r" % r)
         self.must(["secret", "add", "acme", "da"], stdin=(VALUE1 + "\n").encode())
 
     def request(self, secret="acme/da", db=None):
