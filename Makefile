@@ -5,6 +5,14 @@
 #   make check-asan the same under ASan+UBSan (separate build dir)
 #   make demo       a full dual-control ceremony on a throwaway vault
 #   make fuzz       run each libFuzzer harness for FUZZ_SECONDS
+#   make install    programs, man pages, bash completion, systemd units
+#                   (PREFIX=/usr/local, DESTDIR=); make uninstall
+#   make deb        the Debian package breakglass (build/deb/), lintian clean
+#   make offline-bundle  that .deb and its dependencies for an offline
+#                   Debian 12 machine (build/offline-bundle/)
+#   make check-bundle    install the bundle into a fresh debootstrap root
+#                   with no network (slow; not in make check)
+#   make check-repro     two builds in two directories: identical bytes?
 #
 # Sources are found by wildcard so a new file needs no Makefile edit:
 #   tokenctl/*.c tokenctl/soft/*.c  -> libbgtoken.a (except main.c, cmd_*.c)
@@ -15,6 +23,7 @@
 #   tests/fuzz/fuzz_*.c             -> libFuzzer harnesses (clang)
 
 BUILD    ?= build
+VERSION   = 0.1.0
 CC       ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS      = libfido2 libsodium sqlite3 libcbor libcrypto jansson
@@ -30,16 +39,20 @@ PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
+# -ffile-prefix-map: no build directory in the objects (reproducible builds).
 ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(OPT) $(SAN) \
-              -Iinclude -Itokenctl -Ivault -Icli $(PKG_CFLAGS) $(CFLAGS)
+              -ffile-prefix-map=$(CURDIR)=. \
+              -Iinclude -Itokenctl -Ivault -Icli $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SAN) $(LDFLAGS)
 
+# Sorted: the archive and link order, and so the bytes, never depend on
+# the order the file system lists a directory in.
 TOKEN_SRC  = $(filter-out tokenctl/main.c tokenctl/cmd_%.c, \
-               $(wildcard tokenctl/*.c tokenctl/soft/*.c))
-VAULT_SRC  = $(filter-out vault/main.c vault/cmd_%.c, $(wildcard vault/*.c))
-CLI_SRC    = $(wildcard cli/*.c)
-TOKENCTL_SRC = $(wildcard tokenctl/main.c tokenctl/cmd_*.c)
-VAULTPRG_SRC = $(wildcard vault/main.c vault/cmd_*.c)
+               $(sort $(wildcard tokenctl/*.c tokenctl/soft/*.c)))
+VAULT_SRC  = $(filter-out vault/main.c vault/cmd_%.c, $(sort $(wildcard vault/*.c)))
+CLI_SRC    = $(sort $(wildcard cli/*.c))
+TOKENCTL_SRC = $(sort $(wildcard tokenctl/main.c tokenctl/cmd_*.c))
+VAULTPRG_SRC = $(sort $(wildcard vault/main.c vault/cmd_*.c))
 TEST_SRC   = $(wildcard tests/test_*.c)
 TEST_HELPER_SRC = $(wildcard tests/helpers/*.c)
 
@@ -55,8 +68,24 @@ TESTS    = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 PROGRAMS = $(TOKENCTL) $(if $(VAULTPRG_SRC),$(VAULT))
 
 .PHONY: all deps check check-asan check-valgrind unit e2e lint-man lint-src \
-        demo fuzz fuzz-smoke bench clean
+        demo fuzz fuzz-smoke bench clean FORCE
 all: $(PROGRAMS)
+
+# --- version and source commit (--version) ----------------------------------
+# Only the two main.o files see them (-D), and they are rebuilt when the
+# commit changes: the stamp is rewritten only when its text differs.  The
+# commit is the bare hash (scripts/source-info), so two builds of one
+# commit agree byte for byte.
+COMMIT := $(shell scripts/source-info commit 2>/dev/null || echo unknown)
+VERSION_STAMP = $(BUILD)/version.stamp
+MAIN_OBJS = $(call obj,vault/main.c tokenctl/main.c)
+$(MAIN_OBJS): $(VERSION_STAMP)
+$(MAIN_OBJS): VERSION_DEFS = -DBG_VERSION='"$(VERSION)"' -DBG_COMMIT='"$(COMMIT)"'
+$(VERSION_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(VERSION) $(COMMIT)' | cmp -s - $@ 2>/dev/null || \
+	    echo '$(VERSION) $(COMMIT)' >$@
+FORCE:
 
 deps:
 	@scripts/install-deps --check >/dev/null 2>&1 || scripts/install-deps
@@ -67,14 +96,15 @@ Q = $(if $(V),,@)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(if $(V),,@echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(VERSION_DEFS) -MMD -MP -c $< -o $@
 
+# D: deterministic archives (zero timestamps, uids and modes).
 $(LIBTOKEN): $(call obj,$(TOKEN_SRC))
-	@rm -f $@; ar rcs $@ $^
+	@rm -f $@; ar rcsD $@ $^
 $(LIBVAULT): $(call obj,$(VAULT_SRC))
-	@rm -f $@; ar rcs $@ $^
+	@rm -f $@; ar rcsD $@ $^
 $(LIBCLI): $(call obj,$(CLI_SRC))
-	@rm -f $@; ar rcs $@ $^
+	@rm -f $@; ar rcsD $@ $^
 
 $(TOKENCTL): $(call obj,$(TOKENCTL_SRC)) $(LIBCLI) $(LIBTOKEN)
 	$(if $(V),,@echo "  LINK    $@")
