@@ -234,6 +234,49 @@ bench-quick: bench-deps all bench-bins
 	@BENCH_QUICK=1 BG_BUILD=$(abspath $(BUILD)) scripts/bench
 # --- end of benchmarks ------------------------------------------------------
 
+# --- install, Debian package, offline bundle, reproducibility --------------
+# `make install` honours PREFIX and DESTDIR; the systemd units go where
+# systemd looks for a PREFIX (/usr/local/lib/systemd/system by default; the
+# Debian package uses /lib/systemd/system).  /etc/default/breakglass is
+# installed only when missing, and removed by uninstall only when unchanged.
+PREFIX         ?= /usr/local
+BINDIR         ?= $(PREFIX)/bin
+MANDIR         ?= $(PREFIX)/share/man
+BASHCOMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR     ?= /etc
+INSTALL        ?= install
+UNITS           = breakglass-check.service breakglass-check.timer
+DEFAULTS        = $(DESTDIR)$(SYSCONFDIR)/default/breakglass
+
+.PHONY: install uninstall
+install: all
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/default
+	$(INSTALL) -m 0755 $(PROGRAMS) $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 0644 docs/vault.1 docs/tokenctl.1 $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 0644 completions/vault completions/tokenctl $(DESTDIR)$(BASHCOMPDIR)/
+	for u in $(UNITS); do \
+	    sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	        systemd/$$u.in >$(DESTDIR)$(SYSTEMDUNITDIR)/$$u.tmp && \
+	    chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u.tmp && \
+	    mv -f $(DESTDIR)$(SYSTEMDUNITDIR)/$$u.tmp $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
+	done
+	@if [ -e $(DEFAULTS) ]; then echo "install: keeping $(DEFAULTS)"; \
+	else echo "$(INSTALL) -m 0644 systemd/breakglass.default $(DEFAULTS)"; \
+	    $(INSTALL) -m 0644 systemd/breakglass.default $(DEFAULTS); fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/vault $(DESTDIR)$(BINDIR)/tokenctl \
+	    $(DESTDIR)$(MANDIR)/man1/vault.1 $(DESTDIR)$(MANDIR)/man1/tokenctl.1 \
+	    $(DESTDIR)$(BASHCOMPDIR)/vault $(DESTDIR)$(BASHCOMPDIR)/tokenctl \
+	    $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(UNITS))
+	@if cmp -s systemd/breakglass.default $(DEFAULTS); then \
+	    echo "rm -f $(DEFAULTS)"; rm -f $(DEFAULTS); \
+	elif [ -e $(DEFAULTS) ]; then \
+	    echo "uninstall: $(DEFAULTS) was changed; kept"; fi
+
 clean:
 	rm -rf build build-asan build-fuzz build-clang
 
