@@ -277,6 +277,34 @@ uninstall:
 	elif [ -e $(DEFAULTS) ]; then \
 	    echo "uninstall: $(DEFAULTS) was changed; kept"; fi
 
+# `make deb`: the Debian package breakglass in $(BUILD)/deb/, built with
+# debhelper from a copy of the tracked files and checked by lintian
+# (LINTIAN=0 skips that).  The packaging tools come from install-deps --pkg.
+DEB_DIR  = $(BUILD)/deb
+BUNDLE   = $(BUILD)/offline-bundle
+LINTIAN ?= 1
+
+.PHONY: pkg-deps deb offline-bundle check-bundle check-repro
+pkg-deps: deps
+	@scripts/install-deps --pkg --check >/dev/null 2>&1 || \
+	    scripts/install-deps --pkg
+deb: pkg-deps
+	@scripts/build-deb $(DEB_DIR) $(VERSION) $(LINTIAN)
+
+# `make offline-bundle`: the .deb, every .deb it needs on a fresh Debian 12
+# beyond the packages of priority required, SHA256SUMS and INSTALL.
+offline-bundle: deb
+	@scripts/offline-bundle $(DEB_DIR) $(BUNDLE)
+
+# Slow, and they need the Debian mirror: not in `make check`.
+# check-bundle: debootstrap a minimal Debian 12, install the bundle there
+# with no network, run both programs.  check-repro: build this commit twice
+# in two directories, at two times, and compare the bytes.
+check-bundle: offline-bundle
+	@scripts/test-offline-bundle $(BUNDLE)
+check-repro: pkg-deps
+	@scripts/check-repro
+
 clean:
 	rm -rf build build-asan build-fuzz build-clang
 
