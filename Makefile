@@ -5,6 +5,14 @@
 #   make check-asan the same under ASan+UBSan (separate build dir)
 #   make demo       a full dual-control ceremony on a throwaway vault
 #   make fuzz       run each libFuzzer harness for FUZZ_SECONDS
+#   make install    programs, man pages, bash completion, systemd units
+#                   (PREFIX=/usr/local, DESTDIR=); make uninstall
+#   make deb        the Debian package breakglass (build/deb/), lintian clean
+#   make offline-bundle  that .deb and its dependencies for an offline
+#                   Debian 12 machine (build/offline-bundle/)
+#   make check-bundle    install the bundle into a fresh debootstrap root
+#                   with no network (slow; not in make check)
+#   make check-repro     two builds in two directories: identical bytes?
 #
 # Sources are found by wildcard so a new file needs no Makefile edit:
 #   tokenctl/*.c tokenctl/soft/*.c  -> libbgtoken.a (except main.c, cmd_*.c)
@@ -15,6 +23,7 @@
 #   tests/fuzz/fuzz_*.c             -> libFuzzer harnesses (clang)
 
 BUILD    ?= build
+VERSION   = 0.1.0
 CC       ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS      = libfido2 libsodium sqlite3 libcbor libcrypto jansson
@@ -30,16 +39,20 @@ PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
+# -ffile-prefix-map: no build directory in the objects (reproducible builds).
 ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(OPT) $(SAN) \
-              -Iinclude -Itokenctl -Ivault -Icli $(PKG_CFLAGS) $(CFLAGS)
+              -ffile-prefix-map=$(CURDIR)=. \
+              -Iinclude -Itokenctl -Ivault -Icli $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SAN) $(LDFLAGS)
 
+# Sorted: the archive and link order, and so the bytes, never depend on
+# the order the file system lists a directory in.
 TOKEN_SRC  = $(filter-out tokenctl/main.c tokenctl/cmd_%.c, \
-               $(wildcard tokenctl/*.c tokenctl/soft/*.c))
-VAULT_SRC  = $(filter-out vault/main.c vault/cmd_%.c, $(wildcard vault/*.c))
-CLI_SRC    = $(wildcard cli/*.c)
-TOKENCTL_SRC = $(wildcard tokenctl/main.c tokenctl/cmd_*.c)
-VAULTPRG_SRC = $(wildcard vault/main.c vault/cmd_*.c)
+               $(sort $(wildcard tokenctl/*.c tokenctl/soft/*.c)))
+VAULT_SRC  = $(filter-out vault/main.c vault/cmd_%.c, $(sort $(wildcard vault/*.c)))
+CLI_SRC    = $(sort $(wildcard cli/*.c))
+TOKENCTL_SRC = $(sort $(wildcard tokenctl/main.c tokenctl/cmd_*.c))
+VAULTPRG_SRC = $(sort $(wildcard vault/main.c vault/cmd_*.c))
 TEST_SRC   = $(wildcard tests/test_*.c)
 TEST_HELPER_SRC = $(wildcard tests/helpers/*.c)
 
@@ -54,9 +67,25 @@ TESTS    = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
 PROGRAMS = $(TOKENCTL) $(if $(VAULTPRG_SRC),$(VAULT))
 
-.PHONY: all deps check check-asan check-valgrind unit e2e adversary lint-man lint-src \
-        demo fuzz fuzz-smoke bench clean
+.PHONY: all deps check check-asan check-valgrind unit e2e adversary lint-man \
+        lint-src demo fuzz fuzz-smoke bench clean FORCE
 all: $(PROGRAMS)
+
+# --- version and source commit (--version) ----------------------------------
+# Only the two main.o files see them (-D), and they are rebuilt when the
+# commit changes: the stamp is rewritten only when its text differs.  The
+# commit is the bare hash (scripts/source-info), so two builds of one
+# commit agree byte for byte.
+COMMIT := $(shell scripts/source-info commit 2>/dev/null || echo unknown)
+VERSION_STAMP = $(BUILD)/version.stamp
+MAIN_OBJS = $(call obj,vault/main.c tokenctl/main.c)
+$(MAIN_OBJS): $(VERSION_STAMP)
+$(MAIN_OBJS): VERSION_DEFS = -DBG_VERSION='"$(VERSION)"' -DBG_COMMIT='"$(COMMIT)"'
+$(VERSION_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(VERSION) $(COMMIT)' | cmp -s - $@ 2>/dev/null || \
+	    echo '$(VERSION) $(COMMIT)' >$@
+FORCE:
 
 deps:
 	@scripts/install-deps --check >/dev/null 2>&1 || scripts/install-deps
@@ -67,14 +96,15 @@ Q = $(if $(V),,@)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(if $(V),,@echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(VERSION_DEFS) -MMD -MP -c $< -o $@
 
+# D: deterministic archives (zero timestamps, uids and modes).
 $(LIBTOKEN): $(call obj,$(TOKEN_SRC))
-	@rm -f $@; ar rcs $@ $^
+	@rm -f $@; ar rcsD $@ $^
 $(LIBVAULT): $(call obj,$(VAULT_SRC))
-	@rm -f $@; ar rcs $@ $^
+	@rm -f $@; ar rcsD $@ $^
 $(LIBCLI): $(call obj,$(CLI_SRC))
-	@rm -f $@; ar rcs $@ $^
+	@rm -f $@; ar rcsD $@ $^
 
 $(TOKENCTL): $(call obj,$(TOKENCTL_SRC)) $(LIBCLI) $(LIBTOKEN)
 	$(if $(V),,@echo "  LINK    $@")
@@ -217,6 +247,77 @@ bench: bench-deps all bench-bins
 bench-quick: bench-deps all bench-bins
 	@BENCH_QUICK=1 BG_BUILD=$(abspath $(BUILD)) scripts/bench
 # --- end of benchmarks ------------------------------------------------------
+
+# --- install, Debian package, offline bundle, reproducibility --------------
+# `make install` honours PREFIX and DESTDIR; the systemd units go where
+# systemd looks for a PREFIX (/usr/local/lib/systemd/system by default; the
+# Debian package uses /lib/systemd/system).  /etc/default/breakglass is
+# installed only when missing, and removed by uninstall only when unchanged.
+PREFIX         ?= /usr/local
+BINDIR         ?= $(PREFIX)/bin
+MANDIR         ?= $(PREFIX)/share/man
+BASHCOMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR     ?= /etc
+INSTALL        ?= install
+UNITS           = breakglass-check.service breakglass-check.timer
+DEFAULTS        = $(DESTDIR)$(SYSCONFDIR)/default/breakglass
+
+.PHONY: install uninstall
+install: all
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/default
+	$(INSTALL) -m 0755 $(PROGRAMS) $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 0644 docs/vault.1 docs/tokenctl.1 $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 0644 completions/vault completions/tokenctl $(DESTDIR)$(BASHCOMPDIR)/
+	for u in $(UNITS); do \
+	    sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	        systemd/$$u.in >$(DESTDIR)$(SYSTEMDUNITDIR)/$$u.tmp && \
+	    chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u.tmp && \
+	    mv -f $(DESTDIR)$(SYSTEMDUNITDIR)/$$u.tmp $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
+	done
+	@if [ -e $(DEFAULTS) ]; then echo "install: keeping $(DEFAULTS)"; \
+	else echo "$(INSTALL) -m 0644 systemd/breakglass.default $(DEFAULTS)"; \
+	    $(INSTALL) -m 0644 systemd/breakglass.default $(DEFAULTS); fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/vault $(DESTDIR)$(BINDIR)/tokenctl \
+	    $(DESTDIR)$(MANDIR)/man1/vault.1 $(DESTDIR)$(MANDIR)/man1/tokenctl.1 \
+	    $(DESTDIR)$(BASHCOMPDIR)/vault $(DESTDIR)$(BASHCOMPDIR)/tokenctl \
+	    $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(UNITS))
+	@if cmp -s systemd/breakglass.default $(DEFAULTS); then \
+	    echo "rm -f $(DEFAULTS)"; rm -f $(DEFAULTS); \
+	elif [ -e $(DEFAULTS) ]; then \
+	    echo "uninstall: $(DEFAULTS) was changed; kept"; fi
+
+# `make deb`: the Debian package breakglass in $(BUILD)/deb/, built with
+# debhelper from a copy of the tracked files and checked by lintian
+# (LINTIAN=0 skips that).  The packaging tools come from install-deps --pkg.
+DEB_DIR  = $(BUILD)/deb
+BUNDLE   = $(BUILD)/offline-bundle
+LINTIAN ?= 1
+
+.PHONY: pkg-deps deb offline-bundle check-bundle check-repro
+pkg-deps: deps
+	@scripts/install-deps --pkg --check >/dev/null 2>&1 || \
+	    scripts/install-deps --pkg
+deb: pkg-deps
+	@scripts/build-deb $(DEB_DIR) $(VERSION) $(LINTIAN)
+
+# `make offline-bundle`: the .deb, every .deb it needs on a fresh Debian 12
+# beyond the packages of priority required, SHA256SUMS and INSTALL.
+offline-bundle: deb
+	@scripts/offline-bundle $(DEB_DIR) $(BUNDLE)
+
+# Slow, and they need the Debian mirror: not in `make check`.
+# check-bundle: debootstrap a minimal Debian 12, install the bundle there
+# with no network, run both programs.  check-repro: build this commit twice
+# in two directories, at two times, and compare the bytes.
+check-bundle: offline-bundle
+	@scripts/test-offline-bundle $(BUNDLE)
+check-repro: pkg-deps
+	@scripts/check-repro
 
 clean:
 	rm -rf build build-asan build-fuzz build-clang

@@ -14,7 +14,13 @@
 #include "harden.h"
 #include "util.h"
 
-#define TOKENCTL_VERSION	"0.1.0"
+/* Both set by the Makefile from VERSION and the source commit (git). */
+#ifndef BG_VERSION
+#define BG_VERSION	"unknown"
+#endif
+#ifndef BG_COMMIT
+#define BG_COMMIT	"unknown"
+#endif
 
 static const char usage_text[] =
     "usage: tokenctl list [--json] [--dir DIR] [--token PATH]...\n"
@@ -77,7 +83,8 @@ main(int argc, char **argv)
 		return BG_EXIT_OK;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
-		printf("tokenctl (breakglass) %s\n", TOKENCTL_VERSION);
+		printf("tokenctl (breakglass) %s\ncommit %s\n", BG_VERSION,
+		    BG_COMMIT);
 		return BG_EXIT_OK;
 	}
 	if (argv[1][0] == '-') {

@@ -4,10 +4,15 @@
  * per verb, each with its own getopt_long, which also accepts the global
  * options after the verb).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
 
 #include "breakglass/err.h"
 #include "breakglass/token.h"
@@ -15,7 +20,13 @@
 #include "cmds.h"
 #include "harden.h"
 
-#define VAULT_VERSION "0.1"
+/* Both set by the Makefile from VERSION and the source commit (git). */
+#ifndef BG_VERSION
+#define BG_VERSION	"unknown"
+#endif
+#ifndef BG_COMMIT
+#define BG_COMMIT	"unknown"
+#endif
 
 static const struct {
 	const char *name;
@@ -60,6 +71,64 @@ usage(FILE *f)
 	fprintf(f, "\nSee vault(1).\n");
 }
 
+/*
+ * The SHA-256 of the running program (/proc/self/exe) as hex, so that a
+ * custodian can check the binary against the one a reproducible build of
+ * the named commit gives.  Returns 0, or -1 with errno set.
+ */
+static int
+self_sha256(char hex[crypto_hash_sha256_BYTES * 2 + 1])
+{
+	crypto_hash_sha256_state st;
+	unsigned char buf[65536], md[crypto_hash_sha256_BYTES];
+	ssize_t n;
+	int fd = -1, r = -1, saved;
+
+	if ((fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) == -1)
+		goto out;
+	if (crypto_hash_sha256_init(&st) != 0)
+		goto out;
+	for (;;) {
+		if ((n = read(fd, buf, sizeof(buf))) == -1) {
+			if (errno == EINTR)
+				continue;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (crypto_hash_sha256_update(&st, buf, (unsigned long long)n) != 0)
+			goto out;
+	}
+	if (crypto_hash_sha256_final(&st, md) != 0)
+		goto out;
+	(void)sodium_bin2hex(hex, crypto_hash_sha256_BYTES * 2 + 1, md,
+	    sizeof(md));
+	r = 0;
+out:
+	saved = errno;
+	if (fd != -1)
+		(void)close(fd);
+	errno = saved;
+	return r;
+}
+
+/* --version: version, source commit and the running binary's SHA-256. */
+static int
+print_version(void)
+{
+	char hex[crypto_hash_sha256_BYTES * 2 + 1];
+
+	if (self_sha256(hex) != 0) {
+		vault_errx("--version: cannot hash the running program "
+		    "(/proc/self/exe): %s; is /proc mounted?", strerror(errno));
+		return VAULT_EXIT_FAIL;
+	}
+	printf("vault (breakglass) %s\n"
+	    "commit %s\n"
+	    "sha256 %s\n", BG_VERSION, BG_COMMIT, hex);
+	return VAULT_EXIT_OK;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -86,8 +155,7 @@ main(int argc, char **argv)
 			usage(stdout);
 			return VAULT_EXIT_OK;
 		case VOPT_VERSION:
-			printf("vault (breakglass) %s\n", VAULT_VERSION);
-			return VAULT_EXIT_OK;
+			return print_version();
 		default:
 			usage(stderr);
 			return VAULT_EXIT_USAGE;

@@ -9,17 +9,30 @@ bg_setup
 
 command -v setpriv >/dev/null || fail "setpriv (util-linux) is needed"
 NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups"
+# nobody runs copies of the programs from a directory it can enter: the
+# checkout may live where other users cannot (root's home, a 0700 mktemp -d).
+# $T is fine unless TMPDIR itself is closed to others; then a directory of
+# its own under /tmp, removed on exit.
 chmod 755 "$T"
-mkdir "$T/nb"; chown 65534:65534 "$T/nb"
-# the build dir must be reachable by nobody
+NB=$T
+if ! $NOBODY test -x "$T"; then
+	NB=$(mktemp -d /tmp/bg-e2e-nobody.XXXXXX)
+	chmod 755 "$NB"
+	trap 'bg_cleanup; rm -rf "$NB"' EXIT
+fi
+mkdir "$NB/bin" "$NB/nb"; chown 65534:65534 "$NB/nb"
+cp "$VAULT_BIN" "$TOKENCTL_BIN" "$NB/bin/"
+chmod 755 "$NB/bin" "$NB/bin/vault" "$NB/bin/tokenctl"
+ASAN_BUILD=0
+grep -q __asan_init "$VAULT_BIN" && ASAN_BUILD=1
+VAULT_BIN=$NB/bin/vault
+TOKENCTL_BIN=$NB/bin/tokenctl
 $NOBODY "$VAULT_BIN" --version >/dev/null 2>&1 ||
-    fail "nobody cannot run $VAULT_BIN (directory permissions?)"
+    fail "nobody cannot run $VAULT_BIN: $($NOBODY "$VAULT_BIN" --version 2>&1)"
 
 step "locked-memory limit too small and fixed (hard 64 KiB): refused, saying why"
 # ASan replaces mlock() with a no-op that succeeds (its shadow memory must
 # not be locked), so an ASan build cannot see the limit: say so, loudly.
-ASAN_BUILD=0
-grep -q __asan_init "$VAULT_BIN" && ASAN_BUILD=1
 [ $ASAN_BUILD = 0 ] ||
     echo "   NOTE: ASan build: mlock() is a no-op there; refusal not testable"
 [ $ASAN_BUILD = 1 ] ||
@@ -46,14 +59,14 @@ sh -c "ulimit -l 64; exec $VAULT_BIN --version" >"$T/out" 2>"$T/err" || RC=$?
 ok
 
 step "not dumpable, no core files, even when started with cores allowed"
-$NOBODY "$TOKENCTL_BIN" soft create --state "$T/nb/x.state" >/dev/null 2>&1 ||
+$NOBODY "$TOKENCTL_BIN" soft create --state "$NB/nb/x.state" >/dev/null 2>&1 ||
     fail "soft create as nobody"
 prlimit --core=unlimited:unlimited $NOBODY "$TOKENCTL_BIN" soft serve \
-    --state "$T/nb/x.state" --socket "$T/nb/x.sock" 2>"$T/nb/x.log" &
+    --state "$NB/nb/x.state" --socket "$NB/nb/x.sock" 2>"$NB/nb/x.log" &
 SPID=$!
 echo $SPID >>"$T/pids"
 i=0
-while ! grep -q "ready on unix:" "$T/nb/x.log" 2>/dev/null; do
+while ! grep -q "ready on unix:" "$NB/nb/x.log" 2>/dev/null; do
 	i=$((i + 1)); [ $i -lt 500 ] || fail "tokenctl soft serve did not start"
 	sleep 0.01
 done

@@ -10,6 +10,7 @@ run tokenctl; expect_rc 2; expect_err "usage: tokenctl list"
 run tokenctl frobnicate; expect_rc 2; expect_err "tokenctl: unknown command 'frobnicate'"
 run tokenctl --bogus; expect_rc 2
 run tokenctl --version; ok; expect_out "tokenctl (breakglass)"
+grep -Eqx 'commit ([0-9a-f]{40}(-dirty)?|unknown)' "$T/out" || fail "no commit line"
 run tokenctl --help; ok; expect_out "usage: tokenctl list"
 norm() { tr -s '[:space:]' ' ' | sed 's/^ //; s/ $//'; }
 usage=$(sed 's/^usage: //' "$T/out" | norm)

@@ -9,8 +9,13 @@ run vault; expect_rc 2; expect_err "usage: vault"
 run vault frobnicate; expect_rc 2; expect_err "vault: unknown command 'frobnicate'"
 run vault --help; ok; expect_out "usage: vault"; expect_out "ceremony"
 run vault --version; ok; expect_out "vault (breakglass)"
-for v in init custodian chain tenant member policy secret request approve \
-    deny release ceremony rotate status check audit; do
+# the source commit (a hash, or "unknown" outside git) and the SHA-256 of
+# the running binary, which a custodian compares with a reproducible build
+grep -Eqx 'commit ([0-9a-f]{40}(-dirty)?|unknown)' "$T/out" || fail "no commit line"
+[ "$(sed -n 's/^sha256 //p' "$T/out")" = "$(sha256sum <"$VAULT_BIN" | cut -d' ' -f1)" ] ||
+    fail "--version sha256 is not the binary's: $(sha256sum "$VAULT_BIN")"
+for v in init custodian chain rekey tenant member policy secret request \
+    approve deny release ceremony rotate status check audit; do
 	run vault $v --help; ok; expect_out "usage: vault $v"
 done
 run vault tenant add; expect_rc 2; expect_err "usage: vault tenant"
