@@ -2075,7 +2075,7 @@ names_add(struct names *s, const char *name)
 struct diff {
 	bool		approver;	/* approvers, policy, settings, exception */
 	bool		removal;	/* a requester/auditor lost something */
-	struct names	grantees;	/* requesters/auditors gaining */
+	struct names	grantees;	/* members gaining (any role) */
 	struct names	owners;		/* new credential, had one before */
 };
 
@@ -2115,16 +2115,15 @@ classify(const bg_chain_link_t *prev, const bg_chain_link_t *next,
 	for (i = 0; i < next->n_members; i++) {
 		mn = &next->members[i];
 		mp = bg_chain_member_find(prev, mn->person, mn->role);
-		if (mn->role == BG_CHAIN_ROLE_APPROVER) {
-			if (mp == NULL)
-				d->approver = true;
-		} else if (mp == NULL || mn->expires_at > mp->expires_at) {
-			if ((r = names_add(&d->grantees, mn->person)) != BG_OK)
-				return r;
-		}
+		if (mn->role == BG_CHAIN_ROLE_APPROVER && mp == NULL)
+			d->approver = true;
+		/* Whoever gains (a membership, a longer expiry, a new
+		 * credential), approvers included, never co-signs it. */
+		if ((mp == NULL || mn->expires_at > mp->expires_at) &&
+		    (r = names_add(&d->grantees, mn->person)) != BG_OK)
+			return r;
 		for (j = 0; j < mn->n_tokens; j++) {
-			if (mn->role != BG_CHAIN_ROLE_APPROVER &&
-			    !token_unchanged(prev, mn, &mn->tokens[j]) &&
+			if (!token_unchanged(prev, mn, &mn->tokens[j]) &&
 			    (r = names_add(&d->grantees, mn->person)) != BG_OK)
 				return r;
 			if (has_person(prev, mn->person) &&
