@@ -17,7 +17,7 @@
  *   adv_forge sign VAULT TOKEN PIN-FILE TENANT PERSON STATE
  *	Sign the draft's hash with the credential in STATE and store the
  *	signature as PERSON's, under the credential id that the link in
- *	force gives PERSON with STATE's public key.
+ *	force (else the draft) gives PERSON with STATE's public key.
  *
  * Exit 0 on success, 1 when the vault file does not allow it, 2 on a
  * usage or set-up error.
@@ -267,6 +267,24 @@ out:
 	return ex;
 }
 
+/* PERSON's credential in l whose public key is ours. */
+static const bg_chain_token_t *
+our_token(const bg_chain_link_t *l, const char *person, const struct cred *c)
+{
+	size_t i, j;
+
+	for (i = 0; l != NULL && i < l->n_members; i++) {
+		if (strcmp(l->members[i].person, person) != 0)
+			continue;
+		for (j = 0; j < l->members[i].n_tokens; j++)
+			if (l->members[i].tokens[j].pubkey_len == c->pk_len &&
+			    memcmp(l->members[i].tokens[j].pubkey, c->pk,
+			    c->pk_len) == 0)
+				return &l->members[i].tokens[j];
+	}
+	return NULL;
+}
+
 static int
 do_sign(bg_token_t *tok, const char *pin, const char *tenant,
     const char *person, const char *state)
@@ -278,7 +296,6 @@ do_sign(bg_token_t *tok, const char *pin, const char *tenant,
 	struct cred c;
 	char *text = NULL, why[BG_CHAIN_WHY_MAX];
 	uint8_t hash[32];
-	size_t i, j;
 	int ex = 1;
 
 	if (state_load(state, &c) != 0) {
@@ -290,22 +307,17 @@ do_sign(bg_token_t *tok, const char *pin, const char *tenant,
 		goto out;
 	/* the victim's credential id in the link in force, whose public
 	 * key is ours */
+	/* (for a tenant's first link: in the draft itself, whose keys
+	 * are what its new members' signatures are checked with) */
 	if ((text = query_text("SELECT body FROM links WHERE tenant = ? "
-	    "ORDER BY seq DESC LIMIT 1", tenant)) == NULL ||
+	    "ORDER BY seq DESC LIMIT 1", tenant)) != NULL &&
 	    bg_chain_link_parse(text, &head, why, sizeof(why)) != BG_OK)
 		goto out;
-	for (i = 0; i < head->n_members && vt == NULL; i++) {
-		if (strcmp(head->members[i].person, person) != 0)
-			continue;
-		for (j = 0; j < head->members[i].n_tokens; j++)
-			if (head->members[i].tokens[j].pubkey_len == c.pk_len &&
-			    memcmp(head->members[i].tokens[j].pubkey, c.pk,
-			    c.pk_len) == 0)
-				vt = &head->members[i].tokens[j];
-	}
+	if ((vt = our_token(head, person, &c)) == NULL)
+		vt = our_token(d, person, &c);
 	if (vt == NULL) {
-		fprintf(stderr, "adv_forge: the link in force gives %s no "
-		    "credential with our key\n", person);
+		fprintf(stderr, "adv_forge: neither the link in force nor the "
+		    "draft gives %s a credential with our key\n", person);
 		goto out;
 	}
 	if (bg_chain_link_hash(d, hash) != BG_OK ||
