@@ -799,6 +799,7 @@ test_enroll_statement(void **state)
 	fx_t *f = *state;
 	const bg_chain_member_t *m;
 	char *text = NULL, want[1024], gh[65], salt[65], id[41], mk[65];
+	char pk[2 * BG_CHAIN_PUBKEY_MAX + 1];
 	uint8_t cdh[32], h[32];
 	size_t i;
 
@@ -814,10 +815,13 @@ test_enroll_statement(void **state)
 	}
 	for (i = 0; i < 20; i++)
 		(void)snprintf(id + 2 * i, 3, "%02x", m->tokens[0].cred_id[i]);
+	for (i = 0; i < m->tokens[0].pubkey_len; i++)
+		(void)snprintf(pk + 2 * i, 3, "%02x", m->tokens[0].pubkey[i]);
 	(void)snprintf(want, sizeof(want), "breakglass enroll v1\n"
 	    "vault: %s\ngenesis: %s\ntenant: acme\nperson: alice\n"
 	    "role: approver\nside: client\nsalt: %s\ncred-id: %s\n"
-	    "member-key: %s\n", VID, gh, salt, id, mk);
+	    "cred-key: %d %s\nmember-key: %s\n", VID, gh, salt, id,
+	    m->tokens[0].alg, pk, mk);
 	assert_string_equal(text, want);
 	crypto_hash_sha256(h, (const uint8_t *)text, strlen(text));
 	assert_memory_equal(h, cdh, 32);
@@ -830,12 +834,15 @@ test_enroll_statement(void **state)
 	    &text), BG_OK);
 	for (i = 0; i < 20; i++)
 		(void)snprintf(id + 2 * i, 3, "%02x", m->tokens[0].cred_id[i]);
+	for (i = 0; i < m->tokens[0].pubkey_len; i++)
+		(void)snprintf(pk + 2 * i, 3, "%02x", m->tokens[0].pubkey[i]);
 	memset(gh, '0', 64);
 	gh[64] = '\0';
 	(void)snprintf(want, sizeof(want), "breakglass enroll v1\n"
 	    "vault: %s\ngenesis: %s\ntenant: -\nperson: dave\n"
 	    "role: custodian\nside: none\nsalt: %s\ncred-id: %s\n"
-	    "member-key: %s\n", VID, gh, gh, id, gh);
+	    "cred-key: %d %s\nmember-key: %s\n", VID, gh, gh, id,
+	    m->tokens[0].alg, pk, gh);
 	assert_string_equal(text, want);
 	free(text);
 }

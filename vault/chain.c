@@ -1581,6 +1581,9 @@ bg_chain_enroll_cdh(const bg_chain_link_t *l, const bg_chain_member_t *m,
 	sb_add(&b, "salt: %s\n", hbuf);
 	hex_enc(t->cred_id, t->cred_id_len, hbuf);
 	sb_add(&b, "cred-id: %s\n", hbuf);
+	/* the signing key too: a credential id is bound to its key */
+	hex_enc(t->pubkey, t->pubkey_len, hbuf);
+	sb_add(&b, "cred-key: %d %s\n", t->alg, hbuf);
 	hex_enc(custodian ? zero32 : t->member_pk, 32, hbuf);
 	sb_add(&b, "member-key: %s\n", hbuf);
 	if (b.oom) {
@@ -2027,15 +2030,34 @@ member_same(const bg_chain_link_t *prev, const bg_chain_member_t *mp,
 /* Whether person holds cred_id in l under any role. */
 static bool
 holds_cred(const bg_chain_link_t *l, const char *person, const uint8_t *id,
-    size_t len)
+    size_t len, const bg_chain_token_t *key)
 {
 	size_t i;
 
+	const bg_chain_token_t *t;
+
 	for (i = 0; i < l->n_members; i++)
 		if (strcmp(l->members[i].person, person) == 0 &&
-		    find_token(&l->members[i], id, len) != NULL)
+		    (t = find_token(&l->members[i], id, len)) != NULL &&
+		    t->alg == key->alg && beq(t->pubkey, t->pubkey_len,
+		    key->pubkey, key->pubkey_len))
 			return true;
 	return false;
+}
+
+/* Every credential of l with t's id has t's signing key. */
+static bool
+id_keeps_key(const bg_chain_link_t *l, const bg_chain_token_t *t)
+{
+	const bg_chain_token_t *o;
+	size_t i;
+
+	for (i = 0; i < l->n_members; i++)
+		if ((o = find_token(&l->members[i], t->cred_id,
+		    t->cred_id_len)) != NULL && (o->alg != t->alg ||
+		    !beq(o->pubkey, o->pubkey_len, t->pubkey, t->pubkey_len)))
+			return false;
+	return true;
 }
 
 static bool
@@ -2128,7 +2150,8 @@ classify(const bg_chain_link_t *prev, const bg_chain_link_t *next,
 				return r;
 			if (has_person(prev, mn->person) &&
 			    !holds_cred(prev, mn->person,
-			    mn->tokens[j].cred_id, mn->tokens[j].cred_id_len) &&
+			    mn->tokens[j].cred_id, mn->tokens[j].cred_id_len,
+			    &mn->tokens[j]) &&
 			    (r = names_add(&d->owners, mn->person)) != BG_OK)
 				return r;
 		}
@@ -2245,6 +2268,12 @@ link_structure(struct ctx *c, char *why, size_t whylen)
 			    role_name(m->role));
 			goto out;
 		}
+		if (prev == NULL && m->expires_at <= next->time) {
+			say(why, whylen, "the first link names %s (%s), whose "
+			    "membership has expired at the link's time",
+			    m->person, role_name(m->role));
+			goto out;
+		}
 		for (j = 0; j < m->n_tokens; j++) {
 			t = &m->tokens[j];
 			cred_short(t, id);
@@ -2256,6 +2285,16 @@ link_structure(struct ctx *c, char *why, size_t whylen)
 			}
 			if ((r = check_soft(g, m, t, why, whylen)) != BG_OK)
 				goto out;
+			/* A credential id is bound to its signing key for
+			 * good: the same id with another key is refused, so
+			 * a key cannot be swapped under a known id. */
+			r = BG_ERR_AUTH;
+			if (prev != NULL && !id_keeps_key(prev, t)) {
+				say(why, whylen, "credential %s of %s carries "
+				    "another signing key than it had in the "
+				    "previous link", id, m->person);
+				goto out;
+			}
 			if (token_unchanged(prev, m, t))
 				continue;
 			if ((r = verify_enroll(next, m, t, g->rp_id, &ok)) !=
@@ -2524,8 +2563,8 @@ rule_owners(struct ctx *c, const struct names *owners)
 }
 
 /* Some qualified set of the policy without a client approver. */
-static int
-msp_alone(const bg_chain_link_t *next, bool *alonep)
+int
+bg_chain_msp_alone(const bg_chain_link_t *next, bool *alonep)
 {
 	const bg_chain_member_t *m;
 	bg_policy_t *p = NULL;
@@ -2601,7 +2640,7 @@ bg_chain_check(const bg_chain_link_t *g, const bg_chain_link_t *prev,
 		}
 	}
 
-	if ((r = msp_alone(next, &alone)) != BG_OK)
+	if ((r = bg_chain_msp_alone(next, &alone)) != BG_OK)
 		goto out;
 	if (alone && !(next->has_exception &&
 	    next->exception_expires > next->time))

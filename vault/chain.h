@@ -143,6 +143,15 @@ typedef struct bg_chain_sig {
  */
 bool	bg_chain_text_ok(const char *s, size_t maxlen);
 
+/*
+ * Whether some qualified set of l's policy has no client approver (the
+ * MSP could approve its own access): such a link needs an exception,
+ * and once the exception has ended nothing may be sealed under it or
+ * released without a client approver.  BG_OK; *alonep false when l has
+ * no policy.
+ */
+int	bg_chain_msp_alone(const bg_chain_link_t *l, bool *alonep);
+
 /* New, empty link (caller fills it); free with bg_chain_link_free. */
 bg_chain_link_t *bg_chain_link_new(void);
 void	bg_chain_link_free(bg_chain_link_t **lp);

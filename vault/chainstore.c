@@ -224,6 +224,30 @@ bg_chain_require_genesis(bg_vault_t *v)
 	    "(vault chain show; vault chain sign --as CUSTODIAN)");
 }
 
+void
+bg_vault_enrolled_fingerprints(const bg_vault_t *v, char sign_fpr[17],
+    char member_fpr[17])
+{
+	(void)snprintf(sign_fpr, 17, "%s", v->enrolled_sign_fpr);
+	(void)snprintf(member_fpr, 17, "%s", v->enrolled_member_fpr);
+}
+
+/* Remember the fingerprints of a credential just enrolled. */
+void
+bg_chain_note_enrolled(bg_vault_t *v, const bg_chain_token_t *t,
+    bool member)
+{
+	uint8_t fp[32];
+
+	crypto_hash_sha256(fp, t->pubkey, t->pubkey_len);
+	bg_hex(fp, 8, v->enrolled_sign_fpr);
+	v->enrolled_member_fpr[0] = '\0';
+	if (member) {
+		crypto_hash_sha256(fp, t->member_pk, 32);
+		bg_hex(fp, 8, v->enrolled_member_fpr);
+	}
+}
+
 const char *
 bg_vault_genesis_hash(const bg_vault_t *v)
 {
@@ -323,7 +347,67 @@ out:
 	return r;
 }
 
+int
+bg_vault_chains_verify(bg_vault_t *v, size_t *np)
+{
+	sqlite3_stmt *st = NULL;
+	bg_chain_link_t *head = NULL;
+	uint8_t hh[32];
+	char name[BG_VAULT_NAME_MAX + 1];
+	bool row = false;
+	int r = BG_ERR_INTERNAL;
+
+	if (np != NULL)
+		*np = 0;
+	bg_vault_clear_err(v);
+	if ((r = bg_chain_require_genesis(v)) != BG_OK)
+		goto out;
+	if ((r = bg_store_prepare(v, "SELECT name FROM tenants WHERE "
+	    "offboarded_at IS NULL ORDER BY name", &st)) != BG_OK)
+		goto out;
+	for (;;) {
+		if ((r = bg_store_step(v, st, &row)) != BG_OK)
+			goto out;
+		if (!row)
+			break;
+		bg_store_col_text(st, 0, name, sizeof(name));
+		if ((r = bg_chain_tenant(v, name, 0, &head, hh)) != BG_OK)
+			goto out;
+		bg_chain_link_free(&head);
+		if (np != NULL)
+			(*np)++;
+	}
+	r = BG_OK;
+out:
+	sqlite3_finalize(st);
+	bg_chain_link_free(&head);
+	return bg_vault_fail_default(v, r);
+}
+
 /* --- drafts ------------------------------------------------------------------ */
+
+/* The tenant exists and was not offboarded (its keys are destroyed). */
+static int
+tenant_exists(bg_vault_t *v, const char *tenant)
+{
+	sqlite3_stmt *st = NULL;
+	bool row = false;
+	int r;
+
+	if ((r = bg_store_prepare(v, "SELECT offboarded_at FROM tenants "
+	    "WHERE name = ?", &st)) == BG_OK &&
+	    (r = bg_store_bind_text(v, st, 1, tenant)) == BG_OK &&
+	    (r = bg_store_step(v, st, &row)) == BG_OK) {
+		if (!row)
+			r = bg_vault_fail(v, BG_ERR_NOT_FOUND, "no tenant '%s'",
+			    tenant);
+		else if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+			r = bg_vault_fail(v, BG_ERR_STATE, "tenant '%s' was "
+			    "offboarded", tenant);
+	}
+	sqlite3_finalize(st);
+	return r;
+}
 
 static int
 draft_load(bg_vault_t *v, const char *scope, bg_chain_link_t **draftp)
@@ -347,6 +431,95 @@ draft_load(bg_vault_t *v, const char *scope, bg_chain_link_t **draftp)
 out:
 	bg_store_done(st);
 	return r;
+}
+
+/* A draft older than this is stale: make it again. */
+#define DRAFT_MAX_AGE	(14 * 86400)
+
+/*
+ * The draft is the newest one the log names (not discarded, not an older
+ * version of itself put back with the signatures it had), and it is
+ * dated now or a little before: its time decides who counts as live, so
+ * a time set back or forward in the file is refused.
+ */
+static int
+draft_current(bg_vault_t *v, const char *scope, const bg_chain_link_t *d,
+    const bg_chain_link_t *head, int64_t now)
+{
+	static const char sql[] = "SELECT action, json_extract(entry, "
+	    "'$.details.draft_hash') FROM events WHERE tenant = ? AND "
+	    "(action = 'chain.discard' OR json_extract(entry, "
+	    "'$.details.draft_hash') IS NOT NULL) ORDER BY seq DESC LIMIT 1";
+	sqlite3_stmt *st = NULL;
+	uint8_t h[32];
+	char hex[65], logged[65], action[32], when[32], words[96];
+	bool row = false;
+	int r = BG_ERR_INTERNAL;
+
+	if (d->time > now || now - d->time > DRAFT_MAX_AGE ||
+	    (head != NULL && d->time < head->time)) {
+		r = bg_vault_fail(v, BG_ERR_STATE, "the draft of %s is dated %s, "
+		    "not within the last 14 days: it is stale or was altered; "
+		    "discard it and make it again", scope_words(scope[0] ?
+		    scope : NULL, words, sizeof(words)), bg_vault_fmt_time(
+		    d->time, when, sizeof(when)));
+		goto out;
+	}
+	if ((r = bg_chain_link_hash(d, h)) != BG_OK)
+		goto out;
+	bg_hex(h, sizeof(h), hex);
+	if ((r = bg_store_cached(v, sql, &st)) != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 1, scope)) != BG_OK ||
+	    (r = bg_store_step(v, st, &row)) != BG_OK)
+		goto out;
+	action[0] = logged[0] = '\0';
+	if (row) {
+		bg_store_col_text(st, 0, action, sizeof(action));
+		bg_store_col_text(st, 1, logged, sizeof(logged));
+	}
+	if (!row || strcmp(action, "chain.discard") == 0 ||
+	    strcmp(logged, hex) != 0) {
+		r = bg_vault_fail(v, BG_ERR_STATE, "the draft of %s is not the "
+		    "newest one the audit log names (it was discarded or "
+		    "amended, and put back in the file): discard it",
+		    scope_words(scope[0] ? scope : NULL, words, sizeof(words)));
+		goto out;
+	}
+	r = BG_OK;
+out:
+	bg_store_done(st);
+	return r;
+}
+
+/*
+ * Whether person, a member of the link in force, is live there now (at
+ * the clock, not the draft's time).  Custodians never expire; a person
+ * the link in force does not name (a new member) is judged by the rules.
+ */
+static bool
+live_now(const bg_vault_t *v, const bg_chain_link_t *head, const char *person,
+    int64_t now, int64_t *expiredp)
+{
+	size_t i;
+	bool named = false;
+
+	*expiredp = 0;
+	if (v->genesis != NULL &&
+	    bg_chain_member_find(v->genesis, person, BG_CHAIN_ROLE_CUSTODIAN)
+	    != NULL)
+		return true;
+	if (head == NULL)
+		return true;
+	for (i = 0; i < head->n_members; i++) {
+		if (strcmp(head->members[i].person, person) != 0)
+			continue;
+		named = true;
+		if (head->members[i].expires_at > now)
+			return true;
+		if (head->members[i].expires_at > *expiredp)
+			*expiredp = head->members[i].expires_at;
+	}
+	return !named;
 }
 
 /* The draft must still follow the head it was made from. */
@@ -423,9 +596,28 @@ out:
 	return r;
 }
 
+/*
+ * The event of an amendment names the draft it made: a draft that is not
+ * the newest one the log names is refused at signing (a discarded or
+ * amended draft put back in the file, with the signatures it had).
+ */
+int
+bg_chain_draft_note(const bg_chain_link_t *draft, json_t *det)
+{
+	uint8_t h[32];
+	char hex[65];
+	int r;
+
+	if ((r = bg_chain_link_hash(draft, h)) != BG_OK)
+		return r;
+	bg_hex(h, sizeof(h), hex);
+	return json_object_set_new(det, "draft_hash", json_string(hex)) == 0 ?
+	    BG_OK : BG_ERR_NOMEM;
+}
+
 int
 bg_chain_draft_put(bg_vault_t *v, const char *tenant, bg_chain_link_t *draft,
-    int64_t now, size_t *droppedp)
+    int64_t now, size_t *droppedp, json_t *det)
 {
 	static const char put_sql[] = "INSERT OR REPLACE INTO drafts "
 	    "(tenant, body, updated_at) VALUES (?, ?, ?)";
@@ -445,6 +637,8 @@ bg_chain_draft_put(bg_vault_t *v, const char *tenant, bg_chain_link_t *draft,
 		    bg_strerror(r));
 		goto out;
 	}
+	if (det != NULL && (r = bg_chain_draft_note(draft, det)) != BG_OK)
+		goto out;
 	if ((r = bg_store_cached(v, put_sql, &st)) != BG_OK ||
 	    (r = bg_store_bind_text(v, st, 1, scope)) != BG_OK ||
 	    (r = bg_store_bind_text(v, st, 2, text)) != BG_OK ||
@@ -515,9 +709,27 @@ exec_bind(bg_vault_t *v, const char *sql, sqlite3_stmt **stp)
 	return bg_store_prepare(v, sql, stp);
 }
 
+/* A token of the new head, with its row id, for the chain.link event:
+ * evidence bundles name tokens by id and show the link that made them. */
+static int
+token_note(json_t *toks, int64_t id, const bg_chain_member_t *m,
+    const bg_chain_token_t *t)
+{
+	char aaguid[33], pk[2 * BG_CHAIN_PUBKEY_MAX + 1];
+
+	bg_hex(t->aaguid, sizeof(t->aaguid), aaguid);
+	bg_hex(t->pubkey, t->pubkey_len, pk);
+	return json_array_append_new(toks, json_pack("{s:I, s:s, s:s, s:s, "
+	    "s:i, s:s, s:s}", "id", (json_int_t)id, "person", m->person,
+	    "role", bg_vault_role_name(m->role), "label", t->label, "alg",
+	    t->alg, "aaguid", aaguid, "public_key", pk)) == 0 ? BG_OK :
+	    BG_ERR_NOMEM;
+}
+
 /* Write the rows that listings and ids read from a tenant's new head. */
 static int
-materialize(bg_vault_t *v, const bg_chain_link_t *l, int64_t now)
+materialize(bg_vault_t *v, const bg_chain_link_t *l, int64_t now,
+    json_t *toks)
 {
 	sqlite3_stmt *st = NULL;
 	bg_policy_t *pol = NULL;
@@ -632,6 +844,9 @@ materialize(bg_vault_t *v, const bg_chain_link_t *l, int64_t now)
 			kid = row ? sqlite3_column_int64(st, 0) : 0;
 			sqlite3_finalize(st);
 			st = NULL;
+			if (kid != 0 && (r = token_note(toks, kid, m, t)) !=
+			    BG_OK)
+				goto out;
 			if (kid != 0)
 				continue;
 			if ((r = exec_bind(v, "INSERT INTO tokens "
@@ -665,6 +880,9 @@ materialize(bg_vault_t *v, const bg_chain_link_t *l, int64_t now)
 				goto out;
 			sqlite3_finalize(st);
 			st = NULL;
+			if ((r = token_note(toks, sqlite3_last_insert_rowid(
+			    v->db), m, t)) != BG_OK)
+				goto out;
 		}
 	}
 	r = BG_OK;
@@ -707,7 +925,7 @@ commit_draft(bg_vault_t *v, const char *scope, const bg_chain_link_t *d,
 	sqlite3_stmt *st = NULL;
 	char *text = NULL, hex[65], prev[65], who[BG_VAULT_NEEDS_MAX];
 	uint8_t hash[32];
-	json_t *det = NULL, *members = NULL;
+	json_t *det = NULL, *members = NULL, *toks = NULL;
 	size_t i;
 	int r = BG_ERR_INTERNAL;
 
@@ -754,8 +972,12 @@ commit_draft(bg_vault_t *v, const char *scope, const bg_chain_link_t *d,
 	    (r = bg_store_bind_text(v, st, 1, scope)) != BG_OK ||
 	    (r = bg_store_step_done(v, st)) != BG_OK)
 		goto out;
+	if ((toks = json_array()) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
 	if (d->scope == BG_CHAIN_TENANT &&
-	    (r = materialize(v, d, now)) != BG_OK)
+	    (r = materialize(v, d, now, toks)) != BG_OK)
 		goto out;
 	/* The event lists what took effect; the link itself is the proof. */
 	bg_hex(hash, sizeof(hash), hex);
@@ -781,10 +1003,11 @@ commit_draft(bg_vault_t *v, const char *scope, const bg_chain_link_t *d,
 			goto out;
 		}
 	}
-	det = json_pack("{s:I, s:s, s:s, s:s, s:s, s:o}", "seq",
+	det = json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:o}", "seq",
 	    (json_int_t)d->seq, "hash", hex, "prev", prev, "signed_by", who,
-	    "note", d->note, "members", members);
+	    "note", d->note, "members", members, "tokens", toks);
 	members = NULL;
+	toks = NULL;
 	if (det == NULL) {
 		r = BG_ERR_NOMEM;
 		goto out;
@@ -801,6 +1024,7 @@ out:
 	sqlite3_finalize(st);
 	json_decref(det);
 	json_decref(members);
+	json_decref(toks);
 	free(text);
 	return r;
 }
@@ -894,8 +1118,8 @@ bg_vault_chain_sign(bg_vault_t *v, const char *tenant, const char *person,
 		    "by it") : bg_chain_require_genesis(v);
 		goto out;
 	}
-	if (!genesis && (r = bg_chain_tenant(v, scope, 0, &head, hh)) !=
-	    BG_OK)
+	if (!genesis && ((r = tenant_exists(v, scope)) != BG_OK ||
+	    (r = bg_chain_tenant(v, scope, 0, &head, hh)) != BG_OK))
 		goto out;
 	r = draft_load(v, scope, &d);
 	if (r == BG_ERR_NOT_FOUND) {
@@ -907,6 +1131,20 @@ bg_vault_chain_sign(bg_vault_t *v, const char *tenant, const char *person,
 		goto out;
 	if (!genesis && (r = draft_fits(v, scope, d, head, hh)) != BG_OK)
 		goto out;
+	if ((r = draft_current(v, scope, d, head, now)) != BG_OK)
+		goto out;
+	{
+		int64_t exp_at = 0;
+		char when[32];
+
+		if (!live_now(v, head, person, now, &exp_at)) {
+			r = bg_vault_fail(v, BG_ERR_EXPIRED, "%s's membership of "
+			    "%s expired at %s: their signature would not count",
+			    person, scope, bg_vault_fmt_time(exp_at, when,
+			    sizeof(when)));
+			goto out;
+		}
+	}
 	if ((r = bg_chain_link_hash(d, hash)) != BG_OK)
 		goto out;
 	if (expect != NULL &&
@@ -956,6 +1194,16 @@ bg_vault_chain_sign(bg_vault_t *v, const char *tenant, const char *person,
 		goto out;
 	if ((r = load_sigs(v, scope, -1, &sigs, &nsigs)) != BG_OK)
 		goto out;
+	/* Count only signers live now, whatever the draft's time says. */
+	{
+		size_t i, k = 0;
+		int64_t exp_at;
+
+		for (i = 0; i < nsigs; i++)
+			if (live_now(v, head, sigs[i].person, now, &exp_at))
+				sigs[k++] = sigs[i];
+		nsigs = k;
+	}
 	if (genesis)
 		r = bg_chain_check_genesis(d, sigs, nsigs, why, sizeof(why));
 	else
@@ -964,8 +1212,11 @@ bg_vault_chain_sign(bg_vault_t *v, const char *tenant, const char *person,
 	if (r == BG_OK)
 		ready = true;
 	else if (r != BG_ERR_DENIED) {
-		r = bg_vault_fail(v, r, "the draft of %s cannot take effect: "
-		    "%s", genesis ? "the genesis" : scope, why);
+		/* A draft that cannot take effect as it stands (too few
+		 * custodians, a malformed roster) is a state, not forgery:
+		 * forged signatures are ignored, never an error. */
+		r = bg_vault_fail(v, BG_ERR_STATE, "the draft of %s cannot take "
+		    "effect: %s", genesis ? "the genesis" : scope, why);
 		goto out;
 	}
 	if (ready && (r = commit_draft(v, scope, d, sigs, nsigs, now, person))
@@ -1003,6 +1254,8 @@ bg_vault_chain_discard(bg_vault_t *v, const char *actor, const char *tenant)
 		goto out;
 	if ((r = bg_store_begin(v)) != BG_OK ||
 	    (r = bg_vault_now(v, &now)) != BG_OK)
+		goto out;
+	if (scope[0] != '\0' && (r = tenant_exists(v, scope)) != BG_OK)
 		goto out;
 	if ((r = bg_store_prepare(v, "DELETE FROM drafts WHERE tenant = ?",
 	    &st)) != BG_OK ||
@@ -1086,7 +1339,12 @@ same_creds(const bg_chain_member_t *a, const bg_chain_member_t *b)
 			    memcmp(a->tokens[i].cred_id, b->tokens[j].cred_id,
 			    a->tokens[i].cred_id_len) == 0 && /* public: ids */
 			    memcmp(a->tokens[i].member_pk,
-			    b->tokens[j].member_pk, 32) == 0; /* public: keys */
+			    b->tokens[j].member_pk, 32) == 0 && /* public */
+			    a->tokens[i].alg == b->tokens[j].alg &&
+			    a->tokens[i].pubkey_len ==
+			    b->tokens[j].pubkey_len &&
+			    memcmp(a->tokens[i].pubkey, b->tokens[j].pubkey,
+			    a->tokens[i].pubkey_len) == 0; /* public: keys */
 		if (!found)
 			return false;
 	}
@@ -1117,6 +1375,9 @@ render(const bg_chain_link_t *l, const bg_chain_link_t *before, char **textp)
 		r = cat(&s, "link %llu of tenant %s%s%s\n", (unsigned long long)
 		    l->seq, l->tenant, l->note[0] != '\0' ? ": " : "",
 		    l->note);
+	if (r == BG_OK)
+		r = cat(&s, "  dated %s\n", bg_vault_fmt_time(l->time, when,
+		    sizeof(when)));
 	for (i = 0; i < l->n_members && r == BG_OK; i++) {
 		const bg_chain_member_t *m = &l->members[i];
 		const bg_chain_member_t *o = before != NULL ?
@@ -1131,18 +1392,29 @@ render(const bg_chain_link_t *l, const bg_chain_link_t *before, char **textp)
 		    " until " : "", m->expires_at != 0 ? bg_vault_fmt_time(
 		    m->expires_at, when, sizeof(when)) : "");
 		for (j = 0; j < m->n_tokens && r == BG_OK; j++) {
-			/* The membership key, as member list prints it;
-			 * custodians have none: their signing key. */
-			if (m->role == BG_CHAIN_ROLE_CUSTODIAN)
-				crypto_hash_sha256(fp, m->tokens[j].pubkey,
-				    m->tokens[j].pubkey_len);
-			else
+			/*
+			 * Both fingerprints, as each person was shown them
+			 * when they enrolled: the signing key (what every
+			 * signature of theirs is checked with) and the
+			 * membership key (what shares are sealed to, as
+			 * member list prints it).  A person whose
+			 * fingerprints differ from their own must not let
+			 * anyone sign.
+			 */
+			crypto_hash_sha256(fp, m->tokens[j].pubkey,
+			    m->tokens[j].pubkey_len);
+			bg_hex(fp, 8, fpr);
+			r = cat(&s, "      token '%s'%s, signing key %s",
+			    m->tokens[j].label, m->tokens[j].soft ?
+			    " (software token)" : "", fpr);
+			if (r == BG_OK && m->role != BG_CHAIN_ROLE_CUSTODIAN) {
 				crypto_hash_sha256(fp, m->tokens[j].member_pk,
 				    32);
-			bg_hex(fp, 8, fpr);
-			r = cat(&s, "      token '%s' %s, key %s\n",
-			    m->tokens[j].label, m->tokens[j].soft ?
-			    "(software token)" : "", fpr);
+				bg_hex(fp, 8, fpr);
+				r = cat(&s, ", membership key %s", fpr);
+			}
+			if (r == BG_OK)
+				r = cat(&s, "\n");
 		}
 	}
 	for (i = 0; before != NULL && i < before->n_members && r == BG_OK;
@@ -1176,20 +1448,6 @@ render(const bg_chain_link_t *l, const bg_chain_link_t *before, char **textp)
 	return BG_OK;
 }
 
-static int
-tenant_exists(bg_vault_t *v, const char *tenant)
-{
-	sqlite3_stmt *st = NULL;
-	bool row = false;
-	int r;
-
-	if ((r = bg_store_prepare(v, "SELECT 1 FROM tenants WHERE name = ?",
-	    &st)) == BG_OK && (r = bg_store_bind_text(v, st, 1, tenant)) ==
-	    BG_OK && (r = bg_store_step(v, st, &row)) == BG_OK && !row)
-		r = bg_vault_fail(v, BG_ERR_NOT_FOUND, "no tenant '%s'", tenant);
-	sqlite3_finalize(st);
-	return r;
-}
 
 int
 bg_vault_chain_show(bg_vault_t *v, const char *tenant,
@@ -1307,6 +1565,7 @@ bg_vault_custodian_add(bg_vault_t *v, const char *actor, const char *person,
 	bg_token_features_t feat;
 	bg_token_cred_t *cred = NULL;
 	bg_token_assertion_t *as = NULL;
+	json_t *det = NULL;
 	uint8_t cdh[32];
 	const char *why = NULL;
 	int64_t now = 0;
@@ -1438,17 +1697,24 @@ bg_vault_custodian_add(bg_vault_t *v, const char *actor, const char *person,
 		    person, bg_strerror(r));
 		goto out;
 	}
-	if ((r = bg_chain_draft_put(v, GENESIS_SCOPE, d, now, &dropped)) !=
-	    BG_OK)
+	if ((det = json_pack("{s:s, s:b, s:i}", "label", ct.label, "soft",
+	    soft, "quorum", d->settings.custodian_quorum)) == NULL) {
+		r = BG_ERR_NOMEM;
 		goto out;
-	if ((r = bg_audit_append(v, now, actor, "custodian.add", "", person,
-	    json_pack("{s:s, s:b, s:i, s:I}", "label", ct.label, "soft", soft,
-	    "quorum", d->settings.custodian_quorum, "signatures_dropped",
-	    (json_int_t)dropped))) != BG_OK ||
-	    (r = bg_store_commit(v)) != BG_OK)
+	}
+	if ((r = bg_chain_draft_put(v, GENESIS_SCOPE, d, now, &dropped, det))
+	    != BG_OK)
 		goto out;
+	(void)json_object_set_new(det, "signatures_dropped",
+	    json_integer((json_int_t)dropped));
+	r = bg_audit_append(v, now, actor, "custodian.add", "", person, det);
+	det = NULL;
+	if (r != BG_OK || (r = bg_store_commit(v)) != BG_OK)
+		goto out;
+	bg_chain_note_enrolled(v, &ct, false);
 	r = BG_OK;
 out:
+	json_decref(det);
 	bg_token_assertion_free(&as);
 	bg_token_cred_free(&cred);
 	bg_chain_link_free(&d);

@@ -217,10 +217,12 @@ chain_sign(int argc, char **argv)
 	if ((ex = vault_with_pin(v, a.tenant, a.as, tok, NULL, what, NULL,
 	    sign_op, &sc)) != 0)
 		goto out;
-	if (sc.committed)
-		printf("%s signed; %s %llu of %s takes effect now\n", a.as,
-		    a.tenant != NULL ? "link" : "genesis",
-		    (unsigned long long)w->draft_seq, scope_name(a.tenant));
+	if (sc.committed && a.tenant == NULL)
+		printf("%s signed; the vault's genesis takes effect now\n",
+		    a.as);
+	else if (sc.committed)
+		printf("%s signed; link %llu of %s takes effect now\n", a.as,
+		    (unsigned long long)w->draft_seq, a.tenant);
 	else {
 		bg_vault_chain_view_free(&w);
 		if (bg_vault_chain_show(v, a.tenant, &w) == BG_OK)

@@ -37,15 +37,13 @@ add_op(void *arg, const char *pin)
 }
 
 int
-vault_custodian_enroll(bg_vault_t *v, const char *person, const char *label,
-    int quorum)
+vault_custodian_enroll(bg_vault_t *v, const char *what, const char *person,
+    const char *label, int quorum)
 {
 	struct cu_ctx c;
 	bg_token_t *tok = NULL;
-	char what[128];
 	int ex;
 
-	(void)snprintf(what, sizeof(what), "custodian add %s", person);
 	if ((ex = vault_token_open(NULL, &tok)) != 0)
 		goto out;
 	memset(&c, 0, sizeof(c));
@@ -104,11 +102,25 @@ cmd_custodian(int argc, char **argv)
 	}
 	if ((ex = vault_open(&v)) != 0)
 		goto out;
-	if ((ex = vault_custodian_enroll(v, argv[optind], label, 0)) != 0)
-		goto out;
+	{
+		char what[128];
+
+		(void)snprintf(what, sizeof(what), "custodian add %s",
+		    argv[optind]);
+		if ((ex = vault_custodian_enroll(v, what, argv[optind], label,
+		    0)) != 0)
+			goto out;
+	}
 	printf("%s enrolled as a custodian in the genesis draft; every "
 	    "custodian signs it next (vault chain sign --as CUSTODIAN)\n",
 	    argv[optind]);
+	{
+		char sf[17], mf[17];
+
+		bg_vault_enrolled_fingerprints(v, sf, mf);
+		printf("  signing key %s (check it in vault chain show before "
+		    "anyone signs)\n", sf);
+	}
 	ex = VAULT_EXIT_OK;
 out:
 	bg_vault_close(&v);

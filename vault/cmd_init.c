@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "breakglass/err.h"
 #include "breakglass/vault.h"
@@ -22,19 +21,6 @@ static const char usage[] =
     "                  [--label LABEL] [--token PATH] [--pin-file PATH]\n";
 
 enum { OPT_SOFT = VOPT_LOCAL, OPT_AS, OPT_QUORUM, OPT_LABEL };
-
-/* A vault whose first custodian could not enroll is no vault: remove it. */
-static void
-unlink_vault(const char *path)
-{
-	char side[4096];
-
-	(void)unlink(path);
-	if (snprintf(side, sizeof(side), "%s-wal", path) < (int)sizeof(side))
-		(void)unlink(side);
-	if (snprintf(side, sizeof(side), "%s-shm", path) < (int)sizeof(side))
-		(void)unlink(side);
-}
 
 int
 cmd_init(int argc, char **argv)
@@ -106,7 +92,8 @@ cmd_init(int argc, char **argv)
 		goto out;
 	}
 	created = true;
-	if ((ex = vault_custodian_enroll(v, as, label, (int)quorum)) != 0)
+	if ((ex = vault_custodian_enroll(v, "init", as, label, (int)quorum))
+	    != 0)
 		goto out;
 	printf("created vault %s\n", path);
 	printf("  vault id:         %s\n", bg_vault_id(v));
@@ -115,6 +102,13 @@ cmd_init(int argc, char **argv)
 	    "accepted (test/drill vault)" : "refused (production vault)");
 	printf("  custodian quorum: %llu\n", (unsigned long long)quorum);
 	printf("  first custodian:  %s\n", as);
+	{
+		char sf[17], mf[17];
+
+		bg_vault_enrolled_fingerprints(v, sf, mf);
+		printf("  %s's signing key: %s (check it in vault chain show "
+		    "before anyone signs)\n", as, sf);
+	}
 	/* Auditors pin this key: write it in the ceremony log book. */
 	if (bg_vault_log_head(v, &h) == BG_OK) {
 		printf("  log key:          %s\n", h.public_key);
@@ -126,8 +120,9 @@ cmd_init(int argc, char **argv)
 	ex = VAULT_EXIT_OK;
 out:
 	bg_vault_close(&v);
+	/* a vault whose first custodian could not enroll is no vault */
 	if (created)
-		unlink_vault(path);
+		bg_vault_unlink(path);
 	free(path);
 	return ex;
 }

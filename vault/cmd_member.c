@@ -196,6 +196,14 @@ member_add(int argc, char **argv)
 	    ac.person, a.side != 0 ? bg_vault_side_name(a.side) : "",
 	    a.side != 0 ? " " : "", bg_vault_role_name(a.role), ac.tenant,
 	    vault_fmt_time(a.expires, tb), ac.tenant);
+	{
+		char sf[17], mf[17];
+
+		bg_vault_enrolled_fingerprints(v, sf, mf);
+		printf("  signing key %s, membership key %s\n"
+		    "  (note them: before anyone signs, %s checks them in "
+		    "vault chain show %s)\n", sf, mf, ac.person, ac.tenant);
+	}
 	vault_note_receipt(v);
 	ex = VAULT_EXIT_OK;
 out:
@@ -376,7 +384,7 @@ member_recertify(int argc, char **argv)
 		goto out;
 	}
 	printf("%s in %s until %s, in the draft link: it takes effect when "
-	    "the client co-signers sign it (vault chain show %s)\n",
+	    "the signers it needs sign it (vault chain show %s)\n",
 	    argv[optind + 1], argv[optind], vault_fmt_time(a.until, tb),
 	    argv[optind]);
 	vault_note_receipt(v);

@@ -76,6 +76,14 @@ status_cmd(int argc, char **argv, bool check)
 			ex = VAULT_EXIT_TAMPERED;
 		goto out;
 	}
+	/* every keyset chain, by signatures: an edited link is tampering */
+	if (check && (r = bg_vault_chains_verify(v, NULL)) != BG_OK &&
+	    r != BG_ERR_STATE) {
+		ex = vault_fail(v, r, "check");
+		if (r == BG_ERR_AUTH)
+			ex = VAULT_EXIT_TAMPERED;
+		goto out;
+	}
 	/* check moves the clock's high-water mark: deadlines passed while
 	 * nobody worked stay passed if the clock is set back later */
 	if (check && (r = bg_vault_clock_tick(v, vault_actor())) != BG_OK) {

@@ -32,7 +32,7 @@ int cmd_rekey(int argc, char **argv);	/* rekey propose | show | contribute | abo
 /* Enroll the --token's holder as custodian person of v's genesis draft
  * (cmd_custodian.c; vault init uses it too); returns the exit code. */
 struct bg_vault;
-int vault_custodian_enroll(struct bg_vault *v, const char *person,
-    const char *label, int quorum);
+int vault_custodian_enroll(struct bg_vault *v, const char *what,
+    const char *person, const char *label, int quorum);
 
 #endif /* VAULT_CMDS_H */

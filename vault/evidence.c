@@ -222,9 +222,9 @@ add_token(bg_vault_t *v, int64_t token_id, json_t *tokens, json_t *tokhave,
 		return BG_OK;
 	if ((r = bg_store_prepare(v, "SELECT m.person, k.label, k.alg, "
 	    "k.pubkey, k.cose_key, k.aaguid, k.is_soft, "
-	    "(SELECT seq FROM events WHERE action = 'member.add' AND "
-	    " json_extract(entry, '$.details.token_id') = k.id "
-	    " ORDER BY seq LIMIT 1) "
+	    "(SELECT e.seq FROM events e, json_each(e.entry, "
+	    " '$.details.tokens') j WHERE e.action = 'chain.link' AND "
+	    " json_extract(j.value, '$.id') = k.id ORDER BY e.seq LIMIT 1) "
 	    "FROM tokens k JOIN memberships m ON m.id = k.membership_id "
 	    "WHERE k.id = ?", &st)) != BG_OK ||
 	    (r = bg_store_bind_int(v, st, 1, token_id)) != BG_OK ||
@@ -732,16 +732,29 @@ verify_enrollment(vstate_t *s, const json_t *tok)
 	    "enrolled in the log", (long long)jint(tok, "id"),
 	    jstr(tok, "label"), jstr(tok, "person"));
 	json_object_foreach(s->evmap, k, e) {
-		d = json_object_get(e, "details");
-		if (strcmp(jstr(e, "action"), "member.add") != 0 ||
-		    jint(d, "token_id") != jint(tok, "id"))
+		const json_t *toks;
+		size_t i;
+
+		if (strcmp(jstr(e, "action"), "chain.link") != 0)
+			continue;
+		toks = json_object_get(json_object_get(e, "details"),
+		    "tokens");
+		d = NULL;
+		for (i = 0; i < json_array_size(toks); i++)
+			if (jint(json_array_get(toks, i), "id") ==
+			    jint(tok, "id"))
+				d = json_array_get(toks, i);
+		if (d == NULL)
 			continue;
 		if (strcmp(jstr(d, "person"), jstr(tok, "person")) != 0 ||
 		    strcmp(jstr(d, "label"), jstr(tok, "label")) != 0 ||
 		    jint(d, "alg") != jint(tok, "alg") ||
-		    strcmp(jstr(d, "aaguid"), jstr(tok, "aaguid")) != 0) {
-			check(s->res, false, what, "enrollment event %s names "
-			    "another person, label, algorithm or AAGUID", k);
+		    strcmp(jstr(d, "aaguid"), jstr(tok, "aaguid")) != 0 ||
+		    strcmp(jstr(d, "public_key"), jstr(tok, "public_key")) !=
+		    0) {
+			check(s->res, false, what, "the link event %s names "
+			    "another person, label, algorithm, AAGUID or key",
+			    k);
 			return;
 		}
 		check(s->res, true, what, " ");

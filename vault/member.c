@@ -470,7 +470,7 @@ bg_vault_member_add(bg_vault_t *v, const char *actor, const char *tenant,
 		    bg_strerror(r));
 		goto out;
 	}
-	if ((r = bg_chain_draft_put(v, t.name, d, now, &dropped)) != BG_OK)
+	if ((r = bg_chain_draft_put(v, t.name, d, now, &dropped, NULL)) != BG_OK)
 		goto out;
 	crypto_hash_sha256(fp, ct.member_pk, sizeof(ct.member_pk));
 	bg_hex(fp, 8, fpr);
@@ -488,10 +488,13 @@ bg_vault_member_add(bg_vault_t *v, const char *actor, const char *tenant,
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
+	if ((r = bg_chain_draft_note(d, det)) != BG_OK)
+		goto out;
 	r = bg_audit_append(v, now, actor, "member.add", t.name, obj, det);
 	det = NULL;
 	if (r != BG_OK || (r = bg_store_commit(v)) != BG_OK)
 		goto out;
+	bg_chain_note_enrolled(v, &ct, true);
 	r = BG_OK;
 out:
 	json_decref(det);
@@ -561,7 +564,7 @@ bg_vault_member_recertify(bg_vault_t *v, const char *actor,
 		    "membership in %s", person, t.name);
 		goto out;
 	}
-	if ((r = bg_chain_draft_put(v, t.name, d, now, &dropped)) != BG_OK)
+	if ((r = bg_chain_draft_put(v, t.name, d, now, &dropped, NULL)) != BG_OK)
 		goto out;
 	det = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "person", person,
 	    "role", role == 0 ? "all" : bg_vault_role_name(role),
@@ -572,6 +575,8 @@ bg_vault_member_recertify(bg_vault_t *v, const char *actor,
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
+	if ((r = bg_chain_draft_note(d, det)) != BG_OK)
+		goto out;
 	r = bg_audit_append(v, now, actor, "member.recertify", t.name, obj,
 	    det);
 	det = NULL;
@@ -629,7 +634,7 @@ bg_vault_member_remove(bg_vault_t *v, const char *actor, const char *tenant,
 		    "membership in %s", person, t.name);
 		goto out;
 	}
-	if ((r = bg_chain_draft_put(v, t.name, d, now, &dropped)) != BG_OK)
+	if ((r = bg_chain_draft_put(v, t.name, d, now, &dropped, NULL)) != BG_OK)
 		goto out;
 	det = json_pack("{s:s, s:s, s:I, s:I, s:I}", "person", person, "role",
 	    role == 0 ? "all" : bg_vault_role_name(role), "removed",
@@ -639,6 +644,8 @@ bg_vault_member_remove(bg_vault_t *v, const char *actor, const char *tenant,
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
+	if ((r = bg_chain_draft_note(d, det)) != BG_OK)
+		goto out;
 	r = bg_audit_append(v, now, actor, "member.remove", t.name, obj, det);
 	det = NULL;
 	if (r != BG_OK || (r = bg_store_commit(v)) != BG_OK)

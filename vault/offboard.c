@@ -242,6 +242,15 @@ bg_vault_tenant_offboard(bg_vault_t *v, const char *actor,
 	    BG_OK ||
 	    (r = exec_n(v, "DELETE FROM redist WHERE tenant_id = ?1", t.id,
 	    NULL)) != BG_OK ||
+	    /* the keyset chain and any draft: salts, keys, signatures */
+	    (r = exec_n(v, "DELETE FROM draft_sigs WHERE tenant = (SELECT "
+	    "name FROM tenants WHERE id = ?1)", t.id, NULL)) != BG_OK ||
+	    (r = exec_n(v, "DELETE FROM drafts WHERE tenant = (SELECT name "
+	    "FROM tenants WHERE id = ?1)", t.id, NULL)) != BG_OK ||
+	    (r = exec_n(v, "DELETE FROM link_sigs WHERE tenant = (SELECT "
+	    "name FROM tenants WHERE id = ?1)", t.id, NULL)) != BG_OK ||
+	    (r = exec_n(v, "DELETE FROM links WHERE tenant = (SELECT name "
+	    "FROM tenants WHERE id = ?1)", t.id, NULL)) != BG_OK ||
 	    (r = exec_n(v, "DELETE FROM versions WHERE secret_id IN (SELECT "
 	    "id FROM secrets WHERE tenant_id = ?1)", t.id, NULL)) != BG_OK ||
 	    (r = exec_n(v, "DELETE FROM secrets WHERE tenant_id = ?1", t.id,

@@ -278,6 +278,51 @@ out:
 	return r;
 }
 
+/*
+ * A version sealed under a policy the MSP alone can meet: after the
+ * client's exception ended, a release needs a client approver among the
+ * approvals.
+ */
+static int
+client_after_exception(bg_vault_t *v, const req_row_t *q, int64_t now)
+{
+	bg_chain_link_t *vks = NULL;
+	const bg_chain_member_t *m;
+	sqlite3_stmt *st = NULL;
+	char person[BG_VAULT_NAME_MAX + 1], when[32];
+	bool alone = false, client = false, row = false;
+	int r = BG_ERR_INTERNAL;
+
+	if ((r = version_keyset(v, q, &vks)) != BG_OK ||
+	    (r = bg_chain_msp_alone(vks, &alone)) != BG_OK)
+		goto out;
+	if (!alone || (vks->has_exception && vks->exception_expires > now)) {
+		r = BG_OK;
+		goto out;
+	}
+	if ((r = bg_store_cached(v, approvals_sql, &st)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 1, q->id)) != BG_OK)
+		goto out;
+	while (!client) {
+		if ((r = bg_store_step(v, st, &row)) != BG_OK)
+			goto out;
+		if (!row)
+			break;
+		bg_store_col_text(st, 0, person, sizeof(person));
+		m = bg_chain_member_find(vks, person, BG_CHAIN_ROLE_APPROVER);
+		client = m != NULL && m->side == BG_CHAIN_SIDE_CLIENT;
+	}
+	r = client ? BG_OK : bg_vault_fail(v, BG_ERR_DENIED, "%s/%s v%d was "
+	    "sealed under an exception that let the MSP approve alone, which "
+	    "ended at %s: a client approver must approve too", q->tenant,
+	    q->secret, q->version, bg_vault_fmt_time(vks->exception_expires,
+	    when, sizeof(when)));
+out:
+	bg_store_done(st);
+	bg_chain_link_free(&vks);
+	return r;
+}
+
 static const char *
 state_sentence(int state)
 {
@@ -1082,6 +1127,8 @@ bg_vault_release(bg_vault_t *v, int64_t request_id, const char *requester,
 		r = bg_vault_fail(v, BG_ERR_DENIED, "%s", missing);
 		goto out;
 	}
+	if ((r = client_after_exception(v, &q, now)) != BG_OK)
+		goto out;
 	memset(have, 0, nleaves * sizeof(*have));
 	/* The request key was sealed to the token used for the request. */
 	if ((r = bg_member_tokens(v, t.head, requester,

@@ -313,6 +313,28 @@ out:
 }
 
 /*
+ * A policy the MSP alone can meet stands only while the exception the
+ * client signed for it lasts; after it, nothing is sealed under it.
+ */
+static int
+exception_in_force(bg_vault_t *v, const bg_chain_link_t *l,
+    const char *tenant)
+{
+	char when[32];
+	bool alone = false;
+	int r;
+
+	if ((r = bg_chain_msp_alone(l, &alone)) != BG_OK || !alone)
+		return r;
+	if (l->has_exception && l->exception_expires > bg_vault_read_now(v))
+		return BG_OK;
+	return bg_vault_fail(v, BG_ERR_STATE, "the exception that lets the "
+	    "MSP approve its own access to %s ended at %s: the client signs "
+	    "a new policy first (vault policy set)", tenant,
+	    bg_vault_fmt_time(l->exception_expires, when, sizeof(when)));
+}
+
+/*
  * The policy of the tenant's verified head link, parsed, and who its
  * shares go to: every key comes from the chain that bg_tenant_get()
  * verified from the genesis by signatures in this transaction, never
@@ -340,6 +362,8 @@ checked_policy(bg_vault_t *v, const bg_tenant_row_t *t, bg_policy_t **polp,
 		    "does not parse", t->name);
 		goto out;
 	}
+	if ((r = exception_in_force(v, t->head, t->name)) != BG_OK)
+		goto out;
 	r = recipients_load(v, t, *polp, rc);
 out:
 	if (r != BG_OK)

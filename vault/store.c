@@ -1166,18 +1166,23 @@ out:
 	keep_msg(v, r, msg, msglen);
 	bg_store_rollback(v);
 	bg_vault_close(&v);
-	if (r != BG_OK && created) {
-		char side[4096];
-
-		(void)unlink(path);
-		if (snprintf(side, sizeof(side), "%s-wal", path) <
-		    (int)sizeof(side))
-			(void)unlink(side);
-		if (snprintf(side, sizeof(side), "%s-shm", path) <
-		    (int)sizeof(side))
-			(void)unlink(side);
-	}
+	if (r != BG_OK && created)
+		bg_vault_unlink(path);
 	return r;
+}
+
+void
+bg_vault_unlink(const char *path)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm",
+	    BG_TREELOG_KEY_SUFFIX };
+	char side[4096];
+	size_t i;
+
+	for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++)
+		if (snprintf(side, sizeof(side), "%s%s", path, suffix[i]) <
+		    (int)sizeof(side))
+			(void)unlink(side);
 }
 
 void

@@ -167,12 +167,14 @@ bg_vault_tenant_add(bg_vault_t *v, const char *actor, const char *name,
 		goto out;
 	apply_opts(d, opts);
 	(void)snprintf(d->note, sizeof(d->note), "first link of %s", name);
-	if ((r = bg_chain_draft_put(v, name, d, now, NULL)) != BG_OK)
+	if ((r = bg_chain_draft_put(v, name, d, now, NULL, NULL)) != BG_OK)
 		goto out;
 	if ((det = settings_json(d)) == NULL) {
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
+	if ((r = bg_chain_draft_note(d, det)) != BG_OK)
+		goto out;
 	r = bg_audit_append(v, now, actor, "tenant.add", name, name, det);
 	det = NULL;
 	if (r != BG_OK || (r = bg_store_commit(v)) != BG_OK)
@@ -207,7 +209,7 @@ bg_vault_tenant_set(bg_vault_t *v, const char *actor, const char *name,
 	    (r = bg_chain_draft_get(v, t.name, now, &d)) != BG_OK)
 		goto out;
 	apply_opts(d, opts);
-	if ((r = bg_chain_draft_put(v, t.name, d, now, &dropped)) != BG_OK)
+	if ((r = bg_chain_draft_put(v, t.name, d, now, &dropped, NULL)) != BG_OK)
 		goto out;
 	if ((det = settings_json(d)) == NULL ||
 	    json_object_set_new(det, "signatures_dropped",
@@ -215,6 +217,8 @@ bg_vault_tenant_set(bg_vault_t *v, const char *actor, const char *name,
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
+	if ((r = bg_chain_draft_note(d, det)) != BG_OK)
+		goto out;
 	r = bg_audit_append(v, now, actor, "tenant.set", name, name, det);
 	det = NULL;
 	if (r != BG_OK || (r = bg_store_commit(v)) != BG_OK)
@@ -416,22 +420,6 @@ out:
 	return r;
 }
 
-/* Whether the MSP side alone could meet pol in keyset ks. */
-static bool
-msp_alone(const bg_chain_link_t *ks, const bg_policy_t *pol)
-{
-	bool have[BG_POLICY_MAX_LEAVES];
-	const bg_chain_member_t *m;
-	size_t i, n = bg_policy_leaf_count(pol);
-
-	for (i = 0; i < n; i++) {
-		m = bg_chain_member_find(ks, bg_policy_leaf_name(pol, i),
-		    BG_CHAIN_ROLE_APPROVER);
-		have[i] = m != NULL && m->side != BG_CHAIN_SIDE_CLIENT;
-	}
-	return bg_policy_satisfied(pol, have);
-}
-
 int
 bg_vault_policy_set(bg_vault_t *v, const char *actor, const char *tenant,
     const char *expr, const char *exception_reason, int64_t exception_until)
@@ -443,6 +431,7 @@ bg_vault_policy_set(bg_vault_t *v, const char *actor, const char *tenant,
 	char ph[2 * BG_VAULT_HASH_LEN + 1];
 	int64_t now = 0;
 	size_t dropped = 0;
+	bool alone = false;
 	int r = BG_ERR_INTERNAL;
 
 	memset(&t, 0, sizeof(t));
@@ -463,7 +452,14 @@ bg_vault_policy_set(bg_vault_t *v, const char *actor, const char *tenant,
 	d->has_exception = false;
 	d->exception_reason[0] = '\0';
 	d->exception_expires = 0;
-	if (msp_alone(d, pol)) {
+	free(d->policy);
+	if ((d->policy = strdup(bg_policy_canonical(pol))) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = bg_chain_msp_alone(d, &alone)) != BG_OK)
+		goto out;
+	if (alone) {
 		if (exception_reason == NULL) {
 			r = bg_vault_fail(v, BG_ERR_DENIED, "MSP approvers alone "
 			    "could meet this policy: that is an exception the "
@@ -481,12 +477,7 @@ bg_vault_policy_set(bg_vault_t *v, const char *actor, const char *tenant,
 		    sizeof(d->exception_reason), "%s", exception_reason);
 		d->exception_expires = exception_until;
 	}
-	free(d->policy);
-	if ((d->policy = strdup(bg_policy_canonical(pol))) == NULL) {
-		r = BG_ERR_NOMEM;
-		goto out;
-	}
-	if ((r = bg_chain_draft_put(v, t.name, d, now, &dropped)) != BG_OK)
+	if ((r = bg_chain_draft_put(v, t.name, d, now, &dropped, NULL)) != BG_OK)
 		goto out;
 	bg_hex(bg_policy_hash(pol), BG_POLICY_HASH_LEN, ph);
 	det = json_pack("{s:s, s:s, s:I, s:I, s:b}", "policy",
@@ -497,6 +488,8 @@ bg_vault_policy_set(bg_vault_t *v, const char *actor, const char *tenant,
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
+	if ((r = bg_chain_draft_note(d, det)) != BG_OK)
+		goto out;
 	r = bg_audit_append(v, now, actor, "policy.set", t.name, t.name, det);
 	det = NULL;
 	if (r != BG_OK || (r = bg_store_commit(v)) != BG_OK)

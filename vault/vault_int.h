@@ -38,6 +38,8 @@ struct bg_vault {
 	/* Why the stored genesis does not verify ("" when it does or there
 	 * is none): reads still work, every act is refused with this. */
 	char	 genesis_bad[BG_VAULT_ERRMSG_MAX];
+	/* fingerprints of the credential the last enrollment made */
+	char	 enrolled_sign_fpr[17], enrolled_member_fpr[17];
 	int64_t	 created_at;
 	int	 schema;
 	bool	 in_tx;
@@ -335,10 +337,19 @@ int bg_chain_draft_get(bg_vault_t *v, const char *tenant, int64_t now,
 /*
  * Store the amended draft (time set to now) and drop the signatures it
  * had: they were over another text.  *droppedp (may be NULL) gets their
- * number.  Inside the caller's transaction.
+ * number.  det, the details of the amendment's event, gets the new
+ * draft's hash ("draft_hash"): signing refuses a draft that is not the
+ * newest the log names.  Inside the caller's transaction.
  */
 int bg_chain_draft_put(bg_vault_t *v, const char *tenant,
-    struct bg_chain_link *draft, int64_t now, size_t *droppedp);
+    struct bg_chain_link *draft, int64_t now, size_t *droppedp,
+    json_t *det);
+/* Keep the fingerprints of t for bg_vault_enrolled_fingerprints. */
+struct bg_chain_token;
+void bg_chain_note_enrolled(bg_vault_t *v, const struct bg_chain_token *t,
+    bool member);
+/* Add "draft_hash" of draft (as stored) to an event's details. */
+int bg_chain_draft_note(const struct bg_chain_link *draft, json_t *det);
 /* BG_ERR_EXISTS when a credential id is enrolled under a person other
  * than person anywhere in the vault (links, drafts, token rows). */
 int bg_chain_cred_unique(bg_vault_t *v, const char *person,

@@ -115,6 +115,13 @@ int bg_vault_open_msg(const char *path, bg_vault_t **vp, char *msg,
  */
 int bg_vault_integrity(bg_vault_t *v, bool full);
 
+/*
+ * Remove a vault that never came to be (its first custodian could not
+ * enroll): the file, its -wal and -shm, and its log key file.  Only for a
+ * vault just created by this process; never for one in use.
+ */
+void bg_vault_unlink(const char *path);
+
 /* Close; tolerates NULL; sets *vp to NULL. */
 void bg_vault_close(bg_vault_t **vp);
 

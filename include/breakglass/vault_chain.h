@@ -68,6 +68,25 @@ int bg_vault_custodian_add(bg_vault_t *v, const char *actor,
     const char *person, const char *label, int quorum, bg_token_t *tok,
     const char *pin) __attribute__((warn_unused_result));
 
+/*
+ * After a successful bg_vault_member_add or bg_vault_custodian_add: the
+ * fingerprints (16 hex characters) of the new credential's signing key
+ * and of its membership key ("" for a custodian), as vault chain show
+ * prints them.  The person notes them and checks them in the draft
+ * before anyone signs it.
+ */
+void bg_vault_enrolled_fingerprints(const bg_vault_t *v, char sign_fpr[17],
+    char member_fpr[17]);
+
+/*
+ * Verify the genesis and every tenant's chain (not offboarded ones) from
+ * the genesis by signatures, as every act does for its own tenant: for
+ * vault check.  *np (may be NULL) gets the number of tenants verified.
+ * BG_ERR_AUTH with a sentence naming the first link that does not
+ * verify; BG_ERR_STATE before the genesis is signed.
+ */
+int bg_vault_chains_verify(bg_vault_t *v, size_t *np);
+
 /* The hex SHA-256 of the vault's genesis ("" until it is signed). */
 const char *bg_vault_genesis_hash(const bg_vault_t *v);
 

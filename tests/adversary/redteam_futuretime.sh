@@ -37,8 +37,8 @@ run vault chain show acme; ok
 cp "$T/out" "$T/show"
 
 step "the custodians sign the tenant's set-up"
-as carol vault chain sign acme; ok
-as dave vault chain sign acme; ok
+as carol vault chain sign acme; refused 1 "not within the last 14 days"
+as dave vault chain sign acme; refused 1 "not within the last 14 days"
 if [ "$(head_seq acme)" = 1 ]; then
 	cat "$T/show"
 	run vault tenant set acme --max-ttl 2h; ok
