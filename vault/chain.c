@@ -2139,13 +2139,16 @@ classify(const bg_chain_link_t *prev, const bg_chain_link_t *next,
 		mp = bg_chain_member_find(prev, mn->person, mn->role);
 		if (mn->role == BG_CHAIN_ROLE_APPROVER && mp == NULL)
 			d->approver = true;
-		/* Whoever gains (a membership, a longer expiry, a new
-		 * credential), approvers included, never co-signs it. */
+		/* Whoever gains a membership or a longer expiry, approvers
+		 * included, never co-signs it. */
 		if ((mp == NULL || mn->expires_at > mp->expires_at) &&
 		    (r = names_add(&d->grantees, mn->person)) != BG_OK)
 			return r;
 		for (j = 0; j < mn->n_tokens; j++) {
-			if (!token_unchanged(prev, mn, &mn->tokens[j]) &&
+			/* an approver's new token is an approver change
+			 * (the policy in force signs, and the owner) */
+			if (mn->role != BG_CHAIN_ROLE_APPROVER &&
+			    !token_unchanged(prev, mn, &mn->tokens[j]) &&
 			    (r = names_add(&d->grantees, mn->person)) != BG_OK)
 				return r;
 			if (has_person(prev, mn->person) &&

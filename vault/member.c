@@ -268,7 +268,9 @@ draft_member(bg_vault_t *v, bg_chain_link_t *d, const char *person,
 			    "approver of %s: a membership keeps its side (remove "
 			    "it and enroll anew)", person,
 			    bg_vault_side_name(m->side), d->tenant);
-		m->expires_at = expires_at;
+		/* another token for the same membership: its expiry stays
+		 * (a longer one is a grant: vault member recertify) */
+		(void)expires_at;
 		*mp = m;
 		return BG_OK;
 	}

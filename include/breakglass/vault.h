@@ -249,7 +249,7 @@ int bg_vault_side_parse(const char *s, int *sidep);
  * signs the enrollment statement carrying that key and the salt
  * (bg_chain_enroll_cdh).  A credential already enrolled under another
  * person is refused.  The same person/tenant/role again adds another
- * token to that membership (its expiry then becomes expires_at).  label
+ * token to that membership (its expiry stays: recertify changes it).  label
  * names the token for prompts; NULL or "" gives "token N".
  */
 int bg_vault_member_add(bg_vault_t *v, const char *actor, const char *tenant,

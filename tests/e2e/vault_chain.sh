@@ -133,7 +133,7 @@ as ted vault request acme/da --reason r --ticket T --ttl 1h
 refused 1 "vault: request acme/da"
 run vault chain discard acme; ok
 run vault chain discard acme; refused 4 "has no draft"
-run vault chain show acme; ok; expect_no_out "draft:"; expect_no_out "ted"
+run vault chain show acme; ok; expect_no_out "draft:"; expect_no_out "requester ted"
 
 step "a grant: a client approver co-signs, never the grantee"
 # alice is granted the auditor role: her own signature does not count

@@ -7,7 +7,7 @@ RC=0
 BG_BUILD=$BG_BUILD sh "$demo" >"$T/out" 2>&1 || RC=$?
 expect_rc 0
 for s in "first custodian:  carol" "dave enrolled as a custodian" \
-    "in force: nothing yet" "dave signed; genesis 0" "takes effect now" \
+    "in force: nothing yet" "dave signed; the vault's genesis takes effect now" "takes effect now" \
     "enrolled as client approver of acme" "enrolled as msp approver of acme" \
     "a custodian quorum (2 more of: carol, dave)" \
     "a signature by bob (client approver named by this link)" \
