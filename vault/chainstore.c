@@ -1054,8 +1054,8 @@ creds_of(const bg_chain_link_t *l, const char *person, bg_token_row_t **rowsp,
 			dup = false;
 			for (k = 0; k < *np && !dup; k++)
 				dup = (*rowsp)[k].cred_id_len ==
-				    t->cred_id_len && memcmp((*rowsp)[k].cred_id,
-				    t->cred_id, t->cred_id_len) == 0; /* public: ids */
+				    t->cred_id_len && bg_same((*rowsp)[k].cred_id,
+				    t->cred_id, t->cred_id_len);
 			if (dup)
 				continue;
 			if ((r = bg_grow(rowsp, capp, *np, sizeof(**rowsp))) !=
@@ -1336,15 +1336,15 @@ same_creds(const bg_chain_member_t *a, const bg_chain_member_t *b)
 		for (j = 0; j < b->n_tokens && !found; j++)
 			found = a->tokens[i].cred_id_len ==
 			    b->tokens[j].cred_id_len &&
-			    memcmp(a->tokens[i].cred_id, b->tokens[j].cred_id,
-			    a->tokens[i].cred_id_len) == 0 && /* public: ids */
-			    memcmp(a->tokens[i].member_pk,
-			    b->tokens[j].member_pk, 32) == 0 && /* public */
+			    bg_same(a->tokens[i].cred_id, b->tokens[j].cred_id,
+			    a->tokens[i].cred_id_len) &&
+			    bg_same(a->tokens[i].member_pk,
+			    b->tokens[j].member_pk, 32) &&
 			    a->tokens[i].alg == b->tokens[j].alg &&
 			    a->tokens[i].pubkey_len ==
 			    b->tokens[j].pubkey_len &&
-			    memcmp(a->tokens[i].pubkey, b->tokens[j].pubkey,
-			    a->tokens[i].pubkey_len) == 0; /* public: keys */
+			    bg_same(a->tokens[i].pubkey, b->tokens[j].pubkey,
+			    a->tokens[i].pubkey_len);
 		if (!found)
 			return false;
 	}
@@ -1629,8 +1629,8 @@ bg_vault_custodian_add(bg_vault_t *v, const char *actor, const char *person,
 		    bg_strerror(r));
 		goto out;
 	}
-	soft = feat.is_soft || memcmp(feat.aaguid, bg_token_soft_aaguid,
-	    BG_TOKEN_AAGUID_LEN) == 0; /* public: AAGUID */
+	soft = feat.is_soft || bg_same(feat.aaguid, bg_token_soft_aaguid,
+	    BG_TOKEN_AAGUID_LEN);
 	if (soft && !d->settings.allow_soft) {
 		r = bg_vault_fail(v, BG_ERR_TOKEN_SOFT_REFUSED, "this is a "
 		    "breakglass software token, and this vault was created "
@@ -1648,8 +1648,8 @@ bg_vault_custodian_add(bg_vault_t *v, const char *actor, const char *person,
 		    bg_strerror(r));
 		goto out;
 	}
-	soft = soft || cred->is_soft || memcmp(cred->aaguid,
-	    bg_token_soft_aaguid, BG_TOKEN_AAGUID_LEN) == 0; /* public */
+	soft = soft || cred->is_soft || bg_same(cred->aaguid,
+	    bg_token_soft_aaguid, BG_TOKEN_AAGUID_LEN);
 	if (soft && !d->settings.allow_soft) {
 		r = bg_vault_fail(v, BG_ERR_TOKEN_SOFT_REFUSED, "the credential "
 		    "comes from a breakglass software token, and this vault "

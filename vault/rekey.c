@@ -82,8 +82,7 @@ sender_ok(bg_vault_t *v, const char *tenant, int64_t from_seq,
 	if ((m = bg_chain_member_find(*cachep, contributor,
 	    BG_CHAIN_ROLE_APPROVER)) != NULL)
 		for (i = 0; i < m->n_tokens; i++)
-			if (memcmp(m->tokens[i].member_pk, sender_pk, 32) ==
-			    0) /* public: keys */
+			if (bg_same(m->tokens[i].member_pk, sender_pk, 32))
 				return BG_OK;
 	return bg_vault_fail(v, BG_ERR_AUTH, "a sub-share of %s is said to "
 	    "come from %s, whose keys in link %lld do not include the "
@@ -880,7 +879,7 @@ bg_vault_rekey_contribute(bg_vault_t *v, int64_t id, const char *person,
 			r = BG_ERR_INTERNAL;
 			goto out;
 		}
-		if (have_salt && memcmp(salt, m->salt, sizeof(salt)) != 0) {
+		if (have_salt && !bg_same(salt, m->salt, sizeof(salt))) {
 			r = bg_vault_fail(v, BG_ERR_STATE, "%s's versions in "
 			    "re-key %lld were sealed under different "
 			    "memberships of theirs: re-key them apart", person,

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -391,6 +392,16 @@ int bg_statement_full(bg_vault_t *v, const char *body, char **textp,
 /* cdh = SHA-256("breakglass <action> v1\n" || text). */
 void bg_statement_cdh(const char *action, const char *text,
     uint8_t cdh[BG_TOKEN_CDH_LEN]);
+
+/*
+ * Equality of public bytes (keys, ids, hashes, AAGUIDs, salts): never for
+ * secrets, which sodium_memcmp compares.
+ */
+static inline bool
+bg_same(const void *a, const void *b, size_t n)
+{
+	return memcmp(a, b, n) == 0; /* public: callers pass public data */
+}
 
 /* hex of len bytes into out (2*len+1). */
 void bg_hex(const uint8_t *p, size_t len, char *out);

@@ -94,7 +94,7 @@ state_load(const char *path, struct cred *c)
 		return -1;
 	if (fgets(line, sizeof(line), f) == NULL)
 		goto out;
-	c->alg = atoi(line);
+	c->alg = (int)strtol(line, NULL, 10);
 	if (fgets(line, sizeof(line), f) == NULL ||
 	    hexin(line, c->id, sizeof(c->id), &c->id_len) != 0 ||
 	    fgets(line, sizeof(line), f) == NULL ||
@@ -278,7 +278,7 @@ our_token(const bg_chain_link_t *l, const char *person, const struct cred *c)
 			continue;
 		for (j = 0; j < l->members[i].n_tokens; j++)
 			if (l->members[i].tokens[j].pubkey_len == c->pk_len &&
-			    memcmp(l->members[i].tokens[j].pubkey, c->pk,
+			    memcmp(l->members[i].tokens[j].pubkey, c->pk, /* public: keys */
 			    c->pk_len) == 0)
 				return &l->members[i].tokens[j];
 	}
