@@ -1299,29 +1299,6 @@ role_word(int role)
 	    bg_vault_role_name(role);
 }
 
-/* Append printf output to a malloc'd string. */
-static int __attribute__((format(printf, 2, 3)))
-cat(char **sp, const char *fmt, ...)
-{
-	va_list ap;
-	char *add = NULL, *s;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&add, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return BG_ERR_NOMEM;
-	if (asprintf(&s, "%s%s", *sp != NULL ? *sp : "", add) < 0) {
-		free(add);
-		return BG_ERR_NOMEM;
-	}
-	free(add);
-	free(*sp);
-	*sp = s;
-	return BG_OK;
-}
-
 /* The same credentials (ids and membership keys), in any order. */
 static bool
 same_creds(const bg_chain_member_t *a, const bg_chain_member_t *b)
@@ -1366,17 +1343,17 @@ render(const bg_chain_link_t *l, const bg_chain_link_t *before, char **textp)
 
 	*textp = NULL;
 	if (l->scope == BG_CHAIN_VAULT)
-		r = cat(&s, "vault genesis of %s (relying party %s)\n"
+		r = bg_strcatf(&s, "vault genesis of %s (relying party %s)\n"
 		    "  software tokens: %s\n  custodian quorum: %d\n",
 		    l->vault_id, l->rp_id, l->settings.allow_soft ?
 		    "allowed (drill vault)" : "refused (production vault)",
 		    l->settings.custodian_quorum);
 	else
-		r = cat(&s, "link %llu of tenant %s%s%s\n", (unsigned long long)
+		r = bg_strcatf(&s, "link %llu of tenant %s%s%s\n", (unsigned long long)
 		    l->seq, l->tenant, l->note[0] != '\0' ? ": " : "",
 		    l->note);
 	if (r == BG_OK)
-		r = cat(&s, "  dated %s\n", bg_vault_fmt_time(l->time, when,
+		r = bg_strcatf(&s, "  dated %s\n", bg_vault_fmt_time(l->time, when,
 		    sizeof(when)));
 	for (i = 0; i < l->n_members && r == BG_OK; i++) {
 		const bg_chain_member_t *m = &l->members[i];
@@ -1387,7 +1364,7 @@ render(const bg_chain_link_t *l, const bg_chain_link_t *before, char **textp)
 		if (o != NULL && (o->expires_at != m->expires_at ||
 		    o->side != m->side || !same_creds(o, m)))
 			mark = '~';
-		r = cat(&s, " %c %s%s %s%s%s\n", mark, side_word(m->side),
+		r = bg_strcatf(&s, " %c %s%s %s%s%s\n", mark, side_word(m->side),
 		    role_word(m->role), m->person, m->expires_at != 0 ?
 		    " until " : "", m->expires_at != 0 ? bg_vault_fmt_time(
 		    m->expires_at, when, sizeof(when)) : "");
@@ -1404,29 +1381,29 @@ render(const bg_chain_link_t *l, const bg_chain_link_t *before, char **textp)
 			crypto_hash_sha256(fp, m->tokens[j].pubkey,
 			    m->tokens[j].pubkey_len);
 			bg_hex(fp, 8, fpr);
-			r = cat(&s, "      token '%s'%s, signing key %s",
+			r = bg_strcatf(&s, "      token '%s'%s, signing key %s",
 			    m->tokens[j].label, m->tokens[j].soft ?
 			    " (software token)" : "", fpr);
 			if (r == BG_OK && m->role != BG_CHAIN_ROLE_CUSTODIAN) {
 				crypto_hash_sha256(fp, m->tokens[j].member_pk,
 				    32);
 				bg_hex(fp, 8, fpr);
-				r = cat(&s, ", membership key %s", fpr);
+				r = bg_strcatf(&s, ", membership key %s", fpr);
 			}
 			if (r == BG_OK)
-				r = cat(&s, "\n");
+				r = bg_strcatf(&s, "\n");
 		}
 	}
 	for (i = 0; before != NULL && i < before->n_members && r == BG_OK;
 	    i++)
 		if (bg_chain_member_find(l, before->members[i].person,
 		    before->members[i].role) == NULL)
-			r = cat(&s, " - %s%s %s\n",
+			r = bg_strcatf(&s, " - %s%s %s\n",
 			    side_word(before->members[i].side),
 			    role_word(before->members[i].role),
 			    before->members[i].person);
 	if (l->scope == BG_CHAIN_TENANT && r == BG_OK)
-		r = cat(&s, "  policy: %s%s\n  max TTL %llds, approval window "
+		r = bg_strcatf(&s, "  policy: %s%s\n  max TTL %llds, approval window "
 		    "%llds, rotation deadline %llds, client co-signers %d\n",
 		    l->policy != NULL ? l->policy : "(none yet)",
 		    before != NULL && ((before->policy == NULL) !=
@@ -1437,7 +1414,7 @@ render(const bg_chain_link_t *l, const bg_chain_link_t *before, char **textp)
 		    (long long)l->settings.rotation_deadline,
 		    l->settings.client_cosign);
 	if (l->has_exception && r == BG_OK)
-		r = cat(&s, "  exception (MSP may approve its own access) until "
+		r = bg_strcatf(&s, "  exception (MSP may approve its own access) until "
 		    "%s: %s\n", bg_vault_fmt_time(l->exception_expires, when,
 		    sizeof(when)), l->exception_reason);
 	if (r != BG_OK) {
@@ -1552,6 +1529,106 @@ bg_vault_chain_view_free(bg_vault_chain_view_t **viewp)
 	*viewp = NULL;
 }
 
+/* --- enrolling a credential (custodians and members) ----------------------- */
+
+int
+bg_chain_new_credential(bg_vault_t *v, bg_token_t *tok, const char *pin,
+    const char *person, bool allow_soft, const char *purpose,
+    bg_chain_token_t *ct, bg_token_row_t *nr, bg_token_cred_t **credp)
+{
+	bg_token_features_t feat;
+	bg_token_cred_t *cred = NULL;
+	const char *why = NULL;
+	bool soft;
+	int r = BG_ERR_INTERNAL;
+
+	*credp = NULL;
+	memset(ct, 0, sizeof(*ct));
+	/* Probe before anything asks for a touch. */
+	memset(&feat, 0, sizeof(feat));
+	if ((r = bg_token_probe(tok, &feat)) != BG_OK) {
+		r = bg_vault_fail(v, r, "probing the token: %s",
+		    bg_strerror(r));
+		goto out;
+	}
+	soft = feat.is_soft || bg_same(feat.aaguid, bg_token_soft_aaguid,
+	    BG_TOKEN_AAGUID_LEN);
+	if (soft && !allow_soft) {
+		r = bg_vault_fail(v, BG_ERR_TOKEN_SOFT_REFUSED, "this is a "
+		    "breakglass software token, and this vault was created "
+		    "without --allow-soft-tokens: enroll a hardware token");
+		goto out;
+	}
+	if ((r = bg_token_check_usable(&feat, &why)) != BG_OK) {
+		r = bg_vault_fail(v, r, "this token cannot %s: %s", purpose,
+		    why != NULL ? why : bg_strerror(r));
+		goto out;
+	}
+	if ((r = bg_token_enroll(tok, v->rp_id, person, 0, pin, &cred)) !=
+	    BG_OK) {
+		r = bg_vault_fail(v, r, "enrolling the token: %s",
+		    bg_strerror(r));
+		goto out;
+	}
+	soft = soft || cred->is_soft || bg_same(cred->aaguid,
+	    bg_token_soft_aaguid, BG_TOKEN_AAGUID_LEN);
+	if (soft && !allow_soft) {
+		r = bg_vault_fail(v, BG_ERR_TOKEN_SOFT_REFUSED, "the credential "
+		    "comes from a breakglass software token, and this vault "
+		    "was created without --allow-soft-tokens");
+		goto out;
+	}
+	if (cred->id_len > sizeof(ct->cred_id) ||
+	    cred->pubkey_len > sizeof(ct->pubkey) ||
+	    bg_act_new_cred(cred, nr) != BG_OK) {
+		r = bg_vault_fail(v, BG_ERR_TOKEN_PROTOCOL, "the token made an "
+		    "oversized credential");
+		goto out;
+	}
+	ct->alg = cred->alg;
+	memcpy(ct->cred_id, cred->id, cred->id_len);
+	ct->cred_id_len = cred->id_len;
+	memcpy(ct->pubkey, cred->pubkey, cred->pubkey_len);
+	ct->pubkey_len = cred->pubkey_len;
+	memcpy(ct->aaguid, cred->aaguid, sizeof(ct->aaguid));
+	ct->soft = soft;
+	(void)snprintf(ct->fmt, sizeof(ct->fmt), "%s", cred->fmt != NULL ?
+	    cred->fmt : "");
+	ct->attestation = cred->attestation;
+	ct->cred_protect = cred->cred_protect;
+	*credp = cred;
+	cred = NULL;
+	r = BG_OK;
+out:
+	bg_token_cred_free(&cred);
+	return r;
+}
+
+int
+bg_chain_enroll_prove(bg_vault_t *v, bg_token_t *tok, const char *pin,
+    const bg_chain_link_t *d, const bg_chain_member_t *m,
+    bg_chain_token_t *ct, const bg_token_row_t *nr)
+{
+	bg_token_assertion_t *as = NULL;
+	uint8_t cdh[32];
+	size_t which = 0;
+	int r;
+
+	/* The new credential signs the statement carrying its key, the
+	 * derived membership key and the salt: whoever writes the file
+	 * cannot swap a key in. */
+	if ((r = bg_chain_enroll_cdh(d, m, ct, cdh, NULL)) == BG_OK &&
+	    (r = bg_act_sign(v, tok, pin, m->person, nr, 1, cdh, NULL, &as,
+	    &which)) == BG_OK) {
+		memcpy(ct->enroll_authdata, as->authdata, as->authdata_len);
+		ct->enroll_authdata_len = as->authdata_len;
+		memcpy(ct->enroll_sig, as->sig, as->sig_len);
+		ct->enroll_sig_len = as->sig_len;
+	}
+	bg_token_assertion_free(&as);
+	return r;
+}
+
 /* --- custodians ---------------------------------------------------------------- */
 
 int
@@ -1562,15 +1639,10 @@ bg_vault_custodian_add(bg_vault_t *v, const char *actor, const char *person,
 	bg_chain_member_t m;
 	bg_chain_token_t ct;
 	bg_token_row_t nr;
-	bg_token_features_t feat;
 	bg_token_cred_t *cred = NULL;
-	bg_token_assertion_t *as = NULL;
 	json_t *det = NULL;
-	uint8_t cdh[32];
-	const char *why = NULL;
 	int64_t now = 0;
-	size_t dropped = 0, which = 0;
-	bool soft;
+	size_t dropped = 0;
 	int r = BG_ERR_INTERNAL;
 
 	memset(&m, 0, sizeof(m));
@@ -1623,73 +1695,17 @@ bg_vault_custodian_add(bg_vault_t *v, const char *actor, const char *person,
 		    "genesis already", person);
 		goto out;
 	}
-	memset(&feat, 0, sizeof(feat));
-	if ((r = bg_token_probe(tok, &feat)) != BG_OK) {
-		r = bg_vault_fail(v, r, "probing the token: %s",
-		    bg_strerror(r));
+	if ((r = bg_chain_new_credential(v, tok, pin, person,
+	    d->settings.allow_soft, "serve a custodian", &ct, &nr, &cred)) !=
+	    BG_OK)
 		goto out;
-	}
-	soft = feat.is_soft || bg_same(feat.aaguid, bg_token_soft_aaguid,
-	    BG_TOKEN_AAGUID_LEN);
-	if (soft && !d->settings.allow_soft) {
-		r = bg_vault_fail(v, BG_ERR_TOKEN_SOFT_REFUSED, "this is a "
-		    "breakglass software token, and this vault was created "
-		    "without --allow-soft-tokens: enroll a hardware token");
-		goto out;
-	}
-	if ((r = bg_token_check_usable(&feat, &why)) != BG_OK) {
-		r = bg_vault_fail(v, r, "this token cannot serve a custodian: "
-		    "%s", why != NULL ? why : bg_strerror(r));
-		goto out;
-	}
-	if ((r = bg_token_enroll(tok, v->rp_id, person, 0, pin, &cred)) !=
-	    BG_OK) {
-		r = bg_vault_fail(v, r, "enrolling the token: %s",
-		    bg_strerror(r));
-		goto out;
-	}
-	soft = soft || cred->is_soft || bg_same(cred->aaguid,
-	    bg_token_soft_aaguid, BG_TOKEN_AAGUID_LEN);
-	if (soft && !d->settings.allow_soft) {
-		r = bg_vault_fail(v, BG_ERR_TOKEN_SOFT_REFUSED, "the credential "
-		    "comes from a breakglass software token, and this vault "
-		    "refuses them");
-		goto out;
-	}
-	if (cred->id_len > sizeof(ct.cred_id) ||
-	    cred->pubkey_len > sizeof(ct.pubkey)) {
-		r = bg_vault_fail(v, BG_ERR_TOKEN_PROTOCOL, "the token made an "
-		    "oversized credential");
-		goto out;
-	}
 	(void)snprintf(m.person, sizeof(m.person), "%s", person);
 	m.role = BG_CHAIN_ROLE_CUSTODIAN;
 	(void)snprintf(ct.label, sizeof(ct.label), "%s", label != NULL &&
 	    label[0] != '\0' ? label : "custodian token");
-	ct.alg = cred->alg;
-	memcpy(ct.cred_id, cred->id, cred->id_len);
-	ct.cred_id_len = cred->id_len;
-	memcpy(ct.pubkey, cred->pubkey, cred->pubkey_len);
-	ct.pubkey_len = cred->pubkey_len;
-	memcpy(ct.aaguid, cred->aaguid, sizeof(ct.aaguid));
-	ct.soft = soft;
-	(void)snprintf(ct.fmt, sizeof(ct.fmt), "%s", cred->fmt != NULL ?
-	    cred->fmt : "");
-	ct.attestation = cred->attestation;
-	ct.cred_protect = cred->cred_protect;
-	/* Proof of possession: the new credential signs its enrollment. */
-	if ((r = bg_act_new_cred(cred, &nr)) != BG_OK) {
-		r = bg_vault_fail(v, r, "the token made an oversized credential");
+	if ((r = bg_chain_enroll_prove(v, tok, pin, d, &m, &ct, &nr)) !=
+	    BG_OK)
 		goto out;
-	}
-	if ((r = bg_chain_enroll_cdh(d, &m, &ct, cdh, NULL)) != BG_OK ||
-	    (r = bg_act_sign(v, tok, pin, person, &nr, 1, cdh, NULL, &as,
-	    &which)) != BG_OK)
-		goto out;
-	memcpy(ct.enroll_authdata, as->authdata, as->authdata_len);
-	ct.enroll_authdata_len = as->authdata_len;
-	memcpy(ct.enroll_sig, as->sig, as->sig_len);
-	ct.enroll_sig_len = as->sig_len;
 	if ((r = bg_chain_member_add(d, &m)) != BG_OK ||
 	    (r = bg_chain_member_add_token(bg_chain_member_find(d, person,
 	    BG_CHAIN_ROLE_CUSTODIAN), &ct)) != BG_OK) {
@@ -1698,7 +1714,7 @@ bg_vault_custodian_add(bg_vault_t *v, const char *actor, const char *person,
 		goto out;
 	}
 	if ((det = json_pack("{s:s, s:b, s:i}", "label", ct.label, "soft",
-	    soft, "quorum", d->settings.custodian_quorum)) == NULL) {
+	    ct.soft, "quorum", d->settings.custodian_quorum)) == NULL) {
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
@@ -1715,7 +1731,6 @@ bg_vault_custodian_add(bg_vault_t *v, const char *actor, const char *person,
 	r = BG_OK;
 out:
 	json_decref(det);
-	bg_token_assertion_free(&as);
 	bg_token_cred_free(&cred);
 	bg_chain_link_free(&d);
 	return bg_vault_finish(v, r, actor, "custodian.add", "", person);

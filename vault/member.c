@@ -53,13 +53,6 @@ check_role(bg_vault_t *v, int role, bool allow_zero)
 	    "(requester, approver or auditor)", role);
 }
 
-static bool
-is_soft_aaguid(const uint8_t aaguid[BG_TOKEN_AAGUID_LEN])
-{
-	/* AAGUIDs name a token model; nothing secret. */
-	return memcmp(aaguid, bg_token_soft_aaguid, 16) == 0; /* public: AAGUID */
-}
-
 const char *
 bg_vault_side_name(int side)
 {
@@ -317,18 +310,15 @@ bg_vault_member_add(bg_vault_t *v, const char *actor, const char *tenant,
 	bg_chain_member_t *m = NULL;
 	bg_chain_token_t ct;
 	bg_token_row_t nr;
-	bg_token_features_t feat;
 	bg_token_cred_t *cred = NULL;
 	bg_token_assertion_t *as = NULL;
 	uint8_t cdh[BG_TOKEN_CDH_LEN], fp[32];
 	uint8_t *sk = NULL;
 	char hex[2 * BG_TOKEN_AAGUID_LEN + 1], fpr[17];
 	char obj[2 * BG_VAULT_NAME_MAX + 16];
-	const char *why = NULL;
 	json_t *det = NULL;
 	int64_t now = 0;
 	size_t dropped = 0, which = 0;
-	bool soft;
 	int r = BG_ERR_INTERNAL;
 
 	memset(&t, 0, sizeof(t));
@@ -379,52 +369,13 @@ bg_vault_member_add(bg_vault_t *v, const char *actor, const char *tenant,
 		    "membership already", person, BG_CHAIN_MAX_TOKENS);
 		goto out;
 	}
-	/* Probe before anything asks for a touch. */
-	memset(&feat, 0, sizeof(feat));
-	if ((r = bg_token_probe(tok, &feat)) != BG_OK) {
-		r = bg_vault_fail(v, r, "probing the token: %s",
-		    bg_strerror(r));
+	if ((r = bg_chain_new_credential(v, tok, pin, person, v->allow_soft,
+	    "hold a vault membership", &ct, &nr, &cred)) != BG_OK)
 		goto out;
-	}
-	soft = feat.is_soft || is_soft_aaguid(feat.aaguid);
-	if (soft && !v->allow_soft) {
-		r = bg_vault_fail(v, BG_ERR_TOKEN_SOFT_REFUSED, "this is a "
-		    "breakglass software token, and this vault's genesis "
-		    "refuses them: enroll a hardware token");
-		goto out;
-	}
-	if ((r = bg_token_check_usable(&feat, &why)) != BG_OK) {
-		r = bg_vault_fail(v, r, "this token cannot hold a vault "
-		    "membership: %s", why != NULL ? why : bg_strerror(r));
-		goto out;
-	}
-	if ((r = bg_token_enroll(tok, v->rp_id, person, 0, pin, &cred))
-	    != BG_OK) {
-		r = bg_vault_fail(v, r, "enrolling the token: %s",
-		    bg_strerror(r));
-		goto out;
-	}
-	soft = soft || cred->is_soft || is_soft_aaguid(cred->aaguid);
-	if (soft && !v->allow_soft) {
-		r = bg_vault_fail(v, BG_ERR_TOKEN_SOFT_REFUSED, "the credential "
-		    "comes from a breakglass software token, and this vault's "
-		    "genesis refuses them");
-		goto out;
-	}
-	if (cred->id_len > sizeof(ct.cred_id) ||
-	    cred->pubkey_len > sizeof(ct.pubkey)) {
-		r = bg_vault_fail(v, BG_ERR_TOKEN_PROTOCOL, "the token made an "
-		    "oversized credential");
-		goto out;
-	}
 	if ((r = bg_chain_cred_unique(v, person, cred->id, cred->id_len)) !=
 	    BG_OK)
 		goto out;
 	/* 1: the hmac-secret output for the salt, with UV, gives the key. */
-	if ((r = bg_act_new_cred(cred, &nr)) != BG_OK) {
-		r = bg_vault_fail(v, r, "the token made an oversized credential");
-		goto out;
-	}
 	keygen_cdh(v, t.name, person, role, m->salt, cdh);
 	if ((r = bg_act_sign(v, tok, pin, person, &nr, 1, cdh, m->salt, &as,
 	    &which)) != BG_OK)
@@ -445,28 +396,10 @@ bg_vault_member_add(bg_vault_t *v, const char *actor, const char *tenant,
 	if (ct.label[0] == '\0')
 		(void)snprintf(ct.label, sizeof(ct.label), "token %zu",
 		    m->n_tokens + 1);
-	ct.alg = cred->alg;
-	memcpy(ct.cred_id, cred->id, cred->id_len);
-	ct.cred_id_len = cred->id_len;
-	memcpy(ct.pubkey, cred->pubkey, cred->pubkey_len);
-	ct.pubkey_len = cred->pubkey_len;
-	memcpy(ct.aaguid, cred->aaguid, sizeof(ct.aaguid));
-	ct.soft = soft;
-	(void)snprintf(ct.fmt, sizeof(ct.fmt), "%s", cred->fmt != NULL ?
-	    cred->fmt : "");
-	ct.attestation = cred->attestation;
-	ct.cred_protect = cred->cred_protect;
-	/* 2: the new credential signs the statement carrying that key and
-	 * the salt: whoever writes the file cannot swap the key in. */
-	if ((r = bg_chain_enroll_cdh(d, m, &ct, cdh, NULL)) != BG_OK)
+	/* 2: the new credential signs its key into the draft */
+	if ((r = bg_chain_enroll_prove(v, tok, pin, d, m, &ct, &nr)) !=
+	    BG_OK)
 		goto out;
-	if ((r = bg_act_sign(v, tok, pin, person, &nr, 1, cdh, NULL, &as,
-	    &which)) != BG_OK)
-		goto out;
-	memcpy(ct.enroll_authdata, as->authdata, as->authdata_len);
-	ct.enroll_authdata_len = as->authdata_len;
-	memcpy(ct.enroll_sig, as->sig, as->sig_len);
-	ct.enroll_sig_len = as->sig_len;
 	if ((r = bg_chain_member_add_token(m, &ct)) != BG_OK) {
 		r = bg_vault_fail(v, r, "adding the token to the draft: %s",
 		    bg_strerror(r));
@@ -481,7 +414,7 @@ bg_vault_member_add(bg_vault_t *v, const char *actor, const char *tenant,
 	    "s:i, s:s, s:I, s:I}",
 	    "person", person, "role", bg_vault_role_name(role), "side",
 	    bg_vault_side_name(side), "expires_at", (json_int_t)expires_at,
-	    "label", ct.label, "aaguid", hex, "soft", soft,
+	    "label", ct.label, "aaguid", hex, "soft", ct.soft,
 	    "fmt", ct.fmt, "attestation", cred->attestation, "cred_protect",
 	    cred->cred_protect, "alg", cred->alg, "key", fpr,
 	    "draft_seq", (json_int_t)d->seq, "signatures_dropped",

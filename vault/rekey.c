@@ -309,28 +309,6 @@ plan_version(bg_vault_t *v, rk_plan_t *p, rk_ver_t *x, const char *policy,
 	return BG_OK;
 }
 
-static int __attribute__((format(printf, 2, 3)))
-cat(char **sp, const char *fmt, ...)
-{
-	va_list ap;
-	char *add = NULL, *s = NULL;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&add, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return BG_ERR_NOMEM;
-	if (asprintf(&s, "%s%s", *sp != NULL ? *sp : "", add) < 0) {
-		free(add);
-		return BG_ERR_NOMEM;
-	}
-	free(add);
-	free(*sp);
-	*sp = s;
-	return BG_OK;
-}
-
 /* The statement every contributor signs (before the log lines). */
 static int
 plan_body(bg_vault_t *v, rk_plan_t *p, int64_t id)
@@ -340,7 +318,7 @@ plan_body(bg_vault_t *v, rk_plan_t *p, int64_t id)
 	int r;
 
 	bg_hex(p->t.head_hash, sizeof(p->t.head_hash), hex);
-	if ((r = cat(&p->body, "breakglass re-key v1\nvault: %s\ngenesis: "
+	if ((r = bg_strcatf(&p->body, "breakglass re-key v1\nvault: %s\ngenesis: "
 	    "%s\nre-key: %lld\ntenant: %s\nto: link %llu, %s\nnew-policy: "
 	    "%s\n", v->id, v->genesis_hex, (long long)id, p->t.name,
 	    (unsigned long long)p->t.head->seq, hex,
@@ -350,17 +328,17 @@ plan_body(bg_vault_t *v, rk_plan_t *p, int64_t id)
 		rk_ver_t *x = &p->vs[i];
 
 		bg_hex(x->from_head, sizeof(x->from_head), hex);
-		if ((r = cat(&p->body, "version: %s v%d from link %lld, %s, "
+		if ((r = bg_strcatf(&p->body, "version: %s v%d from link %lld, %s, "
 		    "policy %s; contributors:", x->secret, x->version,
 		    (long long)x->from_seq, hex, bg_policy_canonical(x->oldp)))
 		    != BG_OK)
 			return r;
 		for (j = 0; j < bg_policy_leaf_count(x->oldp); j++)
-			if (x->chosen[j] && (r = cat(&p->body, " %s x%02x",
+			if (x->chosen[j] && (r = bg_strcatf(&p->body, " %s x%02x",
 			    bg_policy_leaf_name(x->oldp, j), x->coeff[j])) !=
 			    BG_OK)
 				return r;
-		if ((r = cat(&p->body, "\n")) != BG_OK)
+		if ((r = bg_strcatf(&p->body, "\n")) != BG_OK)
 			return r;
 	}
 	return BG_OK;

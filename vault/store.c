@@ -742,6 +742,28 @@ bg_grow(void *arrp, size_t *capp, size_t n, size_t elsize)
 	return BG_OK;
 }
 
+int
+bg_strcatf(char **sp, const char *fmt, ...)
+{
+	va_list ap;
+	char *add = NULL, *s = NULL;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&add, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return BG_ERR_NOMEM;
+	if (asprintf(&s, "%s%s", *sp != NULL ? *sp : "", add) < 0) {
+		free(add);
+		return BG_ERR_NOMEM;
+	}
+	free(add);
+	free(*sp);
+	*sp = s;
+	return BG_OK;
+}
+
 void
 bg_text_defang(char *s)
 {

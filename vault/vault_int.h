@@ -345,6 +345,22 @@ int bg_chain_draft_get(bg_vault_t *v, const char *tenant, int64_t now,
 int bg_chain_draft_put(bg_vault_t *v, const char *tenant,
     struct bg_chain_link *draft, int64_t now, size_t *droppedp,
     json_t *det);
+/*
+ * A new credential on tok for person (the token probed first: hmac-secret
+ * and a PIN; software tokens refused unless allow_soft), described as a
+ * chain token *ct (all but the membership key and the enrollment proof),
+ * with *nr its row for bg_act_sign.  purpose completes "this token cannot
+ * ...".  *credp: the credential (bg_token_cred_free).
+ */
+struct bg_chain_token;
+struct bg_chain_member;
+int bg_chain_new_credential(bg_vault_t *v, bg_token_t *tok, const char *pin,
+    const char *person, bool allow_soft, const char *purpose,
+    struct bg_chain_token *ct, bg_token_row_t *nr, bg_token_cred_t **credp);
+/* The new credential's enrollment proof into ct (its second touch). */
+int bg_chain_enroll_prove(bg_vault_t *v, bg_token_t *tok, const char *pin,
+    const struct bg_chain_link *d, const struct bg_chain_member *m,
+    struct bg_chain_token *ct, const bg_token_row_t *nr);
 /* Keep the fingerprints of t for bg_vault_enrolled_fingerprints. */
 struct bg_chain_token;
 void bg_chain_note_enrolled(bg_vault_t *v, const struct bg_chain_token *t,
@@ -405,6 +421,11 @@ bg_same(const void *a, const void *b, size_t n)
 
 /* hex of len bytes into out (2*len+1). */
 void bg_hex(const uint8_t *p, size_t len, char *out);
+
+/* Append printf output to the malloc'd string *sp (NULL: start one);
+ * BG_ERR_NOMEM leaves *sp as it was. */
+int bg_strcatf(char **sp, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /*
  * Replace control bytes in a message that quotes outside input (a proof
