@@ -218,15 +218,22 @@ out:
  * the version's.
  */
 static int
-version_keyset(bg_vault_t *v, const req_row_t *q, bg_chain_link_t **ksp)
+version_keyset(bg_vault_t *v, const req_row_t *q, const bg_tenant_row_t *t,
+    bg_chain_link_t **ksp)
 {
 	bg_chain_link_t *ks = NULL;
 	uint8_t h[BG_VAULT_HASH_LEN];
 	int r = BG_ERR_INTERNAL;
 
 	*ksp = NULL;
-	if ((r = bg_chain_tenant(v, q->tenant, (uint64_t)q->chain_seq, &ks,
-	    h)) != BG_OK)
+	/* Sealed under the newest link: the caller verified it already. */
+	if (t != NULL && t->head != NULL &&
+	    t->head->seq == (uint64_t)q->chain_seq) {
+		if ((r = bg_chain_link_dup(t->head, &ks)) != BG_OK)
+			goto out;
+		memcpy(h, t->head_hash, sizeof(h));
+	} else if ((r = bg_chain_tenant(v, q->tenant, (uint64_t)q->chain_seq,
+	    &ks, h)) != BG_OK)
 		goto out;
 	if (memcmp(h, q->chain_head, sizeof(h)) != 0 || /* public: hashes */
 	    ks->policy == NULL || strcmp(ks->policy, q->policy) != 0) {
@@ -284,7 +291,8 @@ out:
  * approvals.
  */
 static int
-client_after_exception(bg_vault_t *v, const req_row_t *q, int64_t now)
+client_after_exception(bg_vault_t *v, const req_row_t *q,
+    const bg_tenant_row_t *t, int64_t now)
 {
 	bg_chain_link_t *vks = NULL;
 	const bg_chain_member_t *m;
@@ -293,7 +301,7 @@ client_after_exception(bg_vault_t *v, const req_row_t *q, int64_t now)
 	bool alone = false, client = false, row = false;
 	int r = BG_ERR_INTERNAL;
 
-	if ((r = version_keyset(v, q, &vks)) != BG_OK ||
+	if ((r = version_keyset(v, q, t, &vks)) != BG_OK ||
 	    (r = bg_chain_msp_alone(vks, &alone)) != BG_OK)
 		goto out;
 	if (!alone || (vks->has_exception && vks->exception_expires > now)) {
@@ -793,7 +801,7 @@ decide(bg_vault_t *v, int64_t request_id, const char *approver,
 	    BG_VAULT_ROLE_APPROVER, now, &mid, salt)) != BG_OK)
 		goto out;
 	if ((r = version_policy(v, &q, &pol)) != BG_OK ||
-	    (r = version_keyset(v, &q, &vks)) != BG_OK)
+	    (r = version_keyset(v, &q, &t, &vks)) != BG_OK)
 		goto out;
 	if ((vm = bg_chain_member_find(vks, approver,
 	    BG_CHAIN_ROLE_APPROVER)) == NULL) {
@@ -1127,7 +1135,7 @@ bg_vault_release(bg_vault_t *v, int64_t request_id, const char *requester,
 		r = bg_vault_fail(v, BG_ERR_DENIED, "%s", missing);
 		goto out;
 	}
-	if ((r = client_after_exception(v, &q, now)) != BG_OK)
+	if ((r = client_after_exception(v, &q, &t, now)) != BG_OK)
 		goto out;
 	memset(have, 0, nleaves * sizeof(*have));
 	/* The request key was sealed to the token used for the request. */

@@ -211,6 +211,9 @@ static const struct {
 	"  cred_id BLOB NOT NULL, authdata BLOB NOT NULL, sig BLOB NOT NULL,"
 	"  UNIQUE (tenant, person, cred_id)) STRICT;"
 	"ALTER TABLE memberships ADD COLUMN side INTEGER NOT NULL DEFAULT 0;"
+	/* one credential, one person: looked up at every enrollment and
+	 * every signature's counter (docs/benchmarks.md) */
+	"CREATE INDEX tokens_cred ON tokens (cred_id);"
 	"ALTER TABLE versions ADD COLUMN chain_seq INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE versions ADD COLUMN chain_head BLOB;"
 	/* A version whose approvals, over all its requests, met its policy:
