@@ -6,15 +6,28 @@
  *                               bg_vault_secret_add (one transaction and
  *                               fsync each), through the same sealing path
  *                               batched in one transaction, and the bare
- *                               seal.h crypto; ratio to the X25519 floor
+ *                               seal.h crypto; ratio to the X25519 floor;
+ *                               the share of the keyset chain check
  *   bench_vault ceremony DIR    request + 2 approvals + release through
  *                               in-process software tokens, split into
- *                               token time, vault time and fsync
- *   bench_vault gen PATH T S A  generate a vault of T tenants x S secrets
- *                               under 2-of-A policies (for scripts/bench)
+ *                               token time, vault time and fsync, and the
+ *                               chain checks of each step
+ *   bench_vault chain DIR       one chain verification for tenants of 1,
+ *                               5 and 20 links against a P-256 signature
+ *                               verification of the same run; sealing on
+ *                               a 20-link tenant against a 1-link one
+ *   bench_vault gen PATH T S A  generate a vault of up to T tenants x S
+ *                               secrets under 2-of-A policies, every
+ *                               tenant's first link made and signed through
+ *                               the engine (for scripts/bench);
+ *                               BENCH_GEN_BUDGET=SECONDS stops adding
+ *                               tenants when the next chunk would not fit
  *
- * DIR must exist and be empty-ish (the program creates files in it).
- * Output: fig/note lines (bench.h).
+ * Every vault has the signed set-up the engine now requires: a genesis
+ * signed by two custodians, and per tenant a first link with every
+ * membership enrolled (enrollment proofs), signed by the custodian quorum
+ * and every client approver it names.  DIR must exist (the program creates
+ * files in it).  Output: fig/note lines (bench.h).
  */
 #include <sodium.h>
 #include <sys/stat.h>
@@ -24,6 +37,7 @@
 #include "breakglass/err.h"
 #include "breakglass/token.h"
 #include "breakglass/vault.h"
+#include "chain.h"
 #include "policy.h"
 #include "seal.h"
 #include "soft/inproc.h"
@@ -32,10 +46,17 @@
 #define PIN		"123456"
 #define MAX_APPROVERS	9
 #define VALUE		"correct horse battery staple 0123456789abcdef"
+#define YEAR		(365 * 86400)
 
 /* BENCH_NO_V4=1 drops the index of schema migration v4 (vault/store.c)
  * to show the figures it was added for. */
 #define BENCH_DROP_V4_SQL "DROP INDEX IF EXISTS tokens_membership;"
+/* BENCH_CRED_INDEX=1 (an experiment, not the engine as shipped) adds an
+ * index on tokens(cred_id), which the "one credential, one person" check
+ * of every enrollment (bg_chain_cred_unique) would use instead of reading
+ * every token row of the vault. */
+#define BENCH_CRED_INDEX_SQL \
+	"CREATE INDEX IF NOT EXISTS bench_tokens_cred ON tokens (cred_id);"
 
 /* --- a token transport that times the authenticator's own work ---------- */
 
@@ -105,21 +126,86 @@ __wrap_bg_token_assert(bg_token_t *tok, const char *rp_id,
 	return r;
 }
 
-/* --- fixture -------------------------------------------------------------- */
+/* --- counting the engine's chain verifications ---------------------------- */
+
+/*
+ * Every verification of a tenant's chain (vault/chainstore.c,
+ * bg_chain_tenant) starts by reading the tenant's links with one
+ * statement; SQLite's statement trace counts its runs, so the number of
+ * chain checks per call is measured, not assumed.  (The Makefile wraps
+ * only bg_token_assert, so the check's time inside a call is not timed
+ * there: it is the count times one verification timed directly.)
+ */
+#define LINKS_SQL_PART	"FROM links WHERE tenant = ? AND seq >= 1"
+
+static unsigned long chain_walks;
+
+static int
+trace_stmt(unsigned type, void *ctx, void *p, void *x)
+{
+	const char *sql;
+
+	(void)ctx;
+	(void)x;
+	if (type == SQLITE_TRACE_STMT && (sql = sqlite3_sql(p)) != NULL &&
+	    strstr(sql, LINKS_SQL_PART) != NULL)
+		chain_walks++;
+	return 0;
+}
+
+static void
+trace_install(bg_vault_t *v)
+{
+	if (sqlite3_trace_v2(v->db, SQLITE_TRACE_STMT, trace_stmt, NULL) !=
+	    SQLITE_OK)
+		bench_die("sqlite3_trace_v2");
+}
+
+/*
+ * One verification of tenant's chain from the genesis, as every seal,
+ * request, approval and release does it (bg_tenant_get ->
+ * bg_chain_tenant), inside a read transaction as in the engine; seconds.
+ */
+static double
+chain_verify(bg_vault_t *v, const char *tenant)
+{
+	bg_chain_link_t *head = NULL;
+	uint8_t h[BG_VAULT_HASH_LEN];
+	double t0, t;
+
+	if (sqlite3_exec(v->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		bench_die("begin");
+	t0 = bench_now();
+	if (bg_chain_tenant(v, tenant, 0, &head, h) != BG_OK)
+		bench_die("chain of %s: %s", tenant, bg_vault_errmsg(v));
+	t = bench_now() - t0;
+	bg_chain_link_free(&head);
+	if (sqlite3_exec(v->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
+		bench_die("rollback");
+	return t;
+}
+
+/* The median of k verifications (seconds). */
+static double
+chain_verify_med(bg_vault_t *v, const char *tenant, size_t k)
+{
+	double s[BENCH_MAX_ROUNDS];
+	size_t i;
+
+	if (k > BENCH_MAX_ROUNDS)
+		k = BENCH_MAX_ROUNDS;
+	for (i = 0; i < k; i++)
+		s[i] = chain_verify(v, tenant);
+	return bench_stat(s, k).med;
+}
+
+/* --- people, the genesis and first links ----------------------------------- */
 
 typedef struct person {
 	char		 name[32];
 	bg_soft_inproc_t *ip;
 	bg_token_t	*tok;
 } person_t;
-
-typedef struct fx {
-	char		 path[512];
-	bg_vault_t	*v;
-	person_t	 req;
-	person_t	 appr[MAX_APPROVERS];
-	size_t		 n_appr;
-} fx_t;
 
 static void
 person_open(person_t *p, const char *name)
@@ -139,12 +225,69 @@ person_close(person_t *p)
 	bg_soft_inproc_free(&p->ip);
 }
 
+/* The two custodians, one token each for the life of the program. */
+static person_t cust[2];
+static bool have_cust;
+
 static void
-enroll(fx_t *f, const char *tenant, person_t *p, int role)
+custodians_close(void)
 {
-	if (bg_vault_member_add(f->v, "bench", tenant, p->name, role,
-	    (int64_t)time(NULL) + 365 * 86400, NULL, p->tok, PIN) != BG_OK)
-		bench_die("enroll %s: %s", p->name, bg_vault_errmsg(f->v));
+	if (have_cust) {
+		person_close(&cust[0]);
+		person_close(&cust[1]);
+		have_cust = false;
+	}
+}
+
+/* person signs the draft of tenant (NULL: the genesis); true when that
+ * signature made it take effect. */
+static bool
+sign(bg_vault_t *v, const char *tenant, person_t *p)
+{
+	bool done = false;
+
+	if (bg_vault_chain_sign(v, tenant, p->name, NULL, p->tok, PIN,
+	    &done) != BG_OK)
+		bench_die("%s signs %s: %s", p->name, tenant != NULL ? tenant :
+		    "the genesis", bg_vault_errmsg(v));
+	return done;
+}
+
+/* A new vault at path with its genesis signed by cust-a and cust-b. */
+static bg_vault_t *
+vault_new(const char *path)
+{
+	bg_vault_t *v = NULL;
+	size_t i;
+
+	if (!have_cust) {
+		person_open(&cust[0], "cust-a");
+		person_open(&cust[1], "cust-b");
+		have_cust = true;
+		(void)atexit(custodians_close);
+	}
+	(void)unlink(path);
+	if (bg_vault_create(path, true, "bench", &v) != BG_OK)
+		bench_die("create %s", path);
+	for (i = 0; i < 2; i++)
+		if (bg_vault_custodian_add(v, "bench", cust[i].name, NULL, 0,
+		    cust[i].tok, PIN) != BG_OK)
+			bench_die("custodian %s: %s", cust[i].name,
+			    bg_vault_errmsg(v));
+	(void)sign(v, NULL, &cust[0]);
+	if (!sign(v, NULL, &cust[1]))
+		bench_die("the genesis did not take effect");
+	trace_install(v);
+	return v;
+}
+
+static void
+enroll(bg_vault_t *v, const char *tenant, person_t *p, int role, int side)
+{
+	if (bg_vault_member_add(v, "bench", tenant, p->name, role, side,
+	    (int64_t)time(NULL) + YEAR, NULL, p->tok, PIN) != BG_OK)
+		bench_die("enroll %s in %s: %s", p->name, tenant,
+		    bg_vault_errmsg(v));
 }
 
 /* "2-of(p1,p2,...)" */
@@ -161,30 +304,99 @@ policy_text(size_t n, char *buf, size_t cap)
 		(void)snprintf(buf + o, cap - o, ")");
 }
 
+/*
+ * Approver i of n: the last one stands on the MSP's side, the others on
+ * the client's.  Any two of 2-of(p1..pn) then include a client approver,
+ * so the policy needs no exception, and a first link needs the
+ * signatures of the n - 1 client approvers besides the custodians'.
+ */
+static int
+side_of(size_t i, size_t n)
+{
+	return i + 1 == n ? BG_VAULT_SIDE_MSP : BG_VAULT_SIDE_CLIENT;
+}
+
+/* Where the time of making one first link went (seconds). */
+typedef struct setup_cost {
+	double	enroll;		/* bg_vault_member_add, every member */
+	double	sign;		/* bg_vault_chain_sign, every signer */
+	double	other;		/* tenant_add + policy_set */
+} setup_cost_t;
+
+/*
+ * tenant's first link through the engine: the tenant, the requester (may
+ * be NULL) and approvers p1..pn enrolled into the draft, the policy
+ * 2-of(p1..pn), signed by both custodians and every client approver; the
+ * last signature makes it take effect.
+ */
+static void
+first_link(bg_vault_t *v, const char *tenant, person_t *req,
+    person_t *appr, size_t n, setup_cost_t *cost)
+{
+	char pol[256];
+	double t0, t1, t2, t3;
+	bool done = false;
+	size_t i;
+
+	policy_text(n, pol, sizeof(pol));
+	t0 = bench_now();
+	if (bg_vault_tenant_add(v, "bench", tenant, NULL) != BG_OK)
+		bench_die("tenant %s: %s", tenant, bg_vault_errmsg(v));
+	t1 = bench_now();
+	if (req != NULL)
+		enroll(v, tenant, req, BG_VAULT_ROLE_REQUESTER,
+		    BG_VAULT_SIDE_NONE);
+	for (i = 0; i < n; i++)
+		enroll(v, tenant, &appr[i], BG_VAULT_ROLE_APPROVER,
+		    side_of(i, n));
+	t2 = bench_now();
+	if (bg_vault_policy_set(v, "bench", tenant, pol, NULL, 0) != BG_OK)
+		bench_die("policy %s: %s", pol, bg_vault_errmsg(v));
+	t3 = bench_now();
+	for (i = 0; i < 2; i++)
+		if (sign(v, tenant, &cust[i]))
+			bench_die("%s: took effect before its client "
+			    "approvers signed", tenant);
+	for (i = 0; i < n; i++)
+		if (side_of(i, n) == BG_VAULT_SIDE_CLIENT)
+			done = sign(v, tenant, &appr[i]);
+	if (!done)
+		bench_die("%s: the first link did not take effect", tenant);
+	if (cost != NULL) {
+		cost->other += (t1 - t0) + (t3 - t2);
+		cost->enroll += t2 - t1;
+		cost->sign += bench_now() - t3;
+	}
+}
+
+/* --- fixture -------------------------------------------------------------- */
+
+typedef struct fx {
+	char		 path[512];
+	bg_vault_t	*v;
+	person_t	 req;
+	person_t	 appr[MAX_APPROVERS];
+	size_t		 n_appr;
+} fx_t;
+
+/* A vault with tenant acme: requester carol, approvers p1..pn under
+ * 2-of(p1..pn), its first link in force. */
 static void
 fx_open(fx_t *f, const char *dir, const char *file, size_t n_appr)
 {
-	char name[32], pol[256];
+	char name[32];
 	size_t i;
 
 	memset(f, 0, sizeof(*f));
 	(void)snprintf(f->path, sizeof(f->path), "%s/%s", dir, file);
-	(void)unlink(f->path);
-	if (bg_vault_create(f->path, true, "bench", &f->v) != BG_OK)
-		bench_die("create %s", f->path);
-	if (bg_vault_tenant_add(f->v, "bench", "acme", NULL) != BG_OK)
-		bench_die("tenant: %s", bg_vault_errmsg(f->v));
+	f->v = vault_new(f->path);
 	f->n_appr = n_appr;
 	person_open(&f->req, "carol");
-	enroll(f, "acme", &f->req, BG_VAULT_ROLE_REQUESTER);
 	for (i = 0; i < n_appr; i++) {
 		(void)snprintf(name, sizeof(name), "p%zu", i + 1);
 		person_open(&f->appr[i], name);
-		enroll(f, "acme", &f->appr[i], BG_VAULT_ROLE_APPROVER);
 	}
-	policy_text(n_appr, pol, sizeof(pol));
-	if (bg_vault_policy_set(f->v, "bench", "acme", pol) != BG_OK)
-		bench_die("policy %s: %s", pol, bg_vault_errmsg(f->v));
+	first_link(f->v, "acme", &f->req, f->appr, n_appr, NULL);
 }
 
 static void
@@ -298,6 +510,16 @@ seal_figs(size_t n, const char *what, double *rate, double *ratio,
 }
 
 static void
+seal_fig(size_t n, const char *what, double *s, size_t rounds,
+    const char *unit)
+{
+	char label[96];
+
+	(void)snprintf(label, sizeof(label), "%zu approvers: %s", n, what);
+	bench_fig("seal", label, bench_stat(s, rounds), unit);
+}
+
+static void
 bench_seal(const char *dir)
 {
 	static const size_t sizes[] = { 2, 3, 5, 9 };
@@ -305,8 +527,13 @@ bench_seal(const char *dir)
 	double s_bare[BENCH_MAX_ROUNDS], x_all[4 * BENCH_MAX_ROUNDS];
 	double r_tx[BENCH_MAX_ROUNDS], r_batch[BENCH_MAX_ROUNDS];
 	double r_bare[BENCH_MAX_ROUNDS], f_rate[BENCH_MAX_ROUNDS], t0, x;
+	double c_us[BENCH_MAX_ROUNDS], c_tx[BENCH_MAX_ROUNDS];
+	double c_batch[BENCH_MAX_ROUNDS], r_nochain[BENCH_MAX_ROUNDS];
+	double o_us[BENCH_MAX_ROUNDS], oc_us[BENCH_MAX_ROUNDS];
+	double t_batch, t_chain;
 	size_t rounds = bench_rounds(), z, i, k, n, per_round, serial = 0;
-	size_t xiters = bench_quick() ? 300 : 1000, nx = 0;
+	size_t xiters = bench_quick() ? 300 : 1000, nx = 0, batch;
+	unsigned long w0, w_tx = 0, w_batch = 0;
 	bg_policy_t *pol = NULL;
 	uint8_t pks[MAX_APPROVERS][32], *key = NULL, *shares = NULL;
 	uint8_t *work = NULL;
@@ -315,6 +542,7 @@ bench_seal(const char *dir)
 	fx_t f;
 
 	per_round = bench_quick() ? 20 : 60;
+	batch = per_round * 4;
 	if ((key = sodium_malloc(BG_SEAL_KEY_LEN)) == NULL ||
 	    (shares = sodium_malloc(MAX_APPROVERS * BG_POLICY_SHARE_LEN)) ==
 	    NULL || (eph = sodium_malloc(sizeof(*eph))) == NULL)
@@ -338,6 +566,7 @@ bench_seal(const char *dir)
 			x_all[nx++] = x;
 			f_rate[i] = 1.0 / ((double)(n + 1) * x);
 			/* the public call, one transaction + fsync each */
+			w0 = chain_walks;
 			t0 = bench_now();
 			for (k = 0; k < per_round; k++) {
 				(void)snprintf(name, sizeof(name), "a%zu",
@@ -349,20 +578,34 @@ bench_seal(const char *dir)
 					    bg_vault_errmsg(f.v));
 			}
 			s_tx[i] = (double)per_round / (bench_now() - t0);
+			w_tx = chain_walks - w0;
 			/* bg_vault_secret_add_many: one transaction */
+			w0 = chain_walks;
 			t0 = bench_now();
-			if (add_batch(f.v, "acme", "b", per_round * 4,
-			    &serial) != BG_OK)
+			if (add_batch(f.v, "acme", "b", batch, &serial) !=
+			    BG_OK)
 				bench_die("batched add: %s",
 				    bg_vault_errmsg(f.v));
-			s_batch[i] = (double)(per_round * 4) /
-			    (bench_now() - t0);
+			t_batch = bench_now() - t0;
+			s_batch[i] = (double)batch / t_batch;
+			w_batch = chain_walks - w0;
 			/* bare crypto (seal.h + policy split), no rows */
 			t0 = bench_now();
-			for (k = 0; k < per_round * 4; k++)
+			for (k = 0; k < batch; k++)
 				seal_bare(pol, pks, n, key, eph, shares, work);
-			s_bare[i] = (double)(per_round * 4) /
-			    (bench_now() - t0);
+			s_bare[i] = (double)batch / (bench_now() - t0);
+			/* the chain check each call makes, timed alone */
+			t_chain = chain_verify_med(f.v, "acme", 5);
+			c_us[i] = t_chain * 1e6;
+			c_tx[i] = 100.0 * t_chain * (double)w_tx /
+			    (double)per_round * s_tx[i];
+			c_batch[i] = 100.0 * t_chain * (double)w_batch /
+			    t_batch;
+			r_nochain[i] = 100.0 * ((double)batch / (t_batch -
+			    t_chain * (double)w_batch)) / f_rate[i];
+			o_us[i] = (1.0 / s_batch[i] - 1.0 / f_rate[i]) * 1e6;
+			oc_us[i] = t_chain * (double)w_batch / (double)batch *
+			    1e6;
 			r_tx[i] = 100.0 * s_tx[i] / f_rate[i];
 			r_batch[i] = 100.0 * s_batch[i] / f_rate[i];
 			r_bare[i] = 100.0 * s_bare[i] / f_rate[i];
@@ -379,6 +622,23 @@ bench_seal(const char *dir)
 		seal_figs(n, "secret_add_many (one tx)", s_batch, r_batch,
 		    rounds);
 		seal_figs(n, "bare seal crypto", s_bare, r_bare, rounds);
+		seal_fig(n, "one chain verification (1 link)", c_us, rounds,
+		    "us");
+		seal_fig(n, "chain check, % of one secret_add", c_tx, rounds,
+		    "%");
+		(void)snprintf(label, sizeof(label), "chain check, %% of one "
+		    "secret_add_many of %zu", batch);
+		seal_fig(n, label, c_batch, rounds, "%");
+		seal_fig(n, "secret_add_many less its chain check, % of floor",
+		    r_nochain, rounds, "%");
+		seal_fig(n, "secret_add_many: time per secret above the floor",
+		    o_us, rounds, "us");
+		seal_fig(n, "  of which the chain check (per secret)", oc_us,
+		    rounds, "us");
+		bench_note("seal", "%zu approvers: chain verifications counted "
+		    "in the last round: %lu in %zu secret_add calls, %lu in "
+		    "one secret_add_many of %zu", n, w_tx, per_round, w_batch,
+		    batch);
 		fx_close(&f);
 		(void)unlink(f.path);
 	}
@@ -393,53 +653,92 @@ bench_seal(const char *dir)
 
 /* --- ceremony ------------------------------------------------------------ */
 
-/*
- * One ceremony on secret name; returns its wall time, *tokp the token's
- * time, *hostp the FIDO client's (assertions minus token time).
- */
+enum { STEP_REQUEST, STEP_APPROVE, STEP_RELEASE, N_STEPS };
+static const char *const step_name[N_STEPS] = {
+	"request", "approval (each)", "release"
+};
+
+/* One ceremony's times (seconds) and chain verifications, per step;
+ * "approval" is the two approvals' sum (divided when printed). */
+typedef struct cer_times {
+	double	 total, tok, host;
+	double	 vault[N_STEPS];	/* wall - token - FIDO client */
+	unsigned long walks[N_STEPS];
+} cer_times_t;
+
+/* Wall time of a step less its assertions (the token's work and
+ * libfido2's; every token operation of a ceremony is one). */
 static double
-one_ceremony(fx_t *f, const char *name, double *tokp, double *hostp)
+step_vault(double t0, double as0)
+{
+	return bench_now() - t0 - (assert_seconds - as0);
+}
+
+/* One ceremony on secret name. */
+static void
+one_ceremony(fx_t *f, const char *name, cer_times_t *ct)
 {
 	uint8_t hash[BG_VAULT_HASH_LEN], *value = NULL;
 	size_t len = 0, i;
 	int64_t id = 0;
-	double t0, total;
+	double t0, s0, as0;
+	unsigned long w0;
 
+	memset(ct, 0, sizeof(*ct));
 	tok_seconds = 0;
 	assert_seconds = 0;
 	t0 = bench_now();
+	s0 = t0;
+	as0 = assert_seconds;
+	w0 = chain_walks;
 	if (bg_vault_request(f->v, "acme", name, "carol", "disk full on db01",
 	    "INC-4711", 900, f->req.tok, PIN, &id) != BG_OK)
 		bench_die("request: %s", bg_vault_errmsg(f->v));
+	ct->vault[STEP_REQUEST] = step_vault(s0, as0);
+	ct->walks[STEP_REQUEST] = chain_walks - w0;
 	for (i = 0; i < 2; i++) {
+		s0 = bench_now();
+		as0 = assert_seconds;
+		w0 = chain_walks;
 		if (bg_vault_statement(f->v, id, NULL, hash) != BG_OK ||
 		    bg_vault_approve(f->v, id, f->appr[i].name, hash,
 		    f->appr[i].tok, PIN) != BG_OK)
 			bench_die("approve: %s", bg_vault_errmsg(f->v));
+		ct->vault[STEP_APPROVE] += step_vault(s0, as0);
+		ct->walks[STEP_APPROVE] += chain_walks - w0;
 	}
+	s0 = bench_now();
+	as0 = assert_seconds;
+	w0 = chain_walks;
 	if (bg_vault_release(f->v, id, "carol", f->req.tok, PIN, &value,
 	    &len) != BG_OK)
 		bench_die("release: %s", bg_vault_errmsg(f->v));
-	total = bench_now() - t0;
+	ct->vault[STEP_RELEASE] = step_vault(s0, as0);
+	ct->walks[STEP_RELEASE] = chain_walks - w0;
+	ct->total = bench_now() - t0;
 	if (len != sizeof(VALUE) - 1 ||
 	    memcmp(value, VALUE, len) != 0) /* public: benchmark fixture */
 		bench_die("released value differs");
 	sodium_free(value);
-	*tokp = tok_seconds;
-	*hostp = assert_seconds - tok_seconds;
-	return total;
+	ct->tok = tok_seconds;
+	ct->host = assert_seconds - tok_seconds;
 }
 
 static void
 bench_ceremony(const char *dir)
 {
 	size_t rounds = bench_rounds(), per = bench_quick() ? 4 : 10;
-	size_t i, k, serial = 0, pass;
+	size_t i, k, serial = 0, pass, s;
 	double tot[2][BENCH_MAX_ROUNDS], tok[2][BENCH_MAX_ROUNDS];
 	double vt[2][BENCH_MAX_ROUNDS], host[2][BENCH_MAX_ROUNDS];
-	double a, b, c, sa, sb, sc;
+	double stepv[N_STEPS][BENCH_MAX_ROUNDS], stepc[N_STEPS][BENCH_MAX_ROUNDS];
+	double chain_ms[BENCH_MAX_ROUNDS], chain_all[BENCH_MAX_ROUNDS];
+	double chain_pct[BENCH_MAX_ROUNDS], one, sa, sb, sc, sv[N_STEPS];
+	double div[N_STEPS] = { 1, 2, 1 };
+	unsigned long walks[N_STEPS] = { 0, 0, 0 }, wall_n;
 	bench_stat_t st, st_off;
-	char name[32];
+	cer_times_t ct;
+	char name[32], label[96];
 	fx_t f;
 
 	fx_open(&f, dir, "ceremony.db", 3);
@@ -449,25 +748,52 @@ bench_ceremony(const char *dir)
 		    (const uint8_t *)VALUE, sizeof(VALUE) - 1) != BG_OK)
 			bench_die("secret: %s", bg_vault_errmsg(f.v));
 	}
-	(void)one_ceremony(&f, "s0", &a, &c);	/* warm up */
+	one_ceremony(&f, "s0", &ct);	/* warm up */
+	for (s = 0; s < N_STEPS; s++)
+		walks[s] = ct.walks[s];
+	wall_n = walks[0] + walks[1] + walks[2];
 	serial = 1;
 	/* pass 0: synchronous=FULL as shipped; pass 1: synchronous=OFF */
 	for (pass = 0; pass < 2; pass++) {
 		set_sync(f.v, pass == 0);
 		for (i = 0; i < rounds; i++) {
 			sa = sb = sc = 0;
+			memset(sv, 0, sizeof(sv));
 			for (k = 0; k < per; k++) {
 				(void)snprintf(name, sizeof(name), "s%zu",
 				    serial++);
-				a = one_ceremony(&f, name, &b, &c);
-				sa += a;
-				sb += b;
-				sc += c;
+				one_ceremony(&f, name, &ct);
+				sa += ct.total;
+				sb += ct.tok;
+				sc += ct.host;
+				for (s = 0; s < N_STEPS; s++) {
+					sv[s] += ct.vault[s];
+					if (ct.walks[s] != walks[s])
+						bench_die("%s: %lu chain "
+						    "checks, then %lu",
+						    step_name[s], walks[s],
+						    ct.walks[s]);
+				}
 			}
 			tot[pass][i] = sa / (double)per * 1e3;
 			tok[pass][i] = sb / (double)per * 1e3;
 			host[pass][i] = sc / (double)per * 1e3;
 			vt[pass][i] = (sa - sb - sc) / (double)per * 1e3;
+			if (pass == 1) {
+				/* one verification of the ceremony's tenant,
+				 * timed alone in the same round */
+				one = chain_verify_med(f.v, "acme", 5) * 1e3;
+				chain_ms[i] = one;
+				chain_all[i] = one * (double)wall_n;
+				chain_pct[i] = 100.0 * chain_all[i] /
+				    vt[pass][i];
+				for (s = 0; s < N_STEPS; s++) {
+					stepv[s][i] = sv[s] / (double)per /
+					    div[s] * 1e3;
+					stepc[s][i] = one * (double)walks[s] /
+					    div[s];
+				}
+			}
 		}
 	}
 	set_sync(f.v, true);
@@ -485,69 +811,337 @@ bench_ceremony(const char *dir)
 	    bench_stat(vt[0], rounds), "ms");
 	bench_fig1("ceremony", "fsync (FULL minus OFF)", st.med - st_off.med,
 	    "ms");
+	for (s = 0; s < N_STEPS; s++) {
+		(void)snprintf(label, sizeof(label), "vault time: %s",
+		    step_name[s]);
+		bench_fig("ceremony", label, bench_stat(stepv[s], rounds),
+		    "ms");
+		(void)snprintf(label, sizeof(label), "  chain checks in it "
+		    "(%g x one)", (double)walks[s] / div[s]);
+		bench_fig("ceremony", label, bench_stat(stepc[s], rounds),
+		    "ms");
+	}
+	bench_fig("ceremony", "one chain verification (1 link, 4 members)",
+	    bench_stat(chain_ms, rounds), "ms");
+	(void)snprintf(label, sizeof(label), "chain checks per ceremony "
+	    "(%lu x one)", wall_n);
+	bench_fig("ceremony", label, bench_stat(chain_all, rounds), "ms");
+	bench_fig("ceremony", "chain checks, % of vault time (fsync excl.)",
+	    bench_stat(chain_pct, rounds), "%");
 	bench_note("ceremony", "request + 2 approvals + release, %zu per "
-	    "round, 2-of(p1,p2,p3), in-process software tokens", per);
+	    "round, 2-of(p1,p2,p3), in-process software tokens; chain "
+	    "verifications counted per call: request %lu, each approval "
+	    "%g, release %lu (the statement the approver is shown is "
+	    "part of the approval step)", per, walks[0],
+	    (double)walks[1] / 2, walks[2]);
 	fx_close(&f);
 	(void)unlink(f.path);
 }
 
-/* --- generation ------------------------------------------------------------ */
+/* --- chain ------------------------------------------------------------------ */
 
-/* Copy tenant src's memberships and tokens to tenant dst (bench shortcut). */
+#define CHAIN_RP	"bench.invalid"
+
+/* One more link on tenant: a settings change (the maximum TTL), which
+ * the policy in force approves: p1 (client side) and p2 sign. */
 static void
-copy_members(bg_vault_t *v, int64_t src, int64_t dst)
+add_link(bg_vault_t *v, const char *tenant, person_t *appr, int64_t ttl)
+{
+	bg_vault_tenant_opts_t o;
+
+	memset(&o, 0, sizeof(o));
+	o.max_ttl = ttl;
+	if (bg_vault_tenant_set(v, "bench", tenant, &o) != BG_OK)
+		bench_die("tenant set %s: %s", tenant, bg_vault_errmsg(v));
+	if (sign(v, tenant, &appr[0]))
+		bench_die("%s: took effect on one signature", tenant);
+	if (!sign(v, tenant, &appr[1]))
+		bench_die("%s: the link did not take effect", tenant);
+}
+
+/* One signed assertion of a fresh credential of alg, to verify. */
+typedef struct sample_sig {
+	int	 alg;
+	uint8_t	 pk[128];	size_t pk_len;
+	uint8_t	 cdh[BG_TOKEN_CDH_LEN];
+	uint8_t	 ad[BG_CHAIN_AUTHDATA_MAX];	size_t ad_len;
+	uint8_t	 sig[BG_CHAIN_SIG_MAX];		size_t sig_len;
+} sample_sig_t;
+
+static bool
+sample_make(person_t *p, int alg, sample_sig_t *s)
+{
+	bg_token_cred_t *cred = NULL;
+	bg_token_assertion_t *as = NULL;
+	bool ok = false;
+
+	memset(s, 0, sizeof(*s));
+	s->alg = alg;
+	randombytes_buf(s->cdh, sizeof(s->cdh));
+	if (bg_token_enroll(p->tok, CHAIN_RP, p->name, alg, PIN, &cred) !=
+	    BG_OK)
+		goto out;
+	if (cred->pubkey_len > sizeof(s->pk) ||
+	    bg_token_assert(p->tok, CHAIN_RP, cred->id, cred->id_len, alg,
+	    cred->pubkey, cred->pubkey_len, s->cdh, NULL, PIN, &as) != BG_OK ||
+	    as->authdata_len > sizeof(s->ad) || as->sig_len > sizeof(s->sig))
+		goto out;
+	memcpy(s->pk, cred->pubkey, cred->pubkey_len);
+	s->pk_len = cred->pubkey_len;
+	memcpy(s->ad, as->authdata, as->authdata_len);
+	s->ad_len = as->authdata_len;
+	memcpy(s->sig, as->sig, as->sig_len);
+	s->sig_len = as->sig_len;
+	ok = true;
+out:
+	bg_token_assertion_free(&as);
+	bg_token_cred_free(&cred);
+	return ok;
+}
+
+/* Seconds per bg_token_verify of s (the call the chain check makes for
+ * every signature and enrollment proof), over iters. */
+static double
+sample_verify(const sample_sig_t *s, size_t iters)
+{
+	double t0 = bench_now();
+	size_t k;
+
+	for (k = 0; k < iters; k++)
+		if (bg_token_verify(s->alg, s->pk, s->pk_len, CHAIN_RP, s->cdh,
+		    s->ad, s->ad_len, s->sig, s->sig_len, true) != BG_OK)
+			bench_die("sample signature does not verify");
+	return (bench_now() - t0) / (double)iters;
+}
+
+static int64_t
+count_of(bg_vault_t *v, const char *sql, const char *tenant)
 {
 	sqlite3_stmt *st = NULL;
-	static const char *const sql[] = {
-		"INSERT INTO memberships (tenant_id, person, role, expires_at, "
-		"created_at, salt) SELECT ?2, person, role, expires_at, "
-		"created_at, salt FROM memberships WHERE tenant_id = ?1 "
-		"ORDER BY id",
-		"INSERT INTO tokens (membership_id, label, enrolled_at, cred_id, "
-		"cose_key, pubkey, alg, aaguid, is_soft, fmt, attestation, x5c, "
-		"cred_protect, sign_count, member_pk) SELECT nm.id, k.label, "
-		"k.enrolled_at, k.cred_id, k.cose_key, k.pubkey, k.alg, "
-		"k.aaguid, k.is_soft, k.fmt, k.attestation, k.x5c, "
-		"k.cred_protect, k.sign_count, k.member_pk FROM tokens k "
-		"JOIN memberships om ON om.id = k.membership_id "
-		"JOIN memberships nm ON nm.tenant_id = ?2 AND "
-		"nm.person = om.person AND nm.role = om.role "
-		"WHERE om.tenant_id = ?1 ORDER BY k.id",
-	};
+	int64_t n = -1;
+
+	if (sqlite3_prepare_v2(v->db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+static void
+bench_chain(const char *dir)
+{
+	static const char *const tn[3] = { "l1", "l5", "l20" };
+	static const size_t len[3] = { 1, 5, 20 };
+	size_t rounds = bench_rounds(), i, k, j, serial = 0;
+	size_t per = bench_quick() ? 10 : 20, batch = bench_quick() ? 80 : 240;
+	size_t viters = bench_quick() ? 200 : 500;
+	double c[3][BENCH_MAX_ROUNDS], ratio[3][BENCH_MAX_ROUNDS];
+	double rel[3][BENCH_MAX_ROUNDS], per_link[BENCH_MAX_ROUNDS];
+	double es[BENCH_MAX_ROUNDS], ed[BENCH_MAX_ROUNDS];
+	double add1[BENCH_MAX_ROUNDS], add20[BENCH_MAX_ROUNDS];
+	double many1[BENCH_MAX_ROUNDS], many20[BENCH_MAX_ROUNDS];
+	double r_add[BENCH_MAX_ROUNDS], r_many[BENCH_MAX_ROUNDS], t0, vk;
+	double setup[3];
+	person_t req, appr[3], probe;
+	sample_sig_t s_es, s_ed;
+	bool have_ed;
+	char path[512], name[32], label[96];
+	bg_vault_t *v = NULL;
+	setup_cost_t cost;
+
+	(void)snprintf(path, sizeof(path), "%s/chain.db", dir);
+	v = vault_new(path);
+	person_open(&req, "carol");
+	for (k = 0; k < 3; k++) {
+		(void)snprintf(name, sizeof(name), "p%zu", k + 1);
+		person_open(&appr[k], name);
+	}
+	/* the same people in three tenants: 1, 5 and 20 links */
+	for (j = 0; j < 3; j++) {
+		memset(&cost, 0, sizeof(cost));
+		t0 = bench_now();
+		first_link(v, tn[j], &req, appr, 3, &cost);
+		for (k = 1; k < len[j]; k++)
+			add_link(v, tn[j], appr, k % 2 ? 7200 : 3600);
+		setup[j] = bench_now() - t0;
+	}
+	/* the baseline: one signature verification, same process */
+	person_open(&probe, "probe");
+	if (!sample_make(&probe, BG_TOKEN_ES256, &s_es))
+		bench_die("an ES256 sample signature");
+	have_ed = sample_make(&probe, BG_TOKEN_EDDSA, &s_ed);
+	for (i = 0; i < rounds; i++) {
+		es[i] = sample_verify(&s_es, viters) * 1e6;
+		ed[i] = have_ed ? sample_verify(&s_ed, viters) * 1e6 : 0;
+		for (j = 0; j < 3; j++) {
+			c[j][i] = chain_verify_med(v, tn[j], 9) * 1e3;
+			ratio[j][i] = c[j][i] * 1e3 / es[i];
+			rel[j][i] = c[j][i] / c[0][i];
+		}
+		per_link[i] = (c[2][i] - c[0][i]) / 19.0;
+		/* sealing on the 20-link tenant against the 1-link one */
+		for (j = 0; j < 3; j += 2) {
+			t0 = bench_now();
+			for (k = 0; k < per; k++) {
+				(void)snprintf(name, sizeof(name), "a%zu",
+				    serial++);
+				if (bg_vault_secret_add(v, "bench", tn[j],
+				    name, (const uint8_t *)VALUE,
+				    sizeof(VALUE) - 1) != BG_OK)
+					bench_die("secret add: %s",
+					    bg_vault_errmsg(v));
+			}
+			vk = (double)per / (bench_now() - t0);
+			*(j == 0 ? &add1[i] : &add20[i]) = vk;
+			t0 = bench_now();
+			if (add_batch(v, tn[j], "b", batch, &serial) != BG_OK)
+				bench_die("batched add: %s",
+				    bg_vault_errmsg(v));
+			vk = (double)batch / (bench_now() - t0);
+			*(j == 0 ? &many1[i] : &many20[i]) = vk;
+		}
+		r_add[i] = 100.0 * add20[i] / add1[i];
+		r_many[i] = 100.0 * many20[i] / many1[i];
+	}
+	bench_fig("chain", "baseline: one ES256 signature verification "
+	    "(bg_token_verify)", bench_stat(es, rounds), "us");
+	if (have_ed)
+		bench_fig("chain", "baseline: one EdDSA signature verification "
+		    "(bg_token_verify)", bench_stat(ed, rounds), "us");
+	for (j = 0; j < 3; j++) {
+		(void)snprintf(label, sizeof(label), "one chain verification, "
+		    "%zu link%s", len[j], len[j] > 1 ? "s" : "");
+		bench_fig("chain", label, bench_stat(c[j], rounds), "ms");
+		(void)snprintf(label, sizeof(label), "  %zu link%s / one ES256 "
+		    "verification", len[j], len[j] > 1 ? "s" : "");
+		bench_fig("chain", label, bench_stat(ratio[j], rounds), "x");
+		if (j > 0) {
+			(void)snprintf(label, sizeof(label), "  %zu links / 1 "
+			    "link", len[j]);
+			bench_fig("chain", label, bench_stat(rel[j], rounds),
+			    "x");
+		}
+	}
+	bench_fig("chain", "each further link ((20 links - 1 link) / 19)",
+	    bench_stat(per_link, rounds), "ms");
+	bench_fig("chain", "secret_add on 20 links, % of on 1 link",
+	    bench_stat(r_add, rounds), "%");
+	(void)snprintf(label, sizeof(label), "secret_add_many of %zu on 20 "
+	    "links, %% of on 1 link", batch);
+	bench_fig("chain", label, bench_stat(r_many, rounds), "%");
+	for (j = 0; j < 3; j++)
+		bench_note("chain", "%s: %zu link(s), %lld link signatures "
+		    "in all, 4 credentials with their enrollment proofs "
+		    "(link 1); made in %.0f ms", tn[j], len[j],
+		    (long long)count_of(v, "SELECT count(*) FROM link_sigs "
+		    "WHERE tenant = ?", tn[j]), setup[j] * 1e3);
+	bench_note("chain", "tenants of requester carol and approvers "
+	    "p1 (client), p2 (client), p3 (MSP) under 2-of(p1,p2,p3); links "
+	    "2.. change the maximum TTL, signed by p1 and p2; ratios are "
+	    "taken per round against the baseline of that round%s",
+	    have_ed ? "" : "; no EdDSA baseline (the token refused EdDSA)");
+	bg_vault_close(&v);
+	(void)unlink(path);
+	person_close(&req);
+	person_close(&probe);
+	for (k = 0; k < 3; k++)
+		person_close(&appr[k]);
+}
+
+/* --- generation ------------------------------------------------------------ */
+
+#define GEN_CHUNKS	40
+#define FULL_TENANTS	10000
+
+/* Least squares y = icpt + slope x over n points (n >= 2; else slope 0,
+ * icpt the mean); *maxdevp (may be NULL) the largest |residual|. */
+static void
+fit_line(const double *x, const double *y, size_t n, double *slopep,
+    double *icptp, double *maxdevp)
+{
+	double sx = 0, sy = 0, sxx = 0, sxy = 0, d, m = 0;
 	size_t i;
 
-	for (i = 0; i < 2; i++) {
-		if (bg_store_prepare(v, sql[i], &st) != BG_OK ||
-		    bg_store_bind_int(v, st, 1, src) != BG_OK ||
-		    bg_store_bind_int(v, st, 2, dst) != BG_OK ||
-		    bg_store_step_done(v, st) != BG_OK)
-			bench_die("copy members: %s", bg_vault_errmsg(v));
-		sqlite3_finalize(st);
-		st = NULL;
+	for (i = 0; i < n; i++) {
+		sx += x[i];
+		sy += y[i];
+		sxx += x[i] * x[i];
+		sxy += x[i] * y[i];
 	}
+	d = (double)n * sxx - sx * sx;
+	*slopep = n >= 2 && d != 0 ? ((double)n * sxy - sx * sy) / d : 0;
+	*icptp = n > 0 ? (sy - *slopep * sx) / (double)n : 0;
+	for (i = 0; i < n; i++) {
+		d = y[i] - (*icptp + *slopep * x[i]);
+		if (d < 0)
+			d = -d;
+		if (d > m)
+			m = d;
+	}
+	if (maxdevp != NULL)
+		*maxdevp = m;
+}
+
+/* Median of 3 in-process bg_vault_status(v, NULL) runs, in ms. */
+static double
+status_ms(bg_vault_t *v)
+{
+	bg_vault_status_item_t *items = NULL;
+	bg_vault_check_t check;
+	double s[3], t0;
+	size_t i, n = 0;
+
+	for (i = 0; i < 3; i++) {
+		t0 = bench_now();
+		if (bg_vault_status(v, NULL, &items, &n, &check) != BG_OK)
+			bench_die("status: %s", bg_vault_errmsg(v));
+		s[i] = (bench_now() - t0) * 1e3;
+		bg_vault_status_free(&items);
+	}
+	return bench_stat(s, 3).med;
+}
+
+static off_t
+file_size(bg_vault_t *v, const char *path)
+{
+	struct stat sb;
+
+	if (bg_store_checkpoint(v) != BG_OK || stat(path, &sb) != 0)
+		bench_die("checkpoint %s", path);
+	return sb.st_size;
 }
 
 static void
 bench_gen(const char *path, size_t nt, size_t ns, size_t na)
 {
 	bg_vault_t *v = NULL;
-	bg_tenant_row_t t, t0row;
 	person_t appr[MAX_APPROVERS];
-	char tname[32], pol[256], pname[32];
-	size_t i, k, serial;
-	double start, tsec, ssec = 0, s0;
-	off_t base = 0;
-	const char *idx;
-	fx_t f;
+	setup_cost_t cost;
+	double *per_t = NULL, pts_x[GEN_CHUNKS + 1], pts_y[GEN_CHUNKS + 1];
+	double ch_x[GEN_CHUNKS + 1], ch_set[GEN_CHUNKS + 1];
+	double ch_seal[GEN_CHUNKS + 1], cs, css;
+	double start, c0, t0, s0, ssec = 0, tsec = 0, budget = 0, tok0;
+	double tok_setup = 0, chunk_t, slope, icpt, maxdev = 0, c_one;
+	double a, bb, total10k;
+	size_t i, k, serial, made = 0, end, chunk, npts = 0;
+	off_t growth = 0, setup_bytes = 0, before, s_before;
+	const char *idx, *b;
+	char tname[32], pname[32];
+	bool cut = false;
+	bench_stat_t st;
 	struct stat sb;
 
 	if (na < 2 || na > MAX_APPROVERS)
 		bench_die("approvers: 2..%d", MAX_APPROVERS);
-	memset(&t, 0, sizeof(t));
-	memset(&t0row, 0, sizeof(t0row));
-	(void)unlink(path);
-	if (bg_vault_create(path, true, "bench", &v) != BG_OK)
-		bench_die("create %s", path);
+	if (nt == 0 || ns == 0 || ns > BG_VAULT_ADD_MANY_MAX)
+		bench_die("tenants >= 1, secrets 1..%d", BG_VAULT_ADD_MANY_MAX);
+	if ((b = getenv("BENCH_GEN_BUDGET")) != NULL && b[0] != '\0')
+		budget = strtod(b, NULL);
+	if ((per_t = calloc(nt, sizeof(*per_t))) == NULL)
+		bench_die("calloc");
+	memset(&cost, 0, sizeof(cost));
+	v = vault_new(path);
 	set_sync(v, false);
 	idx = getenv("BENCH_NO_V4");
 	if (idx != NULL && idx[0] != '\0') {
@@ -556,71 +1150,160 @@ bench_gen(const char *path, size_t nt, size_t ns, size_t na)
 			    bg_vault_errmsg(v));
 		bench_note("scale", "without the v4 indexes (BENCH_NO_V4)");
 	}
-	memset(&f, 0, sizeof(f));
-	f.v = v;
-	policy_text(na, pol, sizeof(pol));
+	idx = getenv("BENCH_CRED_INDEX");
+	if (idx != NULL && idx[0] != '\0' && strcmp(idx, "0") != 0) {
+		if (bg_store_exec(v, BENCH_CRED_INDEX_SQL) != BG_OK)
+			bench_die("adding the cred_id index: %s",
+			    bg_vault_errmsg(v));
+		bench_note("scale", "EXPERIMENT: with an index on "
+		    "tokens(cred_id) that the engine does not have "
+		    "(BENCH_CRED_INDEX)");
+	}
+	for (k = 0; k < na; k++) {
+		(void)snprintf(pname, sizeof(pname), "p%zu", k + 1);
+		person_open(&appr[k], pname);
+	}
+	chunk = (nt + GEN_CHUNKS - 1) / GEN_CHUNKS;
+	npts = 0;
 	start = bench_now();
-	for (i = 0; i < nt; i++) {
-		(void)snprintf(tname, sizeof(tname), "t%05zu", i);
-		if (bg_vault_tenant_add(v, "bench", tname, NULL) != BG_OK)
-			bench_die("tenant: %s", bg_vault_errmsg(v));
-		if (i == 0) {
-			for (k = 0; k < na; k++) {
-				(void)snprintf(pname, sizeof(pname), "p%zu",
-				    k + 1);
-				person_open(&appr[k], pname);
-				enroll(&f, tname, &appr[k],
-				    BG_VAULT_ROLE_APPROVER);
-			}
-			if (bg_tenant_get(v, tname, &t0row) != BG_OK)
-				bench_die("tenant get");
-		} else {
-			if (bg_tenant_get(v, tname, &t) != BG_OK ||
-			    bg_store_begin(v) != BG_OK)
-				bench_die("tenant get: %s", bg_vault_errmsg(v));
-			copy_members(v, t0row.id, t.id);
-			if (bg_store_commit(v) != BG_OK)
-				bench_die("commit");
-			bg_tenant_row_clear(&t);
+	/*
+	 * In chunks of tenants: first links, then their secrets, then
+	 * bg_vault_status in process, so that status is known at every
+	 * size and the generation can stop at a chunk boundary when the
+	 * budget would be exceeded.
+	 */
+	while (made < nt) {
+		c0 = bench_now();
+		end = made + chunk < nt ? made + chunk : nt;
+		cs = css = 0;
+		s_before = file_size(v, path);
+		for (i = made; i < end; i++) {
+			(void)snprintf(tname, sizeof(tname), "t%05zu", i);
+			tok0 = tok_seconds;
+			t0 = bench_now();
+			first_link(v, tname, NULL, appr, na, &cost);
+			per_t[i] = bench_now() - t0;
+			cs += per_t[i];
+			tok_setup += tok_seconds - tok0;
 		}
-		if (bg_vault_policy_set(v, "bench", tname, pol) != BG_OK)
-			bench_die("policy: %s", bg_vault_errmsg(v));
+		tsec += cs;
+		before = file_size(v, path);
+		setup_bytes += before - s_before;
+		for (i = made; i < end; i++) {
+			(void)snprintf(tname, sizeof(tname), "t%05zu", i);
+			s0 = bench_now();
+			serial = 0;
+			if (add_batch(v, tname, "s", ns, &serial) != BG_OK)
+				bench_die("add: %s", bg_vault_errmsg(v));
+			css += bench_now() - s0;
+		}
+		ssec += css;
+		growth += file_size(v, path) - before;
+		/* this chunk: mean set-up per tenant (ms) at its middle, and
+		 * its sealing rate */
+		ch_x[npts] = (double)(made + end) / 2.0;
+		ch_set[npts] = cs / (double)(end - made) * 1e3;
+		ch_seal[npts] = (double)((end - made) * ns) / css;
+		made = end;
+		pts_x[npts] = (double)made;
+		pts_y[npts++] = status_ms(v);
+		chunk_t = bench_now() - c0;
+		if (budget > 0 && made < nt &&
+		    bench_now() - start + chunk_t > budget) {
+			cut = true;
+			break;
+		}
 	}
-	tsec = bench_now() - start;
-	if (bg_store_checkpoint(v) != BG_OK || stat(path, &sb) != 0)
-		bench_die("checkpoint");
-	base = sb.st_size;
-	for (i = 0; i < nt; i++) {
-		(void)snprintf(tname, sizeof(tname), "t%05zu", i);
-		s0 = bench_now();
-		serial = 0;
-		if (add_batch(v, tname, "s", ns, &serial) != BG_OK)
-			bench_die("add: %s", bg_vault_errmsg(v));
-		ssec += bench_now() - s0;
-	}
+	c_one = chain_verify_med(v, "t00000", 9) * 1e3;
 	set_sync(v, true);
-	if (bg_store_checkpoint(v) != BG_OK)
-		bench_die("checkpoint");
+	(void)file_size(v, path);
 	bg_vault_close(&v);
 	for (k = 0; k < na; k++)
 		person_close(&appr[k]);
-	bg_tenant_row_clear(&t0row);
 	if (stat(path, &sb) != 0)
 		bench_die("stat %s", path);
 	bench_note("scale", "generated %zu tenants x %zu secrets, 2-of-%zu "
-	    "policies, %zu approvers' tokens each, one "
-	    "bg_vault_secret_add_many per tenant, synchronous=OFF while "
-	    "generating", nt, ns, na, na);
+	    "policies (p1..p%zu client side, p%zu MSP side); every tenant's "
+	    "first link made through the engine: %zu enrollments "
+	    "(bg_vault_member_add, a new ES256 credential each), "
+	    "bg_vault_policy_set, signed by 2 custodians and %zu client "
+	    "approvers (bg_vault_chain_sign); one bg_vault_secret_add_many "
+	    "per tenant; synchronous=OFF while generating", made, ns, na,
+	    na - 1, na, na, na - 1);
+	if (cut)
+		bench_note("scale", "STOPPED at %zu of %zu tenants: the "
+		    "generation budget (BENCH_GEN_BUDGET=%.0f s) would have "
+		    "been exceeded by the next chunk of %zu; figures at %zu "
+		    "tenants are extrapolated below", made, nt, budget, chunk,
+		    (size_t)FULL_TENANTS);
+	bench_fig1("scale", "tenants generated", (double)made, "tenants");
+	st = bench_stat(per_t, made);	/* sorts per_t */
+	st.med *= 1e3;
+	st.lo *= 1e3;
+	st.hi *= 1e3;
+	bench_fig("scale", "set-up: one tenant's first link (median of "
+	    "tenants)", st, "ms");
+	bench_fig1("scale", "set-up: enrollments per tenant (member_add)",
+	    cost.enroll / (double)made * 1e3, "ms");
+	bench_fig1("scale", "set-up: signatures per tenant (chain_sign)",
+	    cost.sign / (double)made * 1e3, "ms");
+	bench_fig1("scale", "set-up: tenant_add + policy_set per tenant",
+	    cost.other / (double)made * 1e3, "ms");
+	bench_fig1("scale", "set-up: token time per tenant (inside io)",
+	    tok_setup / (double)made * 1e3, "ms");
 	bench_fig1("scale", "generation: tenants+members+policy",
-	    (double)nt / tsec, "tenants/s");
+	    (double)made / tsec, "tenants/s");
+	bench_fig1("scale", "set-up per tenant, first chunk (mean)",
+	    ch_set[0], "ms");
+	bench_fig1("scale", "set-up per tenant, last chunk (mean)",
+	    ch_set[npts - 1], "ms");
+	/* per-tenant set-up time grows with the tenants already there:
+	 * fitted as a + b x i, the set-up of N tenants is a N + b N^2 / 2 */
+	fit_line(ch_x, ch_set, npts, &bb, &a, NULL);
+	total10k = (a * FULL_TENANTS + bb * FULL_TENANTS *
+	    (double)FULL_TENANTS / 2.0) / 1e3;
+	bench_fig1("scale", "set-up per tenant, growth per 1,000 tenants "
+	    "(fit)", bb * 1e3, "ms");
+	bench_fig1("scale", "set-up of 10,000 tenants, extrapolated (fit)",
+	    total10k, "s");
+	bench_fig1("scale", "sealing rate, first chunk", ch_seal[0],
+	    "secrets/s");
+	bench_fig1("scale", "sealing rate, last chunk", ch_seal[npts - 1],
+	    "secrets/s");
 	bench_fig1("scale", "generation: secrets sealed",
-	    (double)(nt * ns) / ssec, "secrets/s");
+	    (double)(made * ns) / ssec, "secrets/s");
+	bench_fig1("scale", "one chain verification (t00000, 1 link)", c_one,
+	    "ms");
 	bench_fig1("scale", "database size", (double)sb.st_size / 1048576.0,
 	    "MiB");
 	bench_fig1("scale", "bytes of database per secret version",
-	    (double)sb.st_size / (double)(nt * ns), "B");
+	    (double)sb.st_size / (double)(made * ns), "B");
 	bench_fig1("scale", "bytes per secret version, marginal",
-	    (double)(sb.st_size - base) / (double)(nt * ns), "B");
+	    (double)growth / (double)(made * ns), "B");
+	bench_fig1("scale", "bytes per tenant's set-up (growth while making "
+	    "first links)", (double)setup_bytes / (double)made, "B");
+	if (npts >= 2) {
+		fit_line(pts_x, pts_y, npts, &slope, &icpt, &maxdev);
+		bench_fig1("scale", "bg_vault_status in process, at the "
+		    "largest size", pts_y[npts - 1], "ms");
+		bench_fig1("scale", "bg_vault_status in process, per tenant "
+		    "(fit)", slope * 1e3, "us");
+		bench_fig1("scale", "bg_vault_status in process, fit at "
+		    "10,000 tenants", icpt + slope * FULL_TENANTS, "ms");
+		bench_note("scale", "bg_vault_status in process at %zu sizes "
+		    "(tenants:ms): %s%.0f:%.2f .. %.0f:%.2f; straight-line "
+		    "fit %.3f ms + %.3f us per tenant, largest deviation "
+		    "%.2f ms", npts, "", pts_x[0], pts_y[0], pts_x[npts - 1],
+		    pts_y[npts - 1], icpt, slope * 1e3, maxdev);
+	}
+	/* every fifth chunk and the last, to show the trend */
+	for (i = 0; i < npts; i++)
+		if (i % 5 == 0 || i + 1 == npts)
+			bench_note("scale", "chunk %zu: tenants up to %.0f: "
+			    "set-up %.1f ms per tenant, sealing %.0f "
+			    "secrets/s, bg_vault_status %.2f ms", i + 1,
+			    pts_x[i], ch_set[i], ch_seal[i], pts_y[i]);
+	free(per_t);
 }
 
 int
@@ -632,11 +1315,13 @@ main(int argc, char **argv)
 		bench_seal(argv[2]);
 	else if (argc == 3 && strcmp(argv[1], "ceremony") == 0)
 		bench_ceremony(argv[2]);
+	else if (argc == 3 && strcmp(argv[1], "chain") == 0)
+		bench_chain(argv[2]);
 	else if (argc == 6 && strcmp(argv[1], "gen") == 0)
 		bench_gen(argv[2], strtoul(argv[3], NULL, 10),
 		    strtoul(argv[4], NULL, 10), strtoul(argv[5], NULL, 10));
 	else
 		bench_die("usage: bench_vault seal DIR | ceremony DIR | "
-		    "gen PATH TENANTS SECRETS APPROVERS");
+		    "chain DIR | gen PATH TENANTS SECRETS APPROVERS");
 	return 0;
 }
