@@ -279,8 +279,8 @@ vault_load(bg_vault_t *v)
 			goto out;
 		if (l->seq != (uint64_t)seq) {
 			r = bg_vault_fail(v, BG_ERR_AUTH, "%s is stored as vault "
-			    "link %lld: the file was altered", what,
-			    (long long)seq);
+			    "link %llu: the file was altered", what,
+			    (unsigned long long)l->seq);
 			goto out;
 		}
 		free(sigs);
