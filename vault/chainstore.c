@@ -433,30 +433,32 @@ vault_current(bg_vault_t *v)
 {
 	uint8_t rows[32];
 	int64_t dv = 0;
-	int r;
+	int r = BG_ERR_INTERNAL;
 
 	if ((r = data_version(v, &dv)) != BG_OK)
-		return r;
+		goto out;
 	if (v->vault_loaded && v->vault_logged && dv == v->vault_dv)
-		return BG_OK;
+		goto out;
 	if ((r = vault_rows(v, rows)) != BG_OK)
-		return r;
+		goto out;
 	if (!v->vault_loaded || !bg_same(rows, v->vault_rows, sizeof(rows))) {
 		r = bg_chain_load_genesis(v);
 		if (r != BG_OK && r != BG_ERR_AUTH)
-			return r;
+			goto out;
 	}
 	if (v->genesis_bad[0] == '\0') {
 		r = vault_logged(v);
 		if (r == BG_ERR_AUTH)
 			vault_bad(v);
 		else if (r != BG_OK)
-			return r;
+			goto out;
 	}
 	v->vault_dv = dv;
 	v->vault_logged = true;
 	bg_vault_clear_err(v);
-	return BG_OK;
+	r = BG_OK;
+out:
+	return r;
 }
 
 /* The vault link whose seq is seq, NULL when the chain has none. */
