@@ -2044,17 +2044,25 @@ note_add(bg_chain_link_t *d, const char *fmt, ...)
 static void
 note_add(bg_chain_link_t *d, const char *fmt, ...)
 {
-	char part[BG_CHAIN_REASON_MAX + 1];
-	size_t n = strlen(d->note);
+	char part[160];
+	size_t n = strlen(d->note), k;
+	int w;
 	va_list ap;
 
 	va_start(ap, fmt);
-	(void)vsnprintf(part, sizeof(part), fmt, ap);
+	w = vsnprintf(part, sizeof(part), fmt, ap);
 	va_end(ap);
-	/* names and numbers only: cutting at a byte keeps it text */
-	if (n + 2 + strlen(part) <= BG_CHAIN_REASON_MAX)
-		(void)snprintf(d->note + n, sizeof(d->note) - n, "%s%s",
-		    n > 0 ? "; " : "", part);
+	if (w < 0 || (size_t)w >= sizeof(part))
+		return;
+	k = (size_t)w;
+	/* names and numbers only; a note that is full stays as it is */
+	if (n + (n > 0 ? 2 : 0) + k > BG_CHAIN_REASON_MAX)
+		return;
+	if (n > 0) {
+		memcpy(d->note + n, "; ", 2);
+		n += 2;
+	}
+	memcpy(d->note + n, part, k + 1);
 }
 
 /*
