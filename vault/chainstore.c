@@ -5,7 +5,9 @@
  * drafts and their signatures, and a link taking effect.
  *
  * Every read re-verifies from the genesis by signatures: nothing here is
- * cached in the file as "verified" (docs/security.md).  The rows that a
+ * cached in the file as "verified" (docs/security.md).  The vault's own
+ * chain is verified when the handle is opened and again, inside the act,
+ * whenever its rows in the file have changed since (vault_current).  The rows that a
  * link writes when it takes effect (memberships, tokens, the tenant's
  * policy and settings) are for listings and ids only; the flows that
  * decide anything read the verified link (bg_tenant_get).
@@ -237,9 +239,9 @@ out:
 	return r;
 }
 
-/* Verify the rows whose hash is rows into v (the chain in v is freed
- * first).  BG_ERR_AUTH with a sentence for a chain that does not
- * verify. */
+/* Verify the vault chain's rows, link by link from the genesis, into v
+ * (the chain in v is freed first).  BG_ERR_AUTH with a sentence for a
+ * chain that does not verify. */
 static int
 vault_load(bg_vault_t *v)
 {
