@@ -1,9 +1,12 @@
 /*
  * Keyset chains: the canonical text and its strict parser, the
- * enrollment statement, the genesis and every signing rule of a tenant
- * link, and the attacks the rules exist for (a requester's token under an
- * approver's name, one approver changing the policy alone, splicing,
- * replay, a foreign genesis, software tokens, forged signatures).
+ * enrollment statement, the genesis, every signing rule and structural
+ * refusal of a later vault link (custodians, quorum, drill/production),
+ * every signing rule of a tenant link and the vault link it names, and
+ * the attacks the rules exist for (a requester's token under an
+ * approver's name, one approver changing the policy alone, one custodian
+ * adding his own second token, splicing, replay, a foreign genesis,
+ * software tokens, forged signatures).
  *
  * No token is involved: each credential is an Ed25519 key pair made here,
  * and each assertion is made the way an authenticator makes one
@@ -268,6 +271,17 @@ set_tenant_settings(bg_chain_link_t *l, int cosign)
 	l->settings.client_cosign = cosign;
 }
 
+/* l is made under vault link g: the vault's identity and g's number. */
+static void
+set_vault(bg_chain_link_t *l, const bg_chain_link_t *g)
+{
+	if (g->seq == 0)
+		assert_int_equal(bg_chain_link_hash(g, l->genesis), BG_OK);
+	else
+		memcpy(l->genesis, g->genesis, sizeof(l->genesis));
+	l->vault_seq = g->seq;
+}
+
 /* Tenant's first link without members, proofs or policy. */
 static bg_chain_link_t *
 mk_bare(const bg_chain_link_t *g, const char *tenant)
@@ -278,7 +292,7 @@ mk_bare(const bg_chain_link_t *g, const char *tenant)
 	l->scope = BG_CHAIN_TENANT;
 	memcpy(l->vault_id, g->vault_id, sizeof(l->vault_id));
 	memcpy(l->rp_id, g->rp_id, sizeof(l->rp_id));
-	assert_int_equal(bg_chain_link_hash(g, l->genesis), BG_OK);
+	set_vault(l, g);
 	(void)snprintf(l->tenant, sizeof(l->tenant), "%s", tenant);
 	l->seq = 1;
 	l->time = T0 + 100;
@@ -344,6 +358,50 @@ expect(int r, int want, const char *why, const char *needle)
 #define CHECK(g, p, n, who, want, needle) do {				\
 	char why_[BG_CHAIN_WHY_MAX];					\
 	int r_ = check((g), (p), (n), (who), why_, sizeof(why_));	\
+	expect(r_, (want), why_, (needle));				\
+	if (r_ == BG_OK)						\
+		assert_string_equal(why_, "");				\
+} while (0)
+
+/* The vault link after prev, keeping its custodians and settings. */
+static bg_chain_link_t *
+mk_vnext(const bg_chain_link_t *prev)
+{
+	bg_chain_link_t *l = NULL;
+
+	assert_int_equal(bg_chain_link_dup(prev, &l), BG_OK);
+	l->seq = prev->seq + 1;
+	assert_int_equal(bg_chain_link_hash(prev, l->prev), BG_OK);
+	if (prev->seq == 0)
+		memcpy(l->genesis, l->prev, sizeof(l->genesis));
+	else
+		memcpy(l->genesis, prev->genesis, sizeof(l->genesis));
+	l->time = prev->time + 10;
+	(void)snprintf(l->note, sizeof(l->note), "vault link %llu",
+	    (unsigned long long)l->seq);
+	return l;
+}
+
+/* A new custodian with their own key and enrollment proof. */
+static void
+add_custodian(bg_chain_link_t *l, const char *person, const char *keyname)
+{
+	add_member(l, person, BG_CHAIN_ROLE_CUSTODIAN, 0, keyname);
+	enroll_all(l);
+}
+
+static int
+vcheck(const bg_chain_link_t *prev, const bg_chain_link_t *next,
+    const char *const *who, char *why, size_t whylen)
+{
+	size_t n = sign_by(next, who);
+
+	return bg_chain_check_vault(prev, next, sigs, n, why, whylen);
+}
+
+#define VCHECK(p, n, who, want, needle) do {				\
+	char why_[BG_CHAIN_WHY_MAX];					\
+	int r_ = vcheck((p), (n), (who), why_, sizeof(why_));		\
 	expect(r_, (want), why_, (needle));				\
 	if (r_ == BG_OK)						\
 		assert_string_equal(why_, "");				\
@@ -1101,7 +1159,7 @@ test_first_link(void **state)
 	l->settings.client_cosign = 1;
 	l->settings.allow_soft = true;
 	CHECK(f->g, NULL, l, WHO("carol", "dave", "alice", "bob"),
-	    BG_ERR_AUTH, "genesis settings");
+	    BG_ERR_AUTH, "vault settings");
 	l->settings.allow_soft = false;
 	memset(l->members[0].salt, 0, 32);
 	CHECK(f->g, NULL, l, WHO("carol", "dave", "alice", "bob"),
@@ -1630,6 +1688,535 @@ test_invalid_sigs_ignored(void **state)
 	bg_chain_link_free(&l);
 }
 
+/* --- vault links after the genesis ------------------------------------------ */
+
+/* Removing a custodian: a quorum of the others; they never sign it off. */
+static void
+test_vault_remove(void **state)
+{
+	fx_t *f = *state;
+	bg_chain_link_t *v;
+
+	v = mk_vnext(f->g);
+	assert_int_equal(bg_chain_member_remove(v, "erin",
+	    BG_CHAIN_ROLE_CUSTODIAN), BG_OK);
+	VCHECK(f->g, v, WHO("carol", "dave"), BG_OK, NULL);
+	VCHECK(f->g, v, WHO("carol"), BG_ERR_DENIED,
+	    "needs: a custodian quorum (1 more of: dave)");
+	/* the custodian removed does not count for her own removal */
+	VCHECK(f->g, v, WHO("erin", "carol"), BG_ERR_DENIED,
+	    "needs: a custodian quorum (1 more of: dave)");
+	VCHECK(f->g, v, WHO("erin"), BG_ERR_DENIED,
+	    "needs: a custodian quorum (2 more of: carol, dave)");
+	/* nor do tenant members, or signatures that do not verify */
+	VCHECK(f->g, v, WHO("alice", "bob", "carol"), BG_ERR_DENIED,
+	    "1 more of: dave");
+	{
+		char why[BG_CHAIN_WHY_MAX];
+		size_t n = sign_by(v, WHO("carol", "dave"));
+
+		sigs[1].sig[7] ^= 0x01;
+		expect(bg_chain_check_vault(f->g, v, sigs, n, why,
+		    sizeof(why)), BG_ERR_DENIED, why, "1 more of: dave");
+		/* carol's key signing as dave */
+		sign_as(v, "dave", K("carol"), RP, UP | UV, &sigs[1]);
+		expect(bg_chain_check_vault(f->g, v, sigs, n, why,
+		    sizeof(why)), BG_ERR_DENIED, why, "1 more of: dave");
+		/* without user verification */
+		sign_as(v, "dave", K("dave"), RP, UP, &sigs[1]);
+		expect(bg_chain_check_vault(f->g, v, sigs, n, why,
+		    sizeof(why)), BG_ERR_DENIED, why, "1 more of: dave");
+		expect(bg_chain_check_vault(f->g, v, NULL, 0, why,
+		    sizeof(why)), BG_ERR_DENIED, why, "2 more of: carol, "
+		    "dave");
+		assert_int_equal(bg_chain_check_vault(f->g, v, NULL, 1, why,
+		    sizeof(why)), BG_ERR_INVALID_ARG);
+		assert_int_equal(bg_chain_check_vault(NULL, v, NULL, 0, why,
+		    sizeof(why)), BG_ERR_INVALID_ARG);
+	}
+	/* down to one custodian */
+	assert_int_equal(bg_chain_member_remove(v, "dave",
+	    BG_CHAIN_ROLE_CUSTODIAN), BG_OK);
+	VCHECK(f->g, v, WHO("carol", "dave", "erin"), BG_ERR_AUTH,
+	    "a vault link names at least two custodians");
+	bg_chain_link_free(&v);
+
+	/* a quorum the custodians kept cannot reach: lower it first */
+	f->g->settings.custodian_quorum = 3;
+	v = mk_vnext(f->g);
+	v->settings.custodian_quorum = 2;
+	assert_int_equal(bg_chain_member_remove(v, "erin",
+	    BG_CHAIN_ROLE_CUSTODIAN), BG_OK);
+	VCHECK(f->g, v, WHO("carol", "dave", "erin"), BG_ERR_DENIED,
+	    "a custodian quorum of 3, which the 2 custodians this link "
+	    "keeps cannot reach");
+	bg_chain_link_free(&v);
+	f->g->settings.custodian_quorum = 2;
+}
+
+/*
+ * Adding a custodian: a quorum of the custodians in force.  One
+ * custodian cannot add his own second token under a new name: the
+ * newcomer's signature does not count, and his own existing key under
+ * the new name is one credential under two people.
+ */
+static void
+test_vault_add(void **state)
+{
+	fx_t *f = *state;
+	bg_chain_link_t *v, *v2;
+	bg_chain_member_t *m;
+
+	v = mk_vnext(f->g);
+	add_custodian(v, "fay", "fay");
+	VCHECK(f->g, v, WHO("carol", "dave"), BG_OK, NULL);
+	VCHECK(f->g, v, WHO("fay"), BG_ERR_DENIED,
+	    "needs: a custodian quorum (2 more of: carol, dave, erin)");
+	VCHECK(f->g, v, WHO("carol", "fay"), BG_ERR_DENIED,
+	    "needs: a custodian quorum (1 more of: dave, erin)");
+	/* the newcomer's enrollment proof */
+	m = bg_chain_member_find(v, "fay", BG_CHAIN_ROLE_CUSTODIAN);
+	m->tokens[0].enroll_sig[2] ^= 0x10;
+	VCHECK(f->g, v, WHO("carol", "dave"), BG_ERR_AUTH,
+	    "the enrollment proof of custodian fay does not verify");
+	/* made by another key */
+	enroll_with(v, m, &m->tokens[0], K("carol"));
+	VCHECK(f->g, v, WHO("carol", "dave"), BG_ERR_AUTH,
+	    "enrollment proof of custodian fay");
+	/* made for the genesis's statement (no vault identity in it) */
+	{
+		bg_chain_link_t *z = NULL;
+
+		assert_int_equal(bg_chain_link_dup(v, &z), BG_OK);
+		memset(z->genesis, 0, sizeof(z->genesis));
+		enroll_with(z, m, &m->tokens[0], K("fay"));
+		bg_chain_link_free(&z);
+	}
+	VCHECK(f->g, v, WHO("carol", "dave"), BG_ERR_AUTH,
+	    "enrollment proof of custodian fay");
+	enroll_with(v, m, &m->tokens[0], K("fay"));
+	VCHECK(f->g, v, WHO("carol", "dave"), BG_OK, NULL);
+	/* the custodians a link adds count for the next one */
+	v2 = mk_vnext(v);
+	assert_int_equal(bg_chain_member_remove(v2, "carol",
+	    BG_CHAIN_ROLE_CUSTODIAN), BG_OK);
+	VCHECK(v, v2, WHO("fay", "erin"), BG_OK, NULL);
+	/* ... and its own genesis is the vault's, not the link before */
+	assert_int_equal(bg_chain_link_hash(v, v2->genesis), BG_OK);
+	VCHECK(v, v2, WHO("fay", "erin"), BG_ERR_AUTH,
+	    "belongs to another vault");
+	bg_chain_link_free(&v2);
+	bg_chain_link_free(&v);
+
+	/* carol's own key under a second name */
+	v = mk_vnext(f->g);
+	add_custodian(v, "zed", "carol");
+	VCHECK(f->g, v, WHO("carol", "zed"), BG_ERR_AUTH,
+	    "listed under both carol and zed");
+	bg_chain_link_free(&v);
+	/* a fresh token of carol's under a second name */
+	v = mk_vnext(f->g);
+	add_custodian(v, "zed", "zed");
+	VCHECK(f->g, v, WHO("carol", "zed"), BG_ERR_DENIED,
+	    "needs: a custodian quorum (1 more of: dave, erin)");
+	/* zed signing as dave with his own key */
+	{
+		char why[BG_CHAIN_WHY_MAX];
+		size_t n = sign_by(v, WHO("carol"));
+
+		sign_as(v, "dave", K("zed"), RP, UP | UV, &sigs[n++]);
+		expect(bg_chain_check_vault(f->g, v, sigs, n, why,
+		    sizeof(why)), BG_ERR_DENIED, why, "1 more of: dave, erin");
+	}
+	/* a tenant approver's key as a new custodian */
+	bg_chain_link_free(&v);
+	v = mk_vnext(f->g);
+	add_custodian(v, "alice", "alice");
+	VCHECK(f->g, v, WHO("alice", "carol"), BG_ERR_DENIED,
+	    "1 more of: dave, erin");
+	VCHECK(f->g, v, WHO("dave", "carol"), BG_OK, NULL);
+	bg_chain_link_free(&v);
+}
+
+/* The quorum and the drill/production flag: a custodian quorum. */
+static void
+test_vault_settings(void **state)
+{
+	fx_t *f = *state;
+	bg_chain_link_t *v, *v2, *gs;
+	bg_chain_member_t *m;
+	size_t n;
+	char why[BG_CHAIN_WHY_MAX];
+
+	v = mk_vnext(f->g);
+	v->settings.custodian_quorum = 3;
+	VCHECK(f->g, v, WHO("carol"), BG_ERR_DENIED,
+	    "needs: a custodian quorum (1 more of: dave, erin)");
+	VCHECK(f->g, v, WHO("carol", "erin"), BG_OK, NULL);
+	/* the next link needs the quorum v sets */
+	v2 = mk_vnext(v);
+	v2->settings.custodian_quorum = 2;
+	VCHECK(v, v2, WHO("carol", "erin"), BG_ERR_DENIED,
+	    "needs: a custodian quorum (1 more of: dave)");
+	VCHECK(v, v2, WHO("carol", "erin", "dave"), BG_OK, NULL);
+	bg_chain_link_free(&v2);
+	v->settings.custodian_quorum = 4;
+	VCHECK(f->g, v, WHO("carol", "dave", "erin"), BG_ERR_AUTH,
+	    "the custodian quorum is 4; it must be 2..3");
+	v->settings.custodian_quorum = 1;
+	VCHECK(f->g, v, WHO("carol", "dave", "erin"), BG_ERR_AUTH,
+	    "the custodian quorum is 1");
+	bg_chain_link_free(&v);
+
+	/* production to drill */
+	v = mk_vnext(f->g);
+	v->settings.allow_soft = true;
+	VCHECK(f->g, v, WHO("dave"), BG_ERR_DENIED,
+	    "needs: a custodian quorum (1 more of: carol, erin)");
+	VCHECK(f->g, v, WHO("dave", "erin"), BG_OK, NULL);
+	bg_chain_link_free(&v);
+	/* a software token into a production vault */
+	v = mk_vnext(f->g);
+	add_custodian(v, "fay", "fay");
+	m = bg_chain_member_find(v, "fay", BG_CHAIN_ROLE_CUSTODIAN);
+	memcpy(m->tokens[0].aaguid, bg_token_soft_aaguid, 16);
+	m->tokens[0].soft = true;
+	VCHECK(f->g, v, WHO("carol", "dave", "erin"), BG_ERR_AUTH,
+	    "of fay is a software token, and vault link 1 does not allow "
+	    "them");
+	m->tokens[0].soft = false;
+	VCHECK(f->g, v, WHO("carol", "dave", "erin"), BG_ERR_AUTH,
+	    "is a software token but is not marked");
+	bg_chain_link_free(&v);
+
+	/* drill to production */
+	gs = mk_genesis(VID, true);
+	n = sign_by(gs, WHO("carol", "dave", "erin"));
+	assert_int_equal(bg_chain_check_genesis(gs, sigs, n, why,
+	    sizeof(why)), BG_OK);
+	v = mk_vnext(gs);
+	v->settings.allow_soft = false;
+	VCHECK(gs, v, WHO("carol"), BG_ERR_DENIED,
+	    "needs: a custodian quorum (1 more of: dave, erin)");
+	VCHECK(gs, v, WHO("carol", "erin"), BG_OK, NULL);
+	/* ... refused while a custodian holds a software token */
+	m = bg_chain_member_find(v, "dave", BG_CHAIN_ROLE_CUSTODIAN);
+	memcpy(m->tokens[0].aaguid, bg_token_soft_aaguid, 16);
+	m->tokens[0].soft = true;
+	VCHECK(gs, v, WHO("carol", "dave", "erin"), BG_ERR_AUTH,
+	    "of dave is a software token, and vault link 1 does not allow");
+	bg_chain_link_free(&v);
+	bg_chain_link_free(&gs);
+}
+
+/* A custodian's new credential: their credential in force signs too. */
+static void
+test_vault_new_credential(void **state)
+{
+	fx_t *f = *state;
+	bg_chain_link_t *v;
+	bg_chain_member_t *m;
+	size_t n;
+	char why[BG_CHAIN_WHY_MAX];
+
+	v = mk_vnext(f->g);
+	m = bg_chain_member_find(v, "carol", BG_CHAIN_ROLE_CUSTODIAN);
+	mktok(K("gus"), true, &m->tokens[0]);
+	enroll_all(v);
+	VCHECK(f->g, v, WHO("dave", "erin"), BG_ERR_DENIED,
+	    "needs: a signature by carol with a credential carol already "
+	    "holds (for carol's new credential)");
+	/* the new credential does not vouch for itself */
+	n = sign_by(v, WHO("dave", "erin"));
+	sign_as(v, "carol", K("gus"), RP, UP | UV, &sigs[n++]);
+	expect(bg_chain_check_vault(f->g, v, sigs, n, why, sizeof(why)),
+	    BG_ERR_DENIED, why, "a signature by carol with a credential "
+	    "carol already holds");
+	VCHECK(f->g, v, WHO("dave", "carol"), BG_OK, NULL);
+	bg_chain_link_free(&v);
+
+	/* the same credential id with another signing key */
+	v = mk_vnext(f->g);
+	m = bg_chain_member_find(v, "carol", BG_CHAIN_ROLE_CUSTODIAN);
+	memcpy(m->tokens[0].pubkey, K("gus")->pk, 32);
+	m->tokens[0].enroll_sig_len = 0;
+	enroll_with(v, m, &m->tokens[0], K("gus"));
+	VCHECK(f->g, v, WHO("carol", "dave", "erin"), BG_ERR_AUTH,
+	    "another signing key than it had in the previous vault link");
+	bg_chain_link_free(&v);
+
+	/* a genesis custodian whose credential changes at all (its label
+	 * here) enrolls again: the old proof names no vault identity */
+	v = mk_vnext(f->g);
+	m = bg_chain_member_find(v, "dave", BG_CHAIN_ROLE_CUSTODIAN);
+	(void)snprintf(m->tokens[0].label, sizeof(m->tokens[0].label), "x");
+	VCHECK(f->g, v, WHO("carol", "erin"), BG_ERR_AUTH,
+	    "enrollment proof of custodian dave");
+	bg_chain_link_free(&v);
+}
+
+/* Where a vault link may stand, and what it may carry. */
+static void
+test_vault_structure(void **state)
+{
+	fx_t *f = *state;
+	bg_chain_link_t *v, *v2, *g2;
+	bg_chain_member_t *m;
+	size_t n;
+	char why[BG_CHAIN_WHY_MAX];
+
+	/* a note and a time alone change nothing */
+	v = mk_vnext(f->g);
+	VCHECK(f->g, v, WHO("carol", "dave", "erin"), BG_ERR_STATE,
+	    "the link changes nothing");
+	/* the number, the prev hash, the vault, the time */
+	assert_int_equal(bg_chain_member_remove(v, "erin",
+	    BG_CHAIN_ROLE_CUSTODIAN), BG_OK);
+	v->seq = 2;
+	VCHECK(f->g, v, WHO("carol", "dave"), BG_ERR_AUTH,
+	    "the link is vault link 2; vault link 1 is due");
+	v->seq = 1;
+	v->prev[0] ^= 1;
+	VCHECK(f->g, v, WHO("carol", "dave"), BG_ERR_AUTH,
+	    "prev hash differs");
+	v->prev[0] ^= 1;
+	v->genesis[0] ^= 1;
+	VCHECK(f->g, v, WHO("carol", "dave"), BG_ERR_AUTH,
+	    "belongs to another vault");
+	v->genesis[0] ^= 1;
+	(void)snprintf(v->vault_id, sizeof(v->vault_id), "%s", VID2);
+	VCHECK(f->g, v, WHO("carol", "dave"), BG_ERR_AUTH,
+	    "another vault id or relying party");
+	(void)snprintf(v->vault_id, sizeof(v->vault_id), "%s", VID);
+	v->time = f->g->time - 1;
+	VCHECK(f->g, v, WHO("carol", "dave"), BG_ERR_AUTH, "dated before");
+	v->time = f->g->time;
+	VCHECK(f->g, v, WHO("carol", "dave"), BG_OK, NULL);
+	/* replayed in its own place, or after a later link */
+	VCHECK(v, v, WHO("carol", "dave"), BG_ERR_AUTH,
+	    "vault link 2 is due");
+	VCHECK(v, f->g, WHO("carol", "dave", "erin"), BG_ERR_AUTH, NULL);
+	v2 = mk_vnext(v);
+	add_custodian(v2, "fay", "fay");
+	VCHECK(v, v2, WHO("carol", "dave"), BG_OK, NULL);
+	VCHECK(v2, v, WHO("carol", "dave"), BG_ERR_AUTH,
+	    "vault link 3 is due");
+	/* another vault's link after this vault's */
+	g2 = mk_genesis(VID2, false);
+	bg_chain_link_free(&v2);
+	v2 = mk_vnext(g2);
+	assert_int_equal(bg_chain_member_remove(v2, "erin",
+	    BG_CHAIN_ROLE_CUSTODIAN), BG_OK);
+	VCHECK(g2, v2, WHO("carol", "dave"), BG_OK, NULL);
+	VCHECK(f->g, v2, WHO("carol", "dave"), BG_ERR_AUTH,
+	    "belongs to another vault");
+	bg_chain_link_free(&v2);
+	bg_chain_link_free(&g2);
+	bg_chain_link_free(&v);
+
+	/* what a vault link may not carry */
+	v = mk_vnext(f->g);
+	add_custodian(v, "fay", "fay");
+	v->settings.max_ttl = 3600;
+	VCHECK(f->g, v, WHO("carol", "dave"), BG_ERR_AUTH,
+	    "the vault link carries tenant settings");
+	v->settings.max_ttl = 0;
+	v->policy = strdup("2-of(carol,dave)");
+	VCHECK(f->g, v, WHO("carol", "dave"), BG_ERR_AUTH,
+	    "tenant settings, a policy or an exception");
+	free(v->policy);
+	v->policy = NULL;
+	/* (malformed: nothing can sign them) */
+	v->vault_seq = 1;
+	expect(bg_chain_check_vault(f->g, v, NULL, 0, why, sizeof(why)),
+	    BG_ERR_AUTH, why, "no tenant and vault_seq 0");
+	v->vault_seq = 0;
+	memset(v->genesis, 0, sizeof(v->genesis));
+	expect(bg_chain_check_vault(f->g, v, NULL, 0, why, sizeof(why)),
+	    BG_ERR_AUTH, why, "zero in vault link 0 (the genesis) and only "
+	    "there");
+	bg_chain_link_free(&v);
+	/* a custodian with two credentials, or a salt */
+	v = mk_vnext(f->g);
+	m = bg_chain_member_find(v, "carol", BG_CHAIN_ROLE_CUSTODIAN);
+	{
+		bg_chain_token_t t;
+
+		mktok(K("gus"), true, &t);
+		assert_int_equal(bg_chain_member_add_token(m, &t), BG_OK);
+	}
+	enroll_all(v);
+	VCHECK(f->g, v, WHO("carol", "dave"), BG_ERR_AUTH,
+	    "custodian carol must have exactly one credential");
+	bg_chain_link_free(&v);
+	v = mk_vnext(f->g);
+	m = bg_chain_member_find(v, "carol", BG_CHAIN_ROLE_CUSTODIAN);
+	m->salt[0] = 1;
+	VCHECK(f->g, v, WHO("carol", "dave"), BG_ERR_AUTH,
+	    "carries a salt or a membership key");
+	bg_chain_link_free(&v);
+	/* one key under two custodians: the same key, another id */
+	v = mk_vnext(f->g);
+	add_custodian(v, "fay", "fay");
+	m = bg_chain_member_find(v, "fay", BG_CHAIN_ROLE_CUSTODIAN);
+	memcpy(m->tokens[0].pubkey, K("dave")->pk, 32);
+	m->tokens[0].enroll_sig_len = 0;
+	enroll_with(v, m, &m->tokens[0], K("dave"));
+	VCHECK(f->g, v, WHO("carol", "dave"), BG_ERR_AUTH,
+	    "one public key is listed under both dave and fay");
+	bg_chain_link_free(&v);
+	/* a tenant link is no vault link, and no genesis follows one */
+	VCHECK(f->g, f->l1, WHO("carol", "dave"), BG_ERR_AUTH,
+	    "not a vault link");
+	n = sign_by(f->g, WHO("carol", "dave", "erin"));
+	v = mk_vnext(f->g);
+	add_custodian(v, "fay", "fay");
+	n = sign_by(v, WHO("carol", "dave", "erin", "fay"));
+	expect(bg_chain_check_genesis(v, sigs, n, why, sizeof(why)),
+	    BG_ERR_AUTH, why, "the genesis is vault link 0; this is vault "
+	    "link 1");
+	/* and a vault link is no tenant link */
+	CHECK(f->g, NULL, v, WHO("carol", "dave"), BG_ERR_AUTH,
+	    "not a tenant link");
+	bg_chain_link_free(&v);
+}
+
+/*
+ * A tenant link counts the custodians of the vault link it names: after
+ * erin's removal, her signature counts for nothing new; links made
+ * before it keep verifying against the vault link they name.
+ */
+static void
+test_tenant_vault_seq(void **state)
+{
+	fx_t *f = *state;
+	bg_chain_link_t *v1, *v2, *l, *l2, *gs;
+	bg_chain_member_t *m;
+	size_t n;
+	char why[BG_CHAIN_WHY_MAX];
+
+	v1 = mk_vnext(f->g);
+	assert_int_equal(bg_chain_member_remove(v1, "erin",
+	    BG_CHAIN_ROLE_CUSTODIAN), BG_OK);
+	VCHECK(f->g, v1, WHO("carol", "dave"), BG_OK, NULL);
+
+	l = mk_first(v1, "beta", 1);
+	assert_int_equal(l->vault_seq, 1);
+	CHECK(v1, NULL, l, WHO("carol", "dave", "alice", "bob"), BG_OK, NULL);
+	CHECK(v1, NULL, l, WHO("erin", "carol", "alice", "bob"),
+	    BG_ERR_DENIED, "needs: a custodian quorum (1 more of: dave)");
+	/* judged against another vault link than it names */
+	CHECK(f->g, NULL, l, WHO("carol", "dave", "alice", "bob"),
+	    BG_ERR_AUTH, "made under vault link 1, not vault link 0");
+	/* its genesis is the vault's identity, not vault link 1's hash */
+	assert_int_equal(bg_chain_link_hash(v1, l->genesis), BG_OK);
+	CHECK(v1, NULL, l, WHO("carol", "dave", "alice", "bob"), BG_ERR_AUTH,
+	    "belongs to another vault");
+	bg_chain_link_free(&l);
+
+	/* a link made under the genesis keeps verifying against it, erin
+	 * counting there; its successor names the newer vault link, never
+	 * an older one */
+	CHECK(f->g, NULL, f->l1, WHO("erin", "carol", "alice", "bob"), BG_OK,
+	    NULL);
+	l2 = mk_next(f->l1);
+	add_member(l2, "sam", BG_CHAIN_ROLE_REQUESTER, BG_CHAIN_SIDE_NONE,
+	    "sam");
+	enroll_all(l2);
+	l2->vault_seq = 1;
+	CHECK(v1, f->l1, l2, WHO("alice"), BG_OK, NULL);
+	l = mk_next(l2);
+	assert_int_equal(bg_chain_member_remove(l, "sam",
+	    BG_CHAIN_ROLE_REQUESTER), BG_OK);
+	l->vault_seq = 0;
+	CHECK(f->g, l2, l, WHO("alice"), BG_ERR_AUTH,
+	    "made under vault link 0, older than the previous link's 1");
+	bg_chain_link_free(&l);
+	bg_chain_link_free(&l2);
+
+	/* a custodian added in vault link 2 counts for tenants under it */
+	v2 = mk_vnext(v1);
+	add_custodian(v2, "fay", "fay");
+	VCHECK(v1, v2, WHO("carol", "dave"), BG_OK, NULL);
+	l = mk_first(v2, "gamma", 1);
+	CHECK(v2, NULL, l, WHO("fay", "dave", "alice", "bob"), BG_OK, NULL);
+	/* ... and a credential under a custodian and a member is refused */
+	m = bg_chain_member_find(l, "rob", BG_CHAIN_ROLE_REQUESTER);
+	mktok(K("fay"), false, &m->tokens[0]);
+	m->tokens[0].enroll_sig_len = 0;
+	enroll_all(l);
+	CHECK(v2, NULL, l, WHO("fay", "dave", "alice", "bob"), BG_ERR_AUTH,
+	    "listed under both fay and rob");
+	bg_chain_link_free(&l);
+	bg_chain_link_free(&v2);
+
+	/* software tokens are judged by the vault link the link names */
+	gs = mk_genesis(VID, true);
+	n = sign_by(gs, WHO("carol", "dave", "erin"));
+	assert_int_equal(bg_chain_check_genesis(gs, sigs, n, why,
+	    sizeof(why)), BG_OK);
+	bg_chain_link_free(&v1);
+	v1 = mk_vnext(gs);
+	v1->settings.allow_soft = false;
+	VCHECK(gs, v1, WHO("carol", "dave"), BG_OK, NULL);
+	l = mk_first(gs, "acme", 1);
+	m = bg_chain_member_find(l, "rob", BG_CHAIN_ROLE_REQUESTER);
+	memcpy(m->tokens[0].aaguid, bg_token_soft_aaguid, 16);
+	m->tokens[0].soft = true;
+	CHECK(gs, NULL, l, WHO("carol", "dave", "alice", "bob"), BG_OK, NULL);
+	bg_chain_link_free(&l);
+	l = mk_first(v1, "acme", 1);
+	m = bg_chain_member_find(l, "rob", BG_CHAIN_ROLE_REQUESTER);
+	memcpy(m->tokens[0].aaguid, bg_token_soft_aaguid, 16);
+	m->tokens[0].soft = true;
+	m->tokens[0].enroll_sig_len = 0;
+	enroll_all(l);
+	CHECK(v1, NULL, l, WHO("carol", "dave", "alice", "bob"), BG_ERR_AUTH,
+	    "of rob is a software token, and vault link 1 does not allow "
+	    "them");
+	bg_chain_link_free(&l);
+	bg_chain_link_free(&v1);
+	bg_chain_link_free(&gs);
+}
+
+/* vault_seq in the text: always there, a number, 0 in vault links. */
+static void
+test_vault_text(void **state)
+{
+	fx_t *f = *state;
+	bg_chain_link_t *v, *l;
+	char *text = NULL;
+
+	v = mk_vnext(f->g);
+	add_custodian(v, "fay", "fay");
+	roundtrip(v);
+	l = mk_first(f->g, "acme", 1);
+	l->vault_seq = 7;
+	roundtrip(l);
+	assert_int_equal(bg_chain_link_encode(l, &text), BG_OK);
+	assert_non_null(strstr(text, "\"vault_id\":\"" VID "\","
+	    "\"vault_seq\":7}"));
+	refuse_replaced(text, "\"vault_seq\":7", "\"vault_seq\":\"7\"",
+	    "'vault_seq' is not an integer");
+	refuse_replaced(text, "\"vault_seq\":7", "\"vault_seq\":-7",
+	    "'vault_seq' is out of range");
+	refuse_replaced(text, "\"vault_seq\":7", "\"vault_seq\":7.0",
+	    "'vault_seq'");
+	refuse_replaced(text, ",\"vault_seq\":7", "", "'vault_seq' is "
+	    "missing");
+	refuse_replaced(text, "\"vault_seq\":7", "\"vault_seq\":07",
+	    "not valid JSON");
+	free(text);
+	assert_int_equal(bg_chain_link_encode(v, &text), BG_OK);
+	refuse_replaced(text, "\"vault_seq\":0", "\"vault_seq\":1",
+	    "no tenant and vault_seq 0");
+	refuse_replaced(text, "\"seq\":1,", "\"seq\":0,",
+	    "zero in vault link 0");
+	free(text);
+	bg_chain_link_free(&l);
+	bg_chain_link_free(&v);
+}
+
 int
 main(void)
 {
@@ -1669,6 +2256,20 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_sigs_ignored,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vault_remove, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_vault_add, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_vault_settings, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_vault_new_credential,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vault_structure, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_tenant_vault_seq, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_vault_text, setup,
+		    teardown),
 	};
 
 	if (sodium_init() < 0 || bg_token_init() != BG_OK)

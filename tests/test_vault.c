@@ -567,6 +567,67 @@ test_policy_rules(void **state)
 	    0), BG_OK);
 }
 
+/*
+ * Custodians change by vault links.  A handle opened before a vault link
+ * took effect (another process) sees it at its next act: a tenant draft
+ * made under the older vault link is refused, so a custodian removed
+ * meanwhile never counts for it.
+ */
+static void
+test_custodian_change(void **state)
+{
+	fx_t *f = *state;
+	bg_vault_t *v2 = NULL;
+	size_t n = 0;
+	bool done = false;
+
+	/* a third custodian (a fresh credential on zed's token) */
+	if (bg_vault_custodian_add(f->v, "root", "cust-c", NULL, 0,
+	    f->tok[ZED], PIN) != BG_OK)
+		fail_msg("custodian add: %s", bg_vault_errmsg(f->v));
+	assert_int_equal(bgt_sign(f->v, NULL, "cust-a", bgt_custodian(0),
+	    &done), BG_OK);
+	assert_false(done);
+	assert_int_equal(bgt_sign(f->v, NULL, "cust-b", bgt_custodian(1),
+	    &done), BG_OK);
+	assert_true(done);
+	/* beta's first draft, made under vault link 1 */
+	assert_int_equal(bg_vault_tenant_add(f->v, "root", "beta", NULL),
+	    BG_OK);
+	assert_int_equal(bg_vault_open(f->path, &v2), BG_OK);
+	/* cust-c is removed through the first handle; her own signature
+	 * does not count for it */
+	assert_int_equal(bg_vault_custodian_remove(f->v, "root", "cust-c"),
+	    BG_OK);
+	assert_int_equal(bg_vault_chain_sign(f->v, NULL, "cust-c", NULL,
+	    f->tok[ZED], PIN, &done), BG_OK);
+	assert_false(done);
+	assert_int_equal(bgt_sign(f->v, NULL, "cust-a", bgt_custodian(0),
+	    &done), BG_OK);
+	assert_false(done);
+	assert_int_equal(bgt_sign(f->v, NULL, "cust-b", bgt_custodian(1),
+	    &done), BG_OK);
+	assert_true(done);
+	/* the second handle signs with what the file holds now */
+	assert_int_equal(bg_vault_chain_sign(v2, "beta", "cust-c", NULL,
+	    f->tok[ZED], PIN, NULL), BG_ERR_STATE);
+	assert_non_null(strstr(bg_vault_errmsg(v2), "the vault's custodians "
+	    "changed since this draft was made; discard it"));
+	assert_int_equal(bg_vault_chain_discard(v2, "root", "beta"), BG_OK);
+	assert_int_equal(bg_vault_tenant_set(v2, "root", "beta", NULL),
+	    BG_OK);
+	assert_int_equal(bg_vault_chain_sign(v2, "beta", "cust-c", NULL,
+	    f->tok[ZED], PIN, NULL), BG_ERR_DENIED);
+	assert_non_null(strstr(bg_vault_errmsg(v2), "cust-c holds no "
+	    "credential"));
+	/* acme's link, made under the genesis, still seals */
+	assert_int_equal(bg_vault_secret_add(v2, "root", "acme", "v2",
+	    (const uint8_t *)VALUE, strlen(VALUE)), BG_OK);
+	assert_int_equal(bg_vault_chains_verify(v2, &n), BG_OK);
+	assert_int_equal(n, 2);
+	bg_vault_close(&v2);
+}
+
 static void
 test_soft_refused(void **state)
 {
@@ -966,6 +1027,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_tip_check, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_tip_forged_head, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_custodian_change, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_quorum_paths, setup,
 		    teardown),

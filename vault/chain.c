@@ -765,7 +765,7 @@ validate_member(const bg_chain_link_t *l, const bg_chain_member_t *m,
 	    role_name(m->role));
 	if ((l->scope == BG_CHAIN_VAULT) !=
 	    (m->role == BG_CHAIN_ROLE_CUSTODIAN)) {
-		say(why, whylen, "%s: custodians belong in the genesis and "
+		say(why, whylen, "%s: custodians belong in vault links and "
 		    "only there", who);
 		return BG_ERR_INVALID_ARG;
 	}
@@ -820,10 +820,17 @@ validate_link(const bg_chain_link_t *l, char *why, size_t whylen)
 	}
 	if (l->scope == BG_CHAIN_VAULT) {
 		if (!bounded(l->tenant, sizeof(l->tenant), &n) || n != 0 ||
-		    l->seq != 0 || !is_zero(l->genesis, sizeof(l->genesis)) ||
-		    !is_zero(l->prev, sizeof(l->prev))) {
-			say(why, whylen, "a genesis has sequence number 0, no "
-			    "tenant, and zero genesis and prev hashes");
+		    l->vault_seq != 0 || l->seq > (uint64_t)INT64_MAX) {
+			say(why, whylen, "a vault link has no tenant and "
+			    "vault_seq 0");
+			goto out;
+		}
+		/* The genesis is the vault's identity and has none before
+		 * it; every later vault link names both. */
+		if ((l->seq == 0) != is_zero(l->genesis, sizeof(l->genesis)) ||
+		    (l->seq == 0) != is_zero(l->prev, sizeof(l->prev))) {
+			say(why, whylen, "the genesis and prev hashes are zero "
+			    "in vault link 0 (the genesis) and only there");
 			goto out;
 		}
 	} else {
@@ -841,6 +848,11 @@ validate_link(const bg_chain_link_t *l, char *why, size_t whylen)
 		if ((l->seq == 1) != is_zero(l->prev, sizeof(l->prev))) {
 			say(why, whylen, "the prev hash is zero for link 1 "
 			    "and only there");
+			goto out;
+		}
+		if (l->vault_seq > (uint64_t)INT64_MAX) {
+			say(why, whylen, "the vault link number is out of "
+			    "range");
 			goto out;
 		}
 	}
@@ -1080,6 +1092,8 @@ encode(const bg_chain_link_t *l, char **textp, char *why, size_t whylen)
 	    oset(root, "scope", json_string(l->scope == BG_CHAIN_VAULT ?
 	    "vault" : "tenant")) != 0 ||
 	    oset(root, "vault_id", json_string(l->vault_id)) != 0 ||
+	    oset(root, "vault_seq", json_integer((json_int_t)l->vault_seq))
+	    != 0 ||
 	    oset(root, "rp_id", json_string(l->rp_id)) != 0 ||
 	    oset(root, "genesis", hex_json(l->genesis, sizeof(l->genesis)))
 	    != 0 ||
@@ -1229,6 +1243,7 @@ get_bool(const json_t *o, const char *key, bool *v, const char *where,
 static const char *const link_keys[] = {
 	"exception", "genesis", "members", "note", "policy", "prev", "rp_id",
 	"scope", "seq", "settings", "tenant", "time", "v", "vault_id",
+	"vault_seq",
 };
 static const char *const member_keys[] = {
 	"expires", "person", "role", "salt", "side", "tokens",
@@ -1337,7 +1352,7 @@ link_from(const json_t *root, bg_chain_link_t *l, char *why, size_t whylen)
 {
 	char scope[16];
 	const json_t *j, *arr;
-	int64_t v, seq, x;
+	int64_t v, seq, vseq, x;
 	size_t i;
 	int r;
 
@@ -1363,6 +1378,8 @@ link_from(const json_t *root, bg_chain_link_t *l, char *why, size_t whylen)
 	}
 	if (!get_str(root, "vault_id", l->vault_id, sizeof(l->vault_id),
 	    "link", why, whylen) ||
+	    !get_int(root, "vault_seq", 0, INT64_MAX, &vseq, "link", why,
+	    whylen) ||
 	    !get_str(root, "rp_id", l->rp_id, sizeof(l->rp_id), "link", why,
 	    whylen) ||
 	    !get_hex(root, "genesis", l->genesis, BG_CHAIN_HASH_LEN,
@@ -1378,6 +1395,7 @@ link_from(const json_t *root, bg_chain_link_t *l, char *why, size_t whylen)
 	    whylen))
 		return BG_ERR_PARSE;
 	l->seq = (uint64_t)seq;
+	l->vault_seq = (uint64_t)vseq;
 
 	arr = json_object_get(root, "members");
 	if (!json_is_array(arr) ||
@@ -1569,10 +1587,12 @@ bg_chain_enroll_cdh(const bg_chain_link_t *l, const bg_chain_member_t *m,
 		r = BG_ERR_INVALID_ARG;
 		goto out;
 	}
-	/* A custodian enrolls before the genesis exists: no genesis hash,
-	 * no tenant, no salt, no membership key. */
+	/* A custodian has no tenant, salt or membership key.  The genesis
+	 * field is the link's own: zeros for the custodians of the genesis
+	 * (who enroll before it exists), the vault's identity for those a
+	 * later vault link adds. */
 	sb_add(&b, "%svault: %s\n", ENROLL_DOMAIN, l->vault_id);
-	hex_enc(custodian ? zero32 : l->genesis, 32, hbuf);
+	hex_enc(l->genesis, 32, hbuf);
 	sb_add(&b, "genesis: %s\n", hbuf);
 	sb_add(&b, "tenant: %s\n", custodian ? "-" : l->tenant);
 	sb_add(&b, "person: %s\nrole: %s\nside: %s\n", m->person,
@@ -1735,12 +1755,12 @@ verify_enroll(const bg_chain_link_t *l, const bg_chain_member_t *m,
 	return BG_OK;
 }
 
-/* A software token where the genesis refuses them, or one that hides. */
+/* A software token where vault link g refuses them, or one that hides. */
 static int
 check_soft(const bg_chain_link_t *g, const bg_chain_member_t *m,
     const bg_chain_token_t *t, char *why, size_t whylen)
 {
-	char id[17];
+	char id[17], where[64];
 
 	cred_short(t, id);
 	if (is_soft_aaguid(t->aaguid) && !t->soft) {
@@ -1750,9 +1770,14 @@ check_soft(const bg_chain_link_t *g, const bg_chain_member_t *m,
 	}
 	if ((t->soft || is_soft_aaguid(t->aaguid)) &&
 	    !g->settings.allow_soft) {
+		if (g->seq == 0)
+			(void)snprintf(where, sizeof(where), "this vault's "
+			    "genesis");
+		else
+			(void)snprintf(where, sizeof(where), "vault link "
+			    "%llu", (unsigned long long)g->seq);
 		say(why, whylen, "credential %s of %s is a software token, "
-		    "and this vault's genesis does not allow them", id,
-		    m->person);
+		    "and %s does not allow them", id, m->person, where);
 		return BG_ERR_AUTH;
 	}
 	return BG_OK;
@@ -1838,56 +1863,65 @@ out:
 	return r;
 }
 
+static bool token_unchanged(const bg_chain_link_t *prev,
+    const bg_chain_member_t *mn, const bg_chain_token_t *t);
+static bool id_keeps_key(const bg_chain_link_t *l, const bg_chain_token_t *t);
+
 /*
- * The genesis as a structure: everything but its signatures.  verify
- * says whether to check the custodians' enrollment proofs too (a tenant
- * link's check trusts a genesis its caller already verified whole).
+ * A vault link (the genesis or a later one) as a structure: everything
+ * but its signatures and its place after prev.  verify says whether to
+ * check enrollment proofs too, of every credential prev (NULL for the
+ * genesis) did not hold identically (a tenant link's check trusts a vault
+ * link its caller already verified whole).  With prev, a credential id
+ * must keep the signing key prev gave it.
  */
 static int
-genesis_structure(const bg_chain_link_t *g, bool verify, char *why,
-    size_t whylen)
+vault_structure(const bg_chain_link_t *l, const bg_chain_link_t *prev,
+    bool verify, char *why, size_t whylen)
 {
-	const bg_chain_settings_t *s = &g->settings;
+	const bg_chain_settings_t *s = &l->settings;
 	const bg_chain_member_t *m;
-	char sub[BG_CHAIN_WHY_MAX];
+	const char *what = l->seq == 0 ? "the genesis" : "the vault link";
+	char sub[BG_CHAIN_WHY_MAX], id[17];
 	uint8_t h[BG_CHAIN_HASH_LEN];
 	size_t i;
 	bool ok;
 	int r = BG_ERR_AUTH;
 
 	sub[0] = '\0';
-	if ((r = link_hash_why(g, h, sub, sizeof(sub))) != BG_OK) {
+	if ((r = link_hash_why(l, h, sub, sizeof(sub))) != BG_OK) {
 		if (r == BG_ERR_INVALID_ARG) {
-			say(why, whylen, "the genesis is malformed: %s", sub);
+			say(why, whylen, "%s is malformed: %s", what, sub);
 			r = BG_ERR_AUTH;
 		}
 		goto out;
 	}
 	r = BG_ERR_AUTH;
-	if (g->scope != BG_CHAIN_VAULT) {
-		say(why, whylen, "the genesis is not a vault link");
+	if (l->scope != BG_CHAIN_VAULT) {
+		say(why, whylen, "%s is not a vault link", what);
 		goto out;
 	}
-	if (g->n_members < 2) {
-		say(why, whylen, "a genesis names at least two custodians");
+	if (l->n_members < 2) {
+		say(why, whylen, "%s names at least two custodians",
+		    l->seq == 0 ? "a genesis" : "a vault link");
 		goto out;
 	}
 	if (s->custodian_quorum < 2 ||
-	    (size_t)s->custodian_quorum > g->n_members) {
+	    (size_t)s->custodian_quorum > l->n_members) {
 		say(why, whylen, "the custodian quorum is %d; it must be "
 		    "2..%zu (the custodians named)", s->custodian_quorum,
-		    g->n_members);
+		    l->n_members);
 		goto out;
 	}
 	if (s->max_ttl != 0 || s->approval_window != 0 ||
 	    s->rotation_deadline != 0 || s->client_cosign != 0 ||
-	    g->policy != NULL || g->has_exception) {
-		say(why, whylen, "the genesis carries tenant settings, a "
-		    "policy or an exception, which belong in tenant links");
+	    l->policy != NULL || l->has_exception) {
+		say(why, whylen, "%s carries tenant settings, a policy or an "
+		    "exception, which belong in tenant links", what);
 		goto out;
 	}
-	for (i = 0; i < g->n_members; i++) {
-		m = &g->members[i];
+	for (i = 0; i < l->n_members; i++) {
+		m = &l->members[i];
 		r = BG_ERR_AUTH;
 		if (m->n_tokens != 1) {
 			say(why, whylen, "custodian %s must have exactly one "
@@ -1901,22 +1935,30 @@ genesis_structure(const bg_chain_link_t *g, bool verify, char *why,
 			    m->person);
 			goto out;
 		}
-		if ((r = check_soft(g, m, &m->tokens[0], why, whylen)) !=
+		if ((r = check_soft(l, m, &m->tokens[0], why, whylen)) !=
 		    BG_OK)
 			goto out;
-		if (verify) {
-			if ((r = verify_enroll(g, m, &m->tokens[0], g->rp_id,
-			    &ok)) != BG_OK)
-				goto out;
-			if (!ok) {
-				say(why, whylen, "the enrollment proof of "
-				    "custodian %s does not verify", m->person);
-				r = BG_ERR_AUTH;
-				goto out;
-			}
+		r = BG_ERR_AUTH;
+		if (prev != NULL && !id_keeps_key(prev, &m->tokens[0])) {
+			cred_short(&m->tokens[0], id);
+			say(why, whylen, "credential %s of custodian %s carries "
+			    "another signing key than it had in the previous "
+			    "vault link", id, m->person);
+			goto out;
+		}
+		if (!verify || token_unchanged(prev, m, &m->tokens[0]))
+			continue;
+		if ((r = verify_enroll(l, m, &m->tokens[0], l->rp_id, &ok)) !=
+		    BG_OK)
+			goto out;
+		if (!ok) {
+			say(why, whylen, "the enrollment proof of custodian %s "
+			    "does not verify", m->person);
+			r = BG_ERR_AUTH;
+			goto out;
 		}
 	}
-	if ((r = check_unique(g, NULL, why, whylen)) != BG_OK)
+	if ((r = check_unique(l, NULL, why, whylen)) != BG_OK)
 		goto out;
 	r = BG_OK;
 out:
@@ -1944,7 +1986,13 @@ bg_chain_check_genesis(const bg_chain_link_t *g, const bg_chain_sig_t *sigs,
 		r = BG_ERR_INVALID_ARG;
 		goto out;
 	}
-	if ((r = genesis_structure(g, true, why, whylen)) != BG_OK)
+	if (g->seq != 0) {
+		say(why, whylen, "the genesis is vault link 0; this is vault "
+		    "link %llu", (unsigned long long)g->seq);
+		r = BG_ERR_AUTH;
+		goto out;
+	}
+	if ((r = vault_structure(g, NULL, true, why, whylen)) != BG_OK)
 		goto out;
 	c.g = c.next = g;
 	c.sigs = sigs;
@@ -2183,10 +2231,16 @@ link_structure(struct ctx *c, char *why, size_t whylen)
 	int r = BG_ERR_AUTH;
 
 	sub[0] = '\0';
-	if ((r = genesis_structure(g, false, why, whylen)) != BG_OK)
+	if ((r = vault_structure(g, NULL, false, why, whylen)) != BG_OK)
 		goto out;
-	if ((r = bg_chain_link_hash(g, gh)) != BG_OK)
-		goto out;
+	/* The vault's identity: the genesis's hash, which every later
+	 * vault link carries. */
+	if (g->seq == 0) {
+		if ((r = bg_chain_link_hash(g, gh)) != BG_OK)
+			goto out;
+	} else {
+		memcpy(gh, g->genesis, sizeof(gh));
+	}
 	if ((r = link_hash_why(next, c->cdh, sub, sizeof(sub))) != BG_OK) {
 		if (r == BG_ERR_INVALID_ARG) {
 			say(why, whylen, "the link is malformed: %s", sub);
@@ -2210,6 +2264,12 @@ link_structure(struct ctx *c, char *why, size_t whylen)
 		    "relying party than its genesis");
 		goto out;
 	}
+	if (next->vault_seq != g->seq) {
+		say(why, whylen, "the link was made under vault link %llu, "
+		    "not vault link %llu", (unsigned long long)next->vault_seq,
+		    (unsigned long long)g->seq);
+		goto out;
+	}
 	if (prev != NULL) {
 		if (prev->scope != BG_CHAIN_TENANT ||
 		    !beq(prev->genesis, 32, gh, 32) ||
@@ -2223,6 +2283,15 @@ link_structure(struct ctx *c, char *why, size_t whylen)
 		if (strcmp(next->tenant, prev->tenant) != 0) {
 			say(why, whylen, "the link is for tenant %s, not %s",
 			    next->tenant, prev->tenant);
+			goto out;
+		}
+		/* Custodians who were replaced never come back for a
+		 * tenant that has moved on. */
+		if (next->vault_seq < prev->vault_seq) {
+			say(why, whylen, "the link was made under vault link "
+			    "%llu, older than the previous link's %llu",
+			    (unsigned long long)next->vault_seq,
+			    (unsigned long long)prev->vault_seq);
 			goto out;
 		}
 	} else {
@@ -2254,8 +2323,8 @@ link_structure(struct ctx *c, char *why, size_t whylen)
 		goto out;
 	}
 	if (s->allow_soft || s->custodian_quorum != 0) {
-		say(why, whylen, "the link carries genesis settings (software "
-		    "tokens, custodian quorum), which only the genesis sets");
+		say(why, whylen, "the link carries vault settings (software "
+		    "tokens, custodian quorum), which only vault links set");
 		goto out;
 	}
 	for (i = 0; i < next->n_members; i++) {
@@ -2357,7 +2426,8 @@ list_add(char *out, size_t cap, const char *name)
 		    name);
 }
 
-/* First link, or an approver change before any policy: custodians. */
+/* First link, or an approver change before any policy: the custodians of
+ * the vault link the tenant link names. */
 static int
 rule_custodians(struct ctx *c)
 {
@@ -2678,6 +2748,215 @@ bg_chain_check(const bg_chain_link_t *g, const bg_chain_link_t *prev,
 out:
 	free(d.grantees.v);
 	free(d.owners.v);
+	free(c.prev_signed);
+	free(c.need.buf);
+	return r;
+}
+
+/* --- vault links after the genesis --------------------------------------- */
+
+/* Vault link next in its place after prev: everything but signatures. */
+static int
+vault_link_structure(struct ctx *c, char *why, size_t whylen)
+{
+	const bg_chain_link_t *prev = c->prev, *next = c->next;
+	uint8_t ph[BG_CHAIN_HASH_LEN], gh[BG_CHAIN_HASH_LEN];
+	char sub[BG_CHAIN_WHY_MAX];
+	int r = BG_ERR_AUTH;
+
+	sub[0] = '\0';
+	if ((r = vault_structure(prev, NULL, false, sub, sizeof(sub))) !=
+	    BG_OK) {
+		if (r == BG_ERR_AUTH)
+			say(why, whylen, "the previous vault link is not a "
+			    "vault link: %s", sub);
+		goto out;
+	}
+	if ((r = bg_chain_link_hash(prev, ph)) != BG_OK)
+		goto out;
+	if ((r = link_hash_why(next, c->cdh, sub, sizeof(sub))) != BG_OK) {
+		if (r == BG_ERR_INVALID_ARG) {
+			say(why, whylen, "the link is malformed: %s", sub);
+			r = BG_ERR_AUTH;
+		}
+		goto out;
+	}
+	r = BG_ERR_AUTH;
+	if (next->scope != BG_CHAIN_VAULT) {
+		say(why, whylen, "the link is not a vault link");
+		goto out;
+	}
+	if (next->seq != prev->seq + 1) {
+		say(why, whylen, "the link is vault link %llu; vault link "
+		    "%llu is due", (unsigned long long)next->seq,
+		    (unsigned long long)prev->seq + 1);
+		goto out;
+	}
+	/* The vault's identity never changes: the genesis's hash. */
+	if (prev->seq == 0)
+		memcpy(gh, ph, sizeof(gh));
+	else
+		memcpy(gh, prev->genesis, sizeof(gh));
+	if (!beq(next->genesis, 32, gh, 32)) {
+		say(why, whylen, "the link belongs to another vault (its "
+		    "genesis differs)");
+		goto out;
+	}
+	if (!beq(next->prev, 32, ph, 32)) {
+		say(why, whylen, "the link does not follow the previous vault "
+		    "link (its prev hash differs)");
+		goto out;
+	}
+	if (strcmp(next->vault_id, prev->vault_id) != 0 ||
+	    strcmp(next->rp_id, prev->rp_id) != 0) {
+		say(why, whylen, "the link names another vault id or "
+		    "relying party than the vault link before it");
+		goto out;
+	}
+	if (next->time < prev->time) {
+		say(why, whylen, "the link is dated before the previous vault "
+		    "link");
+		goto out;
+	}
+	r = vault_structure(next, prev, true, why, whylen);
+out:
+	return r;
+}
+
+/* Custodians, their credentials or the vault's settings changed. */
+static bool
+vault_changed(const bg_chain_link_t *prev, const bg_chain_link_t *next)
+{
+	const bg_chain_member_t *mp, *mn;
+	size_t i;
+
+	if (!settings_same(&prev->settings, &next->settings) ||
+	    prev->n_members != next->n_members)
+		return true;
+	for (i = 0; i < prev->n_members; i++) {
+		mp = &prev->members[i];
+		mn = bg_chain_member_find(next, mp->person, mp->role);
+		if (mn == NULL || !member_same(prev, mp, mn))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * prev's quorum of prev's custodians, each with the credential prev gives
+ * them, leaving out those next removes: nobody signs off their own
+ * removal, and nobody next adds vouches for themselves.
+ */
+static int
+rule_vault_quorum(struct ctx *c)
+{
+	const bg_chain_member_t *mp;
+	char missing[BG_CHAIN_WHY_MAX] = "";
+	size_t i, have = 0, can = 0, want;
+	bool ok;
+	int r;
+
+	want = (size_t)c->prev->settings.custodian_quorum;
+	for (i = 0; i < c->prev->n_members; i++) {
+		mp = &c->prev->members[i];
+		if (bg_chain_member_find(c->next, mp->person, mp->role) == NULL)
+			continue;
+		can++;
+		if ((r = prev_signed(c, mp, &ok)) != BG_OK)
+			return r;
+		if (ok)
+			have++;
+		else
+			list_add(missing, sizeof(missing), mp->person);
+	}
+	if (have >= want)
+		return BG_OK;
+	if (can < want)
+		need(c, "a custodian quorum of %zu, which the %zu custodian%s "
+		    "this link keeps cannot reach (custodians it removes do "
+		    "not count): lower the quorum in a vault link of its own "
+		    "first", want, can, can == 1 ? "" : "s");
+	else
+		need(c, "a custodian quorum (%zu more of: %s)", want - have,
+		    missing);
+	return BG_OK;
+}
+
+/* A custodian with another credential: their credential in force says so. */
+static int
+rule_vault_owners(struct ctx *c)
+{
+	const bg_chain_member_t *mp, *mn;
+	const bg_chain_token_t *t;
+	size_t i;
+	bool ok;
+	int r;
+
+	for (i = 0; i < c->next->n_members; i++) {
+		mn = &c->next->members[i];
+		mp = bg_chain_member_find(c->prev, mn->person, mn->role);
+		if (mp == NULL || mn->n_tokens != 1)
+			continue;
+		t = &mn->tokens[0];
+		if (holds_cred(c->prev, mn->person, t->cred_id, t->cred_id_len,
+		    t))
+			continue;
+		if ((r = prev_signed(c, mp, &ok)) != BG_OK)
+			return r;
+		if (!ok)
+			need(c, "a signature by %s with a credential %s "
+			    "already holds (for %s's new credential)",
+			    mn->person, mn->person, mn->person);
+	}
+	return BG_OK;
+}
+
+int
+bg_chain_check_vault(const bg_chain_link_t *prev, const bg_chain_link_t *next,
+    const bg_chain_sig_t *sigs, size_t n_sigs, char *why, size_t whylen)
+{
+	struct ctx c;
+	int r = BG_ERR_INTERNAL;
+
+	clear_why(why, whylen);
+	memset(&c, 0, sizeof(c));
+	if (prev == NULL || next == NULL || (sigs == NULL && n_sigs > 0)) {
+		r = BG_ERR_INVALID_ARG;
+		goto out;
+	}
+	c.g = prev;
+	c.prev = prev;
+	c.next = next;
+	c.sigs = sigs;
+	c.n_sigs = n_sigs;
+	c.rp_id = prev->rp_id;
+	c.now = next->time;
+	if ((r = vault_link_structure(&c, why, whylen)) != BG_OK)
+		goto out;
+	if (!vault_changed(prev, next)) {
+		say(why, whylen, "the link changes nothing");
+		r = BG_ERR_STATE;
+		goto out;
+	}
+	if ((c.prev_signed = calloc(prev->n_members,
+	    sizeof(*c.prev_signed))) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = rule_vault_quorum(&c)) != BG_OK ||
+	    (r = rule_vault_owners(&c)) != BG_OK)
+		goto out;
+	if (c.need.oom) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if (c.need.len > 0) {
+		finish_why(&c.need, why, whylen);
+		r = BG_ERR_DENIED;
+		goto out;
+	}
+	r = BG_OK;
+out:
 	free(c.prev_signed);
 	free(c.need.buf);
 	return r;

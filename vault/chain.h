@@ -7,6 +7,11 @@
  * whether software tokens are allowed and the custodian quorum.  It is
  * signed by every custodian it names.  Its hash is the vault's identity:
  * every tenant link, statement and share's associated data carries it.
+ * Later vault links (seq 1, 2, ...) change the custodians, the quorum and
+ * the drill/production flag, each signed by a custodian quorum of the
+ * vault link before it (bg_chain_check_vault), as TUF rotates its root.
+ * A tenant link names the vault link in force when it was made
+ * (vault_seq): that link's custodians are the ones who count for it.
  *
  * Each tenant has a chain of links, in the manner of TUF's root rotation:
  * link n (n >= 1) carries the genesis hash, the tenant, n, the hash of
@@ -48,7 +53,8 @@
 #define BG_CHAIN_WHY_MAX	512
 
 enum bg_chain_scope {
-	BG_CHAIN_VAULT  = 1,	/* the genesis (seq 0) */
+	BG_CHAIN_VAULT  = 1,	/* the vault's chain: the genesis (seq 0),
+				   then vault links 1.. */
 	BG_CHAIN_TENANT = 2,	/* a tenant's link (seq >= 1) */
 };
 
@@ -56,7 +62,7 @@ enum bg_chain_scope {
 #define BG_CHAIN_ROLE_REQUESTER	1
 #define BG_CHAIN_ROLE_APPROVER	2
 #define BG_CHAIN_ROLE_AUDITOR	3
-#define BG_CHAIN_ROLE_CUSTODIAN	4	/* genesis only */
+#define BG_CHAIN_ROLE_CUSTODIAN	4	/* vault links only */
 
 /* Which side an approver stands on (0 for other roles). */
 #define BG_CHAIN_SIDE_NONE	0
@@ -98,10 +104,11 @@ typedef struct bg_chain_settings {
 	int64_t	 rotation_deadline;	/* seconds after lease end */
 	int	 client_cosign;		/* client approvers who co-sign a
 					   grant (>= 1) */
-	/* genesis */
+	/* vault links (the genesis and later) */
 	bool	 allow_soft;		/* software tokens may enroll */
 	int	 custodian_quorum;	/* custodians who sign a tenant's first
-					   link (>= 2, <= custodians) */
+					   link and the next vault link
+					   (>= 2, <= custodians) */
 } bg_chain_settings_t;
 
 typedef struct bg_chain_link {
@@ -109,9 +116,13 @@ typedef struct bg_chain_link {
 	char	 vault_id[33];		/* hex */
 	char	 rp_id[64];
 	uint8_t	 genesis[BG_CHAIN_HASH_LEN];	/* zeros in the genesis itself */
-	char	 tenant[BG_CHAIN_NAME_MAX + 1];	/* "" in the genesis */
-	uint64_t seq;			/* 0 genesis, 1.. tenant links */
-	uint8_t	 prev[BG_CHAIN_HASH_LEN];	/* zeros for seq 0 and 1 */
+	char	 tenant[BG_CHAIN_NAME_MAX + 1];	/* "" in vault links */
+	uint64_t seq;			/* vault links 0 (genesis), 1..;
+					   tenant links 1.. */
+	uint64_t vault_seq;		/* tenant links: the vault link in force
+					   when it was made; 0 in vault links */
+	uint8_t	 prev[BG_CHAIN_HASH_LEN];	/* zeros in the genesis and in
+						   a tenant's link 1 */
 	int64_t	 time;			/* when it was drafted */
 	char	 note[BG_CHAIN_REASON_MAX + 1];	/* what it does, in words */
 	size_t	 n_members;
@@ -181,11 +192,13 @@ bool	bg_chain_find_cred(const bg_chain_link_t *l, const uint8_t *cred_id,
 /*
  * Text details (chain.c; an independent verifier can follow them):
  *  - one JSON object, keys sorted, no white space, UTF-8 written as is:
- *    v (1), scope ("vault"/"tenant"), vault_id, rp_id, genesis, tenant,
- *    seq, prev, time, note, members, policy (canonical text or null),
- *    settings (all six fields), exception (null or {reason, expires});
- *    every key always present, no other key.  In the genesis, "genesis"
- *    and "prev" are 64 zeros and "tenant" is "".
+ *    v (1), scope ("vault"/"tenant"), vault_id, vault_seq, rp_id,
+ *    genesis, tenant, seq, prev, time, note, members, policy (canonical
+ *    text or null), settings (all six fields), exception (null or
+ *    {reason, expires}); every key always present, no other key.  In
+ *    vault links "tenant" is "" and "vault_seq" 0; in the genesis
+ *    (vault link 0) "genesis" and "prev" are 64 zeros, in later vault
+ *    links neither is.
  *  - members sorted by person (bytes), then role number (requester <
  *    approver < auditor); a member's tokens sorted by credential id bytes
  *    (a prefix before its extensions).  encode sorts (the struct's order
@@ -195,11 +208,12 @@ bool	bg_chain_find_cred(const bg_chain_link_t *l, const uint8_t *cred_id,
  *    C0/C1 controls, DEL, U+2028/U+2029 or bidirectional controls
  *    (encode refuses them with BG_ERR_INVALID_ARG, parse with
  *    BG_ERR_PARSE).
- *  - custodians (genesis only): side none, expires 0, salt and member_pk
- *    zeros, one credential each with its enrollment proof.  Tenant-link
- *    roles are requester, approver (side client or msp), auditor (none).
- *  - the genesis leaves the tenant settings (max_ttl, approval_window,
- *    rotation_deadline, client_cosign) 0; tenant links leave the genesis
+ *  - custodians (vault links only): side none, expires 0, salt and
+ *    member_pk zeros, one credential each with its enrollment proof.
+ *    Tenant-link roles are requester, approver (side client or msp),
+ *    auditor (none).
+ *  - vault links leave the tenant settings (max_ttl, approval_window,
+ *    rotation_deadline, client_cosign) 0; tenant links leave the vault
  *    settings (allow_soft, custodian_quorum) false and 0.  The checks
  *    refuse otherwise, so that no signed field is one nobody reads.
  */
@@ -215,8 +229,10 @@ int	bg_chain_link_hash(const bg_chain_link_t *l,
  * The statement an enrolling credential signs (its enrollment proof):
  * vault id, genesis hash, tenant, person, role, side, salt, credential id
  * and the X25519 membership key.  cdh = SHA-256 of "breakglass enroll
- * v1\n" || those lines.  text (may be NULL) gets the lines (malloc'd), to
- * show the person.
+ * v1\n" || those lines.  A custodian's names the link's own genesis
+ * field (zeros in the genesis, the genesis hash in later vault links), no
+ * tenant, salt or membership key.  text (may be NULL) gets the lines
+ * (malloc'd), to show the person.
  */
 int	bg_chain_enroll_cdh(const bg_chain_link_t *l,
 	    const bg_chain_member_t *m, const bg_chain_token_t *t,
@@ -234,8 +250,41 @@ int	bg_chain_check_genesis(const bg_chain_link_t *g,
 	    size_t whylen) __attribute__((warn_unused_result));
 
 /*
+ * Whether vault link `next` (seq >= 1) may follow vault link `prev`, given
+ * sigs over next.  The caller has verified prev (bg_chain_check_genesis,
+ * then this function link by link).  BG_OK; BG_ERR_AUTH when next is
+ * malformed for its place; BG_ERR_DENIED with "needs: ..." when
+ * signatures are missing; BG_ERR_STATE when it changes nothing.
+ *
+ * Structure (BG_ERR_AUTH): scope vault, seq prev+1, prev = hash(prev),
+ * genesis = the vault's identity (hash of link 0), the same vault id and
+ * relying party, time >= prev's, >= 2 custodians each with exactly one
+ * credential and no salt or membership key, quorum in 2..custodians, no
+ * tenant settings, policy or exception, the enrollment proof of every
+ * credential prev did not hold identically, a credential id keeping the
+ * signing key prev gave it, no software token unless
+ * next->settings.allow_soft, no credential or public key under two
+ * custodians.
+ *
+ * Rules (BG_ERR_DENIED), whatever changed (custodians, quorum, the
+ * drill/production flag):
+ *  - prev's custodian_quorum of prev's custodians, each signing with the
+ *    credential prev gives them, counting only custodians next keeps (a
+ *    custodian never signs off their own removal; new custodians do not
+ *    count);
+ *  - a custodian whom next gives another credential: also their
+ *    signature with the credential prev gives them.
+ * Invalid signatures are ignored, never counted.
+ */
+int	bg_chain_check_vault(const bg_chain_link_t *prev,
+	    const bg_chain_link_t *next, const bg_chain_sig_t *sigs,
+	    size_t n_sigs, char *why, size_t whylen)
+	    __attribute__((warn_unused_result));
+
+/*
  * Whether `next` may follow `prev` (NULL for a tenant's first link) under
- * genesis g, given sigs over next: BG_OK, or BG_ERR_DENIED with why
+ * vault link g, the one whose seq is next->vault_seq (the genesis when
+ * that is 0), given sigs over next: BG_OK, or BG_ERR_DENIED with why
  * naming what is missing ("needs: a custodian quorum (1 more of carol,
  * dave); alice (client approver named by the link)"), BG_ERR_AUTH when
  * the link is malformed for its place (wrong genesis, tenant, seq, prev,
@@ -245,8 +294,9 @@ int	bg_chain_check_genesis(const bg_chain_link_t *g,
  * same way.  The signing rules (docs/security.md has the same table):
  *
  *  first link, or any approver/policy/settings change while prev has no
- *  policy:  a custodian quorum, every client approver named by next, and
- *           each new credential's enrollment proof;
+ *  policy:  a custodian quorum of g (g's custodians and quorum), every
+ *           client approver named by next, and each new credential's
+ *           enrollment proof;
  *  approvers, approver credentials, policy, settings, exception:
  *           the policy in force (prev) met by signers who are live
  *           approvers of prev and not removed by next, plus
@@ -270,9 +320,13 @@ int	bg_chain_check_genesis(const bg_chain_link_t *g,
  * proof checked, and a grant when a requester's or auditor's) unless prev
  * held an identical one under the same person, role, side and salt.  The
  * existing-credential signature need not be live (it proves who, not
- * authority).  The caller has verified g (bg_chain_check_genesis) and
- * prev (bg_chain_check, link by link) and compares next->time with its
- * own clock: this function judges liveness at next->time.
+ * authority).  The link's identity check is against g's genesis field
+ * (hash(g) when g is the genesis); next->vault_seq must be g's seq and
+ * not older than prev->vault_seq; software tokens and uniqueness of
+ * credentials are judged against g.  The caller has verified the vault
+ * chain up to g and prev (bg_chain_check, link by link), and compares
+ * next->time with its own clock: this function judges liveness at
+ * next->time.
  */
 int	bg_chain_check(const bg_chain_link_t *g, const bg_chain_link_t *prev,
 	    const bg_chain_link_t *next, const bg_chain_sig_t *sigs,

@@ -1,15 +1,18 @@
 /*
- * The keyset chains in the vault file: loading and verifying the genesis
- * and a tenant's links (chain.c does the verifying; this file only reads
- * and writes rows), drafts and their signatures, and a link taking
- * effect.
+ * The keyset chains in the vault file: loading and verifying the vault's
+ * chain (the genesis and the vault links after it) and a tenant's links
+ * (chain.c does the verifying; this file only reads and writes rows),
+ * drafts and their signatures, and a link taking effect.
  *
  * Every read re-verifies from the genesis by signatures: nothing here is
- * cached in the file as "verified" (docs/security.md).  The rows that a
+ * cached in the file as "verified" (docs/security.md).  The vault's own
+ * chain is verified when the handle is opened and again, inside the act,
+ * whenever its rows in the file have changed since (vault_current).  The rows that a
  * link writes when it takes effect (memberships, tokens, the tenant's
  * policy and settings) are for listings and ids only; the flows that
  * decide anything read the verified link (bg_tenant_get).
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +23,8 @@
 #include "policy.h"
 #include "vault_int.h"
 
-/* The scope key of the genesis in links, drafts and signatures. */
+/* The scope key of the vault's chain (the genesis and the vault links
+ * after it) in links, drafts and signatures. */
 #define GENESIS_SCOPE	""
 
 static const char *
@@ -33,7 +37,7 @@ static const char *
 scope_words(const char *tenant, char *buf, size_t cap)
 {
 	if (tenant == NULL || tenant[0] == '\0')
-		(void)snprintf(buf, cap, "the vault's genesis");
+		(void)snprintf(buf, cap, "the vault's chain");
 	else
 		(void)snprintf(buf, cap, "the keyset chain of %s", tenant);
 	return buf;
@@ -120,7 +124,8 @@ out:
 
 /*
  * The newest link of a scope that the audit log says took effect (-1:
- * none).  Deleting links to roll a chain back to an older keyset then
+ * none): chain.link for a tenant, vault.genesis and vault.link for the
+ * vault.  Deleting links to roll a chain back to an older keyset then
  * also needs the log rewritten, which receipts, backups' signed heads
  * and witnesses catch (docs/security.md says what this does not stop).
  */
@@ -129,16 +134,18 @@ logged_seq(bg_vault_t *v, const char *scope, int64_t *seqp)
 {
 	static const char sql[] = "SELECT max(CAST(json_extract(entry, "
 	    "'$.details.seq') AS INTEGER)) FROM events INDEXED BY "
-	    "events_tenant_action WHERE tenant = ? AND action = ?";
+	    "events_tenant_action WHERE tenant = ? AND action IN (?, ?)";
 	sqlite3_stmt *st = NULL;
-	bool row = false;
+	bool row = false, vault = scope[0] == '\0';
 	int r = BG_ERR_INTERNAL;
 
 	*seqp = -1;
 	if ((r = bg_store_cached(v, sql, &st)) != BG_OK ||
 	    (r = bg_store_bind_text(v, st, 1, scope)) != BG_OK ||
-	    (r = bg_store_bind_text(v, st, 2, scope[0] == '\0' ?
-	    "vault.genesis" : "chain.link")) != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 2, vault ? "vault.genesis" :
+	    "chain.link")) != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 3, vault ? "vault.link" :
+	    "chain.link")) != BG_OK ||
 	    (r = bg_store_step(v, st, &row)) != BG_OK)
 		goto out;
 	if (row && sqlite3_column_type(st, 0) != SQLITE_NULL)
@@ -149,72 +156,327 @@ out:
 	return r;
 }
 
-/* --- the genesis --------------------------------------------------------------- */
+/* --- the vault's chain ----------------------------------------------------- */
 
-int
-bg_chain_load_genesis(bg_vault_t *v)
+void
+bg_chain_vault_free(bg_vault_t *v)
 {
+	size_t i;
+
+	for (i = 0; i < v->n_vault; i++)
+		bg_chain_link_free(&v->vault[i]);
+	free(v->vault);
+	v->vault = NULL;
+	v->n_vault = 0;
+	v->genesis = NULL;
+	v->vault_head = NULL;
+	memset(v->genesis_hash, 0, sizeof(v->genesis_hash));
+	memset(v->vault_head_hash, 0, sizeof(v->vault_head_hash));
+	v->genesis_hex[0] = '\0';
+}
+
+/* One column into a running hash, with its type and length. */
+static void
+rows_add(crypto_hash_sha256_state *hs, sqlite3_stmt *st, int col)
+{
+	uint8_t hdr[9];
+	const void *p;
+	uint64_t n;
+	int type = sqlite3_column_type(st, col), i;
+
+	p = type == SQLITE_BLOB ? sqlite3_column_blob(st, col) :
+	    (const void *)sqlite3_column_text(st, col);
+	n = (uint64_t)sqlite3_column_bytes(st, col);
+	hdr[0] = (uint8_t)type;
+	for (i = 0; i < 8; i++)
+		hdr[1 + i] = (uint8_t)(n >> (56 - 8 * i));
+	crypto_hash_sha256_update(hs, hdr, sizeof(hdr));
+	if (p != NULL && n > 0)
+		crypto_hash_sha256_update(hs, p, n);
+}
+
+/* SHA-256 of the vault chain's rows: every link body and signature. */
+static int
+vault_rows(bg_vault_t *v, uint8_t out[32])
+{
+	static const char links_sql[] = "SELECT seq, body FROM links WHERE "
+	    "tenant = '' ORDER BY seq";
+	static const char sigs_sql[] = "SELECT seq, person, cred_id, "
+	    "authdata, sig FROM link_sigs WHERE tenant = '' ORDER BY seq, id";
+	crypto_hash_sha256_state hs;
 	sqlite3_stmt *st = NULL;
-	bg_chain_link_t *g = NULL;
+	bool row = false;
+	int r = BG_ERR_INTERNAL, c;
+
+	crypto_hash_sha256_init(&hs);
+	if ((r = bg_store_cached(v, links_sql, &st)) != BG_OK)
+		goto out;
+	for (;;) {
+		if ((r = bg_store_step(v, st, &row)) != BG_OK)
+			goto out;
+		if (!row)
+			break;
+		for (c = 0; c < 2; c++)
+			rows_add(&hs, st, c);
+	}
+	bg_store_done(st);
+	st = NULL;
+	crypto_hash_sha256_update(&hs, (const uint8_t *)"sigs", 4);
+	if ((r = bg_store_cached(v, sigs_sql, &st)) != BG_OK)
+		goto out;
+	for (;;) {
+		if ((r = bg_store_step(v, st, &row)) != BG_OK)
+			goto out;
+		if (!row)
+			break;
+		for (c = 0; c < 5; c++)
+			rows_add(&hs, st, c);
+	}
+	crypto_hash_sha256_final(&hs, out);
+	r = BG_OK;
+out:
+	bg_store_done(st);
+	return r;
+}
+
+/* Verify the vault chain's rows, link by link from the genesis, into v
+ * (the chain in v is freed first).  BG_ERR_AUTH with a sentence for a
+ * chain that does not verify. */
+static int
+vault_load(bg_vault_t *v)
+{
+	static const char sql[] = "SELECT seq, body FROM links WHERE "
+	    "tenant = '' ORDER BY seq";
+	sqlite3_stmt *st = NULL;
+	bg_chain_link_t **links = NULL, *l = NULL;
 	bg_chain_sig_t *sigs = NULL;
-	size_t nsigs = 0;
-	char why[BG_CHAIN_WHY_MAX];
+	size_t n = 0, cap = 0, nsigs = 0;
+	char why[BG_CHAIN_WHY_MAX], what[64];
+	int64_t seq;
 	bool row = false;
 	int r = BG_ERR_INTERNAL;
 
-	bg_chain_link_free(&v->genesis);
-	v->genesis_hex[0] = '\0';
-	if ((r = bg_store_prepare(v, "SELECT body FROM links WHERE tenant = '' "
-	    "AND seq = 0", &st)) != BG_OK ||
-	    (r = bg_store_step(v, st, &row)) != BG_OK)
+	bg_chain_vault_free(v);
+	if ((r = bg_store_prepare(v, sql, &st)) != BG_OK)
 		goto out;
-	if (!row) {
-		int64_t logged = -1;
-
-		if ((r = logged_seq(v, GENESIS_SCOPE, &logged)) != BG_OK)
+	for (;;) {
+		if ((r = bg_store_step(v, st, &row)) != BG_OK)
 			goto out;
-		if (logged >= 0)
-			r = bg_vault_fail(v, BG_ERR_AUTH, "the audit log records "
-			    "the vault's genesis, but the file holds none: the "
-			    "file was altered");
-		goto out;
+		if (!row)
+			break;
+		seq = sqlite3_column_int64(st, 0);
+		if (n == 0)
+			(void)snprintf(what, sizeof(what), "the vault's genesis");
+		else
+			(void)snprintf(what, sizeof(what), "vault link %lld",
+			    (long long)seq);
+		if (seq != (int64_t)n) {
+			r = bg_vault_fail(v, BG_ERR_AUTH, "the vault's chain "
+			    "has link %lld where link %zu belongs: the file was "
+			    "altered", (long long)seq, n);
+			goto out;
+		}
+		if ((r = parse_body(v, what, (const char *)
+		    sqlite3_column_text(st, 1), &l)) != BG_OK)
+			goto out;
+		if (l->seq != (uint64_t)seq) {
+			r = bg_vault_fail(v, BG_ERR_AUTH, "%s is stored as vault "
+			    "link %llu: the file was altered", what,
+			    (unsigned long long)l->seq);
+			goto out;
+		}
+		free(sigs);
+		sigs = NULL;
+		if ((r = load_sigs(v, GENESIS_SCOPE, seq, &sigs, &nsigs)) !=
+		    BG_OK)
+			goto out;
+		/* The genesis by every custodian it names; each later link
+		 * by the rules against the one before it. */
+		r = n == 0 ? bg_chain_check_genesis(l, sigs, nsigs, why,
+		    sizeof(why)) : bg_chain_check_vault(links[n - 1], l, sigs,
+		    nsigs, why, sizeof(why));
+		if (r != BG_OK) {
+			r = r == BG_ERR_NOMEM ? r : bg_vault_fail(v,
+			    BG_ERR_AUTH, "%s does not verify: %s", what, why);
+			goto out;
+		}
+		/* The file's own id and relying party must be the chain's. */
+		if (strcmp(l->vault_id, v->id) != 0 ||
+		    strcmp(l->rp_id, v->rp_id) != 0) {
+			r = bg_vault_fail(v, BG_ERR_AUTH, "%s names vault %s, "
+			    "but the file says %s: the file was altered", what,
+			    l->vault_id, v->id);
+			goto out;
+		}
+		if ((r = bg_grow(&links, &cap, n, sizeof(*links))) != BG_OK)
+			goto out;
+		links[n++] = l;
+		l = NULL;
 	}
-	if ((r = parse_body(v, "the vault's genesis",
-	    (const char *)sqlite3_column_text(st, 0), &g)) != BG_OK)
-		goto out;
-	if ((r = load_sigs(v, GENESIS_SCOPE, 0, &sigs, &nsigs)) != BG_OK)
-		goto out;
-	if (bg_chain_check_genesis(g, sigs, nsigs, why, sizeof(why)) !=
-	    BG_OK) {
-		r = bg_vault_fail(v, BG_ERR_AUTH, "the vault's genesis does "
-		    "not verify: %s", why);
-		goto out;
+	if (n > 0) {
+		if ((r = bg_chain_link_hash(links[0], v->genesis_hash)) !=
+		    BG_OK ||
+		    (r = bg_chain_link_hash(links[n - 1], v->vault_head_hash))
+		    != BG_OK)
+			goto out;
+		bg_hex(v->genesis_hash, sizeof(v->genesis_hash),
+		    v->genesis_hex);
+		v->genesis = links[0];
+		v->vault_head = links[n - 1];
+		v->allow_soft = v->vault_head->settings.allow_soft;
 	}
-	/* The file's own id and relying party must be the genesis's. */
-	if (strcmp(g->vault_id, v->id) != 0 || strcmp(g->rp_id, v->rp_id) !=
-	    0) {
-		r = bg_vault_fail(v, BG_ERR_AUTH, "the vault's genesis names "
-		    "vault %s, but the file says %s: the file was altered",
-		    g->vault_id, v->id);
-		goto out;
-	}
-	if ((r = bg_chain_link_hash(g, v->genesis_hash)) != BG_OK)
-		goto out;
-	bg_hex(v->genesis_hash, sizeof(v->genesis_hash), v->genesis_hex);
-	v->allow_soft = g->settings.allow_soft;
-	v->genesis = g;
-	g = NULL;
+	v->vault = links;
+	v->n_vault = n;
+	links = NULL;	/* transferred */
+	n = 0;
 	r = BG_OK;
 out:
 	sqlite3_finalize(st);
 	free(sigs);
-	bg_chain_link_free(&g);
+	bg_chain_link_free(&l);
+	while (n > 0)
+		bg_chain_link_free(&links[--n]);
+	free(links);
+	if (r != BG_OK)
+		bg_chain_vault_free(v);
 	return r;
+}
+
+/* The connection's data_version: it moves when another connection
+ * commits. */
+static int
+data_version(bg_vault_t *v, int64_t *dvp)
+{
+	static const char sql[] = "PRAGMA data_version";
+	sqlite3_stmt *st = NULL;
+	bool row = false;
+	int r;
+
+	*dvp = 0;
+	if ((r = bg_store_cached(v, sql, &st)) == BG_OK &&
+	    (r = bg_store_step(v, st, &row)) == BG_OK && row)
+		*dvp = sqlite3_column_int64(st, 0);
+	bg_store_done(st);
+	return r;
+}
+
+/* Keep a sentence why the vault's chain cannot be trusted: every act is
+ * refused with it, reads go on. */
+static void
+vault_bad(bg_vault_t *v)
+{
+	(void)snprintf(v->genesis_bad, sizeof(v->genesis_bad), "%s",
+	    v->errmsg);
+	bg_chain_vault_free(v);
+}
+
+/*
+ * Verify the vault chain's rows.  No event is read here: an open that
+ * only reads must not depend on the log's index (vault check names
+ * damage there); the log is compared at the first act (vault_current).
+ */
+int
+bg_chain_load_genesis(bg_vault_t *v)
+{
+	uint8_t rows[32];
+	int r = BG_ERR_INTERNAL;
+
+	v->genesis_bad[0] = '\0';
+	v->vault_loaded = v->vault_logged = false;
+	if ((r = vault_rows(v, rows)) != BG_OK)
+		goto out;
+	r = vault_load(v);
+	if (r == BG_OK || r == BG_ERR_AUTH) {
+		/* Judged: the same rows are not verified again. */
+		memcpy(v->vault_rows, rows, sizeof(rows));
+		v->vault_loaded = true;
+	}
+	if (r == BG_ERR_AUTH)
+		vault_bad(v);
+out:
+	return r;
+}
+
+/*
+ * The audit log names every vault link that took effect: a chain shorter
+ * than that was rolled back (the file, not the log) or altered.
+ */
+static int
+vault_logged(bg_vault_t *v)
+{
+	int64_t logged = -1;
+	int r;
+
+	if ((r = logged_seq(v, GENESIS_SCOPE, &logged)) != BG_OK)
+		return r;
+	if (v->vault_head == NULL && logged >= 0)
+		r = bg_vault_fail(v, BG_ERR_AUTH, "the audit log records the "
+		    "vault's genesis, but the file holds none: the file was "
+		    "altered");
+	else if (v->vault_head != NULL &&
+	    logged > (int64_t)v->vault_head->seq)
+		r = bg_vault_fail(v, BG_ERR_AUTH, "the audit log records vault "
+		    "link %lld, but the vault's chain ends at link %llu: the "
+		    "file was rolled back or altered", (long long)logged,
+		    (unsigned long long)v->vault_head->seq);
+	return r;
+}
+
+/*
+ * The vault's chain as the file holds it now: verified again when
+ * another connection committed and the chain's rows differ from those
+ * verified (a vault link that took effect since this handle was opened,
+ * or one altered), and compared with the log.  A chain that does not
+ * verify is kept in v->genesis_bad, not returned: callers ask
+ * bg_chain_require_genesis.
+ */
+static int
+vault_current(bg_vault_t *v)
+{
+	uint8_t rows[32];
+	int64_t dv = 0;
+	int r = BG_ERR_INTERNAL;
+
+	if ((r = data_version(v, &dv)) != BG_OK)
+		goto out;
+	if (v->vault_loaded && v->vault_logged && dv == v->vault_dv)
+		goto out;
+	if ((r = vault_rows(v, rows)) != BG_OK)
+		goto out;
+	if (!v->vault_loaded || !bg_same(rows, v->vault_rows, sizeof(rows))) {
+		r = bg_chain_load_genesis(v);
+		if (r != BG_OK && r != BG_ERR_AUTH)
+			goto out;
+	}
+	if (v->genesis_bad[0] == '\0') {
+		r = vault_logged(v);
+		if (r == BG_ERR_AUTH)
+			vault_bad(v);
+		else if (r != BG_OK)
+			goto out;
+	}
+	v->vault_dv = dv;
+	v->vault_logged = true;
+	bg_vault_clear_err(v);
+	r = BG_OK;
+out:
+	return r;
+}
+
+/* The vault link whose seq is seq, NULL when the chain has none. */
+static const bg_chain_link_t *
+vault_link(const bg_vault_t *v, uint64_t seq)
+{
+	return seq < v->n_vault ? v->vault[seq] : NULL;
 }
 
 int
 bg_chain_require_genesis(bg_vault_t *v)
 {
+	int r;
+
+	if ((r = vault_current(v)) != BG_OK)
+		return r;
 	if (v->genesis != NULL)
 		return BG_OK;
 	if (v->genesis_bad[0] != '\0')
@@ -264,6 +526,7 @@ bg_chain_tenant(bg_vault_t *v, const char *tenant, uint64_t upto,
 	    "tenant = ? AND seq >= 1 ORDER BY seq";
 	sqlite3_stmt *st = NULL;
 	bg_chain_link_t *prev = NULL, *l = NULL;
+	const bg_chain_link_t *g;
 	bg_chain_sig_t *sigs = NULL;
 	size_t nsigs = 0;
 	char why[BG_CHAIN_WHY_MAX], what[96];
@@ -273,6 +536,8 @@ bg_chain_tenant(bg_vault_t *v, const char *tenant, uint64_t upto,
 
 	*headp = NULL;
 	memset(hash, 0, BG_VAULT_HASH_LEN);
+	/* The vault's chain first, from the genesis: it gives each tenant
+	 * link the custodians and settings of the vault link it names. */
 	if ((r = bg_chain_require_genesis(v)) != BG_OK)
 		goto out;
 	if ((r = bg_store_prepare(v, links_sql, &st)) != BG_OK ||
@@ -302,9 +567,16 @@ bg_chain_tenant(bg_vault_t *v, const char *tenant, uint64_t upto,
 		if ((r = load_sigs(v, tenant, (int64_t)seq, &sigs, &nsigs)) !=
 		    BG_OK)
 			goto out;
+		if ((g = vault_link(v, l->vault_seq)) == NULL) {
+			r = bg_vault_fail(v, BG_ERR_AUTH, "%s names vault link "
+			    "%llu, which the vault's chain does not have: the "
+			    "file was altered or rolled back", what,
+			    (unsigned long long)l->vault_seq);
+			goto out;
+		}
 		/* The rules, the sequence, the previous hash, the tenant and
-		 * the genesis are all checked here, from signatures. */
-		if (bg_chain_check(v->genesis, prev, l, sigs, nsigs, why,
+		 * the vault are all checked here, from signatures. */
+		if (bg_chain_check(g, prev, l, sigs, nsigs, why,
 		    sizeof(why)) != BG_OK) {
 			r = bg_vault_fail(v, BG_ERR_AUTH, "%s does not verify: "
 			    "%s", what, why);
@@ -504,9 +776,9 @@ live_now(const bg_vault_t *v, const bg_chain_link_t *head, const char *person,
 	bool named = false;
 
 	*expiredp = 0;
-	if (v->genesis != NULL &&
-	    bg_chain_member_find(v->genesis, person, BG_CHAIN_ROLE_CUSTODIAN)
-	    != NULL)
+	if (v->vault_head != NULL &&
+	    bg_chain_member_find(v->vault_head, person,
+	    BG_CHAIN_ROLE_CUSTODIAN) != NULL)
 		return true;
 	if (head == NULL)
 		return true;
@@ -520,6 +792,25 @@ live_now(const bg_vault_t *v, const bg_chain_link_t *head, const char *person,
 			*expiredp = head->members[i].expires_at;
 	}
 	return !named;
+}
+
+/*
+ * A tenant draft counts the custodians of the vault link it names: it
+ * must name the one in force, or a custodian the vault has removed since
+ * the draft was made would still count for it.
+ */
+static int
+draft_vault_current(bg_vault_t *v, const char *tenant,
+    const bg_chain_link_t *d)
+{
+	if (v->vault_head != NULL && d->vault_seq == v->vault_head->seq)
+		return BG_OK;
+	return bg_vault_fail(v, BG_ERR_STATE, "the draft of %s was made under "
+	    "vault link %llu, and vault link %llu is in force: the vault's "
+	    "custodians changed since this draft was made; discard it (vault "
+	    "chain discard %s) and make it again", tenant,
+	    (unsigned long long)d->vault_seq, v->vault_head != NULL ?
+	    (unsigned long long)v->vault_head->seq : 0ULL, tenant);
 }
 
 /* The draft must still follow the head it was made from. */
@@ -556,7 +847,8 @@ bg_chain_draft_get(bg_vault_t *v, const char *tenant, int64_t now,
 		goto out;
 	r = draft_load(v, tenant, &d);
 	if (r == BG_OK) {
-		if ((r = draft_fits(v, tenant, d, head, hh)) != BG_OK)
+		if ((r = draft_fits(v, tenant, d, head, hh)) != BG_OK ||
+		    (r = draft_vault_current(v, tenant, d)) != BG_OK)
 			goto out;
 		goto done;
 	}
@@ -568,6 +860,7 @@ bg_chain_draft_get(bg_vault_t *v, const char *tenant, int64_t now,
 		d->seq = head->seq + 1;
 		memcpy(d->prev, hh, 32);
 		d->note[0] = '\0';
+		d->vault_seq = v->vault_head->seq;
 	} else {
 		if ((d = bg_chain_link_new()) == NULL) {
 			r = BG_ERR_NOMEM;
@@ -579,6 +872,7 @@ bg_chain_draft_get(bg_vault_t *v, const char *tenant, int64_t now,
 		memcpy(d->genesis, v->genesis_hash, 32);
 		(void)snprintf(d->tenant, sizeof(d->tenant), "%s", tenant);
 		d->seq = 1;
+		d->vault_seq = v->vault_head->seq;
 		d->settings.max_ttl = BG_VAULT_DEFAULT_MAX_TTL;
 		d->settings.approval_window = BG_VAULT_DEFAULT_APPROVAL_WINDOW;
 		d->settings.rotation_deadline =
@@ -660,6 +954,61 @@ out:
 	return r;
 }
 
+/* The vault's draft must still follow the vault link in force. */
+static int
+vault_draft_fits(bg_vault_t *v, const bg_chain_link_t *d)
+{
+	const bg_chain_link_t *head = v->vault_head;
+
+	if (head != NULL && d->scope == BG_CHAIN_VAULT &&
+	    d->seq == head->seq + 1 &&
+	    bg_same(d->prev, v->vault_head_hash, 32) &&
+	    bg_same(d->genesis, v->genesis_hash, 32))
+		return BG_OK;
+	return bg_vault_fail(v, BG_ERR_STATE, "the vault's draft was made for "
+	    "another state of its chain (vault link %llu, the chain now "
+	    "needs vault link %llu): discard it with vault chain discard",
+	    (unsigned long long)d->seq, head != NULL ?
+	    (unsigned long long)head->seq + 1 : 0ULL);
+}
+
+/*
+ * The vault's draft to amend, once the genesis is in force: the stored
+ * one, or the next vault link made from the one in force.  Inside the
+ * caller's transaction.
+ */
+static int
+vault_draft_get(bg_vault_t *v, int64_t now, bg_chain_link_t **draftp)
+{
+	bg_chain_link_t *d = NULL;
+	int r = BG_ERR_INTERNAL;
+
+	*draftp = NULL;
+	if ((r = bg_chain_require_genesis(v)) != BG_OK)
+		goto out;
+	r = draft_load(v, GENESIS_SCOPE, &d);
+	if (r == BG_OK) {
+		if ((r = vault_draft_fits(v, d)) != BG_OK)
+			goto out;
+	} else if (r == BG_ERR_NOT_FOUND) {
+		if ((r = bg_chain_link_dup(v->vault_head, &d)) != BG_OK)
+			goto out;
+		d->seq = v->vault_head->seq + 1;
+		memcpy(d->prev, v->vault_head_hash, 32);
+		memcpy(d->genesis, v->genesis_hash, 32);
+		d->note[0] = '\0';
+		d->time = now;
+	} else {
+		goto out;
+	}
+	*draftp = d;
+	d = NULL;
+	r = BG_OK;
+out:
+	bg_chain_link_free(&d);
+	return r;
+}
+
 int
 bg_chain_cred_unique(bg_vault_t *v, const char *person,
     const uint8_t *cred_id, size_t cred_id_len)
@@ -687,8 +1036,8 @@ bg_chain_cred_unique(bg_vault_t *v, const char *person,
 		    "person", other);
 		goto out;
 	}
-	if (v->genesis != NULL && bg_chain_find_cred(v->genesis, cred_id,
-	    cred_id_len, &m, &t) && strcmp(m->person, person) != 0) {
+	if (v->vault_head != NULL && bg_chain_find_cred(v->vault_head,
+	    cred_id, cred_id_len, &m, &t) && strcmp(m->person, person) != 0) {
 		r = bg_vault_fail(v, BG_ERR_EXISTS, "this credential is "
 		    "custodian %s's: one credential belongs to one person",
 		    m->person);
@@ -1017,8 +1366,19 @@ commit_draft(bg_vault_t *v, const char *scope, const bg_chain_link_t *d,
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
-	r = bg_audit_append(v, now, person, d->scope == BG_CHAIN_VAULT ?
-	    "vault.genesis" : "chain.link", d->tenant, "", det);
+	if (d->scope == BG_CHAIN_VAULT &&
+	    (json_object_set_new(det, "custodian_quorum",
+	    json_integer(d->settings.custodian_quorum)) != 0 ||
+	    json_object_set_new(det, "allow_soft",
+	    json_boolean(d->settings.allow_soft)) != 0)) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	/* The log names every link of every chain that took effect: a
+	 * chain shorter than the log says was rolled back (logged_seq). */
+	r = bg_audit_append(v, now, person, d->scope == BG_CHAIN_TENANT ?
+	    "chain.link" : d->seq == 0 ? "vault.genesis" : "vault.link",
+	    d->tenant, "", det);
 	det = NULL;
 out:
 	sqlite3_finalize(st);
@@ -1085,6 +1445,7 @@ bg_vault_chain_sign(bg_vault_t *v, const char *tenant, const char *person,
 	    "(tenant, person, cred_id, authdata, sig) VALUES (?, ?, ?, ?, ?)";
 	const char *scope = scope_of(tenant);
 	bg_chain_link_t *d = NULL, *head = NULL;
+	const bg_chain_link_t *before;
 	bg_chain_sig_t *sigs = NULL;
 	bg_token_row_t *creds = NULL;
 	bg_token_assertion_t *as = NULL;
@@ -1094,14 +1455,14 @@ bg_vault_chain_sign(bg_vault_t *v, const char *tenant, const char *person,
 	char why[BG_CHAIN_WHY_MAX], words[96], hex[65];
 	json_t *det = NULL;
 	int64_t now = 0;
-	bool genesis = scope[0] == '\0', ready = false;
+	bool vscope = scope[0] == '\0', genesis = false, ready = false;
 	int r = BG_ERR_INTERNAL;
 
 	if (committedp != NULL)
 		*committedp = false;
 	bg_vault_clear_err(v);
 	if ((r = bg_vault_check_name(v, "person", person)) != BG_OK ||
-	    (!genesis && (r = bg_vault_check_name(v, "tenant name", scope)) !=
+	    (!vscope && (r = bg_vault_check_name(v, "tenant name", scope)) !=
 	    BG_OK))
 		goto out;
 	if (tok == NULL || pin == NULL) {
@@ -1112,13 +1473,18 @@ bg_vault_chain_sign(bg_vault_t *v, const char *tenant, const char *person,
 	if ((r = bg_store_begin(v)) != BG_OK ||
 	    (r = bg_vault_now(v, &now)) != BG_OK)
 		goto out;
-	if (genesis && (v->genesis != NULL || v->genesis_bad[0] != '\0')) {
-		r = v->genesis != NULL ? bg_vault_fail(v, BG_ERR_STATE, "the "
-		    "vault's genesis is signed already; custodians are fixed "
-		    "by it") : bg_chain_require_genesis(v);
+	/* The vault's chain as the file holds it now, in this transaction:
+	 * a tenant draft is judged by the custodians in force. */
+	if ((r = vault_current(v)) != BG_OK)
+		goto out;
+	if (v->genesis_bad[0] != '\0') {
+		r = bg_chain_require_genesis(v);
 		goto out;
 	}
-	if (!genesis && ((r = tenant_exists(v, scope)) != BG_OK ||
+	/* The vault's scope: the genesis draft until the genesis is in
+	 * force, then the next vault link. */
+	genesis = vscope && v->genesis == NULL;
+	if (!vscope && ((r = tenant_exists(v, scope)) != BG_OK ||
 	    (r = bg_chain_tenant(v, scope, 0, &head, hh)) != BG_OK))
 		goto out;
 	r = draft_load(v, scope, &d);
@@ -1129,9 +1495,15 @@ bg_vault_chain_sign(bg_vault_t *v, const char *tenant, const char *person,
 	}
 	if (r != BG_OK)
 		goto out;
-	if (!genesis && (r = draft_fits(v, scope, d, head, hh)) != BG_OK)
+	if (!vscope && ((r = draft_fits(v, scope, d, head, hh)) != BG_OK ||
+	    (r = draft_vault_current(v, scope, d)) != BG_OK))
 		goto out;
-	if ((r = draft_current(v, scope, d, head, now)) != BG_OK)
+	if (vscope && !genesis && (r = vault_draft_fits(v, d)) != BG_OK)
+		goto out;
+	/* The link the draft follows: the vault link in force for the
+	 * vault's draft, the tenant's head for a tenant's. */
+	before = vscope ? v->vault_head : head;
+	if ((r = draft_current(v, scope, d, before, now)) != BG_OK)
 		goto out;
 	{
 		int64_t exp_at = 0;
@@ -1151,12 +1523,12 @@ bg_vault_chain_sign(bg_vault_t *v, const char *tenant, const char *person,
 	    memcmp(expect, hash, sizeof(hash)) != 0) { /* public: hashes */
 		r = bg_vault_fail(v, BG_ERR_STATE, "the draft of %s changed "
 		    "since it was shown: show it again and sign what you read",
-		    genesis ? "the genesis" : scope);
+		    vscope ? "the vault" : scope);
 		goto out;
 	}
-	/* Whatever the person may sign with: as custodian, as a member of
-	 * the chain in force, or as a member the draft names. */
-	if ((r = creds_of(v->genesis, person, &creds, &ncreds, &cap)) !=
+	/* Whatever the person may sign with: as custodian in force, as a
+	 * member of the chain in force, or as one the draft names. */
+	if ((r = creds_of(v->vault_head, person, &creds, &ncreds, &cap)) !=
 	    BG_OK ||
 	    (r = creds_of(head, person, &creds, &ncreds, &cap)) != BG_OK ||
 	    (r = creds_of(d, person, &creds, &ncreds, &cap)) != BG_OK)
@@ -1206,8 +1578,11 @@ bg_vault_chain_sign(bg_vault_t *v, const char *tenant, const char *person,
 	}
 	if (genesis)
 		r = bg_chain_check_genesis(d, sigs, nsigs, why, sizeof(why));
+	else if (vscope)
+		r = bg_chain_check_vault(v->vault_head, d, sigs, nsigs, why,
+		    sizeof(why));
 	else
-		r = bg_chain_check(v->genesis, head, d, sigs, nsigs, why,
+		r = bg_chain_check(v->vault_head, head, d, sigs, nsigs, why,
 		    sizeof(why));
 	if (r == BG_OK)
 		ready = true;
@@ -1216,7 +1591,7 @@ bg_vault_chain_sign(bg_vault_t *v, const char *tenant, const char *person,
 		 * custodians, a malformed roster) is a state, not forgery:
 		 * forged signatures are ignored, never an error. */
 		r = bg_vault_fail(v, BG_ERR_STATE, "the draft of %s cannot take "
-		    "effect: %s", genesis ? "the genesis" : scope, why);
+		    "effect: %s", vscope ? "the vault" : scope, why);
 		goto out;
 	}
 	if (ready && (r = commit_draft(v, scope, d, sigs, nsigs, now, person))
@@ -1224,7 +1599,8 @@ bg_vault_chain_sign(bg_vault_t *v, const char *tenant, const char *person,
 		goto out;
 	if ((r = bg_store_commit(v)) != BG_OK)
 		goto out;
-	if (ready && genesis && (r = bg_chain_load_genesis(v)) != BG_OK)
+	/* A new vault link is the chain in force from now on. */
+	if (ready && vscope && (r = bg_chain_load_genesis(v)) != BG_OK)
 		goto out;
 	if (committedp != NULL)
 		*committedp = ready;
@@ -1342,16 +1718,34 @@ render(const bg_chain_link_t *l, const bg_chain_link_t *before, char **textp)
 	int r = BG_OK;
 
 	*textp = NULL;
-	if (l->scope == BG_CHAIN_VAULT)
-		r = bg_strcatf(&s, "vault genesis of %s (relying party %s)\n"
-		    "  software tokens: %s\n  custodian quorum: %d\n",
-		    l->vault_id, l->rp_id, l->settings.allow_soft ?
-		    "allowed (drill vault)" : "refused (production vault)",
-		    l->settings.custodian_quorum);
-	else
+	if (l->scope == BG_CHAIN_VAULT) {
+		if (l->seq == 0)
+			r = bg_strcatf(&s, "vault genesis of %s (relying party "
+			    "%s)\n", l->vault_id, l->rp_id);
+		else
+			r = bg_strcatf(&s, "vault link %llu of %s (relying "
+			    "party %s)%s%s\n", (unsigned long long)l->seq,
+			    l->vault_id, l->rp_id, l->note[0] != '\0' ? ": " :
+			    "", l->note);
+		if (r == BG_OK)
+			r = bg_strcatf(&s, "  software tokens: %s%s\n"
+			    "  custodian quorum: %d%s\n",
+			    l->settings.allow_soft ? "allowed (drill vault)" :
+			    "refused (production vault)", before != NULL &&
+			    before->settings.allow_soft !=
+			    l->settings.allow_soft ? "  (changed)" : "",
+			    l->settings.custodian_quorum, before != NULL &&
+			    before->settings.custodian_quorum !=
+			    l->settings.custodian_quorum ? "  (changed)" : "");
+	} else {
 		r = bg_strcatf(&s, "link %llu of tenant %s%s%s\n", (unsigned long long)
 		    l->seq, l->tenant, l->note[0] != '\0' ? ": " : "",
 		    l->note);
+		/* whose custodians count for it */
+		if (r == BG_OK && l->vault_seq > 0)
+			r = bg_strcatf(&s, "  under vault link %llu\n",
+			    (unsigned long long)l->vault_seq);
+	}
 	if (r == BG_OK)
 		r = bg_strcatf(&s, "  dated %s\n", bg_vault_fmt_time(l->time, when,
 		    sizeof(when)));
@@ -1433,11 +1827,12 @@ bg_vault_chain_show(bg_vault_t *v, const char *tenant,
 	const char *scope = scope_of(tenant);
 	bg_vault_chain_view_t *w = NULL;
 	bg_chain_link_t *head = NULL, *d = NULL;
+	const bg_chain_link_t *before;
 	bg_chain_sig_t *sigs = NULL;
 	size_t nsigs = 0;
 	uint8_t hh[32];
 	char why[BG_CHAIN_WHY_MAX];
-	bool genesis = scope[0] == '\0';
+	bool vscope = scope[0] == '\0', genesis, fits;
 	int r = BG_ERR_INTERNAL;
 
 	if (viewp != NULL)
@@ -1447,7 +1842,7 @@ bg_vault_chain_show(bg_vault_t *v, const char *tenant,
 		r = BG_ERR_INVALID_ARG;
 		goto out;
 	}
-	if (!genesis && (r = bg_vault_check_name(v, "tenant name", scope)) !=
+	if (!vscope && (r = bg_vault_check_name(v, "tenant name", scope)) !=
 	    BG_OK)
 		goto out;
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
@@ -1455,16 +1850,18 @@ bg_vault_chain_show(bg_vault_t *v, const char *tenant,
 		goto out;
 	}
 	(void)snprintf(w->scope, sizeof(w->scope), "%s", scope);
-	if (genesis && v->genesis_bad[0] != '\0') {
+	if ((r = vault_current(v)) != BG_OK)
+		goto out;
+	if (vscope && v->genesis_bad[0] != '\0') {
 		r = bg_chain_require_genesis(v);
 		goto out;
 	}
-	if (genesis) {
-		if (v->genesis != NULL) {
+	genesis = vscope && v->genesis == NULL;
+	if (vscope) {
+		if (v->vault_head != NULL) {
 			w->has_head = true;
-			(void)snprintf(w->head_hash, sizeof(w->head_hash), "%s",
-			    v->genesis_hex);
-			head = NULL;
+			w->head_seq = v->vault_head->seq;
+			bg_hex(v->vault_head_hash, 32, w->head_hash);
 		}
 	} else {
 		if ((r = tenant_exists(v, scope)) != BG_OK)
@@ -1477,11 +1874,14 @@ bg_vault_chain_show(bg_vault_t *v, const char *tenant,
 			bg_hex(hh, sizeof(hh), w->head_hash);
 		}
 	}
+	before = vscope ? v->vault_head : head;
 	r = draft_load(v, scope, &d);
 	if (r != BG_OK && r != BG_ERR_NOT_FOUND)
 		goto out;
-	if (r == BG_OK && (genesis || draft_fits(v, scope, d, head, hh) ==
-	    BG_OK)) {
+	fits = r == BG_OK && (genesis || (vscope ?
+	    vault_draft_fits(v, d) == BG_OK :
+	    draft_fits(v, scope, d, head, hh) == BG_OK));
+	if (fits) {
 		w->has_draft = true;
 		w->draft_seq = d->seq;
 		if ((r = bg_chain_link_hash(d, w->draft_hash_raw)) != BG_OK)
@@ -1491,20 +1891,27 @@ bg_vault_chain_show(bg_vault_t *v, const char *tenant,
 			goto out;
 		signers_words(sigs, nsigs, w->signed_by, sizeof(w->signed_by));
 		why[0] = '\0';
-		r = genesis ? bg_chain_check_genesis(d, sigs, nsigs, why,
-		    sizeof(why)) : bg_chain_check(v->genesis, head, d, sigs,
-		    nsigs, why, sizeof(why));
+		if (genesis)
+			r = bg_chain_check_genesis(d, sigs, nsigs, why,
+			    sizeof(why));
+		else if (vscope)
+			r = bg_chain_check_vault(v->vault_head, d, sigs, nsigs,
+			    why, sizeof(why));
+		else if (draft_vault_current(v, scope, d) != BG_OK) {
+			(void)snprintf(why, sizeof(why), "cannot take effect: "
+			    "%s", bg_vault_errmsg(v));
+			r = BG_ERR_STATE;
+		} else
+			r = bg_chain_check(v->vault_head, head, d, sigs, nsigs,
+			    why, sizeof(why));
 		w->ready = r == BG_OK;
 		(void)snprintf(w->needs, sizeof(w->needs), "%s", w->ready ?
 		    "nothing more: it takes effect with the next signature" :
 		    why);
-		if ((r = render(d, genesis ? NULL : head, &w->text)) != BG_OK)
+		if ((r = render(d, before, &w->text)) != BG_OK)
 			goto out;
-	} else if (genesis && v->genesis != NULL) {
-		if ((r = render(v->genesis, NULL, &w->text)) != BG_OK)
-			goto out;
-	} else if (head != NULL) {
-		if ((r = render(head, NULL, &w->text)) != BG_OK)
+	} else if (before != NULL) {
+		if ((r = render(before, NULL, &w->text)) != BG_OK)
 			goto out;
 	}
 	bg_vault_clear_err(v);
@@ -1631,6 +2038,78 @@ bg_chain_enroll_prove(bg_vault_t *v, bg_token_t *tok, const char *pin,
 
 /* --- custodians ---------------------------------------------------------------- */
 
+/* Words for the vault link's note: what the amendments did, in order. */
+static void
+note_add(bg_chain_link_t *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+note_add(bg_chain_link_t *d, const char *fmt, ...)
+{
+	char part[160];
+	size_t n = strlen(d->note), k;
+	int w;
+	va_list ap;
+
+	va_start(ap, fmt);
+	w = vsnprintf(part, sizeof(part), fmt, ap);
+	va_end(ap);
+	if (w < 0 || (size_t)w >= sizeof(part))
+		return;
+	k = (size_t)w;
+	/* names and numbers only; a note that is full stays as it is */
+	if (n + (n > 0 ? 2 : 0) + k > BG_CHAIN_REASON_MAX)
+		return;
+	if (n > 0) {
+		memcpy(d->note + n, "; ", 2);
+		n += 2;
+	}
+	memcpy(d->note + n, part, k + 1);
+}
+
+/*
+ * The vault's draft to amend: the genesis draft until the genesis is in
+ * force (*genesisp true; a new one made when there is none), else the
+ * next vault link.  Inside the caller's transaction.
+ */
+static int
+custodian_draft(bg_vault_t *v, int64_t now, bool genesis_ok,
+    bg_chain_link_t **dp, bool *genesisp)
+{
+	bg_chain_link_t *d = NULL;
+	int r = BG_ERR_INTERNAL;
+
+	*dp = NULL;
+	*genesisp = false;
+	if ((r = vault_current(v)) != BG_OK)
+		goto out;
+	if (v->genesis != NULL || v->genesis_bad[0] != '\0' || !genesis_ok) {
+		r = vault_draft_get(v, now, dp);
+		goto out;
+	}
+	*genesisp = true;
+	r = draft_load(v, GENESIS_SCOPE, &d);
+	if (r == BG_ERR_NOT_FOUND) {
+		if ((d = bg_chain_link_new()) == NULL) {
+			r = BG_ERR_NOMEM;
+			goto out;
+		}
+		d->scope = BG_CHAIN_VAULT;
+		(void)snprintf(d->vault_id, sizeof(d->vault_id), "%s", v->id);
+		(void)snprintf(d->rp_id, sizeof(d->rp_id), "%s", v->rp_id);
+		d->settings.allow_soft = v->allow_soft;
+		d->settings.custodian_quorum = 2;
+		d->time = now;
+	} else if (r != BG_OK)
+		goto out;
+	*dp = d;
+	d = NULL;
+	r = BG_OK;
+out:
+	bg_chain_link_free(&d);
+	return r;
+}
+
 int
 bg_vault_custodian_add(bg_vault_t *v, const char *actor, const char *person,
     const char *label, int quorum, bg_token_t *tok, const char *pin)
@@ -1643,6 +2122,7 @@ bg_vault_custodian_add(bg_vault_t *v, const char *actor, const char *person,
 	json_t *det = NULL;
 	int64_t now = 0;
 	size_t dropped = 0;
+	bool genesis = false;
 	int r = BG_ERR_INTERNAL;
 
 	memset(&m, 0, sizeof(m));
@@ -1668,36 +2148,24 @@ bg_vault_custodian_add(bg_vault_t *v, const char *actor, const char *person,
 	if ((r = bg_store_begin(v)) != BG_OK ||
 	    (r = bg_vault_now(v, &now)) != BG_OK)
 		goto out;
-	if (v->genesis != NULL || v->genesis_bad[0] != '\0') {
-		r = v->genesis != NULL ? bg_vault_fail(v, BG_ERR_STATE, "the "
-		    "vault's genesis is signed already; custodians are fixed "
-		    "by it") : bg_chain_require_genesis(v);
-		goto out;
-	}
-	r = draft_load(v, GENESIS_SCOPE, &d);
-	if (r == BG_ERR_NOT_FOUND) {
-		if ((d = bg_chain_link_new()) == NULL) {
-			r = BG_ERR_NOMEM;
-			goto out;
-		}
-		d->scope = BG_CHAIN_VAULT;
-		(void)snprintf(d->vault_id, sizeof(d->vault_id), "%s", v->id);
-		(void)snprintf(d->rp_id, sizeof(d->rp_id), "%s", v->rp_id);
-		d->settings.allow_soft = v->allow_soft;
-		d->settings.custodian_quorum = 2;
-		d->time = now;
-	} else if (r != BG_OK)
+	if ((r = custodian_draft(v, now, true, &d, &genesis)) != BG_OK)
 		goto out;
 	if (quorum != 0)
 		d->settings.custodian_quorum = quorum;
 	if (bg_chain_member_find(d, person, BG_CHAIN_ROLE_CUSTODIAN) != NULL) {
-		r = bg_vault_fail(v, BG_ERR_EXISTS, "%s is a custodian of this "
-		    "genesis already", person);
+		r = bg_vault_fail(v, BG_ERR_EXISTS, genesis ? "%s is a "
+		    "custodian of this genesis already" : "%s is a custodian "
+		    "already (in the vault's draft)", person);
 		goto out;
 	}
+	/* The draft decides: a production vault's next link takes no
+	 * software token even while the link in force still allows them. */
 	if ((r = bg_chain_new_credential(v, tok, pin, person,
 	    d->settings.allow_soft, "serve a custodian", &ct, &nr, &cred)) !=
 	    BG_OK)
+		goto out;
+	if (!genesis && (r = bg_chain_cred_unique(v, person, ct.cred_id,
+	    ct.cred_id_len)) != BG_OK)
 		goto out;
 	(void)snprintf(m.person, sizeof(m.person), "%s", person);
 	m.role = BG_CHAIN_ROLE_CUSTODIAN;
@@ -1709,10 +2177,13 @@ bg_vault_custodian_add(bg_vault_t *v, const char *actor, const char *person,
 	if ((r = bg_chain_member_add(d, &m)) != BG_OK ||
 	    (r = bg_chain_member_add_token(bg_chain_member_find(d, person,
 	    BG_CHAIN_ROLE_CUSTODIAN), &ct)) != BG_OK) {
-		r = bg_vault_fail(v, r, "adding custodian %s to the genesis: %s",
-		    person, bg_strerror(r));
+		r = bg_vault_fail(v, r, "adding custodian %s to %s: %s",
+		    person, genesis ? "the genesis" : "the vault's draft",
+		    bg_strerror(r));
 		goto out;
 	}
+	if (!genesis)
+		note_add(d, "custodian %s added", person);
 	if ((det = json_pack("{s:s, s:b, s:i}", "label", ct.label, "soft",
 	    ct.soft, "quorum", d->settings.custodian_quorum)) == NULL) {
 		r = BG_ERR_NOMEM;
@@ -1734,4 +2205,171 @@ out:
 	bg_token_cred_free(&cred);
 	bg_chain_link_free(&d);
 	return bg_vault_finish(v, r, actor, "custodian.add", "", person);
+}
+
+/* How many custodians of the vault link in force d keeps. */
+static size_t
+custodians_kept(const bg_vault_t *v, const bg_chain_link_t *d)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < v->vault_head->n_members; i++)
+		if (bg_chain_member_find(d, v->vault_head->members[i].person,
+		    BG_CHAIN_ROLE_CUSTODIAN) != NULL)
+			n++;
+	return n;
+}
+
+int
+bg_vault_custodian_remove(bg_vault_t *v, const char *actor,
+    const char *person)
+{
+	bg_chain_link_t *d = NULL;
+	json_t *det = NULL;
+	int64_t now = 0;
+	size_t dropped = 0, left, kept;
+	bool genesis = false;
+	int r = BG_ERR_INTERNAL;
+
+	bg_vault_clear_err(v);
+	if ((r = bg_vault_check_name(v, "actor", actor)) != BG_OK ||
+	    (r = bg_vault_check_name(v, "custodian", person)) != BG_OK)
+		goto out;
+	if ((r = bg_store_begin(v)) != BG_OK ||
+	    (r = bg_vault_now(v, &now)) != BG_OK ||
+	    (r = custodian_draft(v, now, false, &d, &genesis)) != BG_OK)
+		goto out;
+	if (bg_chain_member_find(d, person, BG_CHAIN_ROLE_CUSTODIAN) ==
+	    NULL) {
+		r = bg_vault_fail(v, BG_ERR_NOT_FOUND, "%s is not a custodian "
+		    "of the vault's draft", person);
+		goto out;
+	}
+	left = d->n_members - 1;
+	if (left < 2) {
+		r = bg_vault_fail(v, BG_ERR_STATE, "a vault keeps at least two "
+		    "custodians: add another before removing %s", person);
+		goto out;
+	}
+	if ((size_t)d->settings.custodian_quorum > left) {
+		r = bg_vault_fail(v, BG_ERR_STATE, "the custodian quorum is %d; "
+		    "with %zu custodians left it could not be met: lower it "
+		    "first (vault custodian set --custodian-quorum %zu)",
+		    d->settings.custodian_quorum, left, left);
+		goto out;
+	}
+	if ((r = bg_chain_member_remove(d, person, BG_CHAIN_ROLE_CUSTODIAN))
+	    != BG_OK)
+		goto out;
+	/* A custodian never signs off their own removal: those kept must
+	 * reach the quorum in force, or the draft could never take effect. */
+	kept = custodians_kept(v, d);
+	if (kept < (size_t)v->vault_head->settings.custodian_quorum) {
+		r = bg_vault_fail(v, BG_ERR_STATE, "removing %s leaves %zu "
+		    "custodian%s of the vault link in force to sign, fewer than "
+		    "its quorum of %d: lower the quorum in a vault link of its "
+		    "own first", person, kept, kept == 1 ? "" : "s",
+		    v->vault_head->settings.custodian_quorum);
+		goto out;
+	}
+	note_add(d, "custodian %s removed", person);
+	if ((det = json_pack("{s:i}", "quorum",
+	    d->settings.custodian_quorum)) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = bg_chain_draft_put(v, GENESIS_SCOPE, d, now, &dropped, det))
+	    != BG_OK)
+		goto out;
+	(void)json_object_set_new(det, "signatures_dropped",
+	    json_integer((json_int_t)dropped));
+	r = bg_audit_append(v, now, actor, "custodian.remove", "", person,
+	    det);
+	det = NULL;
+	if (r != BG_OK || (r = bg_store_commit(v)) != BG_OK)
+		goto out;
+	r = BG_OK;
+out:
+	json_decref(det);
+	bg_chain_link_free(&d);
+	return bg_vault_finish(v, r, actor, "custodian.remove", "", person);
+}
+
+int
+bg_vault_custodian_set(bg_vault_t *v, const char *actor, int quorum,
+    int allow_soft)
+{
+	bg_chain_link_t *d = NULL;
+	const bg_chain_member_t *m;
+	json_t *det = NULL;
+	int64_t now = 0;
+	size_t dropped = 0, i;
+	bool genesis = false;
+	int r = BG_ERR_INTERNAL;
+
+	bg_vault_clear_err(v);
+	if ((r = bg_vault_check_name(v, "actor", actor)) != BG_OK)
+		goto out;
+	if (quorum == 0 && allow_soft < 0) {
+		r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "nothing to set: give "
+		    "a custodian quorum, or allow or refuse software tokens");
+		goto out;
+	}
+	if (quorum < 0 || quorum > BG_CHAIN_MAX_MEMBERS || allow_soft > 1) {
+		r = bg_vault_fail(v, BG_ERR_RANGE, "the custodian quorum must "
+		    "be at least 2");
+		goto out;
+	}
+	if ((r = bg_store_begin(v)) != BG_OK ||
+	    (r = bg_vault_now(v, &now)) != BG_OK ||
+	    (r = custodian_draft(v, now, false, &d, &genesis)) != BG_OK)
+		goto out;
+	if (quorum != 0 && (quorum < 2 || (size_t)quorum > d->n_members)) {
+		r = bg_vault_fail(v, BG_ERR_RANGE, "the custodian quorum must "
+		    "be 2..%zu (the custodians of the vault's draft)",
+		    d->n_members);
+		goto out;
+	}
+	if (allow_soft == 0) {
+		for (i = 0; i < d->n_members; i++) {
+			m = &d->members[i];
+			if (m->n_tokens > 0 && m->tokens[0].soft) {
+				r = bg_vault_fail(v, BG_ERR_STATE, "custodian "
+				    "%s's token is a software token, which a "
+				    "production vault refuses: replace it first "
+				    "(vault custodian remove, then add with a "
+				    "hardware token)", m->person);
+				goto out;
+			}
+		}
+	}
+	if (quorum != 0 && quorum != d->settings.custodian_quorum) {
+		d->settings.custodian_quorum = quorum;
+		note_add(d, "custodian quorum %d", quorum);
+	}
+	if (allow_soft >= 0 && (allow_soft == 1) != d->settings.allow_soft) {
+		d->settings.allow_soft = allow_soft == 1;
+		note_add(d, "%s vault", allow_soft == 1 ? "drill" :
+		    "production");
+	}
+	if ((det = json_pack("{s:i, s:b}", "quorum",
+	    d->settings.custodian_quorum, "allow_soft",
+	    d->settings.allow_soft)) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = bg_chain_draft_put(v, GENESIS_SCOPE, d, now, &dropped, det))
+	    != BG_OK)
+		goto out;
+	(void)json_object_set_new(det, "signatures_dropped",
+	    json_integer((json_int_t)dropped));
+	r = bg_audit_append(v, now, actor, "custodian.set", "", "", det);
+	det = NULL;
+	if (r != BG_OK || (r = bg_store_commit(v)) != BG_OK)
+		goto out;
+	r = BG_OK;
+out:
+	json_decref(det);
+	bg_chain_link_free(&d);
+	return bg_vault_finish(v, r, actor, "custodian.set", "", "");
 }

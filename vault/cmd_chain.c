@@ -1,6 +1,8 @@
 /*
  * vault chain show | sign | discard: a scope's keyset chain (the vault's
- * genesis when no tenant is named, else a tenant's) and its draft link.
+ * own chain when no tenant is named: its genesis, then the vault links
+ * that change its custodians and trust settings; else a tenant's) and
+ * its draft link.
  * A signer reads the draft in words, then signs its hash with their
  * token; the draft takes effect with the signature that completes what
  * its kind of change needs (docs/security.md, "Signing rules").
@@ -29,7 +31,7 @@ enum { OPT_AS = VOPT_LOCAL };
 
 struct cargs {
 	const char	*as;
-	const char	*tenant;	/* NULL: the genesis */
+	const char	*tenant;	/* NULL: the vault's chain */
 	bool		 help;
 };
 
@@ -68,7 +70,16 @@ parse(int argc, char **argv, struct cargs *a)
 static const char *
 scope_name(const char *tenant)
 {
-	return tenant != NULL ? tenant : "the vault's genesis";
+	return tenant != NULL ? tenant : "the vault";
+}
+
+/* What link seq of the view's chain is called. */
+static const char *
+link_word(const bg_vault_chain_view_t *w, uint64_t seq)
+{
+	if (w->scope[0] != '\0')
+		return "link";
+	return seq == 0 ? "genesis" : "vault link";
 }
 
 /* The draft (or the head) in words, indented, on f. */
@@ -78,15 +89,15 @@ print_view(FILE *f, const bg_vault_chain_view_t *w)
 	const char *p, *e;
 
 	if (w->has_head)
-		fprintf(f, "in force: %s %llu, hash %.16s\n", w->scope[0] ?
-		    "link" : "genesis", (unsigned long long)w->head_seq,
+		fprintf(f, "in force: %s %llu, hash %.16s\n",
+		    link_word(w, w->head_seq), (unsigned long long)w->head_seq,
 		    w->head_hash);
 	else
 		fprintf(f, "in force: nothing yet\n");
 	if (w->has_draft)
-		fprintf(f, "draft:    %s %llu, hash %s\n", w->scope[0] ?
-		    "link" : "genesis", (unsigned long long)w->draft_seq,
-		    w->draft_hash);
+		fprintf(f, "draft:    %s %llu, hash %s\n",
+		    link_word(w, w->draft_seq),
+		    (unsigned long long)w->draft_seq, w->draft_hash);
 	for (p = w->text != NULL ? w->text : ""; *p != '\0';
 	    p = *e == '\n' ? e + 1 : e) {
 		if ((e = strchr(p, '\n')) == NULL)
@@ -134,7 +145,8 @@ chain_show(int argc, char **argv)
 		if (j == NULL || vault_json_print(j) != BG_OK)
 			goto out;
 	} else {
-		printf("%s\n", a.tenant != NULL ? a.tenant : "vault genesis");
+		printf("%s\n", a.tenant != NULL ? a.tenant : w->has_head ?
+		    "vault chain" : "vault genesis");
 		print_view(stdout, w);
 	}
 	ex = VAULT_EXIT_OK;
@@ -217,9 +229,12 @@ chain_sign(int argc, char **argv)
 	if ((ex = vault_with_pin(v, a.tenant, a.as, tok, NULL, what, NULL,
 	    sign_op, &sc)) != 0)
 		goto out;
-	if (sc.committed && a.tenant == NULL)
+	if (sc.committed && a.tenant == NULL && w->draft_seq == 0)
 		printf("%s signed; the vault's genesis takes effect now\n",
 		    a.as);
+	else if (sc.committed && a.tenant == NULL)
+		printf("%s signed; vault link %llu takes effect now\n", a.as,
+		    (unsigned long long)w->draft_seq);
 	else if (sc.committed)
 		printf("%s signed; link %llu of %s takes effect now\n", a.as,
 		    (unsigned long long)w->draft_seq, a.tenant);

@@ -1,6 +1,10 @@
 /*
- * vault custodian add PERSON: enroll another custodian's token into the
- * vault's genesis draft (before every custodian has signed it).
+ * vault custodian add | remove | set: the vault's custodians and trust
+ * settings.  Before the genesis is signed, add enrolls another
+ * custodian's token into the genesis draft; afterwards each amends the
+ * vault's draft, the next vault link, which takes effect when a
+ * custodian quorum of the vault link in force has signed it (vault chain
+ * sign --as CUSTODIAN; docs/security.md, "Signing rules").
  */
 #include <getopt.h>
 #include <stdbool.h>
@@ -16,9 +20,12 @@
 
 static const char usage[] =
     "usage: vault custodian add PERSON [--label LABEL] [--token PATH] "
-    "[--pin-file PATH]\n";
+    "[--pin-file PATH]\n"
+    "       vault custodian remove PERSON\n"
+    "       vault custodian set [--custodian-quorum N] "
+    "[--allow-soft-tokens | --refuse-soft-tokens]\n";
 
-enum { OPT_LABEL = VOPT_LOCAL };
+enum { OPT_LABEL = VOPT_LOCAL, OPT_QUORUM, OPT_SOFT, OPT_HARD };
 
 struct cu_ctx {
 	bg_vault_t	*v;
@@ -54,15 +61,23 @@ vault_custodian_enroll(bg_vault_t *v, const char *what, const char *person,
 	c.tok = tok;
 	vault_note("Enrolling %s's token %s as a custodian of this vault "
 	    "(two touches: one to create the credential, one to sign it "
-	    "into the genesis draft).", person, bg_token_path(tok));
+	    "into the vault's draft).", person, bg_token_path(tok));
 	ex = vault_with_pin(v, NULL, person, tok, NULL, what, NULL, add_op, &c);
 out:
 	bg_token_close(&tok);
 	return ex;
 }
 
-int
-cmd_custodian(int argc, char **argv)
+/* Where the vault's changes go now, in words. */
+static const char *
+draft_words(bg_vault_t *v)
+{
+	return bg_vault_genesis_hash(v)[0] != '\0' ? "the vault's draft" :
+	    "the genesis draft";
+}
+
+static int
+custodian_add(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		VAULT_GLOBAL_LONGOPTS,
@@ -71,16 +86,10 @@ cmd_custodian(int argc, char **argv)
 	};
 	bg_vault_t *v = NULL;
 	const char *label = NULL;
+	char what[128], sf[17], mf[17];
+	bool genesis;
 	int c, ex = VAULT_EXIT_FAIL;
 
-	if (argc < 2 || strcmp(argv[1], "add") != 0) {
-		if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
-		    strcmp(argv[1], "-h") == 0))
-			return vault_usage_ok(usage);
-		return vault_usage_err(usage);
-	}
-	argc--;
-	argv++;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (vault_global_opt(c, optarg))
 			continue;
@@ -102,27 +111,149 @@ cmd_custodian(int argc, char **argv)
 	}
 	if ((ex = vault_open(&v)) != 0)
 		goto out;
-	{
-		char what[128];
-
-		(void)snprintf(what, sizeof(what), "custodian add %s",
-		    argv[optind]);
-		if ((ex = vault_custodian_enroll(v, what, argv[optind], label,
-		    0)) != 0)
-			goto out;
-	}
-	printf("%s enrolled as a custodian in the genesis draft; every "
-	    "custodian signs it next (vault chain sign --as CUSTODIAN)\n",
-	    argv[optind]);
-	{
-		char sf[17], mf[17];
-
-		bg_vault_enrolled_fingerprints(v, sf, mf);
-		printf("  signing key %s (check it in vault chain show before "
-		    "anyone signs)\n", sf);
-	}
+	genesis = bg_vault_genesis_hash(v)[0] == '\0';
+	(void)snprintf(what, sizeof(what), "custodian add %s", argv[optind]);
+	if ((ex = vault_custodian_enroll(v, what, argv[optind], label, 0)) !=
+	    0)
+		goto out;
+	if (genesis)
+		printf("%s enrolled as a custodian in the genesis draft; every "
+		    "custodian signs it next (vault chain sign --as "
+		    "CUSTODIAN)\n", argv[optind]);
+	else
+		printf("%s enrolled as a custodian in the vault's draft; it "
+		    "takes effect when a custodian quorum has signed it (vault "
+		    "chain sign --as CUSTODIAN)\n", argv[optind]);
+	bg_vault_enrolled_fingerprints(v, sf, mf);
+	printf("  signing key %s (check it in vault chain show before "
+	    "anyone signs)\n", sf);
 	ex = VAULT_EXIT_OK;
 out:
 	bg_vault_close(&v);
 	return ex;
+}
+
+static int
+custodian_remove(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		VAULT_GLOBAL_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	bg_vault_t *v = NULL;
+	int c, r, ex = VAULT_EXIT_FAIL;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (vault_global_opt(c, optarg))
+			continue;
+		switch (c) {
+		case 'h':
+			ex = vault_usage_ok(usage);
+			goto out;
+		default:
+			ex = vault_usage_err(usage);
+			goto out;
+		}
+	}
+	if (argc - optind != 1) {
+		ex = vault_usage_err(usage);
+		goto out;
+	}
+	if ((ex = vault_open(&v)) != 0)
+		goto out;
+	if ((r = bg_vault_custodian_remove(v, vault_actor(), argv[optind])) !=
+	    BG_OK) {
+		ex = vault_fail(v, r, "custodian remove %s", argv[optind]);
+		goto out;
+	}
+	printf("custodian %s removed in %s; it takes effect when a custodian "
+	    "quorum of the others has signed it (vault chain sign --as "
+	    "CUSTODIAN)\n", argv[optind], draft_words(v));
+	ex = VAULT_EXIT_OK;
+out:
+	bg_vault_close(&v);
+	return ex;
+}
+
+static int
+custodian_set(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		VAULT_GLOBAL_LONGOPTS,
+		{ "custodian-quorum", required_argument, NULL, OPT_QUORUM },
+		{ "allow-soft-tokens", no_argument, NULL, OPT_SOFT },
+		{ "refuse-soft-tokens", no_argument, NULL, OPT_HARD },
+		{ NULL, 0, NULL, 0 }
+	};
+	bg_vault_t *v = NULL;
+	uint64_t quorum = 0;
+	int c, r, soft = -1, ex = VAULT_EXIT_FAIL;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (vault_global_opt(c, optarg))
+			continue;
+		switch (c) {
+		case 'h':
+			ex = vault_usage_ok(usage);
+			goto out;
+		case OPT_QUORUM:
+			if (vault_parse_uint(optarg, 2, 64, &quorum) != 0) {
+				vault_errx("custodian set: --custodian-quorum "
+				    "must be a number from 2 to 64");
+				ex = VAULT_EXIT_USAGE;
+				goto out;
+			}
+			break;
+		case OPT_SOFT:
+		case OPT_HARD:
+			if (soft >= 0 && soft != (c == OPT_SOFT)) {
+				vault_errx("custodian set: --allow-soft-tokens "
+				    "and --refuse-soft-tokens exclude each "
+				    "other");
+				ex = VAULT_EXIT_USAGE;
+				goto out;
+			}
+			soft = c == OPT_SOFT;
+			break;
+		default:
+			ex = vault_usage_err(usage);
+			goto out;
+		}
+	}
+	if (argc != optind || (quorum == 0 && soft < 0)) {
+		if (argc == optind)
+			vault_errx("custodian set: nothing to set");
+		ex = vault_usage_err(usage);
+		goto out;
+	}
+	if ((ex = vault_open(&v)) != 0)
+		goto out;
+	if ((r = bg_vault_custodian_set(v, vault_actor(), (int)quorum, soft))
+	    != BG_OK) {
+		ex = vault_fail(v, r, "custodian set");
+		goto out;
+	}
+	printf("set in the vault's draft; it takes effect when a custodian "
+	    "quorum has signed it (vault chain sign --as CUSTODIAN)\n");
+	ex = VAULT_EXIT_OK;
+out:
+	bg_vault_close(&v);
+	return ex;
+}
+
+int
+cmd_custodian(int argc, char **argv)
+{
+	if (argc < 2)
+		return vault_usage_err(usage);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return vault_usage_ok(usage);
+	if (strcmp(argv[1], "add") == 0)
+		return custodian_add(argc - 1, argv + 1);
+	if (strcmp(argv[1], "remove") == 0)
+		return custodian_remove(argc - 1, argv + 1);
+	if (strcmp(argv[1], "set") == 0)
+		return custodian_set(argc - 1, argv + 1);
+	vault_errx("custodian: unknown subcommand '%s'", argv[1]);
+	return vault_usage_err(usage);
 }

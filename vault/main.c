@@ -34,7 +34,7 @@ static const struct {
 	const char *what;
 } verbs[] = {
 	{ "init",	cmd_init,	"create a vault file with its first custodian" },
-	{ "custodian",	cmd_custodian,	"enroll a custodian into the genesis draft" },
+	{ "custodian",	cmd_custodian,	"add or remove custodians; the vault's trust settings" },
 	{ "chain",	cmd_chain,	"show, sign or discard a keyset chain's draft" },
 	{ "rekey",	cmd_rekey,	"move sealed versions to the newest link" },
 	{ "tenant",	cmd_tenant,	"add, list or show tenants" },

@@ -1098,10 +1098,10 @@ bg_vault_open_msg(const char *path, bg_vault_t **vp, char *msg, size_t msglen)
 		goto out;
 	if ((r = load_meta(v)) != BG_OK)
 		goto out;
-	/* Trust settings (software tokens) come from the signed genesis,
-	 * never from the meta row. */
+	/* Trust settings (software tokens) come from the signed vault
+	 * chain, never from the meta row. */
 	if ((r = bg_chain_load_genesis(v)) != BG_OK) {
-		/* A genesis that does not verify stops every act, not the
+		/* A vault chain that does not verify stops every act, not the
 		 * auditor who must read the log of what happened. */
 		if (r != BG_ERR_AUTH)
 			goto out;
@@ -1221,7 +1221,7 @@ bg_vault_close(bg_vault_t **vp)
 	while (v->n_stc > 0)
 		(void)sqlite3_finalize(v->stc[--v->n_stc].st);
 	free(v->txf);
-	bg_chain_link_free(&v->genesis);
+	bg_chain_vault_free(v);
 	if (v->db != NULL)
 		(void)sqlite3_close_v2(v->db);
 	free(v->path);

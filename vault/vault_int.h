@@ -31,13 +31,31 @@ struct bg_vault {
 	char	*path;
 	char	 id[BG_VAULT_ID_LEN + 1];
 	char	 rp_id[64];
-	bool	 allow_soft;	/* from the verified genesis (meta only for
-				   the genesis draft) */
-	struct bg_chain_link *genesis;	/* verified; NULL until signed */
+	bool	 allow_soft;	/* from the newest verified vault link (meta
+				   only for the genesis draft) */
+	/*
+	 * The vault's own chain, verified from the genesis by signatures
+	 * (chainstore.c): vault[i] is vault link i.  genesis is vault[0]
+	 * (the vault's identity), vault_head the newest; both NULL until
+	 * the genesis is signed.  vault_rows is the SHA-256 of the chain's
+	 * rows (bodies and signatures) as verified; vault_logged says it was
+	 * compared with the audit log at the connection's data_version
+	 * vault_dv: when another connection commits and the rows differ,
+	 * the chain is verified again.
+	 */
+	struct bg_chain_link **vault;
+	size_t	 n_vault;
+	struct bg_chain_link *genesis;
+	struct bg_chain_link *vault_head;
 	uint8_t	 genesis_hash[32];
 	char	 genesis_hex[65];
-	/* Why the stored genesis does not verify ("" when it does or there
-	 * is none): reads still work, every act is refused with this. */
+	uint8_t	 vault_head_hash[32];
+	uint8_t	 vault_rows[32];
+	int64_t	 vault_dv;
+	bool	 vault_loaded, vault_logged;
+	/* Why the stored vault chain (the genesis or a later vault link)
+	 * does not verify ("" when it does or there is none): reads still
+	 * work, every act is refused with this. */
 	char	 genesis_bad[BG_VAULT_ERRMSG_MAX];
 	/* fingerprints of the credential the last enrollment made */
 	char	 enrolled_sign_fpr[17], enrolled_member_fpr[17];
@@ -314,14 +332,27 @@ int bg_rekey_open_check(bg_vault_t *v, const bg_tenant_row_t *t);
 
 /* --- keyset chains (chainstore.c) ------------------------------------------ */
 
-/* Load and verify the genesis into v (v->genesis stays NULL while there
- * is none); called at open. */
+/*
+ * Load and verify the vault's chain (the genesis, then every vault link)
+ * into v (v->genesis stays NULL while there is none); called at open,
+ * and again whenever the chain's rows in the file change.  BG_ERR_AUTH
+ * with a sentence, also kept in v->genesis_bad, when a link does not
+ * verify or the log records a newer vault link than the file holds.
+ */
 int bg_chain_load_genesis(bg_vault_t *v);
-/* BG_ERR_STATE, with a sentence, until the genesis is signed. */
+/* Free v's vault chain (bg_vault_close). */
+void bg_chain_vault_free(bg_vault_t *v);
+/*
+ * The vault's chain as the file holds it now, verified (re-verified when
+ * its rows changed since); then BG_ERR_AUTH with v->genesis_bad when it
+ * does not verify, BG_ERR_STATE, with a sentence, until the genesis is
+ * signed.
+ */
 int bg_chain_require_genesis(bg_vault_t *v);
 /*
- * Verify tenant's chain from its first link to link upto (0: the head)
- * against the genesis, by signatures.  *headp gets that link (caller
+ * Verify tenant's chain from its first link to link upto (0: the head),
+ * each link against the vault link it names, after the vault's chain
+ * from the genesis, by signatures.  *headp gets that link (caller
  * frees with bg_chain_link_free; NULL when the tenant has no link yet
  * and upto is 0), hash its hash.  BG_ERR_AUTH with a sentence when a link
  * does not verify or link upto does not exist.
@@ -368,7 +399,7 @@ void bg_chain_note_enrolled(bg_vault_t *v, const struct bg_chain_token *t,
 /* Add "draft_hash" of draft (as stored) to an event's details. */
 int bg_chain_draft_note(const struct bg_chain_link *draft, json_t *det);
 /* BG_ERR_EXISTS when a credential id is enrolled under a person other
- * than person anywhere in the vault (links, drafts, token rows). */
+ * than person in the vault (token rows, the custodians in force). */
 int bg_chain_cred_unique(bg_vault_t *v, const char *person,
     const uint8_t *cred_id, size_t cred_id_len);
 

@@ -5,12 +5,15 @@
  * Nothing that decides who can open a secret is a row: the custodians,
  * every membership with its credentials and membership keys, the policy
  * and the tenant's security settings are links of a chain that tokens
- * sign.  A change is made as a draft (the next link of its scope, the
- * vault's genesis or a tenant), shown to each signer in words, signed
+ * sign.  A change is made as a draft (the next link of its scope: the
+ * vault's chain or a tenant's), shown to each signer in words, signed
  * with their token, and takes effect only when the signatures its kind of
  * change needs are all there (vault/chain.h has the rules).
  *
- * Scope: tenant NULL or "" is the vault's genesis; otherwise a tenant.
+ * Scope: tenant NULL or "" is the vault's own chain: its genesis draft
+ * until every custodian has signed it, then the next vault link
+ * (custodians, custodian quorum, drill/production), which a custodian
+ * quorum of the vault link in force signs.  Otherwise a tenant.
  */
 #ifndef BREAKGLASS_VAULT_CHAIN_H
 #define BREAKGLASS_VAULT_CHAIN_H
@@ -25,7 +28,7 @@
 
 /* What a scope's chain and draft look like now (bg_vault_chain_show). */
 typedef struct bg_vault_chain_view {
-	char	 scope[65];		/* tenant, "" for the genesis */
+	char	 scope[65];		/* tenant, "" for the vault's chain */
 	bool	 has_head;		/* a link has taken effect */
 	uint64_t head_seq;
 	char	 head_hash[65];		/* hex */
@@ -47,9 +50,12 @@ void bg_vault_chain_view_free(bg_vault_chain_view_t **viewp);
  * person signs the draft of the scope with their token (UV): the draft's
  * hash must still be expect (what was shown; NULL skips that check, for
  * callers that show nothing).  The credential is the person's in the
- * genesis, the chain or the draft.  When the signatures now meet the
- * rules the draft takes effect at once: *committedp is set (may be NULL).
- * BG_ERR_STATE when the draft changed since it was shown.
+ * vault link in force, the chain or the draft.  When the signatures now
+ * meet the rules the draft takes effect at once: *committedp is set (may
+ * be NULL).  BG_ERR_STATE when the draft changed since it was shown, and
+ * when a tenant's draft was made under another vault link than the one
+ * in force ("the vault's custodians changed since this draft was made;
+ * discard it").
  */
 int bg_vault_chain_sign(bg_vault_t *v, const char *tenant, const char *person,
     const uint8_t expect[32], bg_token_t *tok, const char *pin,
@@ -60,13 +66,34 @@ int bg_vault_chain_discard(bg_vault_t *v, const char *actor,
     const char *tenant);
 
 /*
- * Enroll person's token as a custodian in the vault's genesis draft
- * (before the genesis is signed).  quorum (0 = keep; new drafts: 2) is
- * how many custodians sign a tenant's first link.
+ * Enroll person's token as a custodian: into the vault's genesis draft
+ * before the genesis is signed, afterwards into the vault's draft (the
+ * next vault link, which a custodian quorum of the link in force signs).
+ * quorum (0 = keep; new genesis drafts: 2) is how many custodians sign a
+ * tenant's first link and the next vault link.
  */
 int bg_vault_custodian_add(bg_vault_t *v, const char *actor,
     const char *person, const char *label, int quorum, bg_token_t *tok,
     const char *pin) __attribute__((warn_unused_result));
+
+/*
+ * Remove custodian person in the vault's draft (after the genesis).
+ * BG_ERR_STATE when fewer than two custodians would be left, when the
+ * draft's quorum could not be met without them, or when the custodians
+ * of the vault link in force that the draft keeps cannot reach its
+ * quorum (lower the quorum in a link of its own first).
+ */
+int bg_vault_custodian_remove(bg_vault_t *v, const char *actor,
+    const char *person) __attribute__((warn_unused_result));
+
+/*
+ * Set the vault's trust settings in its draft (after the genesis):
+ * quorum (0 = keep; else 2..custodians) and allow_soft (-1 keep, 0
+ * refuse software tokens: a production vault, 1 allow them: a drill
+ * vault).  Refusing them while a custodian holds one is BG_ERR_STATE.
+ */
+int bg_vault_custodian_set(bg_vault_t *v, const char *actor, int quorum,
+    int allow_soft) __attribute__((warn_unused_result));
 
 /*
  * After a successful bg_vault_member_add or bg_vault_custodian_add: the
@@ -79,9 +106,9 @@ void bg_vault_enrolled_fingerprints(const bg_vault_t *v, char sign_fpr[17],
     char member_fpr[17]);
 
 /*
- * Verify the genesis and every tenant's chain (not offboarded ones) from
- * the genesis by signatures, as every act does for its own tenant: for
- * vault check.  *np (may be NULL) gets the number of tenants verified.
+ * Verify the vault's chain and every tenant's chain (not offboarded
+ * ones) from the genesis by signatures, as every act does for its own
+ * tenant: for vault check.  *np (may be NULL) gets the number of tenants verified.
  * BG_ERR_AUTH with a sentence naming the first link that does not
  * verify; BG_ERR_STATE before the genesis is signed.
  */

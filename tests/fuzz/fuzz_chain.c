@@ -3,7 +3,8 @@
  * NUL-terminated string, goes to bg_chain_link_parse().  Whatever parses
  * must encode back to exactly the input (one text per link), survive a
  * deep copy with the same text and hash, give every credential an
- * enrollment statement, and never pass a check without signatures.
+ * enrollment statement, and never pass a check without signatures
+ * (a genesis, a tenant link, a vault link after itself).
  * Whatever is refused must come with a printable sentence and no link.
  */
 #include <stdbool.h>
@@ -74,6 +75,12 @@ exercise(const bg_chain_link_t *l, const char *text)
 	memset(why, 'x', sizeof(why));
 	r = bg_chain_check(l, NULL, l, NULL, 0, why, sizeof(why));
 	if (r == BG_OK || r != BG_ERR_AUTH)
+		abort();
+	check_why(why, false);
+	/* A link never follows itself. */
+	memset(why, 'x', sizeof(why));
+	r = bg_chain_check_vault(l, l, NULL, 0, why, sizeof(why));
+	if (r != BG_ERR_AUTH)
 		abort();
 	check_why(why, false);
 	free(again);
