@@ -624,6 +624,71 @@ out:
 	return r;
 }
 
+/*
+ * The leaves of pol who cannot approve request q (cannot[leaf]): its
+ * requester, and anyone without a live approver membership of the
+ * tenant now.  For the "still missing" sentence only, so it reads the
+ * rows the links write, as the listings do; the acts check the chain.
+ */
+static int
+cannot_approve(bg_vault_t *v, const req_row_t *q, const bg_policy_t *pol,
+    int64_t now, bool *cannot)
+{
+	static const char live_sql[] = "SELECT count(*) FROM memberships "
+	    "WHERE tenant_id = ?1 AND person = ?2 AND role = 2 AND "
+	    "removed_at IS NULL AND expires_at > ?3";
+	sqlite3_stmt *st = NULL;
+	const char *name;
+	size_t i, n = bg_policy_leaf_count(pol);
+	bool row = false;
+	int r = BG_ERR_INTERNAL;
+
+	for (i = 0; i < n; i++) {
+		name = bg_policy_leaf_name(pol, i);
+		cannot[i] = name == NULL || strcmp(name, q->requester) == 0;
+		if (cannot[i])
+			continue;
+		if ((r = bg_store_cached(v, live_sql, &st)) != BG_OK ||
+		    (r = bg_store_bind_int(v, st, 1, q->tenant_id)) != BG_OK ||
+		    (r = bg_store_bind_text(v, st, 2, name)) != BG_OK ||
+		    (r = bg_store_bind_int(v, st, 3, now)) != BG_OK ||
+		    (r = bg_store_step(v, st, &row)) != BG_OK)
+			goto out;
+		cannot[i] = !row || sqlite3_column_int64(st, 0) == 0;
+		bg_store_done(st);
+		st = NULL;
+	}
+	r = BG_OK;
+out:
+	bg_store_done(st);
+	return r;
+}
+
+/*
+ * What request q still needs, in words (malloc'd), naming only people
+ * who can still approve it.
+ */
+static int
+still_missing(bg_vault_t *v, const req_row_t *q, const bg_policy_t *pol,
+    const bool *have, int64_t now, char **sentencep)
+{
+	bool *cannot = NULL;
+	int r = BG_ERR_INTERNAL;
+
+	*sentencep = NULL;
+	if ((cannot = calloc(bg_policy_leaf_count(pol) + 1,
+	    sizeof(*cannot))) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = cannot_approve(v, q, pol, now, cannot)) != BG_OK)
+		goto out;
+	r = bg_policy_missing_except(pol, have, cannot, sentencep);
+out:
+	free(cannot);
+	return r;
+}
+
 /* Open approver's share of the version with sk and re-seal it to the
  * request key; resealed gets the blob. */
 static int
@@ -881,7 +946,7 @@ decide(bg_vault_t *v, int64_t request_id, const char *approver,
 	if ((r = approvals_have(v, q.id, pol, have, NULL, 0, &napp)) != BG_OK)
 		goto out;
 	satisfied = bg_policy_satisfied(pol, have);
-	if ((r = bg_policy_missing(pol, have, &missing)) != BG_OK)
+	if ((r = still_missing(v, &q, pol, have, now, &missing)) != BG_OK)
 		goto out;
 	bg_hex(shash, sizeof(shash), sh);
 	det = json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:I, s:b, s:s}",
@@ -1122,7 +1187,8 @@ bg_vault_release(bg_vault_t *v, int64_t request_id, const char *requester,
 	    &napp)) != BG_OK)
 		goto out;
 	if (!bg_policy_satisfied(pol, have)) {
-		if ((r = bg_policy_missing(pol, have, &missing)) != BG_OK)
+		if ((r = still_missing(v, &q, pol, have, now, &missing)) !=
+		    BG_OK)
 			goto out;
 		r = bg_vault_fail(v, BG_ERR_DENIED, "%s", missing);
 		goto out;
@@ -1336,7 +1402,8 @@ request_fill(bg_vault_t *v, int64_t id, int64_t now,
 		goto out;
 	ri->satisfied = bg_policy_satisfied(pol, have);
 	if (!ri->satisfied) {
-		if ((r = bg_policy_missing(pol, have, &missing)) != BG_OK)
+		if ((r = still_missing(v, &q, pol, have, now, &missing)) !=
+		    BG_OK)
 			goto out;
 		(void)snprintf(ri->missing, sizeof(ri->missing), "%s", missing);
 	}

@@ -86,6 +86,28 @@ as alice vault approve "$REQ2"; refused 1 "approve $REQ2"
 as tom vault release "$REQ2"; refused 1 "release $REQ2"
 expect_no_out db-password
 
+step "the still-missing list names only those who can approve"
+# tom requests in gamma and is also one of its MSP approvers
+run vault tenant add gamma; ok
+as_enroll tom requester gamma
+as_enroll tom approver gamma msp
+for p in alice bob mia; do as_enroll $p approver gamma; done
+run vault policy set gamma 'all-of(1-of(alice,bob),1-of(mia,tom))'; ok
+sign_link gamma carol dave alice bob
+expect_out "link 1 of gamma takes effect now"
+printf 'gamma-value\n' >"$T/v"; run_in "$T/v" vault secret add gamma g; ok
+as tom vault request gamma/g --reason "g down" --ticket INC-7 --ttl 10m; ok
+REQ3=$(cat "$T/out")
+expect_err "needs 1 more from: alice, bob; and 1 more from: mia"
+expect_no_err "mia, tom"
+run vault request show "$REQ3"; ok
+expect_out "needs 1 more from: alice, bob; and 1 more from: mia"
+expect_no_out "mia, tom"
+as alice vault approve "$REQ3"; ok
+expect_out "needs 1 more from: mia"; expect_no_out "tom"
+as tom vault release "$REQ3"; refused 1 "needs 1 more from: mia"
+expect_no_err "mia, tom"
+
 step "unknown request, tenant, secret: exit 4"
 as alice vault approve 999; refused 4 "999"
 as tom vault request acme/nosuch --reason x --ticket y; refused 4 "nosuch"
