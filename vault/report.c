@@ -393,6 +393,18 @@ incident_json(bg_vault_t *v, const bg_vault_request_info_t *q,
 			    "request %lld", x->e->actor, (long long)q->id)))
 			    != BG_OK)
 				goto fail;
+		} else if (mine && strcmp(a, "withdraw") == 0) {
+			if (close_seq == 0)
+				close_seq = x->e->seq;
+			(void)snprintf(text, sizeof(text), "%s withdrew the "
+			    "request%s%s%s", x->e->actor,
+			    jstr(x->det, "approvers")[0] != '\0' ?
+			    " (the approvals of " : "",
+			    jstr(x->det, "approvers"),
+			    jstr(x->det, "approvers")[0] != '\0' ?
+			    " still count toward exposure)" : "");
+			if ((item = event_item(x, a, text)) == NULL)
+				goto nomem;
 		} else if (mine && strcmp(a, "release") == 0) {
 			released_at = x->e->time;
 			lease_until = jint(x->det, "lease_until");

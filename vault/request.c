@@ -333,7 +333,8 @@ state_sentence(int state)
 	case BG_VAULT_REQUEST_DENIED:	return "was denied";
 	case BG_VAULT_REQUEST_EXPIRED:	return "has expired";
 	case BG_VAULT_REQUEST_CANCELLED:
-		return "was cancelled by a rotation";
+		return "was cancelled (withdrawn by its requester, or its "
+		    "version rotated)";
 	default:			return "is not open";
 	}
 }
@@ -1335,6 +1336,134 @@ out:
 	bg_tenant_row_clear(&t);
 	req_row_clear(&q);
 	return bg_vault_finish(v, r, requester, "release", tenant, obj);
+}
+
+/* --- withdraw --------------------------------------------------------------- */
+
+/*
+ * The requester takes back an open request: their token signs the
+ * statement release would sign, with kind "withdraw", and in one
+ * transaction the request is closed as cancelled, its request key and
+ * re-sealed shares destroyed, and the event logged.  Approvals already
+ * given stay: they still count toward the version's exposure
+ * (mark_exposed), so withdrawing undoes nothing a copy of the file and
+ * the requester's token could already open.
+ */
+int
+bg_vault_request_withdraw(bg_vault_t *v, int64_t request_id,
+    const char *requester, bg_token_t *tok, const char *pin)
+{
+	req_row_t q;
+	bg_tenant_row_t t;
+	bg_policy_t *pol = NULL;
+	bg_token_row_t *toks = NULL;
+	bg_token_assertion_t *as = NULL;
+	uint8_t salt[BG_TOKEN_SALT_LEN], cdh[BG_TOKEN_CDH_LEN];
+	uint8_t shash[BG_VAULT_HASH_LEN];
+	bool *have = NULL;
+	char *body = NULL, *text = NULL, names[BG_VAULT_TEXT_MAX], sh[65];
+	char obj[2 * BG_VAULT_NAME_MAX + 16], tenant[BG_VAULT_NAME_MAX + 1];
+	char when[32];
+	json_t *det = NULL;
+	int64_t now = 0, mid = 0;
+	size_t ntoks = 0, which = 0, napp = 0;
+	int r = BG_ERR_INTERNAL;
+
+	memset(&q, 0, sizeof(q));
+	memset(&t, 0, sizeof(t));
+	(void)snprintf(obj, sizeof(obj), "request %lld", (long long)request_id);
+	tenant[0] = '\0';
+	names[0] = '\0';
+	bg_vault_clear_err(v);
+	if ((r = bg_vault_check_name(v, "requester", requester)) != BG_OK)
+		goto out;
+	if (tok == NULL || pin == NULL) {
+		r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "the requester's "
+		    "token and PIN are needed");
+		goto out;
+	}
+	if ((r = bg_store_begin(v)) != BG_OK ||
+	    (r = bg_vault_now(v, &now)) != BG_OK ||
+	    (r = req_get(v, request_id, &q)) != BG_OK)
+		goto out;
+	(void)snprintf(tenant, sizeof(tenant), "%s", q.tenant);
+	(void)snprintf(obj, sizeof(obj), "%s", q.secret);
+	if (strcmp(requester, q.requester) != 0) {
+		r = bg_vault_fail(v, BG_ERR_DENIED, "only the requester (%s) "
+		    "can withdraw request %lld", q.requester, (long long)q.id);
+		goto out;
+	}
+	if (q.state != BG_VAULT_REQUEST_OPEN) {
+		r = bg_vault_fail(v, BG_ERR_STATE, "request %lld %s: there is "
+		    "nothing to withdraw", (long long)q.id,
+		    state_sentence(q.state));
+		goto out;
+	}
+	if (now >= q.deadline) {
+		r = bg_vault_fail(v, BG_ERR_EXPIRED, "request %lld expired at "
+		    "%s: there is nothing to withdraw (a new request closes "
+		    "it)", (long long)q.id, bg_vault_fmt_time(q.deadline, when,
+		    sizeof(when)));
+		goto out;
+	}
+	/* Any credential of the requester in force signs: the request key
+	 * is destroyed, never opened, so it need not be the request's. */
+	if ((r = bg_tenant_get(v, q.tenant, &t)) != BG_OK ||
+	    (r = bg_member_live(v, t.head, q.tenant_id, q.tenant, requester,
+	    BG_VAULT_ROLE_REQUESTER, now, &mid, salt)) != BG_OK ||
+	    (r = bg_member_tokens(v, t.head, requester,
+	    BG_VAULT_ROLE_REQUESTER, mid, &toks, &ntoks)) != BG_OK)
+		goto out;
+	sodium_memzero(salt, sizeof(salt));
+	if ((r = bg_statement_decision_body(v, q.id, &body)) != BG_OK ||
+	    (r = bg_statement_full(v, body, &text, shash)) != BG_OK)
+		goto out;
+	bg_statement_cdh("withdraw", text, cdh);
+	if ((r = bg_act_sign(v, tok, pin, requester, toks, ntoks, cdh, NULL,
+	    &as, &which)) != BG_OK)
+		goto out;
+	/* Who had approved, for the event: their approvals still count. */
+	if ((r = version_policy(v, &q, &pol)) != BG_OK)
+		goto out;
+	if ((have = calloc(bg_policy_leaf_count(pol), sizeof(*have))) ==
+	    NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = approvals_have(v, q.id, pol, have, names, sizeof(names),
+	    &napp)) != BG_OK)
+		goto out;
+	if ((r = close_request(v, q.id, BG_VAULT_REQUEST_CANCELLED, now)) !=
+	    BG_OK)
+		goto out;
+	bg_hex(shash, sizeof(shash), sh);
+	det = json_pack("{s:I, s:s, s:i, s:s, s:s, s:I, s:s}",
+	    "request", (json_int_t)q.id, "requester", requester, "version",
+	    q.version, "approvers", names, "statement_hash", sh, "sign_count",
+	    (json_int_t)as->sign_count, "token", toks[which].label);
+	if (det == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	r = bg_audit_append(v, now, requester, "withdraw", q.tenant, q.secret,
+	    det);
+	det = NULL;
+	if (r != BG_OK || (r = bg_store_commit(v)) != BG_OK)
+		goto out;
+	(void)bg_store_checkpoint(v);	/* the request key's bytes go */
+	r = BG_OK;
+out:
+	json_decref(det);
+	sodium_memzero(salt, sizeof(salt));
+	free(have);
+	free(body);
+	free(text);
+	free(toks);
+	bg_token_assertion_free(&as);
+	bg_policy_free(&pol);
+	bg_tenant_row_clear(&t);
+	req_row_clear(&q);
+	return bg_vault_finish(v, r, requester, "withdraw", tenant, obj);
 }
 
 /* --- views ------------------------------------------------------------------ */

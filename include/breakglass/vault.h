@@ -391,7 +391,8 @@ enum bg_vault_request_state {
 	BG_VAULT_REQUEST_RELEASED  = 2,
 	BG_VAULT_REQUEST_DENIED    = 3,
 	BG_VAULT_REQUEST_EXPIRED   = 4,	/* deadline passed before release */
-	BG_VAULT_REQUEST_CANCELLED = 5,	/* version retired by a rotation */
+	BG_VAULT_REQUEST_CANCELLED = 5,	/* withdrawn by its requester, or its
+					   version retired by a rotation */
 };
 const char *bg_vault_request_state_name(int state);
 
@@ -487,6 +488,20 @@ int bg_vault_deny(bg_vault_t *v, int64_t request_id, const char *approver,
 int bg_vault_release(bg_vault_t *v, int64_t request_id, const char *requester,
     bg_token_t *tok, const char *pin, uint8_t **valuep, size_t *lenp)
     __attribute__((warn_unused_result));
+
+/*
+ * Withdraw: the requester closes their own open request (state
+ * CANCELLED), with any of their tokens in force signing
+ * SHA-256("breakglass withdraw v1\n" || statement), the statement release
+ * would sign.  In one transaction the request key and the re-sealed
+ * shares are destroyed and the "withdraw" event written.  Approvals
+ * already given still count toward the version's exposure: withdrawing
+ * does not undo it.  Refused: not the requester (BG_ERR_DENIED), the
+ * request not open (BG_ERR_STATE) or past its deadline (BG_ERR_EXPIRED),
+ * token errors as for approve.
+ */
+int bg_vault_request_withdraw(bg_vault_t *v, int64_t request_id,
+    const char *requester, bg_token_t *tok, const char *pin);
 
 int bg_vault_request_show(bg_vault_t *v, int64_t request_id,
     bg_vault_request_info_t **infop);
