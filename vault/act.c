@@ -105,6 +105,15 @@ out:
 }
 
 int
+bg_act_check(bg_vault_t *v, const char *person, size_t n)
+{
+	if (n == 0)
+		return bg_vault_fail(v, BG_ERR_NOT_FOUND, "%s has no enrolled "
+		    "token for this", person);
+	return BG_OK;
+}
+
+int
 bg_act_sign(bg_vault_t *v, bg_token_t *tok, const char *pin,
     const char *person, const bg_token_row_t *creds, size_t n,
     const uint8_t cdh[32], const uint8_t *salt,
@@ -116,11 +125,8 @@ bg_act_sign(bg_vault_t *v, bg_token_t *tok, const char *pin,
 
 	*assertp = NULL;
 	*whichp = 0;
-	if (n == 0) {
-		r = bg_vault_fail(v, BG_ERR_NOT_FOUND, "%s has no enrolled "
-		    "token for this", person);
+	if ((r = bg_act_check(v, person, n)) != BG_OK)
 		goto out;
-	}
 	r = BG_ERR_TOKEN_NO_CREDENTIAL;
 	for (i = 0; i < n; i++) {
 		r = bg_token_assert(tok, v->rp_id, creds[i].cred_id,

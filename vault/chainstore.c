@@ -1104,7 +1104,7 @@ bg_vault_chain_sign(bg_vault_t *v, const char *tenant, const char *person,
 	    (!genesis && (r = bg_vault_check_name(v, "tenant name", scope)) !=
 	    BG_OK))
 		goto out;
-	if (tok == NULL || pin == NULL) {
+	if ((tok == NULL) != (pin == NULL)) {	/* both NULL: the check */
 		r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "a token and its PIN "
 		    "are needed to sign");
 		goto out;
@@ -1165,6 +1165,10 @@ bg_vault_chain_sign(bg_vault_t *v, const char *tenant, const char *person,
 		r = bg_vault_fail(v, BG_ERR_DENIED, "%s holds no credential in "
 		    "%s or its draft: nothing of theirs can sign it", person,
 		    scope_words(tenant, words, sizeof(words)));
+		goto out;
+	}
+	if (tok == NULL) {	/* bg_vault_chain_sign_check */
+		bg_store_rollback(v);
 		goto out;
 	}
 	if ((r = bg_act_sign(v, tok, pin, person, creds, ncreds, hash, NULL,
@@ -1238,6 +1242,13 @@ out:
 	bg_chain_link_free(&d);
 	bg_chain_link_free(&head);
 	return bg_vault_finish(v, r, person, "chain.sign", scope, "");
+}
+
+int
+bg_vault_chain_sign_check(bg_vault_t *v, const char *tenant,
+    const char *person)
+{
+	return bg_vault_chain_sign(v, tenant, person, NULL, NULL, NULL, NULL);
 }
 
 int

@@ -202,6 +202,10 @@ chain_sign(int argc, char **argv)
 		ex = VAULT_EXIT_NOTFOUND;
 		goto out;
 	}
+	if ((r = bg_vault_chain_sign_check(v, a.tenant, a.as)) != BG_OK) {
+		ex = vault_fail(v, r, "%s", what);
+		goto out;
+	}
 	/* Everything checked: now the person reads what they sign. */
 	fprintf(stderr, "%s, you are asked to SIGN this change of %s. Read "
 	    "it before you touch your token:\n", a.as, scope_name(a.tenant));

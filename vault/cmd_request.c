@@ -125,6 +125,12 @@ request_new(int argc, char **argv)
 		}
 		rc.ttl = t->max_ttl;
 	}
+	/* Everything but the token first: no PIN or touch for a refusal. */
+	if ((r = bg_vault_request_check(v, tenant, secret, rc.as, rc.reason,
+	    rc.ticket, rc.ttl)) != BG_OK) {
+		ex = vault_fail(v, r, "%s", what);
+		goto out;
+	}
 	if ((ex = vault_token_open(NULL, &tok)) != 0)
 		goto out;
 	rc.v = v;
@@ -215,6 +221,10 @@ request_withdraw(int argc, char **argv)
 	if ((ex = vault_open(&v)) != 0)
 		goto out;
 	if ((r = bg_vault_request_show(v, wc.id, &q)) != BG_OK) {
+		ex = vault_fail(v, r, "%s", what);
+		goto out;
+	}
+	if ((r = bg_vault_request_withdraw_check(v, wc.id, wc.as)) != BG_OK) {
 		ex = vault_fail(v, r, "%s", what);
 		goto out;
 	}

@@ -393,10 +393,16 @@ close_request(bg_vault_t *v, int64_t id, int state, int64_t now)
 
 /* --- request ---------------------------------------------------------------- */
 
-int
-bg_vault_request(bg_vault_t *v, const char *tenant, const char *secret,
+/*
+ * check: stop where the token would be asked (tok and pin unused),
+ * having refused whatever the act would refuse before it, and change
+ * nothing (bg_vault_request_check).
+ */
+static int
+request_do(bg_vault_t *v, const char *tenant, const char *secret,
     const char *requester, const char *reason, const char *ticket,
-    int64_t ttl, bg_token_t *tok, const char *pin, int64_t *request_idp)
+    int64_t ttl, bg_token_t *tok, const char *pin, bool check,
+    int64_t *request_idp)
 {
 	bg_tenant_row_t t;
 	bg_token_row_t *toks = NULL;
@@ -424,7 +430,7 @@ bg_vault_request(bg_vault_t *v, const char *tenant, const char *secret,
 	    (r = bg_vault_check_text(v, "ticket", ticket,
 	    BG_VAULT_TICKET_MAX)) != BG_OK)
 		goto out;
-	if (tok == NULL || pin == NULL) {
+	if (!check && (tok == NULL || pin == NULL)) {
 		r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "the requester's "
 		    "token and PIN are needed");
 		goto out;
@@ -487,6 +493,11 @@ bg_vault_request(bg_vault_t *v, const char *tenant, const char *secret,
 		r = bg_vault_fail(v, BG_ERR_STATE, "request %lld is already "
 		    "open for %s/%s (deadline %s)", (long long)open_id, t.name,
 		    secret, bg_vault_fmt_time(open_dl, when, sizeof(when)));
+		goto out;
+	}
+	if (check) {
+		if ((r = bg_act_check(v, requester, ntoks)) == BG_OK)
+			bg_store_rollback(v);
 		goto out;
 	}
 	if (open_id != 0 && (r = close_request(v, open_id,
@@ -582,6 +593,24 @@ out:
 	bg_token_assertion_free(&as);
 	bg_tenant_row_clear(&t);
 	return bg_vault_finish(v, r, requester, "request", tenant, secret);
+}
+
+int
+bg_vault_request(bg_vault_t *v, const char *tenant, const char *secret,
+    const char *requester, const char *reason, const char *ticket,
+    int64_t ttl, bg_token_t *tok, const char *pin, int64_t *request_idp)
+{
+	return request_do(v, tenant, secret, requester, reason, ticket, ttl,
+	    tok, pin, false, request_idp);
+}
+
+int
+bg_vault_request_check(bg_vault_t *v, const char *tenant, const char *secret,
+    const char *requester, const char *reason, const char *ticket,
+    int64_t ttl)
+{
+	return request_do(v, tenant, secret, requester, reason, ticket, ttl,
+	    NULL, NULL, true, NULL);
 }
 
 /* --- approve / deny --------------------------------------------------------- */
@@ -796,11 +825,14 @@ out:
 	return r;
 }
 
-/* reason: a denial's reason (required for BG_DENY, NULL for approve). */
+/*
+ * reason: a denial's reason (required for BG_DENY, NULL for approve).
+ * check: as in request_do (shown_hash, tok and pin unused).
+ */
 static int
 decide(bg_vault_t *v, int64_t request_id, const char *approver,
     const uint8_t shown_hash[BG_VAULT_HASH_LEN], bg_token_t *tok,
-    const char *pin, int decision, const char *reason)
+    const char *pin, int decision, const char *reason, bool check)
 {
 	const char *action = decision == BG_APPROVE ? "approve" : "deny";
 	req_row_t q;
@@ -829,7 +861,7 @@ decide(bg_vault_t *v, int64_t request_id, const char *approver,
 	bg_vault_clear_err(v);
 	if ((r = bg_vault_check_name(v, "approver", approver)) != BG_OK)
 		goto out;
-	if (shown_hash == NULL || tok == NULL || pin == NULL) {
+	if (!check && (shown_hash == NULL || tok == NULL || pin == NULL)) {
 		r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "the statement hash "
 		    "shown, the approver's token and PIN are needed");
 		goto out;
@@ -892,6 +924,13 @@ decide(bg_vault_t *v, int64_t request_id, const char *approver,
 	 * anything is re-sealed to its key. */
 	if ((r = request_signed(v, &t, &q, now)) != BG_OK)
 		goto out;
+	if (check) {
+		if ((r = bg_member_tokens(v, vks, approver,
+		    BG_VAULT_ROLE_APPROVER, mid, &toks, &ntoks)) == BG_OK &&
+		    (r = bg_act_check(v, approver, ntoks)) == BG_OK)
+			bg_store_rollback(v);
+		goto out;
+	}
 	if ((r = bg_statement_decision_body(v, q.id, &body)) != BG_OK ||
 	    (r = bg_statement_full(v, body, &text, shash)) != BG_OK)
 		goto out;
@@ -995,7 +1034,23 @@ bg_vault_approve(bg_vault_t *v, int64_t request_id, const char *approver,
     const char *pin)
 {
 	return decide(v, request_id, approver, shown_hash, tok, pin,
-	    BG_APPROVE, NULL);
+	    BG_APPROVE, NULL, false);
+}
+
+int
+bg_vault_approve_check(bg_vault_t *v, int64_t request_id,
+    const char *approver)
+{
+	return decide(v, request_id, approver, NULL, NULL, NULL, BG_APPROVE,
+	    NULL, true);
+}
+
+int
+bg_vault_deny_check(bg_vault_t *v, int64_t request_id, const char *approver,
+    const char *reason)
+{
+	return decide(v, request_id, approver, NULL, NULL, NULL, BG_DENY,
+	    reason, true);
 }
 
 int
@@ -1004,7 +1059,7 @@ bg_vault_deny(bg_vault_t *v, int64_t request_id, const char *approver,
     const char *pin, const char *reason)
 {
 	return decide(v, request_id, approver, shown_hash, tok, pin, BG_DENY,
-	    reason);
+	    reason, false);
 }
 
 /* --- release ---------------------------------------------------------------- */
@@ -1112,9 +1167,11 @@ release_log_intact(bg_vault_t *v)
 	    "from a backup", why);
 }
 
-int
-bg_vault_release(bg_vault_t *v, int64_t request_id, const char *requester,
-    bg_token_t *tok, const char *pin, uint8_t **valuep, size_t *lenp)
+/* check: as in request_do (tok, pin, valuep and lenp unused). */
+static int
+release_do(bg_vault_t *v, int64_t request_id, const char *requester,
+    bg_token_t *tok, const char *pin, bool check, uint8_t **valuep,
+    size_t *lenp)
 {
 	req_row_t q;
 	bg_tenant_row_t t;
@@ -1146,13 +1203,13 @@ bg_vault_release(bg_vault_t *v, int64_t request_id, const char *requester,
 	(void)snprintf(obj, sizeof(obj), "request %lld", (long long)request_id);
 	tenant[0] = '\0';
 	bg_vault_clear_err(v);
-	if (valuep == NULL || lenp == NULL) {
+	if (!check && (valuep == NULL || lenp == NULL)) {
 		r = BG_ERR_INVALID_ARG;
 		goto out;
 	}
 	if ((r = bg_vault_check_name(v, "requester", requester)) != BG_OK)
 		goto out;
-	if (tok == NULL || pin == NULL) {
+	if (!check && (tok == NULL || pin == NULL)) {
 		r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "the requester's "
 		    "token and PIN are needed");
 		goto out;
@@ -1215,6 +1272,11 @@ bg_vault_release(bg_vault_t *v, int64_t request_id, const char *requester,
 	    (r = bg_statement_decision_body(v, q.id, &body)) != BG_OK ||
 	    (r = bg_statement_full(v, body, &text, NULL)) != BG_OK)
 		goto out;
+	if (check) {
+		bg_store_rollback(v);
+		r = BG_OK;
+		goto out;
+	}
 	bg_statement_cdh("release", text, cdh);
 	if ((r = bg_act_sign(v, tok, pin, requester, mine, 1, cdh, salt, &as,
 	    &which)) != BG_OK)
@@ -1338,6 +1400,22 @@ out:
 	return bg_vault_finish(v, r, requester, "release", tenant, obj);
 }
 
+int
+bg_vault_release(bg_vault_t *v, int64_t request_id, const char *requester,
+    bg_token_t *tok, const char *pin, uint8_t **valuep, size_t *lenp)
+{
+	return release_do(v, request_id, requester, tok, pin, false, valuep,
+	    lenp);
+}
+
+int
+bg_vault_release_check(bg_vault_t *v, int64_t request_id,
+    const char *requester)
+{
+	return release_do(v, request_id, requester, NULL, NULL, true, NULL,
+	    NULL);
+}
+
 /* --- withdraw --------------------------------------------------------------- */
 
 /*
@@ -1349,9 +1427,10 @@ out:
  * (mark_exposed), so withdrawing undoes nothing a copy of the file and
  * the requester's token could already open.
  */
-int
-bg_vault_request_withdraw(bg_vault_t *v, int64_t request_id,
-    const char *requester, bg_token_t *tok, const char *pin)
+/* check: as in request_do (tok and pin unused). */
+static int
+withdraw_do(bg_vault_t *v, int64_t request_id, const char *requester,
+    bg_token_t *tok, const char *pin, bool check)
 {
 	req_row_t q;
 	bg_tenant_row_t t;
@@ -1377,7 +1456,7 @@ bg_vault_request_withdraw(bg_vault_t *v, int64_t request_id,
 	bg_vault_clear_err(v);
 	if ((r = bg_vault_check_name(v, "requester", requester)) != BG_OK)
 		goto out;
-	if (tok == NULL || pin == NULL) {
+	if (!check && (tok == NULL || pin == NULL)) {
 		r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "the requester's "
 		    "token and PIN are needed");
 		goto out;
@@ -1415,6 +1494,11 @@ bg_vault_request_withdraw(bg_vault_t *v, int64_t request_id,
 	    BG_VAULT_ROLE_REQUESTER, mid, &toks, &ntoks)) != BG_OK)
 		goto out;
 	sodium_memzero(salt, sizeof(salt));
+	if (check) {
+		if ((r = bg_act_check(v, requester, ntoks)) == BG_OK)
+			bg_store_rollback(v);
+		goto out;
+	}
 	if ((r = bg_statement_decision_body(v, q.id, &body)) != BG_OK ||
 	    (r = bg_statement_full(v, body, &text, shash)) != BG_OK)
 		goto out;
@@ -1464,6 +1548,20 @@ out:
 	bg_tenant_row_clear(&t);
 	req_row_clear(&q);
 	return bg_vault_finish(v, r, requester, "withdraw", tenant, obj);
+}
+
+int
+bg_vault_request_withdraw(bg_vault_t *v, int64_t request_id,
+    const char *requester, bg_token_t *tok, const char *pin)
+{
+	return withdraw_do(v, request_id, requester, tok, pin, false);
+}
+
+int
+bg_vault_request_withdraw_check(bg_vault_t *v, int64_t request_id,
+    const char *requester)
+{
+	return withdraw_do(v, request_id, requester, NULL, NULL, true);
 }
 
 /* --- views ------------------------------------------------------------------ */

@@ -268,6 +268,12 @@ int bg_act_sign(bg_vault_t *v, bg_token_t *tok, const char *pin,
     const uint8_t cdh[32], const uint8_t *salt,
     bg_token_assertion_t **assertp, size_t *whichp)
     __attribute__((warn_unused_result));
+/*
+ * What bg_act_sign refuses before any token is asked (person holds none
+ * of the n credentials): for the checks an act runs before its PIN is
+ * asked for (bg_vault_*_check).
+ */
+int bg_act_check(bg_vault_t *v, const char *person, size_t n);
 /* A credential makeCredential just made, as a row for bg_act_sign (id
  * -1: no row yet; its counter starts from the one the token reported). */
 int bg_act_new_cred(const bg_token_cred_t *cred, bg_token_row_t *row);

@@ -503,6 +503,27 @@ int bg_vault_release(bg_vault_t *v, int64_t request_id, const char *requester,
 int bg_vault_request_withdraw(bg_vault_t *v, int64_t request_id,
     const char *requester, bg_token_t *tok, const char *pin);
 
+/*
+ * The checks of request, approve, deny, release and withdraw without a
+ * token: whatever the act would refuse before the touch (names, text,
+ * state, deadline, membership, policy, a second approval, the quorum for
+ * a release, tampered rows) is refused here the same way, with errmsg
+ * and a "refused" event, and nothing else changes.  BG_OK means only
+ * that the token and PIN are what remains to be asked for: the programs
+ * call these before they ask for a PIN or a touch.
+ */
+int bg_vault_request_check(bg_vault_t *v, const char *tenant,
+    const char *secret, const char *requester, const char *reason,
+    const char *ticket, int64_t ttl);
+int bg_vault_approve_check(bg_vault_t *v, int64_t request_id,
+    const char *approver);
+int bg_vault_deny_check(bg_vault_t *v, int64_t request_id,
+    const char *approver, const char *reason);
+int bg_vault_release_check(bg_vault_t *v, int64_t request_id,
+    const char *requester);
+int bg_vault_request_withdraw_check(bg_vault_t *v, int64_t request_id,
+    const char *requester);
+
 int bg_vault_request_show(bg_vault_t *v, int64_t request_id,
     bg_vault_request_info_t **infop);
 /* tenant NULL: all; open_only: only requests still open (not expired). */
