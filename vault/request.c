@@ -412,6 +412,7 @@ request_do(bg_vault_t *v, const char *tenant, const char *secret,
 	uint8_t shash[BG_VAULT_HASH_LEN], pk[BG_SEAL_PK_LEN];
 	uint8_t sealed[BG_SEAL_REQKEY_SEALED_LEN], *req_sk = NULL;
 	char *body = NULL, *text = NULL, idbuf[24], when[32], sh[65];
+	char open_by[BG_VAULT_NAME_MAX + 1] = "";
 	json_t *det = NULL;
 	int64_t now = 0, mid = 0, vid = 0, id = 0, open_id = 0, open_dl = 0;
 	size_t ntoks = 0, which = 0;
@@ -478,21 +479,26 @@ request_do(bg_vault_t *v, const char *tenant, const char *secret,
 		goto out;
 	}
 	/* One open request per version; expire a stale one first. */
-	if ((r = bg_store_prepare(v, "SELECT id, deadline FROM requests "
-	    "WHERE version_id = ? AND state = 1", &st)) != BG_OK ||
+	if ((r = bg_store_prepare(v, "SELECT id, deadline, requester FROM "
+	    "requests WHERE version_id = ? AND state = 1", &st)) != BG_OK ||
 	    (r = bg_store_bind_int(v, st, 1, vid)) != BG_OK ||
 	    (r = bg_store_step(v, st, &row)) != BG_OK)
 		goto out;
 	if (row) {
 		open_id = sqlite3_column_int64(st, 0);
 		open_dl = sqlite3_column_int64(st, 1);
+		bg_store_col_text(st, 2, open_by, sizeof(open_by));
 	}
 	sqlite3_finalize(st);
 	st = NULL;
 	if (open_id != 0 && open_dl > now) {
 		r = bg_vault_fail(v, BG_ERR_STATE, "request %lld is already "
-		    "open for %s/%s (deadline %s)", (long long)open_id, t.name,
-		    secret, bg_vault_fmt_time(open_dl, when, sizeof(when)));
+		    "open for %s/%s (deadline %s): continue it (vault approve "
+		    "%lld, vault release %lld), or its requester withdraws it "
+		    "(vault request withdraw %lld --as %s)", (long long)open_id,
+		    t.name, secret, bg_vault_fmt_time(open_dl, when,
+		    sizeof(when)), (long long)open_id, (long long)open_id,
+		    (long long)open_id, open_by);
 		goto out;
 	}
 	if (check) {
