@@ -170,6 +170,7 @@ typedef struct bg_vault_tenant_info {
 	size_t	 n_requesters, n_approvers, n_auditors;	/* live (unexpired) people */
 	size_t	 n_secrets;		/* secrets (any state) */
 	size_t	 n_sealed;		/* secrets whose active version is sealed */
+	int64_t	 offboarded_at;		/* 0 unless offboarded (tenant offboard) */
 } bg_vault_tenant_info_t;
 
 /*
