@@ -108,5 +108,13 @@ run vault audit log --json --action approve; ok
 [ "$(grep -c '"action": "approve"' "$T/out")" -eq 5 ] || fail "approve events"
 run vault audit log --json --person mia --tenant acme; ok; expect_out '"mia"'
 run vault audit log --since +1d; ok; expect_no_out "release"
+# a filter that can match nothing because the name is wrong says so
+run vault audit log --action relase
+refused 2 "unknown action 'relase' (did you mean 'release'?)"
+expect_err "withdraw"; [ ! -s "$T/out" ] || fail "audit log printed events"
+run vault audit log --tenant glbex; refused 4 "no tenant 'glbex'"
+run vault audit log --action withdraw; ok	# known, none logged yet
+run vault audit log --json --action tenant.add --tenant acme; ok
+expect_out '"action": "tenant.add"'
 run vault audit verify; ok; expect_out "intact"
 echo "flow: all passed"
