@@ -201,6 +201,12 @@ bg_audit_refused(bg_vault_t *v, const char *actor, const char *attempted,
 	if (clock < hwm && json_object_set_new(det, "clock",
 	    json_integer((json_int_t)clock)) != 0)
 		goto out;
+	/* The person the act was for is the actor; whose token answered,
+	 * when one did, is said beside it. */
+	if (v->act_owner[0] != '\0' && (json_object_set_new(det,
+	    "token_owner", json_string(v->act_owner)) != 0 ||
+	    json_object_set_new(det, "token", json_string(v->act_token)) != 0))
+		goto out;
 	if (bg_audit_append(v, when, a, "refused", t, o, det) != BG_OK) {
 		det = NULL;
 		goto out;
@@ -218,11 +224,15 @@ bg_vault_finish(bg_vault_t *v, int r, const char *actor,
     const char *attempted, const char *tenant, const char *object)
 {
 	/* A committed change had its tree head signed by bg_store_commit. */
-	if (r == BG_OK)
-		return r;
-	bg_store_rollback(v);
-	bg_vault_fail_default(v, r);
-	bg_audit_refused(v, actor, attempted, tenant, object, r);
+	if (r != BG_OK) {
+		bg_store_rollback(v);
+		bg_vault_fail_default(v, r);
+		bg_audit_refused(v, actor, attempted, tenant, object, r);
+	}
+	if (v != NULL) {
+		v->act_owner[0] = '\0';
+		v->act_token[0] = '\0';
+	}
 	return r;
 }
 

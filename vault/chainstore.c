@@ -1172,8 +1172,13 @@ bg_vault_chain_sign(bg_vault_t *v, const char *tenant, const char *person,
 		goto out;
 	}
 	if ((r = bg_act_sign(v, tok, pin, person, creds, ncreds, hash, NULL,
-	    &as, &which)) != BG_OK)
+	    &as, &which)) != BG_OK) {
+		const bg_chain_link_t *in[3] = { v->genesis, head, d };
+
+		if (r == BG_ERR_TOKEN_NO_CREDENTIAL)	/* whose token it is */
+			bg_act_identify(v, tok, pin, in, 3, person);
 		goto out;
+	}
 	if ((r = bg_store_cached(v, sig_sql, &st)) != BG_OK ||
 	    (r = bg_store_bind_text(v, st, 1, scope)) != BG_OK ||
 	    (r = bg_store_bind_text(v, st, 2, person)) != BG_OK ||

@@ -394,6 +394,27 @@ close_request(bg_vault_t *v, int64_t id, int state, int64_t now)
 /* --- request ---------------------------------------------------------------- */
 
 /*
+ * bg_act_sign, and when the token holds none of person's credentials,
+ * whose credential in the tenant's newest link (or ks2, the link that
+ * sealed the version) it does hold, for the refusal.
+ */
+static int
+act_sign(bg_vault_t *v, const bg_chain_link_t *ks, const bg_chain_link_t *ks2,
+    bg_token_t *tok, const char *pin, const char *person,
+    const bg_token_row_t *creds, size_t n, const uint8_t cdh[32],
+    const uint8_t *salt, bg_token_assertion_t **assertp, size_t *whichp)
+{
+	const bg_chain_link_t *links[2] = { ks, ks2 };
+	int r;
+
+	r = bg_act_sign(v, tok, pin, person, creds, n, cdh, salt, assertp,
+	    whichp);
+	if (r == BG_ERR_TOKEN_NO_CREDENTIAL)
+		bg_act_identify(v, tok, pin, links, 2, person);
+	return r;
+}
+
+/*
  * check: stop where the token would be asked (tok and pin unused),
  * having refused whatever the act would refuse before it, and change
  * nothing (bg_vault_request_check).
@@ -541,8 +562,8 @@ request_do(bg_vault_t *v, const char *tenant, const char *secret,
 	    (r = bg_statement_full(v, body, &text, shash)) != BG_OK)
 		goto out;
 	bg_statement_cdh("request", text, cdh);
-	if ((r = bg_act_sign(v, tok, pin, requester, toks, ntoks, cdh, NULL,
-	    &as, &which)) != BG_OK)
+	if ((r = act_sign(v, t.head, NULL, tok, pin, requester, toks, ntoks,
+	    cdh, NULL, &as, &which)) != BG_OK)
 		goto out;
 	/* The request key's private half is only ever sealed to the
 	 * requester's membership key of the token just used. */
@@ -949,8 +970,9 @@ decide(bg_vault_t *v, int64_t request_id, const char *approver,
 	bg_statement_cdh(action, text, cdh);
 	if ((r = bg_member_tokens(v, vks, approver, BG_VAULT_ROLE_APPROVER,
 	    mid, &toks, &ntoks)) != BG_OK ||
-	    (r = bg_act_sign(v, tok, pin, approver, toks, ntoks, cdh,
-	    decision == BG_APPROVE ? salt : NULL, &as, &which)) != BG_OK)
+	    (r = act_sign(v, t.head, vks, tok, pin, approver, toks, ntoks,
+	    cdh, decision == BG_APPROVE ? salt : NULL, &as, &which)) !=
+	    BG_OK)
 		goto out;
 	if (decision == BG_APPROVE) {
 		if ((r = bg_member_sk(v, approver, &toks[which], as, &sk))
@@ -1284,8 +1306,8 @@ release_do(bg_vault_t *v, int64_t request_id, const char *requester,
 		goto out;
 	}
 	bg_statement_cdh("release", text, cdh);
-	if ((r = bg_act_sign(v, tok, pin, requester, mine, 1, cdh, salt, &as,
-	    &which)) != BG_OK)
+	if ((r = act_sign(v, t.head, NULL, tok, pin, requester, mine, 1, cdh,
+	    salt, &as, &which)) != BG_OK)
 		goto out;
 	if ((r = bg_member_sk(v, requester, mine, as, &sk)) != BG_OK)
 		goto out;
@@ -1509,8 +1531,8 @@ withdraw_do(bg_vault_t *v, int64_t request_id, const char *requester,
 	    (r = bg_statement_full(v, body, &text, shash)) != BG_OK)
 		goto out;
 	bg_statement_cdh("withdraw", text, cdh);
-	if ((r = bg_act_sign(v, tok, pin, requester, toks, ntoks, cdh, NULL,
-	    &as, &which)) != BG_OK)
+	if ((r = act_sign(v, t.head, NULL, tok, pin, requester, toks, ntoks,
+	    cdh, NULL, &as, &which)) != BG_OK)
 		goto out;
 	/* Who had approved, for the event: their approvals still count. */
 	if ((r = version_policy(v, &q, &pol)) != BG_OK)

@@ -55,15 +55,25 @@ expect_event refused alice
 run vault request show "$REQ" --json; ok; expect_out '"approvals": 1'
 as tom vault release "$REQ"; refused 1 "needs 1 more from: mia"
 
-step "someone else's token under a name is refused"
+step "someone else's token under a name is refused, and the event names both"
 run vault --token "$(token bob)" --pin-file "$T/bob.pin" approve "$REQ" --as mia
 [ "$RC" -ne 0 ] || fail "bob's token approved as mia"
 expect_err "vault: approve $REQ"
+expect_err "holds none of mia's credentials for this: it is bob's token 'bob-soft'"
+expect_event refused '"token_owner": "bob"'
+expect_event refused '"actor": "mia"'
+run vault --token "$(token bob)" --pin-file "$T/bob.pin" chain sign beta --as alice
+[ "$RC" -ne 0 ] || fail "bob's token signed as alice"
+expect_err "it is bob's token"; expect_event refused '"token_owner": "bob"'
 
 step "only the requester releases"
 as mia vault approve "$REQ"; ok
 as alice vault release "$REQ"; refused 1 "release $REQ"
 expect_event refused
+run vault --token "$(token alice)" --pin-file "$T/alice.pin" release "$REQ" --as tom
+[ "$RC" -ne 0 ] || fail "alice's token released as tom"
+expect_err "it is alice's token"
+expect_event refused '"token_owner": "alice"'
 as tom vault release "$REQ"; ok; expect_out hunter2-domain-admin
 
 step "deny closes a request"
