@@ -173,6 +173,10 @@ status_cmd(int argc, char **argv, bool check)
 				h = "Expired memberships"; break;
 			case BG_VAULT_STATUS_QUORUM_AT_RISK:
 				h = "QUORUM AT RISK"; break;
+			case BG_VAULT_STATUS_QUORUM_BY_DESIGN:
+				h = "Approvers without an alternate (by "
+				    "design; a note)";
+				break;
 			default:
 				h = bg_vault_status_kind_name(it[i].kind);
 			}

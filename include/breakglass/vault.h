@@ -560,6 +560,7 @@ enum bg_vault_status_kind {
 	BG_VAULT_STATUS_MEMBER_EXPIRING  = 6,	/* within 30 days */
 	BG_VAULT_STATUS_MEMBER_EXPIRED   = 7,
 	BG_VAULT_STATUS_QUORUM_AT_RISK   = 8,	/* see vault_lifecycle.h */
+	BG_VAULT_STATUS_QUORUM_BY_DESIGN = 9,	/* a note: see vault_lifecycle.h */
 };
 const char *bg_vault_status_kind_name(int kind); /* "open-request", ... */
 
