@@ -107,6 +107,12 @@ grep -q '&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;x&quot;' "$H" ||
 ! grep -qi '<script' "$H" || fail "a script element in the report"
 ! grep -Eqi '(src|href)="?(https?:|//)' "$H" || fail "external asset"
 [ "$(grep -c '<section class="incident"' "$H")" -eq 2 ] || fail "incidents"
+cp "$H" "$T/report.keep"
+run vault report acme --format text --out "$H"
+refused 1 "already exists; refusing to overwrite it"
+cmp -s "$H" "$T/report.keep" || fail "report --out overwrote a file"
+run vault report nosuch --out "$T/never.txt"; expect_rc 4
+[ ! -e "$T/never.txt" ] || fail "a refused report left its --out file"
 
 step "wrong queries are refused"
 run vault report nosuch; refused 4 "no tenant 'nosuch'"
