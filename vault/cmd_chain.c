@@ -267,6 +267,7 @@ chain_discard(int argc, char **argv)
 		goto out;
 	}
 	printf("draft of %s discarded\n", scope_name(a.tenant));
+	vault_note_receipt(v);
 	ex = VAULT_EXIT_OK;
 out:
 	bg_vault_close(&v);

@@ -121,6 +121,7 @@ cmd_custodian(int argc, char **argv)
 		printf("  signing key %s (check it in vault chain show before "
 		    "anyone signs)\n", sf);
 	}
+	vault_note_receipt(v);
 	ex = VAULT_EXIT_OK;
 out:
 	bg_vault_close(&v);

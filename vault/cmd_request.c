@@ -147,6 +147,7 @@ request_new(int argc, char **argv)
 		vault_note("request %lld opened; approvals and release before "
 		    "%s; %s", (long long)rc.id,
 		    vault_fmt_time(ri->deadline, tb), ri->missing);
+	vault_note_receipt(v);
 	ex = VAULT_EXIT_OK;
 out:
 	bg_vault_request_free(&ri);

@@ -94,6 +94,7 @@ rotate(int argc, char **argv, int which)
 		}
 		printf("rotation of %s/%s committed: the new version is "
 		    "active, the old one retired\n", tenant, secret);
+		vault_note_receipt(v);
 		ex = VAULT_EXIT_OK;
 		goto out;
 	}
@@ -105,6 +106,7 @@ rotate(int argc, char **argv, int which)
 		}
 		printf("rotation of %s/%s aborted: the pending version was "
 		    "dropped\n", tenant, secret);
+		vault_note_receipt(v);
 		ex = VAULT_EXIT_OK;
 		goto out;
 	}
@@ -137,6 +139,7 @@ rotate(int argc, char **argv, int which)
 	vault_note("version %d of %s/%s sealed as pending.  Once it is set on "
 	    "the target, run: vault rotate commit %s/%s", version, tenant,
 	    secret, tenant, secret);
+	vault_note_receipt(v);
 	ex = VAULT_EXIT_OK;
 out:
 	if (val != NULL) {

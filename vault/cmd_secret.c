@@ -126,6 +126,7 @@ secret_add(int argc, char **argv)
 	    "of %s", argv[optind], argv[optind + 1], len,
 	    gen ? (show ? ", generated, shown above" :
 	    ", generated, not shown") : "", argv[optind]);
+	vault_note_receipt(v);
 	ex = VAULT_EXIT_OK;
 out:
 	if (val != NULL) {
@@ -381,6 +382,7 @@ secret_import(int argc, char **argv)
 	}
 	vault_note("sealed %zu secrets of %s, version 1 each, in one "
 	    "transaction", n, argv[optind]);
+	vault_note_receipt(v);
 	ex = VAULT_EXIT_OK;
 out:
 	if (buf != NULL) {

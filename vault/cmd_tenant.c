@@ -336,6 +336,7 @@ tenant_offboard(int argc, char **argv)
 	fputs(cert, stdout);
 	vault_note("%s offboarded: every sealed value, share and token key "
 	    "destroyed; the audit events remain", argv[optind]);
+	vault_note_receipt(v);
 	ex = VAULT_EXIT_OK;
 out:
 	if (fd >= 0) {
