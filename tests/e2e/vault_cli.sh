@@ -88,6 +88,22 @@ run vault status --json; ok
 python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/out" ||
     fail "status --json is not JSON"
 
+step "names: the man page states the rule the program applies"
+run vault tenant add Acme; refused 2 "may only hold a-z"
+run vault tenant add -acme; expect_rc 2
+run vault tenant add db01.backup_x-y; ok
+python3 - "$(dirname "$0")/../../docs/vault.1" <<'PY' || fail "docs/vault.1 states another name rule"
+import re, subprocess, sys
+txt = subprocess.run(["mandoc", "-T", "ascii", sys.argv[1]], capture_output=True, text=True).stdout
+txt = re.sub(r".\x08", "", txt)
+txt = re.sub(r"\s+", " ", txt)
+m = re.search(r"Names of tenants, people and secrets are 1 to 64 characters of (\[[^\]]*\])", txt)
+assert m, "no name rule in the man page"
+cls = re.compile(m.group(1) + "{1,64}")
+for name, ok in (("acme", True), ("db01.backup_x-y", True), ("Acme", False), ("ACME", False)):
+    assert bool(cls.fullmatch(name)) == ok, (m.group(1), name)
+PY
+
 step "every usage text is in the man page SYNOPSIS"
 man=$(dirname "$0")/../../docs/vault.1
 # (last, so that a man page behind the program fails only this step)
