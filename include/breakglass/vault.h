@@ -577,8 +577,11 @@ typedef struct bg_vault_status_item {
 typedef struct bg_vault_check {
 	size_t	 n_open_requests, n_active_leases, n_rotation_due, n_overdue,
 		 n_pending_rotations, n_members_expiring, n_members_expired;
-	/* true while any spent secret awaits rotation (rotation-due or
-	 * overdue): `vault check` exits non-zero then. */
+	/* true while any spent secret's lease has ended and it awaits
+	 * rotation (rotation-due or overdue), and while a version is
+	 * exposed at quorum unreleased: `vault check` exits non-zero then.
+	 * A lease still running is not: it is the approved use, and the
+	 * rotation cannot start before it ends. */
 	bool	 attention;
 } bg_vault_check_t;
 
