@@ -46,6 +46,17 @@ for s in "Request $REQ: acme/da v1, released" "requester: tom" \
 done
 expect_no_out "DOES NOT VERIFY"
 expect_no_out "INC-0"
+# rotated right after the release, well before the lease ended
+expect_out "before lease end: on-time"; expect_no_out "lag 0s"
+run vault report --request "$REQ" --format json; ok
+python3 - "$T/out" <<'PY' || fail "lag_seconds of a rotation before lease end"
+import json, sys
+rot = json.load(open(sys.argv[1]))["incidents"][0]["rotation"]
+assert rot["status"] == "on-time" and rot["lag_seconds"] < 0, rot
+assert rot["lag_seconds"] == rot["rotated_at"] - rot["lease_end"], rot
+PY
+run vault report --request "$REQ" --format html; ok
+expect_out "before lease end; "
 
 step "JSON report of the tenant: both requests, denial and anomalies"
 run vault report acme --format json; ok
