@@ -1117,6 +1117,22 @@ bg_vault_create_msg(const char *path, bool allow_soft_tokens,
 		goto out;
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    0600);
+	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR)) {
+		/* the directory is what is missing: name it */
+		const char *slash = strrchr(path, '/');
+		int dl = slash == NULL ? 1 : slash == path ? 1 :
+		    (int)(slash - path);
+
+		if (errno == ENOTDIR)
+			r = bg_vault_fail(v, BG_ERR_IO, "%s: a part of %.*s is "
+			    "not a directory", path, dl, slash == NULL ? "." :
+			    path);
+		else
+			r = bg_vault_fail(v, BG_ERR_IO, "%s: the directory "
+			    "%.*s does not exist (create it first, mode 0700)",
+			    path, dl, slash == NULL ? "." : path);
+		goto out;
+	}
 	if (fd < 0) {
 		r = bg_vault_fail(v, errno == EEXIST ? BG_ERR_EXISTS :
 		    BG_ERR_IO, "%s: %s", path, errno == EEXIST ?

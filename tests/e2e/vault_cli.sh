@@ -30,6 +30,12 @@ run vault init --allow-soft-tokens; expect_rc 2
 expect_err "vault: init: --as CUSTODIAN is required"
 [ ! -e "$T/vault.db" ] || fail "init without a custodian left a vault"
 
+step "init in a directory that does not exist names the directory"
+as carol vault --vault "$T/no/such/dir/v.db" init --allow-soft-tokens
+refused 1 "the directory $T/no/such/dir does not exist"
+expect_no_err "input/output error"
+[ ! -e "$T/no" ] || fail "init created a directory it was not asked to"
+
 step "init, and a second init refused"
 std_genesis
 [ -f "$T/vault.db" ] || fail "BREAKGLASS_VAULT not used"
