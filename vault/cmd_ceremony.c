@@ -435,6 +435,8 @@ cmd_ceremony(int argc, char **argv)
 	}
 	if (argc - optind != 1 ||
 	    vault_split_ref(argv[optind], &c.tenant, &c.secret) != 0) {
+		(void)vault_hint_ref("ceremony", true, argc - optind,
+		    argv + optind);
 		ex = vault_usage_err(usage);
 		goto out;
 	}

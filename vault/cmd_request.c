@@ -94,6 +94,8 @@ request_new(int argc, char **argv)
 	}
 	if (argc - optind != 1 ||
 	    vault_split_ref(argv[optind], &tenant, &secret) != 0) {
+		(void)vault_hint_ref("request", true, argc - optind,
+		    argv + optind);
 		ex = vault_usage_err(usage);
 		goto out;
 	}

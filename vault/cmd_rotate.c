@@ -79,6 +79,10 @@ rotate(int argc, char **argv, int which)
 	if (argc - optind != 1 || ((gen || opt_gen) && which != 0) ||
 	    (opt_gen && !gen) ||
 	    vault_split_ref(argv[optind], &tenant, &secret) != 0) {
+		char cmd[32];
+
+		(void)snprintf(cmd, sizeof(cmd), "rotate %s", argv[0]);
+		(void)vault_hint_ref(cmd, true, argc - optind, argv + optind);
 		ex = vault_usage_err(usage);
 		goto out;
 	}

@@ -85,6 +85,8 @@ secret_add(int argc, char **argv)
 		}
 	}
 	if (argc - optind != 2) {
+		(void)vault_hint_ref("secret add", false, argc - optind,
+		    argv + optind);
 		ex = vault_usage_err(usage);
 		goto out;
 	}
@@ -473,10 +475,21 @@ secret_list_show(int argc, char **argv, bool show)
 	if (show) {
 		if (argc - optind != 1 ||
 		    vault_split_ref(argv[optind], &tenant, &name) != 0) {
+			(void)vault_hint_ref("secret show", true, argc - optind,
+			    argv + optind);
 			ex = vault_usage_err(usage);
 			goto out;
 		}
 	} else if (argc - optind > 1) {
+		if (argc - optind == 2)
+			vault_errx("secret list takes one TENANT; to see one "
+			    "secret: vault secret show %s/%s", argv[optind],
+			    argv[optind + 1]);
+		ex = vault_usage_err(usage);
+		goto out;
+	} else if (argc - optind == 1 && strchr(argv[optind], '/') != NULL) {
+		vault_errx("secret list takes a TENANT; to see one secret: "
+		    "vault secret show %s", argv[optind]);
 		ex = vault_usage_err(usage);
 		goto out;
 	} else if (argc - optind == 1 && (tenant = strdup(argv[optind])) == NULL) {

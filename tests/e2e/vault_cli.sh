@@ -84,6 +84,18 @@ run vault secret add acme x --generate --length 3; expect_rc 2
 run vault secret add acme x --generate --charset hex; expect_rc 2
 run vault request acme/x --as tom; expect_rc 2
 run vault request nodash --as tom --reason r --ticket t; expect_rc 2
+# a secret named the other way round: the right form, in the user's words
+run vault secret show acme domain-admin; expect_rc 2
+expect_err "vault: secret show takes TENANT/NAME, one word: vault secret show acme/domain-admin"
+expect_err "usage: vault secret"
+run vault secret add acme/foo; expect_rc 2
+expect_err "vault: secret add takes TENANT NAME, two words: vault secret add acme foo"
+run vault secret list acme/foo; expect_rc 2
+expect_err "to see one secret: vault secret show acme/foo"
+run vault request acme da --as tom --reason r --ticket t; expect_rc 2
+expect_err "request takes TENANT/NAME, one word: vault request acme/da"
+run vault rotate commit acme da; expect_rc 2
+expect_err "rotate commit takes TENANT/NAME, one word: vault rotate commit acme/da"
 run vault approve abc --as alice; expect_rc 2
 run vault release 1; expect_rc 2
 run vault tenant add acme2 --max-ttl 5x; expect_rc 2
