@@ -289,6 +289,12 @@ import_parse(const uint8_t *buf, size_t len, import_item_t **itemsp,
 		}
 		memcpy(it[n].name, p, (size_t)(eq - p));
 		it[n].name[eq - p] = '\0';
+		if (!bg_vault_name_ok(it[n].name)) {
+			vault_errx("secret import: line %zu: the name '%s' may "
+			    "only hold a-z, 0-9, '.', '_', '-' and must start "
+			    "with a letter or digit", line, it[n].name);
+			goto out;
+		}
 		it[n].val = eq + 1;
 		it[n].len = (size_t)(nl - eq - 1);
 		it[n].line = line;
@@ -322,6 +328,51 @@ import_parse(const uint8_t *buf, size_t len, import_item_t **itemsp,
 out:
 	free(sorted);
 	free(it);	/* names and pointers only; values are in buf */
+	return ex;
+}
+
+static int
+secret_cmp(const void *a, const void *b)
+{
+	return strcmp(((const bg_vault_secret_info_t *)a)->name,
+	    ((const bg_vault_secret_info_t *)b)->name);
+}
+
+/*
+ * A name the tenant has already refuses the whole file: say on which
+ * line (the engine names only the secret).  One listing of the tenant,
+ * not one query per line.
+ */
+static int
+import_exists(bg_vault_t *v, const char *tenant, const import_item_t *it,
+    size_t n)
+{
+	bg_vault_secret_info_t *l = NULL;
+	size_t nl = 0, i;
+	int r, ex = VAULT_EXIT_FAIL;
+
+	if ((r = bg_vault_secret_list(v, tenant, &l, &nl)) != BG_OK) {
+		ex = vault_fail(v, r, "secret import %s", tenant);
+		goto out;
+	}
+	if (nl > 1)
+		qsort(l, nl, sizeof(*l), secret_cmp);
+	for (i = 0; i < n; i++) {
+		bg_vault_secret_info_t key;
+
+		(void)snprintf(key.name, sizeof(key.name), "%s", it[i].name);
+		if (nl > 0 && bsearch(&key, l, nl, sizeof(*l),
+		    secret_cmp) != NULL) {
+			vault_errx("secret import: line %zu: secret '%s/%s' "
+			    "already exists (nothing was sealed; rotate it to "
+			    "change its value)", it[i].line, tenant,
+			    it[i].name);
+			goto out;
+		}
+	}
+	ex = VAULT_EXIT_OK;
+out:
+	bg_vault_secret_free(&l);
 	return ex;
 }
 
@@ -377,6 +428,9 @@ secret_import(int argc, char **argv)
 	}
 	if ((ex = vault_open(&v)) != 0)
 		goto out;
+	if ((ex = import_exists(v, argv[optind], it, n)) != 0)
+		goto out;
+	ex = VAULT_EXIT_FAIL;
 	if ((r = bg_vault_secret_add_many(v, vault_actor(), argv[optind], n,
 	    names, where, lens)) != BG_OK) {
 		ex = vault_fail(v, r, "secret import %s", argv[optind]);

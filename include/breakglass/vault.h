@@ -147,6 +147,13 @@ int bg_vault_schema_version(const bg_vault_t *v);	/* user_version on disk */
  */
 bool bg_vault_text_ok(const char *s, size_t max);
 
+/*
+ * Whether s is a valid name (a tenant, person or secret): the rule above,
+ * that the engine applies; for programs that say where a bad name came
+ * from (the line of an import file) before the engine refuses it.
+ */
+bool bg_vault_name_ok(const char *s);
+
 /* "2026-11-22 03:40 UTC" into buf (at least 32 bytes); returns buf. */
 char *bg_vault_fmt_time(int64_t t, char *buf, size_t len);
 
