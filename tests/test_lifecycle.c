@@ -437,7 +437,7 @@ test_recertify(void **state)
 }
 
 static bool
-has_quorum_item(fx_t *f, const char *needle)
+has_item(fx_t *f, int kind, const char *needle)
 {
 	bg_vault_status_item_t *it = NULL;
 	size_t i, n = 0;
@@ -445,8 +445,7 @@ has_quorum_item(fx_t *f, const char *needle)
 
 	assert_int_equal(bg_vault_status(f->v, "acme", &it, &n, NULL), BG_OK);
 	for (i = 0; i < n; i++)
-		if (it[i].kind == BG_VAULT_STATUS_QUORUM_AT_RISK &&
-		    strstr(it[i].text, needle) != NULL)
+		if (it[i].kind == kind && strstr(it[i].text, needle) != NULL)
 			found = true;
 	bg_vault_status_free(&it);
 	return found;
@@ -459,15 +458,29 @@ test_quorum_at_risk(void **state)
 
 	assert_string_equal(bg_vault_status_kind_name(
 	    BG_VAULT_STATUS_QUORUM_AT_RISK), "quorum-at-risk");
-	/* 1-of(mia): mia alone stands between the tenant and no quorum */
-	assert_true(has_quorum_item(f, "losing any one of mia would"));
+	assert_string_equal(bg_vault_status_kind_name(
+	    BG_VAULT_STATUS_QUORUM_BY_DESIGN), "quorum-by-design");
+	/* 1-of(mia): the policy gives mia no alternate, by design: a note */
+	assert_true(has_item(f, BG_VAULT_STATUS_QUORUM_BY_DESIGN,
+	    "gives no alternate for mia"));
+	assert_false(has_item(f, BG_VAULT_STATUS_QUORUM_AT_RISK, ""));
+	/* bob expiring within 30 days: alice has lost her alternate */
+	sql_exec(f, "UPDATE memberships SET expires_at = strftime('%s','now') "
+	    "+ 10 * 86400 WHERE person = 'bob'");
+	assert_true(has_item(f, BG_VAULT_STATUS_QUORUM_AT_RISK,
+	    "losing any one of alice would"));
+	assert_false(has_item(f, BG_VAULT_STATUS_QUORUM_AT_RISK,
+	    "losing any one of alice, mia"));
+	sql_exec(f, "UPDATE memberships SET expires_at = strftime('%s','now') "
+	    "+ 100 * 86400 WHERE person = 'bob'");
 	/* mia expiring within 30 days no longer counts: quorum lost */
 	sql_exec(f, "UPDATE memberships SET expires_at = strftime('%s','now') "
 	    "+ 10 * 86400 WHERE person = 'mia'");
-	assert_true(has_quorum_item(f, "quorum lost for acme"));
+	assert_true(has_item(f, BG_VAULT_STATUS_QUORUM_AT_RISK,
+	    "quorum lost for acme"));
 	sql_exec(f, "UPDATE memberships SET expires_at = strftime('%s','now') "
 	    "+ 100 * 86400 WHERE person = 'mia'");
-	assert_false(has_quorum_item(f, "quorum lost"));
+	assert_false(has_item(f, BG_VAULT_STATUS_QUORUM_AT_RISK, ""));
 }
 
 static void

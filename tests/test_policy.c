@@ -719,6 +719,62 @@ test_missing_sentences(void **state)
 	assert_null(s);
 }
 
+/* Leaving out who cannot approve (the requester, an ended membership). */
+static void
+test_missing_except(void **state)
+{
+	static const struct {
+		const char	*policy;
+		const char	*have;
+		const char	*cannot;
+		const char	*want;
+	} cases[] = {
+		{ "all-of(1-of(alice,bob),1-of(mia,tom))", "", "tom",
+		    "needs 1 more from: alice, bob; and 1 more from: mia" },
+		{ "all-of(1-of(alice,bob),1-of(mia,tom))", "alice", "tom",
+		    "needs 1 more from: mia" },
+		{ "2-of(alice,bob,tom)", "", "tom",
+		    "needs 2 more from: alice, bob" },
+		{ "2-of(alice,bob,tom)", "bob", "tom",
+		    "needs 1 more from: alice" },
+		{ "2-of(1-of(a,b),1-of(c,d),e)", "", "e",
+		    "needs 1 more from: a, b; and 1 more from: c, d" },
+		{ "2-of(1-of(a,b),1-of(c,d),e)", "", "c d",
+		    "needs 1 more from: e; and 1 more from: a, b" },
+		{ "2-of(1-of(a,b),1-of(c,d),e)", "", "",
+		    "needs any 2 of: (1 more from: a, b), (1 more from: c, d), "
+		    "e" },
+		{ "all-of(1-of(alice,bob),1-of(mia))", "alice", "mia",
+		    "cannot be met: too few of the approvers it names can "
+		    "still approve" },
+		{ "all-of(1-of(alice,bob),1-of(mia))", "alice mia", "mia",
+		    "nothing more is needed" },
+	};
+	bg_policy_t *p = NULL;
+	bool have[16], cannot[16];
+	char *s = NULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(bg_policy_parse(cases[i].policy, &p, NULL),
+		    BG_OK);
+		set_have(p, cases[i].have, have);
+		set_have(p, cases[i].cannot, cannot);
+		assert_int_equal(bg_policy_missing_except(p, have, cannot, &s),
+		    BG_OK);
+		assert_string_equal(s, cases[i].want);
+		free(s);
+		s = NULL;
+		/* NULL leaves nobody out: the plain sentence */
+		assert_int_equal(bg_policy_missing_except(p, have, NULL, &s),
+		    BG_OK);
+		free(s);
+		s = NULL;
+		bg_policy_free(&p);
+	}
+}
+
 static void
 test_check_dual(void **state)
 {
@@ -868,6 +924,7 @@ main(void)
 		cmocka_unit_test(test_leaf_lookup),
 		cmocka_unit_test(test_against_reference),
 		cmocka_unit_test(test_missing_sentences),
+		cmocka_unit_test(test_missing_except),
 		cmocka_unit_test(test_check_dual),
 		cmocka_unit_test(test_split_structure),
 		cmocka_unit_test(test_split_with_scratch),

@@ -375,6 +375,40 @@ test_cred_of_other_token(void **state)
 	close_fx(&g);
 }
 
+/* bg_token_holds: without a touch (presence denied), with the PIN;
+ * another token's credential is not held; a wrong key is not taken. */
+static void
+test_holds(void **state)
+{
+	struct fx *f = *state, g;
+	bg_token_cred_t *c = NULL, *other = NULL;
+	bool held = true;
+
+	assert_int_equal(open_fx(&g, NULL, PIN), BG_OK);
+	assert_int_equal(bg_token_enroll(f->tok, RP, "a", 0, PIN, &c), BG_OK);
+	assert_int_equal(bg_token_enroll(g.tok, RP, "b", BG_TOKEN_EDDSA, PIN,
+	    &other), BG_OK);
+	bg_soft_inproc_set_presence(f->ip, BG_SOFT_INPROC_DENY);
+	assert_int_equal(bg_token_holds(f->tok, RP, c->id, c->id_len, c->alg,
+	    c->pubkey, c->pubkey_len, PIN, &held), BG_OK);
+	assert_true(held);
+	assert_int_equal(bg_token_holds(f->tok, RP, other->id, other->id_len,
+	    other->alg, other->pubkey, other->pubkey_len, PIN, &held), BG_OK);
+	assert_false(held);
+	/* its own credential with another credential's key: not taken */
+	assert_int_equal(bg_token_holds(f->tok, RP, c->id, c->id_len,
+	    BG_TOKEN_EDDSA, other->pubkey, other->pubkey_len, PIN, &held),
+	    BG_ERR_TOKEN_BAD_SIGNATURE);
+	assert_false(held);
+	assert_int_equal(bg_token_holds(f->tok, RP, c->id, c->id_len, c->alg,
+	    c->pubkey, c->pubkey_len, "0000", &held),
+	    BG_ERR_TOKEN_PIN_INVALID);
+	assert_false(held);
+	bg_token_cred_free(&c);
+	bg_token_cred_free(&other);
+	close_fx(&g);
+}
+
 static void
 test_wrong_pin_and_block(void **state)
 {
@@ -588,6 +622,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_cred_of_other_token,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_holds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_pin_and_block,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pin_change_and_policy,

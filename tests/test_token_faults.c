@@ -897,6 +897,8 @@ test_vault_counter_backwards(void **state)
 	assert_true(n > 0);
 	assert_string_equal(ev[n - 1].action, "refused");
 	assert_non_null(strstr(ev[n - 1].entry, "BG_ERR_TOKEN_COUNTER"));
+	/* the credential that answered is named beside the actor */
+	assert_non_null(strstr(ev[n - 1].entry, "\"token_owner\":\"tom\""));
 	bg_vault_audit_free(&ev, n);
 
 	/* the original token, whose counter did move, still works */

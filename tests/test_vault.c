@@ -943,9 +943,10 @@ test_tip_forged_head(void **state)
 	    "the vault's key"));
 }
 
-/* The quorum finding of acme, by `status` (all tenants) or `status acme`. */
+/* The quorum finding of acme of that kind, by `status` (all tenants) or
+ * `status acme`. */
 static void
-quorum_text(fx_t *f, const char *tenant, char *buf, size_t cap)
+quorum_text(fx_t *f, const char *tenant, int kind, char *buf, size_t cap)
 {
 	bg_vault_status_item_t *it = NULL;
 	size_t n = 0, i;
@@ -953,8 +954,7 @@ quorum_text(fx_t *f, const char *tenant, char *buf, size_t cap)
 	buf[0] = '\0';
 	assert_int_equal(bg_vault_status(f->v, tenant, &it, &n, NULL), BG_OK);
 	for (i = 0; i < n; i++)
-		if (it[i].kind == BG_VAULT_STATUS_QUORUM_AT_RISK &&
-		    strcmp(it[i].tenant, "acme") == 0)
+		if (it[i].kind == kind && strcmp(it[i].tenant, "acme") == 0)
 			(void)snprintf(buf, cap, "%s", it[i].text);
 	bg_vault_status_free(&it);
 }
@@ -967,12 +967,12 @@ quorum_text(fx_t *f, const char *tenant, char *buf, size_t cap)
  */
 /* Both paths agree, and the finding says expect. */
 static void
-quorum_both(fx_t *f, const char *expect)
+quorum_both(fx_t *f, int kind, const char *expect)
 {
 	char all[BG_VAULT_TEXT_MAX], one[BG_VAULT_TEXT_MAX];
 
-	quorum_text(f, NULL, all, sizeof(all));
-	quorum_text(f, "acme", one, sizeof(one));
+	quorum_text(f, NULL, kind, all, sizeof(all));
+	quorum_text(f, "acme", kind, one, sizeof(one));
 	assert_string_equal(all, one);
 	assert_non_null(strstr(all, expect));
 }
@@ -982,16 +982,21 @@ test_quorum_paths(void **state)
 {
 	fx_t *f = *state;
 
-	/* everyone live: mia alone is indispensable */
-	quorum_both(f, "losing any one of mia would leave");
-	/* bob expiring within 30 days: alice and mia are */
+	/* everyone live: mia alone is indispensable, by design (a note) */
+	quorum_both(f, BG_VAULT_STATUS_QUORUM_BY_DESIGN,
+	    "gives no alternate for mia");
+	quorum_both(f, BG_VAULT_STATUS_QUORUM_AT_RISK, "");
+	/* bob expiring within 30 days: alice has lost her alternate */
 	raw_exec(f, "UPDATE memberships SET expires_at = strftime('%s') + "
 	    "86400 WHERE person = 'bob'");
-	quorum_both(f, "losing any one of alice, mia would");
+	quorum_both(f, BG_VAULT_STATUS_QUORUM_AT_RISK,
+	    "losing any one of alice would");
+	quorum_both(f, BG_VAULT_STATUS_QUORUM_BY_DESIGN,
+	    "gives no alternate for mia");
 	/* mia too: quorum lost */
 	raw_exec(f, "UPDATE memberships SET expires_at = strftime('%s') + "
 	    "86400 WHERE person = 'mia'");
-	quorum_both(f, "quorum lost for acme");
+	quorum_both(f, BG_VAULT_STATUS_QUORUM_AT_RISK, "quorum lost for acme");
 }
 
 int

@@ -1191,6 +1191,68 @@ out:
 	return r;
 }
 
+/*
+ * "Does this token hold that credential?" without a touch: UV through
+ * the PIN (a credProtect level 3 credential answers only then), "up"
+ * false, over a fixed hash that no act uses.  The reply's signature is
+ * checked against pubkey, so a token cannot pass for someone else's.
+ */
+int
+bg_token_holds(bg_token_t *tok, const char *rp_id,
+    const uint8_t *cred_id, size_t cred_id_len,
+    int alg, const uint8_t *pubkey, size_t pubkey_len, const char *pin,
+    bool *heldp)
+{
+	static const char tag[] = "breakglass probe v1\n";
+	fido_assert_t *fa = NULL;
+	uint8_t cdh[BG_TOKEN_CDH_LEN];
+	int r = BG_ERR_INTERNAL;
+
+	if (heldp != NULL)
+		*heldp = false;
+	if (tok == NULL || rp_id == NULL || cred_id == NULL ||
+	    cred_id_len == 0 || pubkey == NULL || pin == NULL ||
+	    heldp == NULL ||
+	    (alg != BG_TOKEN_ES256 && alg != BG_TOKEN_EDDSA) ||
+	    (alg == BG_TOKEN_ES256 && pubkey_len != 64) ||
+	    (alg == BG_TOKEN_EDDSA && pubkey_len != 32)) {
+		r = BG_ERR_INVALID_ARG;
+		goto out;
+	}
+	crypto_hash_sha256(cdh, (const uint8_t *)tag, sizeof(tag) - 1);
+	if ((fa = fido_assert_new()) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if (fido_assert_set_rp(fa, rp_id) != FIDO_OK ||
+	    fido_assert_set_clientdata_hash(fa, cdh, sizeof(cdh)) != FIDO_OK ||
+	    fido_assert_allow_cred(fa, cred_id, cred_id_len) != FIDO_OK ||
+	    fido_assert_set_up(fa, FIDO_OPT_FALSE) != FIDO_OK ||
+	    fido_assert_set_uv(fa, FIDO_OPT_TRUE) != FIDO_OK) {
+		r = BG_ERR_INVALID_ARG;
+		goto out;
+	}
+	op_begin(tok);
+	r = op_result(tok, fido_dev_get_assert(tok->dev, fa, pin));
+	if (r == BG_ERR_TOKEN_NO_CREDENTIAL) {
+		r = BG_OK;	/* not this one: *heldp stays false */
+		goto out;
+	}
+	if (r != BG_OK)
+		goto out;
+	if (fido_assert_count(fa) != 1) {
+		r = BG_ERR_TOKEN_PROTOCOL;
+		goto out;
+	}
+	if ((r = verify_with_fido(fa, alg, pubkey, pubkey_len)) != BG_OK)
+		goto out;
+	*heldp = true;
+	r = BG_OK;
+out:
+	fido_assert_free(&fa);
+	return r;
+}
+
 /* --- offline verification -------------------------------------------- */
 
 /*

@@ -22,6 +22,7 @@
 
 #include <sodium.h>
 
+#include "chain.h"
 #include "vault_int.h"
 
 static const char counter_by_id_sql[] = "UPDATE tokens SET sign_count = ? "
@@ -105,6 +106,15 @@ out:
 }
 
 int
+bg_act_check(bg_vault_t *v, const char *person, size_t n)
+{
+	if (n == 0)
+		return bg_vault_fail(v, BG_ERR_NOT_FOUND, "%s has no enrolled "
+		    "token for this", person);
+	return BG_OK;
+}
+
+int
 bg_act_sign(bg_vault_t *v, bg_token_t *tok, const char *pin,
     const char *person, const bg_token_row_t *creds, size_t n,
     const uint8_t cdh[32], const uint8_t *salt,
@@ -116,11 +126,8 @@ bg_act_sign(bg_vault_t *v, bg_token_t *tok, const char *pin,
 
 	*assertp = NULL;
 	*whichp = 0;
-	if (n == 0) {
-		r = bg_vault_fail(v, BG_ERR_NOT_FOUND, "%s has no enrolled "
-		    "token for this", person);
+	if ((r = bg_act_check(v, person, n)) != BG_OK)
 		goto out;
-	}
 	r = BG_ERR_TOKEN_NO_CREDENTIAL;
 	for (i = 0; i < n; i++) {
 		r = bg_token_assert(tok, v->rp_id, creds[i].cred_id,
@@ -157,6 +164,11 @@ bg_act_sign(bg_vault_t *v, bg_token_t *tok, const char *pin,
 		    "an oversized assertion", person);
 		goto out;
 	}
+	/* A credential of person's answered: a refusal from here on says
+	 * whose token it was. */
+	(void)snprintf(v->act_owner, sizeof(v->act_owner), "%s", person);
+	(void)snprintf(v->act_token, sizeof(v->act_token), "%s",
+	    creds[i].label);
 	if ((r = counter_step(v, person, &creds[i], as->sign_count)) != BG_OK)
 		goto out;
 	*assertp = as;
@@ -166,6 +178,46 @@ bg_act_sign(bg_vault_t *v, bg_token_t *tok, const char *pin,
 out:
 	bg_token_assertion_free(&as);
 	return r;
+}
+
+void
+bg_act_identify(bg_vault_t *v, bg_token_t *tok, const char *pin,
+    const struct bg_chain_link *const *links, size_t n, const char *person)
+{
+	const bg_chain_member_t *m;
+	const bg_chain_token_t *ct;
+	size_t i, j, k, asked = 0;
+	bool held = false;
+
+	if (v == NULL || tok == NULL || pin == NULL || links == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		if (links[i] == NULL)
+			continue;
+		for (j = 0; j < links[i]->n_members; j++) {
+			m = &links[i]->members[j];
+			for (k = 0; k < m->n_tokens; k++) {
+				ct = &m->tokens[k];
+				if (asked++ >= BG_ACT_PROBE_MAX ||
+				    bg_token_holds(tok, v->rp_id, ct->cred_id,
+				    ct->cred_id_len, ct->alg, ct->pubkey,
+				    ct->pubkey_len, pin, &held) != BG_OK)
+					return;
+				if (!held)
+					continue;
+				(void)snprintf(v->act_owner,
+				    sizeof(v->act_owner), "%s", m->person);
+				(void)snprintf(v->act_token,
+				    sizeof(v->act_token), "%s", ct->label);
+				(void)bg_vault_fail(v,
+				    BG_ERR_TOKEN_NO_CREDENTIAL, "this token "
+				    "holds none of %s's credentials for this: "
+				    "it is %s's token '%s'", person, m->person,
+				    ct->label);
+				return;
+			}
+		}
+	}
 }
 
 int

@@ -201,6 +201,12 @@ bg_audit_refused(bg_vault_t *v, const char *actor, const char *attempted,
 	if (clock < hwm && json_object_set_new(det, "clock",
 	    json_integer((json_int_t)clock)) != 0)
 		goto out;
+	/* The person the act was for is the actor; whose token answered,
+	 * when one did, is said beside it. */
+	if (v->act_owner[0] != '\0' && (json_object_set_new(det,
+	    "token_owner", json_string(v->act_owner)) != 0 ||
+	    json_object_set_new(det, "token", json_string(v->act_token)) != 0))
+		goto out;
 	if (bg_audit_append(v, when, a, "refused", t, o, det) != BG_OK) {
 		det = NULL;
 		goto out;
@@ -218,11 +224,15 @@ bg_vault_finish(bg_vault_t *v, int r, const char *actor,
     const char *attempted, const char *tenant, const char *object)
 {
 	/* A committed change had its tree head signed by bg_store_commit. */
-	if (r == BG_OK)
-		return r;
-	bg_store_rollback(v);
-	bg_vault_fail_default(v, r);
-	bg_audit_refused(v, actor, attempted, tenant, object, r);
+	if (r != BG_OK) {
+		bg_store_rollback(v);
+		bg_vault_fail_default(v, r);
+		bg_audit_refused(v, actor, attempted, tenant, object, r);
+	}
+	if (v != NULL) {
+		v->act_owner[0] = '\0';
+		v->act_token[0] = '\0';
+	}
 	return r;
 }
 
@@ -265,6 +275,114 @@ event_from_row(sqlite3_stmt *st, bg_vault_event_t *e)
 	return BG_OK;
 }
 
+/*
+ * Every action the vault logs.  A filter naming anything else is a typo
+ * ("relase") that would match nothing, so it is refused; an action found
+ * in the log (one an older version wrote) is accepted too.
+ */
+static const char *const audit_actions[] = {
+	"vault.init", "vault.genesis", "custodian.add", "chain.sign",
+	"chain.link", "chain.discard", "tenant.add", "tenant.set",
+	"tenant.offboard", "member.add", "member.remove", "member.recertify",
+	"policy.set", "secret.add", "request", "approve", "deny", "release",
+	"withdraw", "rotate.begin", "rotate.commit", "rotate.abort",
+	"rekey.propose", "rekey.contribute", "rekey.commit", "rekey.abort",
+	"evidence.export", "clock.tick", "refused",
+};
+#define N_AUDIT_ACTIONS (sizeof(audit_actions) / sizeof(audit_actions[0]))
+
+/* Edit distance of two short words, capped at 9. */
+static size_t
+edits(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, d[33], prev, tmp;
+
+	if (la > 32 || lb > 32)
+		return 9;
+	for (j = 0; j <= lb; j++)
+		d[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = d[0];
+		d[0] = i;
+		for (j = 1; j <= lb; j++) {
+			tmp = d[j];
+			d[j] = a[i - 1] == b[j - 1] ? prev : 1 + (prev < d[j] ?
+			    (prev < d[j - 1] ? prev : d[j - 1]) :
+			    (d[j] < d[j - 1] ? d[j] : d[j - 1]));
+			prev = tmp;
+		}
+	}
+	return d[lb] > 9 ? 9 : d[lb];
+}
+
+/* Whether sql, with value bound to ?1, finds a row. */
+static int
+logged(bg_vault_t *v, const char *sql, const char *value, bool *yesp)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	*yesp = false;
+	if ((r = bg_store_prepare(v, sql, &st)) == BG_OK &&
+	    (r = bg_store_bind_text(v, st, 1, value)) == BG_OK)
+		r = bg_store_step(v, st, yesp);
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* A filter that names an action or tenant the vault never knew. */
+static int
+filter_known(bg_vault_t *v, const bg_vault_audit_filter_t *f)
+{
+	const char *best = NULL;
+	size_t i, d, bestd = 3;
+	bool yes = false;
+	int r;
+
+	if (f->action != NULL) {
+		for (i = 0; i < N_AUDIT_ACTIONS; i++) {
+			if (strcmp(f->action, audit_actions[i]) == 0)
+				break;
+			if ((d = edits(f->action, audit_actions[i])) < bestd) {
+				bestd = d;
+				best = audit_actions[i];
+			}
+		}
+		if (i == N_AUDIT_ACTIONS) {
+			if ((r = logged(v, "SELECT 1 FROM events WHERE "
+			    "action = ? LIMIT 1", f->action, &yes)) != BG_OK)
+				return r;
+			if (!yes) {
+				char all[400];
+				size_t used = 0;
+
+				all[0] = '\0';
+				for (i = 0; i < N_AUDIT_ACTIONS &&
+				    used < sizeof(all); i++)
+					used += (size_t)snprintf(all + used,
+					    sizeof(all) - used, "%s%s",
+					    i > 0 ? " " : "",
+					    audit_actions[i]);
+				return bg_vault_fail(v, BG_ERR_INVALID_ARG,
+				    "unknown action '%s'%s%s%s; the actions "
+				    "are: %s", f->action, best ?
+				    " (did you mean '" : "", best ? best : "",
+				    best ? "'?)" : "", all);
+			}
+		}
+	}
+	if (f->tenant != NULL) {
+		if ((r = logged(v, "SELECT 1 FROM tenants WHERE name = ?1 "
+		    "UNION ALL SELECT 1 FROM events WHERE tenant = ?1 LIMIT 1",
+		    f->tenant, &yes)) != BG_OK)
+			return r;
+		if (!yes)
+			return bg_vault_fail(v, BG_ERR_NOT_FOUND, "no tenant "
+			    "'%s' (vault tenant list)", f->tenant);
+	}
+	return BG_OK;
+}
+
 int
 bg_vault_audit_list(bg_vault_t *v, const bg_vault_audit_filter_t *filter,
     bg_vault_event_t **listp, size_t *np)
@@ -282,6 +400,8 @@ bg_vault_audit_list(bg_vault_t *v, const bg_vault_audit_filter_t *filter,
 	*listp = NULL;
 	*np = 0;
 	bg_vault_clear_err(v);
+	if ((r = filter_known(v, f)) != BG_OK)
+		goto out;
 	if ((r = bg_store_prepare(v, "SELECT seq, time, actor, action, "
 	    "tenant, object, entry, leaf, chain FROM events WHERE "
 	    "(?1 IS NULL OR tenant = ?1) AND "

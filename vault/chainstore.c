@@ -1465,7 +1465,7 @@ bg_vault_chain_sign(bg_vault_t *v, const char *tenant, const char *person,
 	    (!vscope && (r = bg_vault_check_name(v, "tenant name", scope)) !=
 	    BG_OK))
 		goto out;
-	if (tok == NULL || pin == NULL) {
+	if ((tok == NULL) != (pin == NULL)) {	/* both NULL: the check */
 		r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "a token and its PIN "
 		    "are needed to sign");
 		goto out;
@@ -1539,9 +1539,18 @@ bg_vault_chain_sign(bg_vault_t *v, const char *tenant, const char *person,
 		    scope_words(tenant, words, sizeof(words)));
 		goto out;
 	}
-	if ((r = bg_act_sign(v, tok, pin, person, creds, ncreds, hash, NULL,
-	    &as, &which)) != BG_OK)
+	if (tok == NULL) {	/* bg_vault_chain_sign_check */
+		bg_store_rollback(v);
 		goto out;
+	}
+	if ((r = bg_act_sign(v, tok, pin, person, creds, ncreds, hash, NULL,
+	    &as, &which)) != BG_OK) {
+		const bg_chain_link_t *in[3] = { v->genesis, head, d };
+
+		if (r == BG_ERR_TOKEN_NO_CREDENTIAL)	/* whose token it is */
+			bg_act_identify(v, tok, pin, in, 3, person);
+		goto out;
+	}
 	if ((r = bg_store_cached(v, sig_sql, &st)) != BG_OK ||
 	    (r = bg_store_bind_text(v, st, 1, scope)) != BG_OK ||
 	    (r = bg_store_bind_text(v, st, 2, person)) != BG_OK ||
@@ -1614,6 +1623,13 @@ out:
 	bg_chain_link_free(&d);
 	bg_chain_link_free(&head);
 	return bg_vault_finish(v, r, person, "chain.sign", scope, "");
+}
+
+int
+bg_vault_chain_sign_check(bg_vault_t *v, const char *tenant,
+    const char *person)
+{
+	return bg_vault_chain_sign(v, tenant, person, NULL, NULL, NULL, NULL);
 }
 
 int

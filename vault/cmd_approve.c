@@ -159,7 +159,11 @@ approve_or_deny(int argc, char **argv, bool deny)
 	snprintf(what, sizeof(what), "%s %lld", argv[0], (long long)ac.id);
 	if ((ex = vault_open(&v)) != 0)
 		goto out;
+	/* Everything but the token first: no statement, PIN or touch for
+	 * an act that would be refused anyway. */
 	if ((r = bg_vault_request_show(v, ac.id, &q)) != BG_OK ||
+	    (r = deny ? bg_vault_deny_check(v, ac.id, ac.as, ac.reason) :
+	    bg_vault_approve_check(v, ac.id, ac.as)) != BG_OK ||
 	    (r = bg_vault_statement(v, ac.id, &text, ac.hash)) != BG_OK) {
 		ex = vault_fail(v, r, "%s", what);
 		goto out;

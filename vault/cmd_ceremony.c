@@ -173,33 +173,117 @@ op_release(void *arg, const char *pin)
 	    &c->len);
 }
 
-/* Ask for a person's token path when it was not given. */
+/* Ask for a person's name; -1 at EOF, on an empty line or without a
+ * terminal. */
 static int
-fill_person(struct person *p, const char *role)
+ask_name(struct person *p, const char *role)
 {
 	char prompt[192];
 	char *s;
 
-	if (p->name == NULL) {
-		snprintf(prompt, sizeof(prompt), "%s (name): ", role);
-		if ((s = ask(prompt)) == NULL || *s == '\0') {
-			free(s);
-			return -1;
-		}
-		p->name = s;
+	snprintf(prompt, sizeof(prompt), "%s (name): ", role);
+	if ((s = ask(prompt)) == NULL || *s == '\0') {
+		free(s);
+		return -1;
 	}
-	if (p->token == NULL) {
-		snprintf(prompt, sizeof(prompt), "Plug in the token of %s and "
-		    "give its path (Enter: the only token plugged in): ",
-		    p->name);
-		if ((s = ask(prompt)) == NULL)
-			return -1;
-		if (*s == '\0')
-			free(s);
-		else
-			p->token = s;
-	}
+	free(p->name);
+	p->name = s;
 	return 0;
+}
+
+/* Ask for a person's token path when it was not given. */
+static int
+ask_token(struct person *p)
+{
+	char prompt[192];
+	char *s;
+
+	if (p->token != NULL)
+		return 0;
+	snprintf(prompt, sizeof(prompt), "Plug in the token of %s and "
+	    "give its path (Enter: the only token plugged in): ", p->name);
+	if ((s = ask(prompt)) == NULL)
+		return -1;
+	if (*s == '\0')
+		free(s);
+	else
+		p->token = s;
+	return 0;
+}
+
+/*
+ * Whether name may act in role for the tenant, by its live memberships
+ * (the rows the links write, as listings read them): a typo or the
+ * wrong person is caught here, before any request is opened or any
+ * refusal logged; the engine checks the chain again at each act.
+ * requester: the request's requester (an approver must be someone
+ * else), or NULL.  Else a sentence in why.
+ */
+static bool
+member_ok(bg_vault_t *v, const char *tenant, const char *name, int role,
+    const char *requester, char *why, size_t cap)
+{
+	bg_vault_member_info_t *m = NULL;
+	char names[BG_VAULT_TEXT_MAX];
+	size_t n = 0, i, used = 0;
+	bool found = false;
+
+	names[0] = '\0';
+	if (requester != NULL && strcmp(name, requester) == 0) {
+		snprintf(why, cap, "%s is the requester and cannot approve "
+		    "their own request", name);
+		return false;
+	}
+	if (bg_vault_member_list(v, tenant, NULL, false, &m, &n) != BG_OK) {
+		snprintf(why, cap, "%s", bg_vault_errmsg(v));
+		return false;
+	}
+	for (i = 0; i < n; i++) {
+		if (m[i].role != role || m[i].expired ||
+		    (requester != NULL && strcmp(m[i].person, requester) == 0))
+			continue;
+		if (strcmp(m[i].person, name) == 0)
+			found = true;
+		/* one name per person (a person may hold several tokens) */
+		if (i > 0 && m[i - 1].role == role &&
+		    strcmp(m[i - 1].person, m[i].person) == 0)
+			continue;
+		if (used < sizeof(names))
+			used += (size_t)snprintf(names + used,
+			    sizeof(names) - used, "%s%s", used > 0 ? ", " : "",
+			    m[i].person);
+	}
+	bg_vault_member_free(&m);
+	if (!found)
+		snprintf(why, cap, "%s is not %s %s of %s (%ss: %s)", name,
+		    role == BG_VAULT_ROLE_APPROVER ? "an" : "a",
+		    bg_vault_role_name(role), tenant, bg_vault_role_name(role),
+		    names[0] != '\0' ? names : "none");
+	return found;
+}
+
+/*
+ * The ceremony stops with its request open: say how to go on (one note
+ * after the error line).
+ */
+static void
+how_to_continue(const struct cer *c, const char *requester)
+{
+	bg_vault_request_info_t *q = NULL;
+	char tb[32];
+
+	if (c->id == 0 || bg_vault_request_show(c->v, c->id, &q) != BG_OK ||
+	    q->state != BG_VAULT_REQUEST_OPEN) {
+		bg_vault_request_free(&q);
+		return;
+	}
+	vault_note("request %lld stays open until %s: go on with 'vault "
+	    "approve %lld --as PERSON' and 'vault release %lld --as %s', or "
+	    "withdraw it with 'vault request withdraw %lld --as %s'",
+	    (long long)c->id, vault_fmt_time(q->deadline, tb),
+	    (long long)c->id, (long long)c->id, requester, (long long)c->id,
+	    requester);
+	bg_vault_request_free(&q);
 }
 
 static int
@@ -216,6 +300,61 @@ with_token(struct cer *c, const struct person *p, const char *what,
 	    what, before, op, c);
 	bg_token_close(&c->tok);
 	return ex;
+}
+
+/* Whether name is one of the names of list ("alice, mia"). */
+static bool
+in_list(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = list;
+
+	while ((p = strstr(p, name)) != NULL) {
+		if ((p == list || p[-1] == ' ') && (p[n] == '\0' ||
+		    p[n] == ','))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+/*
+ * Ask the terminal for the next approver until a name passes every
+ * check an approval makes before the touch, then for their token: a
+ * mistyped name, the requester's or someone who approved already is
+ * said and asked for again.  -1 when nobody more comes forward (EOF, an
+ * empty line, no terminal).
+ */
+static int
+next_approver(struct cer *c, struct person *p, const char *requester,
+    const bg_vault_request_info_t *q)
+{
+	char why[BG_VAULT_TEXT_MAX + 128], what[64];
+	int r;
+
+	snprintf(what, sizeof(what), "approve %lld", (long long)c->id);
+	for (;;) {
+		if (ask_name(p, "Next approver") != 0)
+			return -1;
+		if (!member_ok(c->v, c->tenant, p->name,
+		    BG_VAULT_ROLE_APPROVER, requester, why, sizeof(why))) {
+			vault_note("%s; give another name (Enter: stop)", why);
+			continue;
+		}
+		if (in_list(q->approved_by, p->name)) {
+			vault_note("%s approved already; give another name "
+			    "(Enter: stop)", p->name);
+			continue;
+		}
+		if ((r = bg_vault_approve_check(c->v, c->id, p->name)) !=
+		    BG_OK) {
+			(void)vault_fail(c->v, r, "%s", what);
+			vault_note("give another name (Enter: stop)");
+			continue;
+		}
+		break;
+	}
+	return ask_token(p);
 }
 
 int
@@ -238,10 +377,10 @@ cmd_ceremony(int argc, char **argv)
 	char *text = NULL, *reason = NULL, *ticket = NULL;
 	const char *out = NULL;
 	bg_vault_log_head_t lh;
-	size_t na = 0, i, step = 1;
-	char what[192], tb[32];
+	size_t na = 0, i, j, step = 1;
+	char what[192], why[BG_VAULT_TEXT_MAX + 128];
 	int ch, r, ex = VAULT_EXIT_FAIL, fd = -1;
-	bool scripted, created = false;
+	bool scripted, created = false, asked;
 
 	memset(&req, 0, sizeof(req));
 	memset(appr, 0, sizeof(appr));
@@ -296,6 +435,8 @@ cmd_ceremony(int argc, char **argv)
 	}
 	if (argc - optind != 1 ||
 	    vault_split_ref(argv[optind], &c.tenant, &c.secret) != 0) {
+		(void)vault_hint_ref("ceremony", true, argc - optind,
+		    argv + optind);
 		ex = vault_usage_err(usage);
 		goto out;
 	}
@@ -316,9 +457,42 @@ cmd_ceremony(int argc, char **argv)
 	if (bg_vault_allows_soft_tokens(c.v))
 		vault_note("note: this vault accepts software tokens "
 		    "(test/drill vault)");
-	if (fill_person(&req, "Requester") != 0) {
-		vault_errx("%s: name the requester with --requester "
-		    "PERSON=TOKEN[,PINFILE] (no terminal to ask on)", what);
+	/* The requester: a wrong name typed is asked for again. */
+	asked = req.name == NULL;
+	for (;;) {
+		if (req.name == NULL && ask_name(&req, "Requester") != 0) {
+			vault_errx("%s: no requester named (--requester "
+			    "PERSON=TOKEN[,PINFILE], or a terminal to ask on); "
+			    "nothing was done", what);
+			ex = VAULT_EXIT_USAGE;
+			goto out;
+		}
+		if (member_ok(c.v, c.tenant, req.name, BG_VAULT_ROLE_REQUESTER,
+		    NULL, why, sizeof(why)))
+			break;
+		if (!asked) {
+			vault_errx("%s: --requester %s: %s; nothing was done",
+			    what, req.name, why);
+			ex = VAULT_EXIT_USAGE;
+			goto out;
+		}
+		vault_note("%s; give another name (Enter: stop)", why);
+		free(req.name);
+		req.name = NULL;
+	}
+	/* Approvers named on the command line, before anything is done. */
+	for (i = 0; i < na; i++) {
+		for (j = 0; j < i; j++)
+			if (strcmp(appr[j].name, appr[i].name) == 0)
+				break;
+		if (j < i)
+			snprintf(why, sizeof(why), "%s is named twice",
+			    appr[i].name);
+		else if (member_ok(c.v, c.tenant, appr[i].name,
+		    BG_VAULT_ROLE_APPROVER, req.name, why, sizeof(why)))
+			continue;
+		vault_errx("%s: --approver %s: %s; nothing was done", what,
+		    appr[i].name, why);
 		ex = VAULT_EXIT_USAGE;
 		goto out;
 	}
@@ -337,6 +511,18 @@ cmd_ceremony(int argc, char **argv)
 			goto out;
 		}
 		c.ticket = ticket;
+	}
+	/* Everything the request would be refused for, before any PIN. */
+	if ((r = bg_vault_request_check(c.v, c.tenant, c.secret, req.name,
+	    c.reason, c.ticket, c.ttl)) != BG_OK) {
+		ex = vault_fail(c.v, r, "%s", what);
+		goto out;
+	}
+	if (ask_token(&req) != 0) {
+		vault_errx("%s: no token named for %s (no terminal to ask on)",
+		    what, req.name);
+		ex = VAULT_EXIT_USAGE;
+		goto out;
 	}
 	if (out != NULL) {
 		if ((fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
@@ -366,15 +552,17 @@ cmd_ceremony(int argc, char **argv)
 		vault_note("still missing: %s", q->missing);
 		if (i >= na) {
 			if (scripted || na == MAX_APPROVERS ||
-			    fill_person(&appr[na], "Next approver") != 0) {
-				vault_errx("%s: request %lld %s; it stays open "
-				    "until %s (vault approve)", what,
-				    (long long)c.id, q->missing,
-				    vault_fmt_time(q->deadline, tb));
+			    next_approver(&c, &appr[na], req.name, q) != 0) {
+				vault_errx("%s: request %lld %s", what,
+				    (long long)c.id, q->missing);
 				ex = VAULT_EXIT_FAIL;
-				goto out;
+				goto stopped;
 			}
 			na++;
+		} else if ((r = bg_vault_approve_check(c.v, c.id,
+		    appr[i].name)) != BG_OK) {
+			ex = vault_fail(c.v, r, "%s", what);
+			goto stopped;
 		}
 		vault_note("\n--- step %zu: approval by %s ---", step++,
 		    appr[i].name);
@@ -390,15 +578,19 @@ cmd_ceremony(int argc, char **argv)
 		show_statement(text);
 		if ((ex = with_token(&c, &appr[i], what, before_approve,
 		    op_approve)) != 0)
-			goto out;
+			goto stopped;
 		vault_note("approved by %s", appr[i].name);
 	}
 
 	vault_note("\n--- step %zu: %s releases the value ---", step++,
 	    req.name);
 	vault_note("the policy is met (approved by %s)", q->approved_by);
+	if ((r = bg_vault_release_check(c.v, c.id, req.name)) != BG_OK) {
+		ex = vault_fail(c.v, r, "%s", what);
+		goto stopped;
+	}
 	if ((ex = with_token(&c, &req, what, NULL, op_release)) != 0)
-		goto out;
+		goto stopped;
 	if (fd >= 0) {
 		r = (vault_write_value(fd, c.val, c.len, false) == 0 &&
 		    fsync(fd) == 0) ? 0 : -1;
@@ -431,6 +623,9 @@ cmd_ceremony(int argc, char **argv)
 		    (unsigned long long)lh.size);
 	else
 		vault_note("\nno receipt: %s", bg_vault_errmsg(c.v));
+	goto out;
+stopped:
+	how_to_continue(&c, req.name);
 out:
 	if (c.val != NULL) {
 		sodium_memzero(c.val, c.len);

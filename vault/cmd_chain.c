@@ -214,6 +214,10 @@ chain_sign(int argc, char **argv)
 		ex = VAULT_EXIT_NOTFOUND;
 		goto out;
 	}
+	if ((r = bg_vault_chain_sign_check(v, a.tenant, a.as)) != BG_OK) {
+		ex = vault_fail(v, r, "%s", what);
+		goto out;
+	}
 	/* Everything checked: now the person reads what they sign. */
 	fprintf(stderr, "%s, you are asked to SIGN this change of %s. Read "
 	    "it before you touch your token:\n", a.as, scope_name(a.tenant));
@@ -278,6 +282,7 @@ chain_discard(int argc, char **argv)
 		goto out;
 	}
 	printf("draft of %s discarded\n", scope_name(a.tenant));
+	vault_note_receipt(v);
 	ex = VAULT_EXIT_OK;
 out:
 	bg_vault_close(&v);

@@ -127,6 +127,7 @@ custodian_add(int argc, char **argv)
 	bg_vault_enrolled_fingerprints(v, sf, mf);
 	printf("  signing key %s (check it in vault chain show before "
 	    "anyone signs)\n", sf);
+	vault_note_receipt(v);
 	ex = VAULT_EXIT_OK;
 out:
 	bg_vault_close(&v);
@@ -169,6 +170,7 @@ custodian_remove(int argc, char **argv)
 	printf("custodian %s removed in %s; it takes effect when a custodian "
 	    "quorum of the others has signed it (vault chain sign --as "
 	    "CUSTODIAN)\n", argv[optind], draft_words(v));
+	vault_note_receipt(v);
 	ex = VAULT_EXIT_OK;
 out:
 	bg_vault_close(&v);
@@ -235,6 +237,7 @@ custodian_set(int argc, char **argv)
 	}
 	printf("set in the vault's draft; it takes effect when a custodian "
 	    "quorum has signed it (vault chain sign --as CUSTODIAN)\n");
+	vault_note_receipt(v);
 	ex = VAULT_EXIT_OK;
 out:
 	bg_vault_close(&v);

@@ -172,6 +172,7 @@ evidence_export(int argc, char **argv)
 	    out);
 	vault_note("verify it anywhere with: vault evidence verify %s "
 	    "--pubkey <the vault key from the ceremony log book>", out);
+	vault_note_receipt(v);
 	ex = VAULT_EXIT_OK;
 out:
 	free(bundle);

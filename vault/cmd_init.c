@@ -36,7 +36,7 @@ cmd_init(int argc, char **argv)
 	bg_vault_t *v = NULL;
 	bg_vault_log_head_t h;
 	const char *as = NULL, *label = NULL;
-	char *path = NULL;
+	char *path = NULL, msg[512];
 	uint64_t quorum = 2;
 	bool soft = false, created = false;
 	int c, r, ex = VAULT_EXIT_FAIL;
@@ -82,10 +82,13 @@ cmd_init(int argc, char **argv)
 	}
 	if ((path = vault_path(true)) == NULL)
 		goto out;
-	if ((r = bg_vault_create(path, soft, vault_actor(), &v)) != BG_OK) {
+	if ((r = bg_vault_create_msg(path, soft, vault_actor(), &v, msg,
+	    sizeof(msg))) != BG_OK) {
 		if (r == BG_ERR_EXISTS)
 			vault_errx("init: %s already exists; refusing to "
 			    "overwrite it", path);
+		else if (msg[0] != '\0')
+			vault_errx("init: %s", msg);
 		else
 			(void)vault_fail(NULL, r, "init: %s", path);
 		ex = vault_exit(r);

@@ -345,6 +345,7 @@ member_remove(int argc, char **argv)
 	printf("%s removed from the draft link of %s: the removal takes "
 	    "effect when the draft is signed (vault chain show %s)\n",
 	    argv[optind + 1], argv[optind], argv[optind]);
+	vault_note_receipt(v);
 	ex = VAULT_EXIT_OK;
 out:
 	bg_vault_close(&v);

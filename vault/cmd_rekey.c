@@ -277,6 +277,7 @@ rekey_abort(int argc, char **argv)
 	}
 	printf("re-key %lld aborted; its sub-shares are destroyed\n",
 	    (long long)id);
+	vault_note_receipt(v);
 	ex = VAULT_EXIT_OK;
 out:
 	bg_vault_close(&v);

@@ -95,7 +95,10 @@ cmd_release(int argc, char **argv)
 	snprintf(what, sizeof(what), "release %lld", (long long)rc.id);
 	if ((ex = vault_open(&v)) != 0)
 		goto out;
-	if ((r = bg_vault_request_show(v, rc.id, &q)) != BG_OK) {
+	/* Everything but the token first: no file, PIN or touch for a
+	 * release that would be refused anyway. */
+	if ((r = bg_vault_request_show(v, rc.id, &q)) != BG_OK ||
+	    (r = bg_vault_release_check(v, rc.id, rc.as)) != BG_OK) {
 		ex = vault_fail(v, r, "%s", what);
 		goto out;
 	}

@@ -25,21 +25,32 @@ static const char usage[] =
 enum { OPT_TICKET = VOPT_LOCAL, OPT_REQUEST, OPT_SINCE, OPT_UNTIL,
     OPT_FORMAT, OPT_OUT };
 
-/* Write all of s to path (created or replaced, 0600: a report names
- * people, reasons and tickets); 0 or -1. */
+/*
+ * The --out file, created before the report is made (0600: a report
+ * names people, reasons and tickets); an existing file is refused, as
+ * every --out is.  -1 on failure, with the error said.
+ */
 static int
-write_out(const char *path, const char *s)
+create_out(const char *path)
+{
+	int fd;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) < 0)
+		vault_errx("report: %s %s", path, errno == EEXIST ?
+		    "already exists; refusing to overwrite it" :
+		    strerror(errno));
+	return fd;
+}
+
+/* Write all of s to fd and close it; 0 or -1. */
+static int
+write_out(int fd, const char *path, const char *s)
 {
 	size_t len = strlen(s), off = 0;
 	ssize_t n;
-	int fd, ret = -1;
+	int ret = -1;
 
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-	    O_CLOEXEC, 0600)) < 0) {
-		vault_errx("report: cannot create %s: %s", path,
-		    strerror(errno));
-		return -1;
-	}
 	while (off < len) {
 		if ((n = write(fd, s + off, len - off)) < 0) {
 			if (errno == EINTR)
@@ -76,7 +87,8 @@ cmd_report(int argc, char **argv)
 	bg_vault_t *v = NULL;
 	const char *out = NULL;
 	char *json = NULL, *text = NULL;
-	int c, r, ex = VAULT_EXIT_FAIL, format = 0;
+	int c, r, ex = VAULT_EXIT_FAIL, format = 0, fd = -1;
+	bool created = false, written = false;
 
 	memset(&q, 0, sizeof(q));
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -139,6 +151,13 @@ cmd_report(int argc, char **argv)
 	if (format == 0)
 		format = vault_g.json ? BG_VAULT_REPORT_JSON :
 		    BG_VAULT_REPORT_TEXT;
+	if (out != NULL) {
+		if ((fd = create_out(out)) < 0) {
+			ex = VAULT_EXIT_FAIL;
+			goto out;
+		}
+		created = true;
+	}
 	if ((ex = vault_open(&v)) != 0)
 		goto out;
 	if ((r = bg_vault_report(v, &q, &json)) != BG_OK) {
@@ -151,8 +170,11 @@ cmd_report(int argc, char **argv)
 	}
 	ex = VAULT_EXIT_FAIL;
 	if (out != NULL) {
-		if (write_out(out, text) != 0)
+		r = write_out(fd, out, text);
+		fd = -1;
+		if (r != 0)
 			goto out;
+		written = true;
 		vault_note("report written to %s", out);
 	} else if (fputs(text, stdout) == EOF) {
 		vault_errx("report: writing standard output failed");
@@ -160,6 +182,10 @@ cmd_report(int argc, char **argv)
 	}
 	ex = VAULT_EXIT_OK;
 out:
+	if (fd >= 0)
+		(void)close(fd);
+	if (created && !written)
+		(void)unlink(out);	/* ours, and incomplete */
 	free(json);
 	free(text);
 	bg_vault_close(&v);

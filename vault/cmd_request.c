@@ -18,7 +18,9 @@ static const char usage[] =
     "--ticket ID [--ttl DURATION]\n"
     "                     [--token PATH] [--pin-file PATH]\n"
     "       vault request show REQUEST [--json]\n"
-    "       vault request list [TENANT] [--all] [--json]\n";
+    "       vault request list [TENANT] [--all] [--json]\n"
+    "       vault request withdraw REQUEST --as PERSON [--token PATH] "
+    "[--pin-file PATH]\n";
 
 enum { OPT_AS = VOPT_LOCAL, OPT_REASON, OPT_TICKET, OPT_TTL, OPT_ALL };
 
@@ -92,6 +94,8 @@ request_new(int argc, char **argv)
 	}
 	if (argc - optind != 1 ||
 	    vault_split_ref(argv[optind], &tenant, &secret) != 0) {
+		(void)vault_hint_ref("request", true, argc - optind,
+		    argv + optind);
 		ex = vault_usage_err(usage);
 		goto out;
 	}
@@ -123,6 +127,12 @@ request_new(int argc, char **argv)
 		}
 		rc.ttl = t->max_ttl;
 	}
+	/* Everything but the token first: no PIN or touch for a refusal. */
+	if ((r = bg_vault_request_check(v, tenant, secret, rc.as, rc.reason,
+	    rc.ticket, rc.ttl)) != BG_OK) {
+		ex = vault_fail(v, r, "%s", what);
+		goto out;
+	}
 	if ((ex = vault_token_open(NULL, &tok)) != 0)
 		goto out;
 	rc.v = v;
@@ -139,6 +149,7 @@ request_new(int argc, char **argv)
 		vault_note("request %lld opened; approvals and release before "
 		    "%s; %s", (long long)rc.id,
 		    vault_fmt_time(ri->deadline, tb), ri->missing);
+	vault_note_receipt(v);
 	ex = VAULT_EXIT_OK;
 out:
 	bg_vault_request_free(&ri);
@@ -147,6 +158,100 @@ out:
 	bg_vault_close(&v);
 	free(tenant);
 	free(secret);
+	return ex;
+}
+
+struct wd_ctx {
+	bg_vault_t	*v;
+	int64_t		 id;
+	const char	*as;
+	bg_token_t	*tok;
+};
+
+static int
+wd_op(void *arg, const char *pin)
+{
+	struct wd_ctx *c = arg;
+
+	return bg_vault_request_withdraw(c->v, c->id, c->as, c->tok, pin);
+}
+
+/* vault request withdraw REQUEST --as PERSON */
+static int
+request_withdraw(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		VAULT_GLOBAL_LONGOPTS,
+		{ "as",		required_argument, NULL, OPT_AS },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct wd_ctx wc;
+	bg_vault_t *v = NULL;
+	bg_token_t *tok = NULL;
+	bg_vault_request_info_t *q = NULL;
+	char what[64];
+	int c, r, ex = VAULT_EXIT_FAIL;
+
+	memset(&wc, 0, sizeof(wc));
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (vault_global_opt(c, optarg))
+			continue;
+		switch (c) {
+		case 'h':
+			ex = vault_usage_ok(usage);
+			goto out;
+		case OPT_AS:
+			wc.as = optarg;
+			break;
+		default:
+			ex = vault_usage_err(usage);
+			goto out;
+		}
+	}
+	if (argc - optind != 1 ||
+	    vault_parse_request_id(argv[optind], &wc.id) != 0) {
+		ex = vault_usage_err(usage);
+		goto out;
+	}
+	if (wc.as == NULL) {
+		vault_errx("request withdraw: --as PERSON is required (the "
+		    "requester)");
+		ex = vault_usage_err(usage);
+		goto out;
+	}
+	snprintf(what, sizeof(what), "request withdraw %lld",
+	    (long long)wc.id);
+	if ((ex = vault_open(&v)) != 0)
+		goto out;
+	if ((r = bg_vault_request_show(v, wc.id, &q)) != BG_OK) {
+		ex = vault_fail(v, r, "%s", what);
+		goto out;
+	}
+	if ((r = bg_vault_request_withdraw_check(v, wc.id, wc.as)) != BG_OK) {
+		ex = vault_fail(v, r, "%s", what);
+		goto out;
+	}
+	vault_note("%s withdraws request %lld for %s/%s (%s, ticket %s)",
+	    wc.as, (long long)wc.id, q->tenant, q->secret, q->reason,
+	    q->ticket);
+	if ((ex = vault_token_open(NULL, &tok)) != 0)
+		goto out;
+	wc.v = v;
+	wc.tok = tok;
+	if ((ex = vault_with_pin(v, q->tenant, wc.as, tok, NULL, what, NULL,
+	    wd_op, &wc)) != 0)
+		goto out;
+	printf("request %lld withdrawn by %s\n", (long long)wc.id, wc.as);
+	if (q->approved_by[0] != '\0')
+		vault_note("the approvals given (%s) still count toward the "
+		    "exposure of %s/%s v%d", q->approved_by, q->tenant,
+		    q->secret, q->version);
+	vault_note_receipt(v);
+	ex = VAULT_EXIT_OK;
+out:
+	bg_vault_request_free(&q);
+	bg_token_close(&tok);
+	bg_vault_close(&v);
 	return ex;
 }
 
@@ -318,5 +423,7 @@ cmd_request(int argc, char **argv)
 		return request_show_list(argc - 1, argv + 1, true);
 	if (strcmp(argv[1], "list") == 0)
 		return request_show_list(argc - 1, argv + 1, false);
+	if (strcmp(argv[1], "withdraw") == 0)
+		return request_withdraw(argc - 1, argv + 1);
 	return request_new(argc, argv);
 }

@@ -79,6 +79,10 @@ rotate(int argc, char **argv, int which)
 	if (argc - optind != 1 || ((gen || opt_gen) && which != 0) ||
 	    (opt_gen && !gen) ||
 	    vault_split_ref(argv[optind], &tenant, &secret) != 0) {
+		char cmd[32];
+
+		(void)snprintf(cmd, sizeof(cmd), "rotate %s", argv[0]);
+		(void)vault_hint_ref(cmd, true, argc - optind, argv + optind);
 		ex = vault_usage_err(usage);
 		goto out;
 	}
@@ -94,6 +98,7 @@ rotate(int argc, char **argv, int which)
 		}
 		printf("rotation of %s/%s committed: the new version is "
 		    "active, the old one retired\n", tenant, secret);
+		vault_note_receipt(v);
 		ex = VAULT_EXIT_OK;
 		goto out;
 	}
@@ -105,6 +110,7 @@ rotate(int argc, char **argv, int which)
 		}
 		printf("rotation of %s/%s aborted: the pending version was "
 		    "dropped\n", tenant, secret);
+		vault_note_receipt(v);
 		ex = VAULT_EXIT_OK;
 		goto out;
 	}
@@ -137,6 +143,7 @@ rotate(int argc, char **argv, int which)
 	vault_note("version %d of %s/%s sealed as pending.  Once it is set on "
 	    "the target, run: vault rotate commit %s/%s", version, tenant,
 	    secret, tenant, secret);
+	vault_note_receipt(v);
 	ex = VAULT_EXIT_OK;
 out:
 	if (val != NULL) {

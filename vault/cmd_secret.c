@@ -85,6 +85,8 @@ secret_add(int argc, char **argv)
 		}
 	}
 	if (argc - optind != 2) {
+		(void)vault_hint_ref("secret add", false, argc - optind,
+		    argv + optind);
 		ex = vault_usage_err(usage);
 		goto out;
 	}
@@ -126,6 +128,7 @@ secret_add(int argc, char **argv)
 	    "of %s", argv[optind], argv[optind + 1], len,
 	    gen ? (show ? ", generated, shown above" :
 	    ", generated, not shown") : "", argv[optind]);
+	vault_note_receipt(v);
 	ex = VAULT_EXIT_OK;
 out:
 	if (val != NULL) {
@@ -286,6 +289,12 @@ import_parse(const uint8_t *buf, size_t len, import_item_t **itemsp,
 		}
 		memcpy(it[n].name, p, (size_t)(eq - p));
 		it[n].name[eq - p] = '\0';
+		if (!bg_vault_name_ok(it[n].name)) {
+			vault_errx("secret import: line %zu: the name '%s' may "
+			    "only hold a-z, 0-9, '.', '_', '-' and must start "
+			    "with a letter or digit", line, it[n].name);
+			goto out;
+		}
 		it[n].val = eq + 1;
 		it[n].len = (size_t)(nl - eq - 1);
 		it[n].line = line;
@@ -319,6 +328,51 @@ import_parse(const uint8_t *buf, size_t len, import_item_t **itemsp,
 out:
 	free(sorted);
 	free(it);	/* names and pointers only; values are in buf */
+	return ex;
+}
+
+static int
+secret_cmp(const void *a, const void *b)
+{
+	return strcmp(((const bg_vault_secret_info_t *)a)->name,
+	    ((const bg_vault_secret_info_t *)b)->name);
+}
+
+/*
+ * A name the tenant has already refuses the whole file: say on which
+ * line (the engine names only the secret).  One listing of the tenant,
+ * not one query per line.
+ */
+static int
+import_exists(bg_vault_t *v, const char *tenant, const import_item_t *it,
+    size_t n)
+{
+	bg_vault_secret_info_t *l = NULL;
+	size_t nl = 0, i;
+	int r, ex = VAULT_EXIT_FAIL;
+
+	if ((r = bg_vault_secret_list(v, tenant, &l, &nl)) != BG_OK) {
+		ex = vault_fail(v, r, "secret import %s", tenant);
+		goto out;
+	}
+	if (nl > 1)
+		qsort(l, nl, sizeof(*l), secret_cmp);
+	for (i = 0; i < n; i++) {
+		bg_vault_secret_info_t key;
+
+		(void)snprintf(key.name, sizeof(key.name), "%s", it[i].name);
+		if (nl > 0 && bsearch(&key, l, nl, sizeof(*l),
+		    secret_cmp) != NULL) {
+			vault_errx("secret import: line %zu: secret '%s/%s' "
+			    "already exists (nothing was sealed; rotate it to "
+			    "change its value)", it[i].line, tenant,
+			    it[i].name);
+			goto out;
+		}
+	}
+	ex = VAULT_EXIT_OK;
+out:
+	bg_vault_secret_free(&l);
 	return ex;
 }
 
@@ -374,6 +428,9 @@ secret_import(int argc, char **argv)
 	}
 	if ((ex = vault_open(&v)) != 0)
 		goto out;
+	if ((ex = import_exists(v, argv[optind], it, n)) != 0)
+		goto out;
+	ex = VAULT_EXIT_FAIL;
 	if ((r = bg_vault_secret_add_many(v, vault_actor(), argv[optind], n,
 	    names, where, lens)) != BG_OK) {
 		ex = vault_fail(v, r, "secret import %s", argv[optind]);
@@ -381,6 +438,7 @@ secret_import(int argc, char **argv)
 	}
 	vault_note("sealed %zu secrets of %s, version 1 each, in one "
 	    "transaction", n, argv[optind]);
+	vault_note_receipt(v);
 	ex = VAULT_EXIT_OK;
 out:
 	if (buf != NULL) {
@@ -471,10 +529,21 @@ secret_list_show(int argc, char **argv, bool show)
 	if (show) {
 		if (argc - optind != 1 ||
 		    vault_split_ref(argv[optind], &tenant, &name) != 0) {
+			(void)vault_hint_ref("secret show", true, argc - optind,
+			    argv + optind);
 			ex = vault_usage_err(usage);
 			goto out;
 		}
 	} else if (argc - optind > 1) {
+		if (argc - optind == 2)
+			vault_errx("secret list takes one TENANT; to see one "
+			    "secret: vault secret show %s/%s", argv[optind],
+			    argv[optind + 1]);
+		ex = vault_usage_err(usage);
+		goto out;
+	} else if (argc - optind == 1 && strchr(argv[optind], '/') != NULL) {
+		vault_errx("secret list takes a TENANT; to see one secret: "
+		    "vault secret show %s", argv[optind]);
 		ex = vault_usage_err(usage);
 		goto out;
 	} else if (argc - optind == 1 && (tenant = strdup(argv[optind])) == NULL) {

@@ -96,9 +96,11 @@ status_cmd(int argc, char **argv, bool check)
 	}
 	ex = VAULT_EXIT_FAIL;
 	if (check) {
-		/* one line per finding that needs action, for cron mail */
+		/* one line per finding that needs action, for cron mail,
+		 * and each lease running (the rotation that will be due) */
 		for (i = 0; i < n; i++) {
-			if (it[i].kind != BG_VAULT_STATUS_ROTATION_DUE &&
+			if (it[i].kind != BG_VAULT_STATUS_ACTIVE_LEASE &&
+			    it[i].kind != BG_VAULT_STATUS_ROTATION_DUE &&
 			    it[i].kind != BG_VAULT_STATUS_OVERDUE &&
 			    it[i].kind != BG_VAULT_STATUS_MEMBER_EXPIRED &&
 			    it[i].kind != BG_VAULT_STATUS_MEMBER_EXPIRING &&
@@ -115,7 +117,13 @@ status_cmd(int argc, char **argv, bool check)
 			    k.n_overdue);
 			ex = VAULT_EXIT_CHECK;
 		} else {
-			printf("ok: nothing overdue\n");
+			/* a lease is the approved use: nothing to do yet */
+			if (k.n_active_leases > 0)
+				printf("ok: nothing overdue (%zu lease(s) "
+				    "running: rotate each once it ends)\n",
+				    k.n_active_leases);
+			else
+				printf("ok: nothing overdue\n");
 			ex = VAULT_EXIT_OK;
 		}
 		goto out;
@@ -173,6 +181,10 @@ status_cmd(int argc, char **argv, bool check)
 				h = "Expired memberships"; break;
 			case BG_VAULT_STATUS_QUORUM_AT_RISK:
 				h = "QUORUM AT RISK"; break;
+			case BG_VAULT_STATUS_QUORUM_BY_DESIGN:
+				h = "Approvers without an alternate (by "
+				    "design; a note)";
+				break;
 			default:
 				h = bg_vault_status_kind_name(it[i].kind);
 			}

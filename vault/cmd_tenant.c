@@ -36,7 +36,7 @@ static json_t *
 tenant_json(const bg_vault_tenant_info_t *t)
 {
 	return json_pack("{s:s, s:o, s:I, s:I, s:I, s:o, s:o, s:I, s:I, "
-	    "s:I, s:I, s:I}",
+	    "s:I, s:I, s:I, s:s, s:o}",
 	    "name", t->name,
 	    "created_at", vault_json_time(t->created_at),
 	    "max_ttl", (json_int_t)t->max_ttl,
@@ -49,7 +49,9 @@ tenant_json(const bg_vault_tenant_info_t *t)
 	    "approvers", (json_int_t)t->n_approvers,
 	    "auditors", (json_int_t)t->n_auditors,
 	    "secrets", (json_int_t)t->n_secrets,
-	    "sealed", (json_int_t)t->n_sealed);
+	    "sealed", (json_int_t)t->n_sealed,
+	    "state", t->offboarded_at != 0 ? "offboarded" : "active",
+	    "offboarded_at", vault_json_time(t->offboarded_at));
 }
 
 static int
@@ -136,6 +138,12 @@ print_tenant(const bg_vault_tenant_info_t *t)
 	char tb[32], s1[32], s2[32], s3[32];
 
 	printf("tenant:            %s\n", t->name);
+	if (t->offboarded_at != 0)
+		printf("state:             OFFBOARDED at %s: its sealed "
+		    "material is destroyed; it refuses every use\n",
+		    vault_fmt_time(t->offboarded_at, tb));
+	else
+		printf("state:             active\n");
 	printf("created:           %s\n", vault_fmt_time(t->created_at, tb));
 	printf("policy:            %s\n", t->has_policy ? t->policy :
 	    "(none yet: vault policy set)");
@@ -220,13 +228,14 @@ list_or_show(int argc, char **argv, bool show)
 	else if (n == 0)
 		printf("no tenants yet (vault tenant add NAME)\n");
 	else {
-		printf("%-16s %-5s %-5s %-7s %s\n", "TENANT", "REQ", "APPR",
-		    "SECRETS", "POLICY");
+		printf("%-16s %-10s %-5s %-5s %-7s %s\n", "TENANT", "STATE",
+		    "REQ", "APPR", "SECRETS", "POLICY");
 		for (i = 0; i < n; i++)
-			printf("%-16s %-5zu %-5zu %-7zu %s\n", list[i].name,
-			    list[i].n_requesters, list[i].n_approvers,
-			    list[i].n_secrets, list[i].has_policy ?
-			    list[i].policy : "-");
+			printf("%-16s %-10s %-5zu %-5zu %-7zu %s\n",
+			    list[i].name, list[i].offboarded_at != 0 ?
+			    "offboarded" : "active", list[i].n_requesters,
+			    list[i].n_approvers, list[i].n_secrets,
+			    list[i].has_policy ? list[i].policy : "-");
 	}
 	ex = VAULT_EXIT_OK;
 out:
@@ -327,6 +336,7 @@ tenant_offboard(int argc, char **argv)
 	fputs(cert, stdout);
 	vault_note("%s offboarded: every sealed value, share and token key "
 	    "destroyed; the audit events remain", argv[optind]);
+	vault_note_receipt(v);
 	ex = VAULT_EXIT_OK;
 out:
 	if (fd >= 0) {

@@ -748,6 +748,27 @@ vault_parse_charset(const char *s, unsigned *classesp)
 	return 0;
 }
 
+bool
+vault_hint_ref(const char *cmd, bool slash, int n, char *const *args)
+{
+	const char *s;
+
+	if (slash && n == 2 && strchr(args[0], '/') == NULL &&
+	    strchr(args[1], '/') == NULL && args[0][0] != '\0' &&
+	    args[1][0] != '\0') {
+		vault_errx("%s takes TENANT/NAME, one word: vault %s %s/%s",
+		    cmd, cmd, args[0], args[1]);
+		return true;
+	}
+	if (!slash && n == 1 && (s = strchr(args[0], '/')) != NULL &&
+	    s != args[0] && s[1] != '\0' && strchr(s + 1, '/') == NULL) {
+		vault_errx("%s takes TENANT NAME, two words: vault %s %.*s %s",
+		    cmd, cmd, (int)(s - args[0]), args[0], s + 1);
+		return true;
+	}
+	return false;
+}
+
 int
 vault_split_ref(const char *ref, char **tenantp, char **namep)
 {

@@ -160,6 +160,16 @@ int vault_write_value(int fd, const uint8_t *val, size_t len, bool newline);
  */
 int vault_parse_charset(const char *s, unsigned *classesp);
 
+/*
+ * A secret named the other way round: for a command that takes
+ * TENANT/NAME (slash true) given "TENANT NAME", or one that takes
+ * "TENANT NAME" given "TENANT/NAME", say the form it takes in the
+ * person's own words ("vault: secret show takes TENANT/NAME: vault
+ * secret show acme/domain-admin").  args are the n operands; cmd is
+ * "secret show".  True when it said so (the caller then prints usage).
+ */
+bool vault_hint_ref(const char *cmd, bool slash, int n, char *const *args);
+
 /* Split "TENANT/NAME" into two malloc'd strings; 0 or -1. */
 int vault_split_ref(const char *ref, char **tenantp, char **namep);
 

@@ -767,9 +767,38 @@ out:
 	return r;
 }
 
-/* What an unsatisfied threshold node still needs (see policy.h). */
+/*
+ * Whether n could still be satisfied: by the leaves approved so far and
+ * every leaf not marked in cannot (NULL: nobody is left out).
+ */
+static bool
+node_possible(const struct pnode *n, const bool *have, const bool *cannot)
+{
+	size_t i, got = 0;
+
+	if (n->leaf)
+		return have[n->leaf_idx] || cannot == NULL ||
+		    !cannot[n->leaf_idx];
+	for (i = 0; i < n->nchild; i++)
+		if (node_possible(n->child[i], have, cannot))
+			got++;
+	return got >= n->k;
+}
+
+/* A child still worth naming: not satisfied, and still possible. */
+static bool
+open_child(const struct pnode *c, const bool *have, const bool *cannot)
+{
+	return !node_sat(c, have) && node_possible(c, have, cannot);
+}
+
+/*
+ * What an unsatisfied, still possible threshold node still needs (see
+ * policy.h); children that can no longer be satisfied are not named.
+ */
 static void
-describe(const struct pnode *n, const bool *have, struct sb *b)
+describe(const struct pnode *n, const bool *have, const bool *cannot,
+    struct sb *b)
 {
 	size_t i, sat = 0, nunsat = 0, nleaf = 0, m, shown;
 	bool first;
@@ -777,7 +806,7 @@ describe(const struct pnode *n, const bool *have, struct sb *b)
 	for (i = 0; i < n->nchild; i++) {
 		if (node_sat(n->child[i], have)) {
 			sat++;
-		} else {
+		} else if (open_child(n->child[i], have, cannot)) {
 			nunsat++;
 			if (n->child[i]->leaf)
 				nleaf++;
@@ -793,7 +822,7 @@ describe(const struct pnode *n, const bool *have, struct sb *b)
 			shown = 0;
 			for (i = 0; i < n->nchild; i++) {
 				if (!n->child[i]->leaf ||
-				    node_sat(n->child[i], have))
+				    !open_child(n->child[i], have, cannot))
 					continue;
 				if (shown++ > 0)
 					sb_add(b, ", ");
@@ -802,11 +831,12 @@ describe(const struct pnode *n, const bool *have, struct sb *b)
 			first = false;
 		}
 		for (i = 0; i < n->nchild; i++) {
-			if (n->child[i]->leaf || node_sat(n->child[i], have))
+			if (n->child[i]->leaf ||
+			    !open_child(n->child[i], have, cannot))
 				continue;
 			if (!first)
 				sb_add(b, "; and ");
-			describe(n->child[i], have, b);
+			describe(n->child[i], have, cannot, b);
 			first = false;
 		}
 		return;
@@ -817,7 +847,7 @@ describe(const struct pnode *n, const bool *have, struct sb *b)
 	sb_add(b, " of: ");
 	shown = 0;
 	for (i = 0; i < n->nchild; i++) {
-		if (node_sat(n->child[i], have))
+		if (!open_child(n->child[i], have, cannot))
 			continue;
 		if (shown++ > 0)
 			sb_add(b, ", ");
@@ -825,7 +855,7 @@ describe(const struct pnode *n, const bool *have, struct sb *b)
 			sb_add(b, n->child[i]->name);
 		} else {
 			sb_add(b, "(");
-			describe(n->child[i], have, b);
+			describe(n->child[i], have, cannot, b);
 			sb_add(b, ")");
 		}
 	}
@@ -834,6 +864,13 @@ describe(const struct pnode *n, const bool *have, struct sb *b)
 int
 bg_policy_missing(const bg_policy_t *p, const bool *have_leaf,
     char **sentence)
+{
+	return bg_policy_missing_except(p, have_leaf, NULL, sentence);
+}
+
+int
+bg_policy_missing_except(const bg_policy_t *p, const bool *have_leaf,
+    const bool *cannot_leaf, char **sentence)
 {
 	int r = BG_ERR_INTERNAL;
 	struct sb b = { NULL, 0, 0, false };
@@ -846,12 +883,15 @@ bg_policy_missing(const bg_policy_t *p, const bool *have_leaf,
 	}
 	if (node_sat(p->root, have_leaf)) {
 		sb_add(&b, "nothing more is needed");
+	} else if (!node_possible(p->root, have_leaf, cannot_leaf)) {
+		sb_add(&b, "cannot be met: too few of the approvers it names "
+		    "can still approve");
 	} else if (p->root->leaf) {
 		sb_add(&b, "needs 1 more from: ");
 		sb_add(&b, p->root->name);
 	} else {
 		sb_add(&b, "needs ");
-		describe(p->root, have_leaf, &b);
+		describe(p->root, have_leaf, cannot_leaf, &b);
 	}
 	r = sb_take(&b, sentence);
 out:

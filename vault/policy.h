@@ -133,6 +133,15 @@ bool	bg_policy_satisfied(const bg_policy_t *p, const bool *have_leaf);
  */
 int	bg_policy_missing(const bg_policy_t *p, const bool *have_leaf,
 	    char **sentence);
+/*
+ * The same, leaving out the approvers who cannot approve (cannot_leaf,
+ * indexed like have_leaf; NULL: nobody), such as the request's own
+ * requester or an approver whose membership ended: they are never named,
+ * and a policy that only they could complete reads "cannot be met: too
+ * few of the approvers it names can still approve".
+ */
+int	bg_policy_missing_except(const bg_policy_t *p, const bool *have_leaf,
+	    const bool *cannot_leaf, char **sentence);
 
 /*
  * Split the 32-byte key by p: leaf_shares receives leaf_count*32 bytes,

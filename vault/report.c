@@ -317,7 +317,8 @@ incident_json(bg_vault_t *v, const bg_vault_request_info_t *q,
 	json_t *o = NULL, *tl = NULL, *refs = NULL, *item = NULL, *evj = NULL;
 	json_t *rot = NULL, *appr = NULL;
 	int64_t released_at = 0, lease_until = 0, rotated_at = 0, end = 0;
-	int64_t rotate_by = 0, lag = -1, close_seq = 0;
+	int64_t rotate_by = 0, lag = 0, close_seq = 0;
+	bool has_lag = false;
 	const char *status;
 	char text[BG_VAULT_TEXT_MAX], tb[32];
 	size_t i;
@@ -393,6 +394,18 @@ incident_json(bg_vault_t *v, const bg_vault_request_info_t *q,
 			    "request %lld", x->e->actor, (long long)q->id)))
 			    != BG_OK)
 				goto fail;
+		} else if (mine && strcmp(a, "withdraw") == 0) {
+			if (close_seq == 0)
+				close_seq = x->e->seq;
+			(void)snprintf(text, sizeof(text), "%s withdrew the "
+			    "request%s%s%s", x->e->actor,
+			    jstr(x->det, "approvers")[0] != '\0' ?
+			    " (the approvals of " : "",
+			    jstr(x->det, "approvers"),
+			    jstr(x->det, "approvers")[0] != '\0' ?
+			    " still count toward exposure)" : "");
+			if ((item = event_item(x, a, text)) == NULL)
+				goto nomem;
 		} else if (mine && strcmp(a, "release") == 0) {
 			released_at = x->e->time;
 			lease_until = jint(x->det, "lease_until");
@@ -487,12 +500,15 @@ incident_json(bg_vault_t *v, const bg_vault_request_info_t *q,
 		}
 		item = NULL;
 		if (rotated_at != 0) {
+			/* negative: committed before the lease ended */
 			lag = rotated_at - lease_until;
+			has_lag = true;
 			status = rotated_at > rotate_by ? "late" : "on-time";
 		} else if (now < lease_until) {
 			status = "lease-running";
 		} else {
 			lag = now - lease_until;
+			has_lag = true;
 			status = now > rotate_by ? "overdue" : "open";
 		}
 		if ((strcmp(status, "late") == 0 ||
@@ -517,7 +533,7 @@ incident_json(bg_vault_t *v, const bg_vault_request_info_t *q,
 	    (json_int_t)lease_until, "rotate_by", (json_int_t)rotate_by,
 	    "rotated_at", (json_int_t)rotated_at, "status", status)) == NULL)
 		goto nomem;
-	if ((r = set_new(rot, "lag_seconds", lag >= 0 ?
+	if ((r = set_new(rot, "lag_seconds", has_lag ?
 	    json_integer(lag) : json_null())) != BG_OK)
 		goto fail;
 	o = json_pack("{s:I, s:s, s:s, s:i, s:s, s:s, s:s, s:I, s:I, s:I, "
@@ -886,7 +902,11 @@ text_rotation(sbuf_t *b, const json_t *rot)
 	    fmt_time(jint(rot, "lease_end"), t1),
 	    fmt_time(jint(rot, "rotate_by"), t2));
 	sb_str(b, "             ");
-	if (jint(rot, "rotated_at") != 0)
+	if (jint(rot, "rotated_at") != 0 && json_integer_value(lag) < 0)
+		sb_fmt(b, "rotated %s, %s before lease end: ",
+		    fmt_time(jint(rot, "rotated_at"), t1),
+		    fmt_span(-json_integer_value(lag), sp2));
+	else if (jint(rot, "rotated_at") != 0)
 		sb_fmt(b, "rotated %s, lag %s after lease end: ",
 		    fmt_time(jint(rot, "rotated_at"), t1),
 		    fmt_span(json_integer_value(lag), sp2));
@@ -1049,7 +1069,8 @@ static const char html_head[] =
     "word-break:break-all}\n"
     "svg.timeline{display:block;background:#fbfcfd;border:1px solid #e3e6ea;"
     "margin:8px 0}\n"
-    ".axis{stroke:#8a94a3;stroke-width:2}\n"
+    ".tlwrap{overflow-x:auto;max-width:100%}\n"
+    ".axis{stroke:#8a94a3;stroke-width:2}.lead{stroke:#c4cad3;stroke-width:1}\n"
     ".mark{stroke:#1c2430;stroke-width:1.5}\n"
     ".k-request{fill:#2f6fdf}.k-approve{fill:#2ea44f}.k-deny{fill:#d73a49}\n"
     ".k-release{fill:#e36209}.k-lease-end{fill:#6f42c1}\n"
@@ -1059,49 +1080,96 @@ static const char html_head[] =
     "li.anomaly{color:#b3261e}\n"
     "</style>\n</head>\n<body>\n";
 
+/*
+ * A label's width in the SVG, estimated from its characters (11px and
+ * 10px sans-serif: about 6.6 and 6.0 px a character, with margin).
+ */
+static long long
+label_width(const json_t *x)
+{
+	char tb[32];
+	size_t lbl = strlen(jstr(x, "kind")) + 1 + strlen(jstr(x, "actor"));
+	size_t tm = strlen(fmt_time(jint(x, "time"), tb));
+	long long a = (long long)lbl * 66 / 10, c = (long long)tm * 6;
+
+	return (a > c ? a : c) + 12;
+}
+
+/*
+ * Marks evenly spaced on one axis, labels in lanes above and below it in
+ * turn.  With many marks there are more lanes (up to 8, leader lines to
+ * the outer ones) and, when even those are too close, the timeline grows
+ * wider than the page and scrolls: no two labels of a lane overlap.
+ */
+#define TL_LANES_MAX	8
 static void
 html_timeline(sbuf_t *b, const json_t *in)
 {
 	const json_t *tl = json_object_get(in, "timeline");
 	size_t n = json_array_size(tl), i;
-	long long w = 1100, h = 190, x0 = 60, step;
+	long long w = 1100, h, x0 = 60, step, maxw = 0, lw, lanes = 2;
+	long long depth, axis, ylbl, ytm;
 	char tb[32];
 
+	for (i = 0; i < n; i++)
+		if ((lw = label_width(json_array_get(tl, i))) > maxw)
+			maxw = lw;
 	step = n > 1 ? (w - 2 * x0) / (long long)(n - 1) : 0;
-	sb_fmt(b, "<svg class=\"timeline\" id=\"timeline-%lld\" "
-	    "xmlns=\"http://www.w3.org/2000/svg\" width=\"%lld\" height=\"%lld\" "
-	    "viewBox=\"0 0 %lld %lld\" role=\"img\" data-marks=\"%zu\">\n"
+	/* labels of one lane are `lanes` marks apart */
+	while (n > 1 && lanes * step < maxw && lanes < TL_LANES_MAX)
+		lanes += 2;
+	if (n > 1 && lanes * step < maxw) {
+		step = (maxw + lanes - 1) / lanes;
+		w = 2 * x0 + (long long)(n - 1) * step;
+	}
+	depth = lanes / 2;		/* lanes on each side */
+	axis = 95 + (depth - 1) * 34;
+	h = 2 * axis;
+	sb_fmt(b, "<div class=\"tlwrap\"><svg class=\"timeline\" "
+	    "id=\"timeline-%lld\" xmlns=\"http://www.w3.org/2000/svg\" "
+	    "width=\"%lld\" height=\"%lld\" viewBox=\"0 0 %lld %lld\" "
+	    "role=\"img\" data-marks=\"%zu\" data-lanes=\"%lld\">\n"
 	    "<title>Timeline of request %lld</title>\n",
-	    (long long)jint(in, "request"), w, h, w, h, n,
+	    (long long)jint(in, "request"), w, h, w, h, n, lanes,
 	    (long long)jint(in, "request"));
-	sb_fmt(b, "<line class=\"axis\" x1=\"%lld\" y1=\"95\" x2=\"%lld\" "
-	    "y2=\"95\"/>\n", x0 - 20, w - x0 + 20);
+	sb_fmt(b, "<line class=\"axis\" x1=\"%lld\" y1=\"%lld\" x2=\"%lld\" "
+	    "y2=\"%lld\"/>\n", x0 - 20, axis, w - x0 + 20, axis);
 	for (i = 0; i < n; i++) {
 		const json_t *x = json_array_get(tl, i);
 		long long cx = n > 1 ? x0 + (long long)i * step : w / 2;
-		bool up = (i % 2) == 0;
+		long long lane = (long long)(i % (size_t)lanes);
+		long long d = lane / 2;	/* 0: next to the axis */
+		bool up = (lane % 2) == 0;
 
-		sb_str(b, "<g class=\"ev\"><circle class=\"mark k-");
+		ylbl = up ? axis - 35 - d * 34 : axis + 41 + d * 34;
+		ytm = ylbl + 14;
+		sb_str(b, "<g class=\"ev\">");
+		if (d > 0)
+			sb_fmt(b, "<line class=\"lead\" x1=\"%lld\" y1=\"%lld\" "
+			    "x2=\"%lld\" y2=\"%lld\"/>", cx, up ? axis - 10 :
+			    axis + 10, cx, up ? ytm + 4 : ylbl - 12);
+		sb_str(b, "<circle class=\"mark k-");
 		sb_class(b, jstr(x, "kind"));
 		sb_str(b, "\" data-kind=\"");
 		sb_class(b, jstr(x, "kind"));
-		sb_fmt(b, "\" cx=\"%lld\" cy=\"95\" r=\"9\"><title>", cx);
+		sb_fmt(b, "\" cx=\"%lld\" cy=\"%lld\" r=\"9\"><title>", cx,
+		    axis);
 		sb_html(b, fmt_time(jint(x, "time"), tb));
 		sb_str(b, " ");
 		sb_html(b, jstr(x, "text"));
 		sb_fmt(b, "</title></circle><text class=\"lbl\" x=\"%lld\" "
-		    "y=\"%d\" text-anchor=\"middle\">", cx, up ? 60 : 136);
+		    "y=\"%lld\" text-anchor=\"middle\">", cx, ylbl);
 		sb_html(b, jstr(x, "kind"));
 		if (jstr(x, "actor")[0] != '\0') {
 			sb_str(b, " ");
 			sb_html(b, jstr(x, "actor"));
 		}
-		sb_fmt(b, "</text><text class=\"tm\" x=\"%lld\" y=\"%d\" "
-		    "text-anchor=\"middle\">", cx, up ? 74 : 150);
+		sb_fmt(b, "</text><text class=\"tm\" x=\"%lld\" y=\"%lld\" "
+		    "text-anchor=\"middle\">", cx, ytm);
 		sb_html(b, fmt_time(jint(x, "time"), tb));
 		sb_str(b, "</text></g>\n");
 	}
-	sb_str(b, "</svg>\n");
+	sb_str(b, "</svg>\n</div>\n");
 }
 
 static void
@@ -1159,7 +1227,10 @@ html_incident(sbuf_t *b, const json_t *in)
 		sb_fmt(b, "lease end %s, rotate by %s; ",
 		    fmt_time(jint(rot, "lease_end"), tb),
 		    fmt_time(jint(rot, "rotate_by"), sp));
-		if (json_is_integer(lag))
+		if (json_is_integer(lag) && json_integer_value(lag) < 0)
+			sb_fmt(b, "rotated %s before lease end; ",
+			    fmt_span(-json_integer_value(lag), tb));
+		else if (json_is_integer(lag))
 			sb_fmt(b, "lag %s; ", fmt_span(json_integer_value(lag),
 			    tb));
 		sb_str(b, strcmp(st, "late") == 0 || strcmp(st, "overdue") ==

@@ -341,7 +341,8 @@ state_sentence(int state)
 	case BG_VAULT_REQUEST_DENIED:	return "was denied";
 	case BG_VAULT_REQUEST_EXPIRED:	return "has expired";
 	case BG_VAULT_REQUEST_CANCELLED:
-		return "was cancelled by a rotation";
+		return "was cancelled (withdrawn by its requester, or its "
+		    "version rotated)";
 	default:			return "is not open";
 	}
 }
@@ -400,10 +401,37 @@ close_request(bg_vault_t *v, int64_t id, int state, int64_t now)
 
 /* --- request ---------------------------------------------------------------- */
 
-int
-bg_vault_request(bg_vault_t *v, const char *tenant, const char *secret,
+/*
+ * bg_act_sign, and when the token holds none of person's credentials,
+ * whose credential in the tenant's newest link (or ks2, the link that
+ * sealed the version) it does hold, for the refusal.
+ */
+static int
+act_sign(bg_vault_t *v, const bg_chain_link_t *ks, const bg_chain_link_t *ks2,
+    bg_token_t *tok, const char *pin, const char *person,
+    const bg_token_row_t *creds, size_t n, const uint8_t cdh[32],
+    const uint8_t *salt, bg_token_assertion_t **assertp, size_t *whichp)
+{
+	const bg_chain_link_t *links[2] = { ks, ks2 };
+	int r;
+
+	r = bg_act_sign(v, tok, pin, person, creds, n, cdh, salt, assertp,
+	    whichp);
+	if (r == BG_ERR_TOKEN_NO_CREDENTIAL)
+		bg_act_identify(v, tok, pin, links, 2, person);
+	return r;
+}
+
+/*
+ * check: stop where the token would be asked (tok and pin unused),
+ * having refused whatever the act would refuse before it, and change
+ * nothing (bg_vault_request_check).
+ */
+static int
+request_do(bg_vault_t *v, const char *tenant, const char *secret,
     const char *requester, const char *reason, const char *ticket,
-    int64_t ttl, bg_token_t *tok, const char *pin, int64_t *request_idp)
+    int64_t ttl, bg_token_t *tok, const char *pin, bool check,
+    int64_t *request_idp)
 {
 	bg_tenant_row_t t;
 	bg_token_row_t *toks = NULL;
@@ -413,6 +441,7 @@ bg_vault_request(bg_vault_t *v, const char *tenant, const char *secret,
 	uint8_t shash[BG_VAULT_HASH_LEN], pk[BG_SEAL_PK_LEN];
 	uint8_t sealed[BG_SEAL_REQKEY_SEALED_LEN], *req_sk = NULL;
 	char *body = NULL, *text = NULL, idbuf[24], when[32], sh[65];
+	char open_by[BG_VAULT_NAME_MAX + 1] = "";
 	json_t *det = NULL;
 	int64_t now = 0, mid = 0, vid = 0, id = 0, open_id = 0, open_dl = 0;
 	size_t ntoks = 0, which = 0;
@@ -431,7 +460,7 @@ bg_vault_request(bg_vault_t *v, const char *tenant, const char *secret,
 	    (r = bg_vault_check_text(v, "ticket", ticket,
 	    BG_VAULT_TICKET_MAX)) != BG_OK)
 		goto out;
-	if (tok == NULL || pin == NULL) {
+	if (!check && (tok == NULL || pin == NULL)) {
 		r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "the requester's "
 		    "token and PIN are needed");
 		goto out;
@@ -479,21 +508,31 @@ bg_vault_request(bg_vault_t *v, const char *tenant, const char *secret,
 		goto out;
 	}
 	/* One open request per version; expire a stale one first. */
-	if ((r = bg_store_prepare(v, "SELECT id, deadline FROM requests "
-	    "WHERE version_id = ? AND state = 1", &st)) != BG_OK ||
+	if ((r = bg_store_prepare(v, "SELECT id, deadline, requester FROM "
+	    "requests WHERE version_id = ? AND state = 1", &st)) != BG_OK ||
 	    (r = bg_store_bind_int(v, st, 1, vid)) != BG_OK ||
 	    (r = bg_store_step(v, st, &row)) != BG_OK)
 		goto out;
 	if (row) {
 		open_id = sqlite3_column_int64(st, 0);
 		open_dl = sqlite3_column_int64(st, 1);
+		bg_store_col_text(st, 2, open_by, sizeof(open_by));
 	}
 	sqlite3_finalize(st);
 	st = NULL;
 	if (open_id != 0 && open_dl > now) {
 		r = bg_vault_fail(v, BG_ERR_STATE, "request %lld is already "
-		    "open for %s/%s (deadline %s)", (long long)open_id, t.name,
-		    secret, bg_vault_fmt_time(open_dl, when, sizeof(when)));
+		    "open for %s/%s (deadline %s): continue it (vault approve "
+		    "%lld, vault release %lld), or its requester withdraws it "
+		    "(vault request withdraw %lld --as %s)", (long long)open_id,
+		    t.name, secret, bg_vault_fmt_time(open_dl, when,
+		    sizeof(when)), (long long)open_id, (long long)open_id,
+		    (long long)open_id, open_by);
+		goto out;
+	}
+	if (check) {
+		if ((r = bg_act_check(v, requester, ntoks)) == BG_OK)
+			bg_store_rollback(v);
 		goto out;
 	}
 	if (open_id != 0 && (r = close_request(v, open_id,
@@ -531,8 +570,8 @@ bg_vault_request(bg_vault_t *v, const char *tenant, const char *secret,
 	    (r = bg_statement_full(v, body, &text, shash)) != BG_OK)
 		goto out;
 	bg_statement_cdh("request", text, cdh);
-	if ((r = bg_act_sign(v, tok, pin, requester, toks, ntoks, cdh, NULL,
-	    &as, &which)) != BG_OK)
+	if ((r = act_sign(v, t.head, NULL, tok, pin, requester, toks, ntoks,
+	    cdh, NULL, &as, &which)) != BG_OK)
 		goto out;
 	/* The request key's private half is only ever sealed to the
 	 * requester's membership key of the token just used. */
@@ -591,6 +630,24 @@ out:
 	return bg_vault_finish(v, r, requester, "request", tenant, secret);
 }
 
+int
+bg_vault_request(bg_vault_t *v, const char *tenant, const char *secret,
+    const char *requester, const char *reason, const char *ticket,
+    int64_t ttl, bg_token_t *tok, const char *pin, int64_t *request_idp)
+{
+	return request_do(v, tenant, secret, requester, reason, ticket, ttl,
+	    tok, pin, false, request_idp);
+}
+
+int
+bg_vault_request_check(bg_vault_t *v, const char *tenant, const char *secret,
+    const char *requester, const char *reason, const char *ticket,
+    int64_t ttl)
+{
+	return request_do(v, tenant, secret, requester, reason, ticket, ttl,
+	    NULL, NULL, true, NULL);
+}
+
 /* --- approve / deny --------------------------------------------------------- */
 
 /* Leaves approved so far (have[leaf]) and their names. */
@@ -629,6 +686,71 @@ approvals_have(bg_vault_t *v, int64_t request_id, const bg_policy_t *pol,
 	r = BG_OK;
 out:
 	bg_store_done(st);
+	return r;
+}
+
+/*
+ * The leaves of pol who cannot approve request q (cannot[leaf]): its
+ * requester, and anyone without a live approver membership of the
+ * tenant now.  For the "still missing" sentence only, so it reads the
+ * rows the links write, as the listings do; the acts check the chain.
+ */
+static int
+cannot_approve(bg_vault_t *v, const req_row_t *q, const bg_policy_t *pol,
+    int64_t now, bool *cannot)
+{
+	static const char live_sql[] = "SELECT count(*) FROM memberships "
+	    "WHERE tenant_id = ?1 AND person = ?2 AND role = 2 AND "
+	    "removed_at IS NULL AND expires_at > ?3";
+	sqlite3_stmt *st = NULL;
+	const char *name;
+	size_t i, n = bg_policy_leaf_count(pol);
+	bool row = false;
+	int r = BG_ERR_INTERNAL;
+
+	for (i = 0; i < n; i++) {
+		name = bg_policy_leaf_name(pol, i);
+		cannot[i] = name == NULL || strcmp(name, q->requester) == 0;
+		if (cannot[i])
+			continue;
+		if ((r = bg_store_cached(v, live_sql, &st)) != BG_OK ||
+		    (r = bg_store_bind_int(v, st, 1, q->tenant_id)) != BG_OK ||
+		    (r = bg_store_bind_text(v, st, 2, name)) != BG_OK ||
+		    (r = bg_store_bind_int(v, st, 3, now)) != BG_OK ||
+		    (r = bg_store_step(v, st, &row)) != BG_OK)
+			goto out;
+		cannot[i] = !row || sqlite3_column_int64(st, 0) == 0;
+		bg_store_done(st);
+		st = NULL;
+	}
+	r = BG_OK;
+out:
+	bg_store_done(st);
+	return r;
+}
+
+/*
+ * What request q still needs, in words (malloc'd), naming only people
+ * who can still approve it.
+ */
+static int
+still_missing(bg_vault_t *v, const req_row_t *q, const bg_policy_t *pol,
+    const bool *have, int64_t now, char **sentencep)
+{
+	bool *cannot = NULL;
+	int r = BG_ERR_INTERNAL;
+
+	*sentencep = NULL;
+	if ((cannot = calloc(bg_policy_leaf_count(pol) + 1,
+	    sizeof(*cannot))) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = cannot_approve(v, q, pol, now, cannot)) != BG_OK)
+		goto out;
+	r = bg_policy_missing_except(pol, have, cannot, sentencep);
+out:
+	free(cannot);
 	return r;
 }
 
@@ -738,11 +860,14 @@ out:
 	return r;
 }
 
-/* reason: a denial's reason (required for BG_DENY, NULL for approve). */
+/*
+ * reason: a denial's reason (required for BG_DENY, NULL for approve).
+ * check: as in request_do (shown_hash, tok and pin unused).
+ */
 static int
 decide(bg_vault_t *v, int64_t request_id, const char *approver,
     const uint8_t shown_hash[BG_VAULT_HASH_LEN], bg_token_t *tok,
-    const char *pin, int decision, const char *reason)
+    const char *pin, int decision, const char *reason, bool check)
 {
 	const char *action = decision == BG_APPROVE ? "approve" : "deny";
 	req_row_t q;
@@ -771,7 +896,7 @@ decide(bg_vault_t *v, int64_t request_id, const char *approver,
 	bg_vault_clear_err(v);
 	if ((r = bg_vault_check_name(v, "approver", approver)) != BG_OK)
 		goto out;
-	if (shown_hash == NULL || tok == NULL || pin == NULL) {
+	if (!check && (shown_hash == NULL || tok == NULL || pin == NULL)) {
 		r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "the statement hash "
 		    "shown, the approver's token and PIN are needed");
 		goto out;
@@ -834,6 +959,13 @@ decide(bg_vault_t *v, int64_t request_id, const char *approver,
 	 * anything is re-sealed to its key. */
 	if ((r = request_signed(v, &t, &q, now)) != BG_OK)
 		goto out;
+	if (check) {
+		if ((r = bg_member_tokens(v, vks, approver,
+		    BG_VAULT_ROLE_APPROVER, mid, &toks, &ntoks)) == BG_OK &&
+		    (r = bg_act_check(v, approver, ntoks)) == BG_OK)
+			bg_store_rollback(v);
+		goto out;
+	}
 	if ((r = bg_statement_decision_body(v, q.id, &body)) != BG_OK ||
 	    (r = bg_statement_full(v, body, &text, shash)) != BG_OK)
 		goto out;
@@ -846,8 +978,9 @@ decide(bg_vault_t *v, int64_t request_id, const char *approver,
 	bg_statement_cdh(action, text, cdh);
 	if ((r = bg_member_tokens(v, vks, approver, BG_VAULT_ROLE_APPROVER,
 	    mid, &toks, &ntoks)) != BG_OK ||
-	    (r = bg_act_sign(v, tok, pin, approver, toks, ntoks, cdh,
-	    decision == BG_APPROVE ? salt : NULL, &as, &which)) != BG_OK)
+	    (r = act_sign(v, t.head, vks, tok, pin, approver, toks, ntoks,
+	    cdh, decision == BG_APPROVE ? salt : NULL, &as, &which)) !=
+	    BG_OK)
 		goto out;
 	if (decision == BG_APPROVE) {
 		if ((r = bg_member_sk(v, approver, &toks[which], as, &sk))
@@ -889,7 +1022,7 @@ decide(bg_vault_t *v, int64_t request_id, const char *approver,
 	if ((r = approvals_have(v, q.id, pol, have, NULL, 0, &napp)) != BG_OK)
 		goto out;
 	satisfied = bg_policy_satisfied(pol, have);
-	if ((r = bg_policy_missing(pol, have, &missing)) != BG_OK)
+	if ((r = still_missing(v, &q, pol, have, now, &missing)) != BG_OK)
 		goto out;
 	bg_hex(shash, sizeof(shash), sh);
 	det = json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:I, s:b, s:s}",
@@ -937,7 +1070,23 @@ bg_vault_approve(bg_vault_t *v, int64_t request_id, const char *approver,
     const char *pin)
 {
 	return decide(v, request_id, approver, shown_hash, tok, pin,
-	    BG_APPROVE, NULL);
+	    BG_APPROVE, NULL, false);
+}
+
+int
+bg_vault_approve_check(bg_vault_t *v, int64_t request_id,
+    const char *approver)
+{
+	return decide(v, request_id, approver, NULL, NULL, NULL, BG_APPROVE,
+	    NULL, true);
+}
+
+int
+bg_vault_deny_check(bg_vault_t *v, int64_t request_id, const char *approver,
+    const char *reason)
+{
+	return decide(v, request_id, approver, NULL, NULL, NULL, BG_DENY,
+	    reason, true);
 }
 
 int
@@ -946,7 +1095,7 @@ bg_vault_deny(bg_vault_t *v, int64_t request_id, const char *approver,
     const char *pin, const char *reason)
 {
 	return decide(v, request_id, approver, shown_hash, tok, pin, BG_DENY,
-	    reason);
+	    reason, false);
 }
 
 /* --- release ---------------------------------------------------------------- */
@@ -1054,9 +1203,11 @@ release_log_intact(bg_vault_t *v)
 	    "from a backup", why);
 }
 
-int
-bg_vault_release(bg_vault_t *v, int64_t request_id, const char *requester,
-    bg_token_t *tok, const char *pin, uint8_t **valuep, size_t *lenp)
+/* check: as in request_do (tok, pin, valuep and lenp unused). */
+static int
+release_do(bg_vault_t *v, int64_t request_id, const char *requester,
+    bg_token_t *tok, const char *pin, bool check, uint8_t **valuep,
+    size_t *lenp)
 {
 	req_row_t q;
 	bg_tenant_row_t t;
@@ -1088,13 +1239,13 @@ bg_vault_release(bg_vault_t *v, int64_t request_id, const char *requester,
 	(void)snprintf(obj, sizeof(obj), "request %lld", (long long)request_id);
 	tenant[0] = '\0';
 	bg_vault_clear_err(v);
-	if (valuep == NULL || lenp == NULL) {
+	if (!check && (valuep == NULL || lenp == NULL)) {
 		r = BG_ERR_INVALID_ARG;
 		goto out;
 	}
 	if ((r = bg_vault_check_name(v, "requester", requester)) != BG_OK)
 		goto out;
-	if (tok == NULL || pin == NULL) {
+	if (!check && (tok == NULL || pin == NULL)) {
 		r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "the requester's "
 		    "token and PIN are needed");
 		goto out;
@@ -1130,7 +1281,8 @@ bg_vault_release(bg_vault_t *v, int64_t request_id, const char *requester,
 	    &napp)) != BG_OK)
 		goto out;
 	if (!bg_policy_satisfied(pol, have)) {
-		if ((r = bg_policy_missing(pol, have, &missing)) != BG_OK)
+		if ((r = still_missing(v, &q, pol, have, now, &missing)) !=
+		    BG_OK)
 			goto out;
 		r = bg_vault_fail(v, BG_ERR_DENIED, "%s", missing);
 		goto out;
@@ -1156,9 +1308,14 @@ bg_vault_release(bg_vault_t *v, int64_t request_id, const char *requester,
 	    (r = bg_statement_decision_body(v, q.id, &body)) != BG_OK ||
 	    (r = bg_statement_full(v, body, &text, NULL)) != BG_OK)
 		goto out;
+	if (check) {
+		bg_store_rollback(v);
+		r = BG_OK;
+		goto out;
+	}
 	bg_statement_cdh("release", text, cdh);
-	if ((r = bg_act_sign(v, tok, pin, requester, mine, 1, cdh, salt, &as,
-	    &which)) != BG_OK)
+	if ((r = act_sign(v, t.head, NULL, tok, pin, requester, mine, 1, cdh,
+	    salt, &as, &which)) != BG_OK)
 		goto out;
 	if ((r = bg_member_sk(v, requester, mine, as, &sk)) != BG_OK)
 		goto out;
@@ -1279,6 +1436,170 @@ out:
 	return bg_vault_finish(v, r, requester, "release", tenant, obj);
 }
 
+int
+bg_vault_release(bg_vault_t *v, int64_t request_id, const char *requester,
+    bg_token_t *tok, const char *pin, uint8_t **valuep, size_t *lenp)
+{
+	return release_do(v, request_id, requester, tok, pin, false, valuep,
+	    lenp);
+}
+
+int
+bg_vault_release_check(bg_vault_t *v, int64_t request_id,
+    const char *requester)
+{
+	return release_do(v, request_id, requester, NULL, NULL, true, NULL,
+	    NULL);
+}
+
+/* --- withdraw --------------------------------------------------------------- */
+
+/*
+ * The requester takes back an open request: their token signs the
+ * statement release would sign, with kind "withdraw", and in one
+ * transaction the request is closed as cancelled, its request key and
+ * re-sealed shares destroyed, and the event logged.  Approvals already
+ * given stay: they still count toward the version's exposure
+ * (mark_exposed), so withdrawing undoes nothing a copy of the file and
+ * the requester's token could already open.
+ */
+/* check: as in request_do (tok and pin unused). */
+static int
+withdraw_do(bg_vault_t *v, int64_t request_id, const char *requester,
+    bg_token_t *tok, const char *pin, bool check)
+{
+	req_row_t q;
+	bg_tenant_row_t t;
+	bg_policy_t *pol = NULL;
+	bg_token_row_t *toks = NULL;
+	bg_token_assertion_t *as = NULL;
+	uint8_t salt[BG_TOKEN_SALT_LEN], cdh[BG_TOKEN_CDH_LEN];
+	uint8_t shash[BG_VAULT_HASH_LEN];
+	bool *have = NULL;
+	char *body = NULL, *text = NULL, names[BG_VAULT_TEXT_MAX], sh[65];
+	char obj[2 * BG_VAULT_NAME_MAX + 16], tenant[BG_VAULT_NAME_MAX + 1];
+	char when[32];
+	json_t *det = NULL;
+	int64_t now = 0, mid = 0;
+	size_t ntoks = 0, which = 0, napp = 0;
+	int r = BG_ERR_INTERNAL;
+
+	memset(&q, 0, sizeof(q));
+	memset(&t, 0, sizeof(t));
+	(void)snprintf(obj, sizeof(obj), "request %lld", (long long)request_id);
+	tenant[0] = '\0';
+	names[0] = '\0';
+	bg_vault_clear_err(v);
+	if ((r = bg_vault_check_name(v, "requester", requester)) != BG_OK)
+		goto out;
+	if (!check && (tok == NULL || pin == NULL)) {
+		r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "the requester's "
+		    "token and PIN are needed");
+		goto out;
+	}
+	if ((r = bg_store_begin(v)) != BG_OK ||
+	    (r = bg_vault_now(v, &now)) != BG_OK ||
+	    (r = req_get(v, request_id, &q)) != BG_OK)
+		goto out;
+	(void)snprintf(tenant, sizeof(tenant), "%s", q.tenant);
+	(void)snprintf(obj, sizeof(obj), "%s", q.secret);
+	if (strcmp(requester, q.requester) != 0) {
+		r = bg_vault_fail(v, BG_ERR_DENIED, "only the requester (%s) "
+		    "can withdraw request %lld", q.requester, (long long)q.id);
+		goto out;
+	}
+	if (q.state != BG_VAULT_REQUEST_OPEN) {
+		r = bg_vault_fail(v, BG_ERR_STATE, "request %lld %s: there is "
+		    "nothing to withdraw", (long long)q.id,
+		    state_sentence(q.state));
+		goto out;
+	}
+	if (now >= q.deadline) {
+		r = bg_vault_fail(v, BG_ERR_EXPIRED, "request %lld expired at "
+		    "%s: there is nothing to withdraw (a new request closes "
+		    "it)", (long long)q.id, bg_vault_fmt_time(q.deadline, when,
+		    sizeof(when)));
+		goto out;
+	}
+	/* Any credential of the requester in force signs: the request key
+	 * is destroyed, never opened, so it need not be the request's. */
+	if ((r = bg_tenant_get(v, q.tenant, &t)) != BG_OK ||
+	    (r = bg_member_live(v, t.head, q.tenant_id, q.tenant, requester,
+	    BG_VAULT_ROLE_REQUESTER, now, &mid, salt)) != BG_OK ||
+	    (r = bg_member_tokens(v, t.head, requester,
+	    BG_VAULT_ROLE_REQUESTER, mid, &toks, &ntoks)) != BG_OK)
+		goto out;
+	sodium_memzero(salt, sizeof(salt));
+	if (check) {
+		if ((r = bg_act_check(v, requester, ntoks)) == BG_OK)
+			bg_store_rollback(v);
+		goto out;
+	}
+	if ((r = bg_statement_decision_body(v, q.id, &body)) != BG_OK ||
+	    (r = bg_statement_full(v, body, &text, shash)) != BG_OK)
+		goto out;
+	bg_statement_cdh("withdraw", text, cdh);
+	if ((r = act_sign(v, t.head, NULL, tok, pin, requester, toks, ntoks,
+	    cdh, NULL, &as, &which)) != BG_OK)
+		goto out;
+	/* Who had approved, for the event: their approvals still count. */
+	if ((r = version_policy(v, &q, &pol)) != BG_OK)
+		goto out;
+	if ((have = calloc(bg_policy_leaf_count(pol), sizeof(*have))) ==
+	    NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = approvals_have(v, q.id, pol, have, names, sizeof(names),
+	    &napp)) != BG_OK)
+		goto out;
+	if ((r = close_request(v, q.id, BG_VAULT_REQUEST_CANCELLED, now)) !=
+	    BG_OK)
+		goto out;
+	bg_hex(shash, sizeof(shash), sh);
+	det = json_pack("{s:I, s:s, s:i, s:s, s:s, s:I, s:s}",
+	    "request", (json_int_t)q.id, "requester", requester, "version",
+	    q.version, "approvers", names, "statement_hash", sh, "sign_count",
+	    (json_int_t)as->sign_count, "token", toks[which].label);
+	if (det == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	r = bg_audit_append(v, now, requester, "withdraw", q.tenant, q.secret,
+	    det);
+	det = NULL;
+	if (r != BG_OK || (r = bg_store_commit(v)) != BG_OK)
+		goto out;
+	(void)bg_store_checkpoint(v);	/* the request key's bytes go */
+	r = BG_OK;
+out:
+	json_decref(det);
+	sodium_memzero(salt, sizeof(salt));
+	free(have);
+	free(body);
+	free(text);
+	free(toks);
+	bg_token_assertion_free(&as);
+	bg_policy_free(&pol);
+	bg_tenant_row_clear(&t);
+	req_row_clear(&q);
+	return bg_vault_finish(v, r, requester, "withdraw", tenant, obj);
+}
+
+int
+bg_vault_request_withdraw(bg_vault_t *v, int64_t request_id,
+    const char *requester, bg_token_t *tok, const char *pin)
+{
+	return withdraw_do(v, request_id, requester, tok, pin, false);
+}
+
+int
+bg_vault_request_withdraw_check(bg_vault_t *v, int64_t request_id,
+    const char *requester)
+{
+	return withdraw_do(v, request_id, requester, NULL, NULL, true);
+}
+
 /* --- views ------------------------------------------------------------------ */
 
 static int
@@ -1344,7 +1665,8 @@ request_fill(bg_vault_t *v, int64_t id, int64_t now,
 		goto out;
 	ri->satisfied = bg_policy_satisfied(pol, have);
 	if (!ri->satisfied) {
-		if ((r = bg_policy_missing(pol, have, &missing)) != BG_OK)
+		if ((r = still_missing(v, &q, pol, have, now, &missing)) !=
+		    BG_OK)
 			goto out;
 		(void)snprintf(ri->missing, sizeof(ri->missing), "%s", missing);
 	}

@@ -23,6 +23,7 @@ bg_vault_status_kind_name(int kind)
 	case BG_VAULT_STATUS_MEMBER_EXPIRING:	return "member-expiring";
 	case BG_VAULT_STATUS_MEMBER_EXPIRED:	return "member-expired";
 	case BG_VAULT_STATUS_QUORUM_AT_RISK:	return "quorum-at-risk";
+	case BG_VAULT_STATUS_QUORUM_BY_DESIGN:	return "quorum-by-design";
 	default:				return "?";
 	}
 }
@@ -351,6 +352,32 @@ leaf_names(const bg_policy_t *pol, const bool *live, bool want,
 
 typedef char person_name_t[BG_VAULT_NAME_MAX + 1];
 
+/* critical[k]: live leaf k whose loss alone leaves live unsatisfying pol. */
+static bool
+critical_leaves(const bg_policy_t *pol, bool *live, bool *critical)
+{
+	size_t k, n = bg_policy_leaf_count(pol);
+	bool any = false;
+
+	for (k = 0; k < n; k++) {
+		critical[k] = false;
+		if (!live[k])
+			continue;
+		live[k] = false;
+		if (!bg_policy_satisfied(pol, live))
+			critical[k] = any = true;
+		live[k] = true;
+	}
+	return any;
+}
+
+/*
+ * Graded: "quorum lost" and "quorum at risk" are alarms (check prints
+ * them) for what changed since the policy was set, an approver removed
+ * or expiring; an approver the policy itself gives no alternate (a group
+ * of one, as in all-of(1-of(alice,bob),1-of(mia))) is a deliberate
+ * design, a note in status only (BG_VAULT_STATUS_QUORUM_BY_DESIGN).
+ */
 static int
 quorum_one(const char *tenant, const char *policy,
     const person_name_t *persons, size_t npersons, bool all_live,
@@ -358,8 +385,10 @@ quorum_one(const char *tenant, const char *policy,
 {
 	const bg_policy_t *pol = NULL;
 	bg_vault_status_item_t *i;
-	bool *live = NULL, *crit = NULL, any = false;
+	bool *live = NULL, *crit = NULL, *all = NULL, *design = NULL;
+	bool any = false;
 	char critical[BG_VAULT_TEXT_MAX], alive[BG_VAULT_TEXT_MAX];
+	char gone[BG_VAULT_TEXT_MAX];
 	size_t j, k, n;
 	int r = BG_ERR_INTERNAL;
 
@@ -370,18 +399,23 @@ quorum_one(const char *tenant, const char *policy,
 		goto out;
 	n = bg_policy_leaf_count(pol);
 	if ((live = calloc(n, sizeof(*live))) == NULL ||
-	    (crit = calloc(n, sizeof(*crit))) == NULL) {
+	    (crit = calloc(n, sizeof(*crit))) == NULL ||
+	    (all = calloc(n, sizeof(*all))) == NULL ||
+	    (design = calloc(n, sizeof(*design))) == NULL) {
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
-	for (k = 0; k < n; k++)
+	for (k = 0; k < n; k++) {
+		all[k] = true;
 		for (j = 0, live[k] = all_live; j < npersons && !live[k]; j++)
 			live[k] = strcmp(persons[j],
 			    bg_policy_leaf_name(pol, k)) == 0;
+	}
+	leaf_names(pol, live, true, alive, sizeof(alive));
+	leaf_names(pol, live, false, gone, sizeof(gone));
 	if (!bg_policy_satisfied(pol, live)) {
 		if ((r = push(it, &i)) != BG_OK)
 			goto out;
-		leaf_names(pol, live, true, alive, sizeof(alive));
 		i->kind = BG_VAULT_STATUS_QUORUM_AT_RISK;
 		(void)snprintf(i->tenant, sizeof(i->tenant), "%s", tenant);
 		(void)snprintf(i->object, sizeof(i->object), "policy");
@@ -392,30 +426,44 @@ quorum_one(const char *tenant, const char *policy,
 		r = BG_OK;
 		goto out;
 	}
-	for (k = 0; k < n; k++) {
-		if (!live[k])
-			continue;
-		live[k] = false;
-		if (!bg_policy_satisfied(pol, live))
-			crit[k] = any = true;
-		live[k] = true;
-	}
+	(void)critical_leaves(pol, all, design);
+	(void)critical_leaves(pol, live, crit);
+	for (k = 0; k < n; k++)
+		if ((crit[k] = crit[k] && !design[k]))
+			any = true;
 	if (any) {
 		if ((r = push(it, &i)) != BG_OK)
 			goto out;
-		leaf_names(pol, live, true, alive, sizeof(alive));
 		leaf_names(pol, crit, true, critical, sizeof(critical));
 		i->kind = BG_VAULT_STATUS_QUORUM_AT_RISK;
 		(void)snprintf(i->tenant, sizeof(i->tenant), "%s", tenant);
 		(void)snprintf(i->object, sizeof(i->object), "policy");
 		say(i->text, sizeof(i->text), "quorum at risk for "
 		    "%s: losing any one of %s would leave %s unsatisfiable by "
-		    "the live approvers (%s)", tenant, critical, policy, alive);
+		    "the live approvers (%s), since %s %s removed, expired or "
+		    "expiring within 30 days; recertify or re-key", tenant,
+		    critical, policy, alive, gone, strchr(gone, ',') != NULL ?
+		    "are" : "is");
+	}
+	leaf_names(pol, design, true, critical, sizeof(critical));
+	if (critical[0] != '\0') {
+		if ((r = push(it, &i)) != BG_OK)
+			goto out;
+		i->kind = BG_VAULT_STATUS_QUORUM_BY_DESIGN;
+		(void)snprintf(i->tenant, sizeof(i->tenant), "%s", tenant);
+		(void)snprintf(i->object, sizeof(i->object), "policy");
+		say(i->text, sizeof(i->text), "%s gives no alternate for %s: "
+		    "every release of %s needs %s; by design, not an alarm "
+		    "(should a token be lost, enroll another or re-key)",
+		    policy, critical, tenant, strchr(critical, ',') != NULL ?
+		    "each of them" : critical);
 	}
 	r = BG_OK;
 out:
 	free(live);
 	free(crit);
+	free(all);
+	free(design);
 	return r;
 }
 

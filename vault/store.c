@@ -603,10 +603,35 @@ bg_store_col_text(sqlite3_stmt *st, int i, char *buf, size_t cap)
 
 /* --- checks and time --------------------------------------------------- */
 
+/* The characters of a name: [a-z0-9._-], a letter or digit first. */
+static bool
+name_chars_ok(const char *name, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char c = name[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+
+		if (!alnum && !(i > 0 && (c == '.' || c == '_' || c == '-')))
+			return false;
+	}
+	return true;
+}
+
+bool
+bg_vault_name_ok(const char *s)
+{
+	size_t n;
+
+	return s != NULL && (n = strlen(s)) > 0 && n <= BG_VAULT_NAME_MAX &&
+	    name_chars_ok(s, n);
+}
+
 int
 bg_vault_check_name(bg_vault_t *v, const char *what, const char *name)
 {
-	size_t i, n;
+	size_t n;
 
 	if (name == NULL || (n = strlen(name)) == 0)
 		return bg_vault_fail(v, BG_ERR_INVALID_ARG, "%s is empty",
@@ -614,16 +639,10 @@ bg_vault_check_name(bg_vault_t *v, const char *what, const char *name)
 	if (n > BG_VAULT_NAME_MAX)
 		return bg_vault_fail(v, BG_ERR_INVALID_ARG,
 		    "%s is longer than %d bytes", what, BG_VAULT_NAME_MAX);
-	for (i = 0; i < n; i++) {
-		char c = name[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-
-		if (alnum || (i > 0 && (c == '.' || c == '_' || c == '-')))
-			continue;
+	if (!name_chars_ok(name, n))
 		return bg_vault_fail(v, BG_ERR_INVALID_ARG,
 		    "%s '%.64s' may only hold a-z, 0-9, '.', '_', '-' and "
 		    "must start with a letter or digit", what, name);
-	}
 	return BG_OK;
 }
 
@@ -1142,6 +1161,22 @@ bg_vault_create_msg(const char *path, bool allow_soft_tokens,
 		goto out;
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    0600);
+	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR)) {
+		/* the directory is what is missing: name it */
+		const char *slash = strrchr(path, '/');
+		int dl = slash == NULL ? 1 : slash == path ? 1 :
+		    (int)(slash - path);
+
+		if (errno == ENOTDIR)
+			r = bg_vault_fail(v, BG_ERR_IO, "%s: a part of %.*s is "
+			    "not a directory", path, dl, slash == NULL ? "." :
+			    path);
+		else
+			r = bg_vault_fail(v, BG_ERR_IO, "%s: the directory "
+			    "%.*s does not exist (create it first, mode 0700)",
+			    path, dl, slash == NULL ? "." : path);
+		goto out;
+	}
 	if (fd < 0) {
 		r = bg_vault_fail(v, errno == EEXIST ? BG_ERR_EXISTS :
 		    BG_ERR_IO, "%s: %s", path, errno == EEXIST ?

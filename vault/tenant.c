@@ -249,7 +249,8 @@ static const char tenant_sql[] =
     BY_ROLE(1) BY_ROLE(2) BY_ROLE(3)
     "(SELECT count(*) FROM secrets s WHERE s.tenant_id = t.id), "
     "(SELECT count(*) FROM secrets s CROSS JOIN versions x "
-    " ON x.secret_id = s.id WHERE s.tenant_id = t.id AND x.state = 1) "
+    " ON x.secret_id = s.id WHERE s.tenant_id = t.id AND x.state = 1), "
+    "coalesce(t.offboarded_at, 0) "
     "FROM tenants t WHERE ?1 IS NULL OR t.name = ?1 ORDER BY t.name";
 
 static void
@@ -271,6 +272,7 @@ tenant_fill(sqlite3_stmt *st, bg_vault_tenant_info_t *ti)
 	ti->n_auditors = (size_t)sqlite3_column_int64(st, 10);
 	ti->n_secrets = (size_t)sqlite3_column_int64(st, 11);
 	ti->n_sealed = (size_t)sqlite3_column_int64(st, 12);
+	ti->offboarded_at = sqlite3_column_int64(st, 13);
 }
 
 static int

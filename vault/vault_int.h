@@ -59,6 +59,14 @@ struct bg_vault {
 	char	 genesis_bad[BG_VAULT_ERRMSG_MAX];
 	/* fingerprints of the credential the last enrollment made */
 	char	 enrolled_sign_fpr[17], enrolled_member_fpr[17];
+	/*
+	 * Whose credential answered during the current act ("" when none
+	 * did, or nobody's could be named): the person the chain gives it
+	 * and its label.  A refusal's event records them beside the
+	 * person the act was for; bg_vault_finish clears them.
+	 */
+	char	 act_owner[BG_VAULT_NAME_MAX + 1];
+	char	 act_token[BG_VAULT_LABEL_MAX + 1];
 	int64_t	 created_at;
 	int	 schema;
 	bool	 in_tx;
@@ -287,6 +295,24 @@ int bg_act_sign(bg_vault_t *v, bg_token_t *tok, const char *pin,
     const uint8_t cdh[32], const uint8_t *salt,
     bg_token_assertion_t **assertp, size_t *whichp)
     __attribute__((warn_unused_result));
+/*
+ * What bg_act_sign refuses before any token is asked (person holds none
+ * of the n credentials): for the checks an act runs before its PIN is
+ * asked for (bg_vault_*_check).
+ */
+int bg_act_check(bg_vault_t *v, const char *person, size_t n);
+/*
+ * After bg_act_sign found that tok holds none of person's credentials:
+ * whose credential in the links (n of them, NULLs skipped) it holds,
+ * asked without a touch (bg_token_holds, with the PIN just accepted),
+ * at most BG_ACT_PROBE_MAX credentials.  When one answers, errmsg names
+ * its owner and v->act_owner / act_token are set for the refusal's
+ * event.  Failures to ask are ignored: the refusal stands as it is.
+ */
+#define BG_ACT_PROBE_MAX	64
+struct bg_chain_link;
+void bg_act_identify(bg_vault_t *v, bg_token_t *tok, const char *pin,
+    const struct bg_chain_link *const *links, size_t n, const char *person);
 /* A credential makeCredential just made, as a row for bg_act_sign (id
  * -1: no row yet; its counter starts from the one the token reported). */
 int bg_act_new_cred(const bg_token_cred_t *cred, bg_token_row_t *row);

@@ -190,6 +190,19 @@ int bg_token_assert(bg_token_t *tok, const char *rp_id,
 void bg_token_assertion_free(bg_token_assertion_t **assertp);
 
 /*
+ * Whether tok holds the credential (rp_id, cred_id), asked without user
+ * presence (no touch) but with UV through the PIN, over a fixed probe
+ * hash; a reply's signature must verify with pubkey.  *heldp false when
+ * the token holds no such credential.  What the token signs carries no
+ * UP flag, so no act accepts it.  For naming whose token was used when
+ * it held none of the credentials an act asked for.
+ */
+int bg_token_holds(bg_token_t *tok, const char *rp_id,
+    const uint8_t *cred_id, size_t cred_id_len,
+    int alg, const uint8_t *pubkey, size_t pubkey_len, const char *pin,
+    bool *heldp) __attribute__((warn_unused_result));
+
+/*
  * Verify stored evidence offline: signature over authdata || cdh with the
  * raw public key, rpIdHash == SHA-256(rp_id), UP set, and UV set when
  * require_uv.  Needs no token.

@@ -147,6 +147,13 @@ int bg_vault_schema_version(const bg_vault_t *v);	/* user_version on disk */
  */
 bool bg_vault_text_ok(const char *s, size_t max);
 
+/*
+ * Whether s is a valid name (a tenant, person or secret): the rule above,
+ * that the engine applies; for programs that say where a bad name came
+ * from (the line of an import file) before the engine refuses it.
+ */
+bool bg_vault_name_ok(const char *s);
+
 /* "2026-11-22 03:40 UTC" into buf (at least 32 bytes); returns buf. */
 char *bg_vault_fmt_time(int64_t t, char *buf, size_t len);
 
@@ -170,6 +177,7 @@ typedef struct bg_vault_tenant_info {
 	size_t	 n_requesters, n_approvers, n_auditors;	/* live (unexpired) people */
 	size_t	 n_secrets;		/* secrets (any state) */
 	size_t	 n_sealed;		/* secrets whose active version is sealed */
+	int64_t	 offboarded_at;		/* 0 unless offboarded (tenant offboard) */
 } bg_vault_tenant_info_t;
 
 /*
@@ -391,7 +399,8 @@ enum bg_vault_request_state {
 	BG_VAULT_REQUEST_RELEASED  = 2,
 	BG_VAULT_REQUEST_DENIED    = 3,
 	BG_VAULT_REQUEST_EXPIRED   = 4,	/* deadline passed before release */
-	BG_VAULT_REQUEST_CANCELLED = 5,	/* version retired by a rotation */
+	BG_VAULT_REQUEST_CANCELLED = 5,	/* withdrawn by its requester, or its
+					   version retired by a rotation */
 };
 const char *bg_vault_request_state_name(int state);
 
@@ -488,6 +497,41 @@ int bg_vault_release(bg_vault_t *v, int64_t request_id, const char *requester,
     bg_token_t *tok, const char *pin, uint8_t **valuep, size_t *lenp)
     __attribute__((warn_unused_result));
 
+/*
+ * Withdraw: the requester closes their own open request (state
+ * CANCELLED), with any of their tokens in force signing
+ * SHA-256("breakglass withdraw v1\n" || statement), the statement release
+ * would sign.  In one transaction the request key and the re-sealed
+ * shares are destroyed and the "withdraw" event written.  Approvals
+ * already given still count toward the version's exposure: withdrawing
+ * does not undo it.  Refused: not the requester (BG_ERR_DENIED), the
+ * request not open (BG_ERR_STATE) or past its deadline (BG_ERR_EXPIRED),
+ * token errors as for approve.
+ */
+int bg_vault_request_withdraw(bg_vault_t *v, int64_t request_id,
+    const char *requester, bg_token_t *tok, const char *pin);
+
+/*
+ * The checks of request, approve, deny, release and withdraw without a
+ * token: whatever the act would refuse before the touch (names, text,
+ * state, deadline, membership, policy, a second approval, the quorum for
+ * a release, tampered rows) is refused here the same way, with errmsg
+ * and a "refused" event, and nothing else changes.  BG_OK means only
+ * that the token and PIN are what remains to be asked for: the programs
+ * call these before they ask for a PIN or a touch.
+ */
+int bg_vault_request_check(bg_vault_t *v, const char *tenant,
+    const char *secret, const char *requester, const char *reason,
+    const char *ticket, int64_t ttl);
+int bg_vault_approve_check(bg_vault_t *v, int64_t request_id,
+    const char *approver);
+int bg_vault_deny_check(bg_vault_t *v, int64_t request_id,
+    const char *approver, const char *reason);
+int bg_vault_release_check(bg_vault_t *v, int64_t request_id,
+    const char *requester);
+int bg_vault_request_withdraw_check(bg_vault_t *v, int64_t request_id,
+    const char *requester);
+
 int bg_vault_request_show(bg_vault_t *v, int64_t request_id,
     bg_vault_request_info_t **infop);
 /* tenant NULL: all; open_only: only requests still open (not expired). */
@@ -523,6 +567,7 @@ enum bg_vault_status_kind {
 	BG_VAULT_STATUS_MEMBER_EXPIRING  = 6,	/* within 30 days */
 	BG_VAULT_STATUS_MEMBER_EXPIRED   = 7,
 	BG_VAULT_STATUS_QUORUM_AT_RISK   = 8,	/* see vault_lifecycle.h */
+	BG_VAULT_STATUS_QUORUM_BY_DESIGN = 9,	/* a note: see vault_lifecycle.h */
 };
 const char *bg_vault_status_kind_name(int kind); /* "open-request", ... */
 
@@ -539,8 +584,11 @@ typedef struct bg_vault_status_item {
 typedef struct bg_vault_check {
 	size_t	 n_open_requests, n_active_leases, n_rotation_due, n_overdue,
 		 n_pending_rotations, n_members_expiring, n_members_expired;
-	/* true while any spent secret awaits rotation (rotation-due or
-	 * overdue): `vault check` exits non-zero then. */
+	/* true while any spent secret's lease has ended and it awaits
+	 * rotation (rotation-due or overdue), and while a version is
+	 * exposed at quorum unreleased: `vault check` exits non-zero then.
+	 * A lease still running is not: it is the approved use, and the
+	 * rotation cannot start before it ends. */
 	bool	 attention;
 } bg_vault_check_t;
 

@@ -55,11 +55,20 @@ void bg_vault_chain_view_free(bg_vault_chain_view_t **viewp);
  * be NULL).  BG_ERR_STATE when the draft changed since it was shown, and
  * when a tenant's draft was made under another vault link than the one
  * in force ("the vault's custodians changed since this draft was made;
- * discard it").
+ * discard it").  tok and pin are both needed (both NULL is
+ * bg_vault_chain_sign_check's call).
  */
 int bg_vault_chain_sign(bg_vault_t *v, const char *tenant, const char *person,
     const uint8_t expect[32], bg_token_t *tok, const char *pin,
     bool *committedp) __attribute__((warn_unused_result));
+/*
+ * The checks of bg_vault_chain_sign without a token (no draft, a person
+ * holding no credential in the scope, an expired membership, ...),
+ * refused the same way and changing nothing else: called before the PIN
+ * is asked for.
+ */
+int bg_vault_chain_sign_check(bg_vault_t *v, const char *tenant,
+    const char *person) __attribute__((warn_unused_result));
 
 /* Drop the scope's draft and its signatures. */
 int bg_vault_chain_discard(bg_vault_t *v, const char *actor,

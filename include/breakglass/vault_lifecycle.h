@@ -68,7 +68,11 @@ int bg_vault_member_recertify(bg_vault_t *v, const char *actor,
  * not removed and expires more than BG_VAULT_EXPIRY_WARN (30 days) after
  * now.  The tenant is at risk when the live approvers do not satisfy its
  * policy ("quorum lost"), or when losing any one more of them would leave
- * it unsatisfiable ("quorum at risk").
+ * it unsatisfiable although the policy itself gave that approver an
+ * alternate, who is removed or expiring ("quorum at risk").  An approver
+ * the policy gives no alternate even with everyone live (a group of one)
+ * is a deliberate design: BG_VAULT_STATUS_QUORUM_BY_DESIGN, a note that
+ * status shows and check does not print.
  */
 
 /* --- offboarding ---------------------------------------------------------- */

@@ -100,4 +100,51 @@ N=$(grep -o '<circle class="mark ' "$T/dom.html" | wc -l)
 grep -q 'class="mark k-approve"' "$T/dom.html" || fail "no approve mark"
 grep -q 'class="mark k-lease-end"' "$T/dom.html" || fail "no lease-end mark"
 ! grep -q '<script' "$T/dom.html" || fail "a script element"
+step "many events: no two timeline labels overlap, as the browser draws them"
+printf 'db-value\n' >"$T/v"; run_in "$T/v" vault secret add acme db; ok
+as tom vault request acme/db --reason "db down" --ticket INC-9 --ttl 1h; ok
+REQ2=$(cat "$T/out")
+i=0
+while [ $i -lt 24 ]; do
+	as tom vault approve "$REQ2"; expect_rc 1
+	i=$((i + 1))
+done
+as alice vault approve "$REQ2"; ok
+as mia vault approve "$REQ2"; ok
+as tom vault release "$REQ2"; ok
+run vault report --request "$REQ2" --format html --out "$T/many.html"; ok
+# a copy with a measuring script (the report itself has none): each
+# label's box as the browser lays it out, written into the DOM
+python3 - "$T/many.html" "$T/measure.html" <<'PY'
+import sys
+html = open(sys.argv[1]).read()
+js = """<script>
+window.addEventListener('load', function () {
+  var out = [];
+  document.querySelectorAll('svg.timeline text').forEach(function (t) {
+    var r = t.getBoundingClientRect();
+    out.push([r.left, r.top, r.right, r.bottom].map(Math.round).join(','));
+  });
+  var p = document.createElement('pre');
+  p.id = 'boxes';
+  p.textContent = out.join(';');
+  document.body.appendChild(p);
+});
+</script>"""
+open(sys.argv[2], "w").write(html.replace("</body>", js + "</body>"))
+PY
+( cd "$T" && chromium_run --dump-dom "file://$T/measure.html" ) \
+    >"$T/measure.dom" 2>"$T/chromium.log" ||
+    fail "chromium --dump-dom failed: $(tail -5 "$T/chromium.log")"
+python3 - "$T/measure.dom" <<'PY' || fail "timeline labels overlap"
+import re, sys
+m = re.search(r'<pre id="boxes">([^<]*)</pre>', open(sys.argv[1]).read())
+assert m, "no measurements in the DOM"
+boxes = [tuple(map(int, b.split(","))) for b in m.group(1).split(";") if b]
+print("%d labels measured" % len(boxes))
+assert len(boxes) >= 2 * 28, len(boxes)
+bad = [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+       if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]]
+assert not bad, "%d overlapping pairs, e.g. %s" % (len(bad), bad[:3])
+PY
 echo "report_browser: all passed"

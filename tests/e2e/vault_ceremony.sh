@@ -28,12 +28,35 @@ sed -n '/approval by mia/,$p' "$T/err" | sed -n '/ticket/,$p' |
 expect_event release tom
 run vault secret show acme/da --json; ok; expect_out '"state": "released"'
 
-step "too few approvers: the request stays open, the missing part named"
+step "a wrong name on the command line: refused before anything is done"
+n0=$(count_events request)
+run vault ceremony acme/db --requester "$(who tom)" --approver "$(who alcie)" \
+    --approver "$(who mia)" --reason drill --ticket DRILL-2
+refused 2 "--approver alcie: alcie is not an approver of acme (approvers: alice, bob, mia)"
+expect_err "nothing was done"; expect_no_err "Touch the token"
+run vault ceremony acme/db --requester "$(who tom)" --approver "$(who tom)" \
+    --approver "$(who mia)" --reason drill --ticket DRILL-2
+refused 2 "tom is the requester and cannot approve"
+run vault ceremony acme/db --requester "$(who mia)" --approver "$(who alice)" \
+    --reason drill --ticket DRILL-2
+refused 2 "--requester mia: mia is not a requester of acme (requesters: tom)"
+[ "$(count_events request)" = "$n0" ] || fail "a refused ceremony opened a request"
+
+step "too few approvers: the request stays open, how to go on is said"
 run vault ceremony acme/db --requester "$(who tom)" --approver "$(who alice)" \
     --approver "$(who bob)" --reason "drill 2" --ticket DRILL-2
-refused 1 "needs 1 more from: mia"
+expect_rc 1; expect_err "vault: ceremony acme/db: request"
+expect_err "needs 1 more from: mia"
+expect_err "go on with 'vault approve"
+expect_err "or withdraw it with 'vault request withdraw"
 expect_no_out second-secret
 run vault request list acme --json; ok; expect_out '"secret": "db"'
+
+step "running it again says how to go on"
+run vault ceremony acme/db --requester "$(who tom)" --approver "$(who mia)" \
+    --reason "drill 3" --ticket DRILL-3
+refused 1 "is already open for acme/db"
+expect_err "vault request withdraw"; expect_no_err "Touch the token"
 
 step "the requester as approver is refused"
 run vault request list acme; ok

@@ -30,6 +30,12 @@ run vault init --allow-soft-tokens; expect_rc 2
 expect_err "vault: init: --as CUSTODIAN is required"
 [ ! -e "$T/vault.db" ] || fail "init without a custodian left a vault"
 
+step "init in a directory that does not exist names the directory"
+as carol vault --vault "$T/no/such/dir/v.db" init --allow-soft-tokens
+refused 1 "the directory $T/no/such/dir does not exist"
+expect_no_err "input/output error"
+[ ! -e "$T/no" ] || fail "init created a directory it was not asked to"
+
 step "init, and a second init refused"
 std_genesis
 [ -f "$T/vault.db" ] || fail "BREAKGLASS_VAULT not used"
@@ -78,6 +84,18 @@ run vault secret add acme x --generate --length 3; expect_rc 2
 run vault secret add acme x --generate --charset hex; expect_rc 2
 run vault request acme/x --as tom; expect_rc 2
 run vault request nodash --as tom --reason r --ticket t; expect_rc 2
+# a secret named the other way round: the right form, in the user's words
+run vault secret show acme domain-admin; expect_rc 2
+expect_err "vault: secret show takes TENANT/NAME, one word: vault secret show acme/domain-admin"
+expect_err "usage: vault secret"
+run vault secret add acme/foo; expect_rc 2
+expect_err "vault: secret add takes TENANT NAME, two words: vault secret add acme foo"
+run vault secret list acme/foo; expect_rc 2
+expect_err "to see one secret: vault secret show acme/foo"
+run vault request acme da --as tom --reason r --ticket t; expect_rc 2
+expect_err "request takes TENANT/NAME, one word: vault request acme/da"
+run vault rotate commit acme da; expect_rc 2
+expect_err "rotate commit takes TENANT/NAME, one word: vault rotate commit acme/da"
 run vault approve abc --as alice; expect_rc 2
 run vault release 1; expect_rc 2
 run vault tenant add acme2 --max-ttl 5x; expect_rc 2
@@ -87,6 +105,22 @@ run vault check; expect_rc 0
 run vault status --json; ok
 python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/out" ||
     fail "status --json is not JSON"
+
+step "names: the man page states the rule the program applies"
+run vault tenant add Acme; refused 2 "may only hold a-z"
+run vault tenant add -acme; expect_rc 2
+run vault tenant add db01.backup_x-y; ok
+python3 - "$(dirname "$0")/../../docs/vault.1" <<'PY' || fail "docs/vault.1 states another name rule"
+import re, subprocess, sys
+txt = subprocess.run(["mandoc", "-T", "ascii", sys.argv[1]], capture_output=True, text=True).stdout
+txt = re.sub(r".\x08", "", txt)
+txt = re.sub(r"\s+", " ", txt)
+m = re.search(r"Names of tenants, people and secrets are 1 to 64 characters of (\[[^\]]*\])", txt)
+assert m, "no name rule in the man page"
+cls = re.compile(m.group(1) + "{1,64}")
+for name, ok in (("acme", True), ("db01.backup_x-y", True), ("Acme", False), ("ACME", False)):
+    assert bool(cls.fullmatch(name)) == ok, (m.group(1), name)
+PY
 
 step "every usage text is in the man page SYNOPSIS"
 man=$(dirname "$0")/../../docs/vault.1

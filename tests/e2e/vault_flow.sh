@@ -57,10 +57,16 @@ as tom vault request acme/da --reason again --ticket INC-2 --ttl 1h
 refused 1 "vault: "
 run vault secret show acme/da --json; ok; expect_out '"state": "released"'
 
-step "status shows the lease; check is quiet while the lease runs"
+step "status shows the lease; check says so and exits 0 while the lease runs"
 run vault status acme; ok; expect_out "Active leases"; expect_out "acme/da"
 run vault status --json; ok; expect_out '"kind": "active-lease"'
-run vault check; expect_rc 0; expect_out "ok"
+run vault check; expect_rc 0; expect_out "active-lease: acme/da"
+expect_out "ok: nothing overdue (1 lease(s) running: rotate each once it ends)"
+# the man page says the same (exit 5 only once the lease has ended)
+mandoc -T ascii "$(dirname "$0")/../../docs/vault.1" | sed 's/.\x08//g' |
+    tr -s ' \n' '  ' >"$T/man.txt"
+grep -q "While a lease still runs, check prints it (\"active-lease\") and exits 0" \
+    "$T/man.txt" || fail "vault.1 does not say check exits 0 while a lease runs"
 
 step "rotation: begin (value from stdin), abort, begin again, commit"
 printf 'second-value\n' >"$T/v2"
@@ -108,5 +114,13 @@ run vault audit log --json --action approve; ok
 [ "$(grep -c '"action": "approve"' "$T/out")" -eq 5 ] || fail "approve events"
 run vault audit log --json --person mia --tenant acme; ok; expect_out '"mia"'
 run vault audit log --since +1d; ok; expect_no_out "release"
+# a filter that can match nothing because the name is wrong says so
+run vault audit log --action relase
+refused 2 "unknown action 'relase' (did you mean 'release'?)"
+expect_err "withdraw"; [ ! -s "$T/out" ] || fail "audit log printed events"
+run vault audit log --tenant glbex; refused 4 "no tenant 'glbex'"
+run vault audit log --action withdraw; ok	# known, none logged yet
+run vault audit log --json --action tenant.add --tenant acme; ok
+expect_out '"action": "tenant.add"'
 run vault audit verify; ok; expect_out "intact"
 echo "flow: all passed"

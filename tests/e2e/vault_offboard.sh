@@ -97,6 +97,20 @@ PY
 [ "$(db "SELECT offboarded_at IS NOT NULL FROM tenants WHERE name = 'acme'")" = 1 ] ||
     fail "tenant not marked offboarded"
 
+step "tenant list and tenant show mark it offboarded"
+run vault tenant list; ok
+grep -Eq '^acme +offboarded ' "$T/out" || fail "tenant list does not mark acme offboarded"
+grep -Eq '^beta +active ' "$T/out" || fail "tenant list does not mark beta active"
+run vault tenant list --json; ok
+python3 - "$T/out" <<'PY' || fail "tenant list --json state"
+import json, sys
+t = {x["name"]: x for x in json.load(open(sys.argv[1]))["tenants"]}
+assert t["acme"]["state"] == "offboarded" and t["acme"]["offboarded_at"] > 0
+assert t["beta"]["state"] == "active" and t["beta"]["offboarded_at"] is None
+PY
+run vault tenant show acme; ok; expect_out "state:             OFFBOARDED at "
+run vault tenant show beta; ok; expect_out "state:             active"
+
 step "audit events stay; the tenant refuses further use"
 [ "$(count_events release)" = "$NEV" ] || fail "release events lost"
 run vault audit verify; ok

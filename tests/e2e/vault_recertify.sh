@@ -36,16 +36,19 @@ std_vault	# members valid 365 days; all-of(1-of(alice,bob),1-of(mia))
 TOM0=$(expiry tom)
 ALICE0=$(expiry alice)
 
-step "quorum at risk: mia alone stands for 1-of(mia)"
+step "1-of(mia) by design: a note in status, no alarm in check"
 run vault status acme; ok
-expect_out "QUORUM AT RISK"
-expect_out "losing any one of mia would leave"
+expect_no_out "QUORUM AT RISK"
+expect_out "Approvers without an alternate (by design; a note)"
+expect_out "gives no alternate for mia: every release of acme needs mia"
 run vault status --json; ok
-python3 - "$T/out" <<'PY' || fail "status --json lacks quorum-at-risk"
+python3 - "$T/out" <<'PY' || fail "status --json: quorum-by-design"
 import json, sys
 items = json.load(open(sys.argv[1]))["items"]
-assert any(i["kind"] == "quorum-at-risk" and "mia" in i["text"] for i in items)
+assert any(i["kind"] == "quorum-by-design" and "mia" in i["text"] for i in items)
+assert not any(i["kind"] == "quorum-at-risk" for i in items)
 PY
+run vault check; ok; expect_no_out "quorum"; expect_out "ok: nothing overdue"
 
 step "usage: --until is required; the two-touch sign-off is gone"
 run vault member recertify acme alice --expires +10d; expect_rc 2
@@ -154,6 +157,11 @@ as alice vault approve "$REQ"; ok
 as mia vault approve "$REQ"; ok
 as tom vault release "$REQ"; ok; expect_out "hunter2-domain-admin"
 run vault status acme; ok
-expect_out "losing any one of alice, mia would leave"
+# alice has lost her alternate (bob expired): an alarm; mia never had one
+expect_out "losing any one of alice would leave"
+expect_out "since bob is removed, expired or expiring within 30 days"
+expect_out "gives no alternate for mia"
+run vault check; expect_out "quorum-at-risk: acme/policy: quorum at risk"
+expect_no_out "no alternate for mia"
 run vault audit verify; ok
 echo "recertify: all passed"

@@ -55,15 +55,25 @@ expect_event refused alice
 run vault request show "$REQ" --json; ok; expect_out '"approvals": 1'
 as tom vault release "$REQ"; refused 1 "needs 1 more from: mia"
 
-step "someone else's token under a name is refused"
+step "someone else's token under a name is refused, and the event names both"
 run vault --token "$(token bob)" --pin-file "$T/bob.pin" approve "$REQ" --as mia
 [ "$RC" -ne 0 ] || fail "bob's token approved as mia"
 expect_err "vault: approve $REQ"
+expect_err "holds none of mia's credentials for this: it is bob's token 'bob-soft'"
+expect_event refused '"token_owner": "bob"'
+expect_event refused '"actor": "mia"'
+run vault --token "$(token bob)" --pin-file "$T/bob.pin" chain sign beta --as alice
+[ "$RC" -ne 0 ] || fail "bob's token signed as alice"
+expect_err "it is bob's token"; expect_event refused '"token_owner": "bob"'
 
 step "only the requester releases"
 as mia vault approve "$REQ"; ok
 as alice vault release "$REQ"; refused 1 "release $REQ"
 expect_event refused
+run vault --token "$(token alice)" --pin-file "$T/alice.pin" release "$REQ" --as tom
+[ "$RC" -ne 0 ] || fail "alice's token released as tom"
+expect_err "it is alice's token"
+expect_event refused '"token_owner": "alice"'
 as tom vault release "$REQ"; ok; expect_out hunter2-domain-admin
 
 step "deny closes a request"
@@ -85,6 +95,28 @@ run vault request show "$REQ2"; ok; expect_out "deny reason:  db01 recovered"
 as alice vault approve "$REQ2"; refused 1 "approve $REQ2"
 as tom vault release "$REQ2"; refused 1 "release $REQ2"
 expect_no_out db-password
+
+step "the still-missing list names only those who can approve"
+# tom requests in gamma and is also one of its MSP approvers
+run vault tenant add gamma; ok
+as_enroll tom requester gamma
+as_enroll tom approver gamma msp
+for p in alice bob mia; do as_enroll $p approver gamma; done
+run vault policy set gamma 'all-of(1-of(alice,bob),1-of(mia,tom))'; ok
+sign_link gamma carol dave alice bob
+expect_out "link 1 of gamma takes effect now"
+printf 'gamma-value\n' >"$T/v"; run_in "$T/v" vault secret add gamma g; ok
+as tom vault request gamma/g --reason "g down" --ticket INC-7 --ttl 10m; ok
+REQ3=$(cat "$T/out")
+expect_err "needs 1 more from: alice, bob; and 1 more from: mia"
+expect_no_err "mia, tom"
+run vault request show "$REQ3"; ok
+expect_out "needs 1 more from: alice, bob; and 1 more from: mia"
+expect_no_out "mia, tom"
+as alice vault approve "$REQ3"; ok
+expect_out "needs 1 more from: mia"; expect_no_out "tom"
+as tom vault release "$REQ3"; refused 1 "needs 1 more from: mia"
+expect_no_err "mia, tom"
 
 step "unknown request, tenant, secret: exit 4"
 as alice vault approve 999; refused 4 "999"

@@ -46,6 +46,17 @@ for s in "Request $REQ: acme/da v1, released" "requester: tom" \
 done
 expect_no_out "DOES NOT VERIFY"
 expect_no_out "INC-0"
+# rotated right after the release, well before the lease ended
+expect_out "before lease end: on-time"; expect_no_out "lag 0s"
+run vault report --request "$REQ" --format json; ok
+python3 - "$T/out" <<'PY' || fail "lag_seconds of a rotation before lease end"
+import json, sys
+rot = json.load(open(sys.argv[1]))["incidents"][0]["rotation"]
+assert rot["status"] == "on-time" and rot["lag_seconds"] < 0, rot
+assert rot["lag_seconds"] == rot["rotated_at"] - rot["lease_end"], rot
+PY
+run vault report --request "$REQ" --format html; ok
+expect_out "before lease end; "
 
 step "JSON report of the tenant: both requests, denial and anomalies"
 run vault report acme --format json; ok
@@ -107,6 +118,12 @@ grep -q '&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;x&quot;' "$H" ||
 ! grep -qi '<script' "$H" || fail "a script element in the report"
 ! grep -Eqi '(src|href)="?(https?:|//)' "$H" || fail "external asset"
 [ "$(grep -c '<section class="incident"' "$H")" -eq 2 ] || fail "incidents"
+cp "$H" "$T/report.keep"
+run vault report acme --format text --out "$H"
+refused 1 "already exists; refusing to overwrite it"
+cmp -s "$H" "$T/report.keep" || fail "report --out overwrote a file"
+run vault report nosuch --out "$T/never.txt"; expect_rc 4
+[ ! -e "$T/never.txt" ] || fail "a refused report left its --out file"
 
 step "wrong queries are refused"
 run vault report nosuch; refused 4 "no tenant 'nosuch'"

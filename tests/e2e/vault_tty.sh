@@ -33,7 +33,16 @@ while True:
         time.sleep(0.05)
         os.write(fd, pairs[i][1].encode() + b"\n")
         i += 1
-_, st = os.waitpid(pid, 0)
+# a program still waiting for an answer that never comes is killed
+for _ in range(100):
+    done, st = os.waitpid(pid, os.WNOHANG)
+    if done:
+        break
+    time.sleep(0.05)
+else:
+    os.kill(pid, 9)
+    _, st = os.waitpid(pid, 0)
+    out += b"\n[drive_tty: killed, still waiting for input]\n"
 open(out_path, "wb").write(out)
 sys.exit(os.waitstatus_to_exitcode(st))
 PY
@@ -68,9 +77,32 @@ grep -q "approved by alice" "$T/appr.out" || fail "approval"
 
 step "interactive ceremony: people and tokens asked for by name"
 printf 'c-value\n' >"$T/v"; run_in "$T/v" vault secret add acme cer; ok
-tty cer.out "Requester (name): =>tom;;token of tom=>$(token tom);;Reason: =>drill;;Ticket: =>D-1;;PIN of tom=>pin-tom-1;;Next approver (name): =>bob;;token of bob=>$(token bob);;PIN of bob=>pin-bob-1;;Next approver (name): =>mia;;token of mia=>$(token mia);;PIN of mia=>pin-mia-1;;PIN of tom=>pin-tom-1" \
+# a mistyped requester, a mistyped approver, the requester as approver
+# and an approver twice are each said and asked for again
+tty cer.out "Requester (name): =>tmo;;Requester (name): =>tom;;Reason: =>drill;;Ticket: =>D-1;;token of tom=>$(token tom);;PIN of tom=>pin-tom-1;;Next approver (name): =>alcie;;Next approver (name): =>tom;;Next approver (name): =>bob;;token of bob=>$(token bob);;PIN of bob=>pin-bob-1;;Next approver (name): =>bob;;Next approver (name): =>mia;;token of mia=>$(token mia);;PIN of mia=>pin-mia-1;;PIN of tom=>pin-tom-1" \
     vault ceremony acme/cer
 ok
 grep -q "c-value" "$T/cer.out" || fail "ceremony released nothing"
 grep -q "receipt for the ceremony log book" "$T/cer.out" || fail "no receipt"
+grep -q "tmo is not a requester of acme (requesters: tom); give another name" \
+    "$T/cer.out" || fail "mistyped requester not asked again"
+grep -q "alcie is not an approver of acme (approvers: alice, bob, mia)" \
+    "$T/cer.out" || fail "mistyped approver not asked again"
+grep -q "tom is the requester and cannot approve" "$T/cer.out" ||
+    fail "requester as approver not asked again"
+grep -q "bob approved already" "$T/cer.out" || fail "second approval not asked again"
+
+step "interactive ceremony stopped: how to go on, then withdraw"
+printf 'd-value\n' >"$T/v"; run_in "$T/v" vault secret add acme cer2; ok
+tty cer2.out "Requester (name): =>tom;;Reason: =>drill;;Ticket: =>D-2;;token of tom=>$(token tom);;PIN of tom=>pin-tom-1;;Next approver (name): =>" \
+    vault ceremony acme/cer2
+expect_rc 1
+grep -q "go on with 'vault approve" "$T/cer2.out" || fail "no way forward said"
+REQ=$(sed -n "s/.*withdraw it with 'vault request withdraw \([0-9]*\) --as tom'.*/\1/p" "$T/cer2.out")
+[ -n "$REQ" ] || fail "no request to withdraw named"
+as tom vault request withdraw "$REQ"; ok
+tty cer3.out "Requester (name): =>tom;;Reason: =>drill;;Ticket: =>D-3;;token of tom=>$(token tom);;PIN of tom=>pin-tom-1;;Next approver (name): =>alice;;token of alice=>$(token alice);;PIN of alice=>pin-alice-1;;Next approver (name): =>mia;;token of mia=>$(token mia);;PIN of mia=>pin-mia-1;;PIN of tom=>pin-tom-1" \
+    vault ceremony acme/cer2
+ok
+grep -q "d-value" "$T/cer3.out" || fail "ceremony after a withdrawal released nothing"
 echo "tty: all passed"
