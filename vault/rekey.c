@@ -57,9 +57,12 @@ bg_vault_rekey_state_name(int state)
 
 static const char share_sql[] = "SELECT blob FROM shares WHERE "
     "version_id = ? AND leaf = ? AND token_id = ?";
-static const char sub_sql[] = "SELECT redist_id, from_seq, contributor, "
-    "sender_pk, blob FROM subshares WHERE version_id = ? AND leaf = ? AND "
-    "token_id = ? AND live = 1 ORDER BY id";
+static const char sub_sql[] = "SELECT s.redist_id, s.from_seq, "
+    "s.contributor, s.sender_pk, s.blob FROM subshares s JOIN redist k ON "
+    "k.id = s.redist_id AND k.state = 2 JOIN redist_contrib c ON "
+    "c.redist_id = s.redist_id AND c.person = s.contributor WHERE "
+    "s.version_id = ? AND s.leaf = ? AND s.token_id = ? AND s.live = 1 "
+    "ORDER BY s.id";
 
 /* sender_pk is one of contributor's membership keys in link from_seq. */
 static int
@@ -633,33 +636,69 @@ is_chosen(const rk_ver_t *x, const char *person, size_t *leafp)
 	    x->chosen[*leafp];
 }
 
-/* Everyone chosen for any version has contributed. */
+/*
+ * person's contribution row is theirs: the statement they signed is this
+ * re-key's (its body, then the log lines of the moment) and a credential
+ * the sealing link gives them signed it.  A row root wrote counts for
+ * nothing.
+ */
+static int
+contribution_ok(bg_vault_t *v, const rk_row_t *k, const rk_plan_t *p,
+    const rk_ver_t *x, const char *person, bool *okp)
+{
+	static const char sql[] = "SELECT statement, authdata, sig FROM "
+	    "redist_contrib WHERE redist_id = ? AND person = ?";
+	static const char tail[] = "log-size: ";
+	sqlite3_stmt *st = NULL;
+	const bg_chain_member_t *m;
+	const char *stmt;
+	uint8_t cdh[32];
+	size_t i, blen = strlen(p->body);
+	bool row = false;
+	int r = BG_ERR_INTERNAL;
+
+	*okp = false;
+	if ((r = bg_store_cached(v, sql, &st)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 1, k->id)) != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 2, person)) != BG_OK ||
+	    (r = bg_store_step(v, st, &row)) != BG_OK)
+		goto out;
+	r = BG_OK;
+	if (!row || (stmt = (const char *)sqlite3_column_text(st, 0)) == NULL ||
+	    strncmp(stmt, p->body, blen) != 0 ||
+	    strncmp(stmt + blen, tail, sizeof(tail) - 1) != 0 ||
+	    (m = bg_chain_member_find(x->from, person,
+	    BG_CHAIN_ROLE_APPROVER)) == NULL)
+		goto out;
+	bg_statement_cdh("rekey", stmt, cdh);
+	for (i = 0; i < m->n_tokens && !*okp; i++)
+		*okp = bg_token_verify(m->tokens[i].alg, m->tokens[i].pubkey,
+		    m->tokens[i].pubkey_len, v->rp_id, cdh,
+		    sqlite3_column_blob(st, 1),
+		    (size_t)sqlite3_column_bytes(st, 1),
+		    sqlite3_column_blob(st, 2),
+		    (size_t)sqlite3_column_bytes(st, 2), true) == BG_OK;
+out:
+	bg_store_done(st);
+	return r;
+}
+
+/* Everyone chosen for any version has contributed, by their signature. */
 static int
 all_in(bg_vault_t *v, const rk_row_t *k, const rk_plan_t *p, bool *allp)
 {
-	sqlite3_stmt *st = NULL;
 	size_t i, j;
-	bool row = false;
 	int r = BG_OK;
 
 	*allp = true;
 	for (i = 0; i < p->n && *allp && r == BG_OK; i++)
 		for (j = 0; j < bg_policy_leaf_count(p->vs[i].oldp) &&
-		    *allp; j++) {
+		    *allp && r == BG_OK; j++) {
 			if (!p->vs[i].chosen[j])
 				continue;
-			if ((r = bg_store_cached(v, contributed_sql, &st)) !=
-			    BG_OK ||
-			    (r = bg_store_bind_int(v, st, 1, k->id)) != BG_OK ||
-			    (r = bg_store_bind_text(v, st, 2,
-			    bg_policy_leaf_name(p->vs[i].oldp, j))) != BG_OK ||
-			    (r = bg_store_step(v, st, &row)) != BG_OK)
-				break;
-			*allp = row && sqlite3_column_int64(st, 0) > 0;
-			bg_store_done(st);
-			st = NULL;
+			r = contribution_ok(v, k, p, &p->vs[i],
+			    bg_policy_leaf_name(p->vs[i].oldp, j), allp);
 		}
-	bg_store_done(st);
 	return r;
 }
 
@@ -727,28 +766,86 @@ send_subshares(bg_vault_t *v, const rk_row_t *k, const rk_plan_t *p,
 	return r;
 }
 
+/*
+ * The sub-shares of x this re-key holds (*np) and the number its chosen
+ * contributors sent (*wantp): one per contributor, new leaf and token of
+ * that leaf's holder.  A row from another re-key, or from someone not
+ * chosen, makes the two differ.
+ */
+static int
+subshares_complete(bg_vault_t *v, const rk_row_t *k, const rk_plan_t *p,
+    const rk_ver_t *x, int64_t *np, int64_t *wantp)
+{
+	static const char all_sql[] = "SELECT count(*) FROM subshares WHERE "
+	    "version_id = ? AND live = 0";
+	static const char one_sql[] = "SELECT count(*) FROM subshares WHERE "
+	    "version_id = ? AND redist_id = ? AND live = 0 AND contributor = ? "
+	    "AND leaf = ?";
+	const bg_chain_member_t *h;
+	sqlite3_stmt *st = NULL;
+	size_t i, j;
+	int64_t got = 0;
+	bool row = false;
+	int r;
+
+	*np = 0;
+	*wantp = 0;
+	if ((r = bg_store_int(v, all_sql, x->id, np)) != BG_OK)
+		return r;
+	for (i = 0; i < bg_policy_leaf_count(x->oldp); i++) {
+		if (!x->chosen[i])
+			continue;
+		for (j = 0; j < bg_policy_leaf_count(p->newp); j++) {
+			h = bg_chain_member_find(p->t.head,
+			    bg_policy_leaf_name(p->newp, j),
+			    BG_CHAIN_ROLE_APPROVER);
+			if (h == NULL)
+				return BG_ERR_INTERNAL;
+			*wantp += (int64_t)h->n_tokens;
+			if ((r = bg_store_cached(v, one_sql, &st)) != BG_OK ||
+			    (r = bg_store_bind_int(v, st, 1, x->id)) != BG_OK ||
+			    (r = bg_store_bind_int(v, st, 2, k->id)) != BG_OK ||
+			    (r = bg_store_bind_text(v, st, 3,
+			    bg_policy_leaf_name(x->oldp, i))) != BG_OK ||
+			    (r = bg_store_bind_int(v, st, 4, (int64_t)j)) !=
+			    BG_OK ||
+			    (r = bg_store_step(v, st, &row)) != BG_OK) {
+				bg_store_done(st);
+				return r;
+			}
+			got = row ? sqlite3_column_int64(st, 0) : 0;
+			bg_store_done(st);
+			st = NULL;
+			/* each token of the holder exactly once */
+			if (got != (int64_t)h->n_tokens)
+				*wantp = -1;
+		}
+	}
+	return BG_OK;
+}
+
 /* Every sub-share present: the old shares go, the new ones count. */
 static int
 commit_plan(bg_vault_t *v, const rk_row_t *k, const rk_plan_t *p,
     int64_t now)
 {
 	sqlite3_stmt *st = NULL;
-	int64_t n = 0, want;
+	int64_t n = 0, want = 0;
 	size_t i;
 	int r = BG_OK;
 
 	for (i = 0; i < p->n && r == BG_OK; i++) {
 		const rk_ver_t *x = &p->vs[i];
 
-		/* each sub-share row: one per contributor, new leaf, token */
-		if ((r = bg_store_int(v, "SELECT count(DISTINCT contributor) "
-		    "FROM subshares WHERE version_id = ?", x->id, &n)) != BG_OK)
+		/* exactly one sub-share of this re-key per chosen
+		 * contributor, new leaf and holder token, and none from
+		 * anyone else */
+		if ((r = subshares_complete(v, k, p, x, &n, &want)) != BG_OK)
 			break;
-		want = (int64_t)x->n_chosen;
 		if (n != want) {
 			r = bg_vault_fail(v, BG_ERR_AUTH, "re-key %lld: %s v%d "
-			    "has sub-shares of %lld contributors, not %lld: "
-			    "the file was altered", (long long)k->id, x->secret,
+			    "has %lld sub-shares where %lld were sent: the file "
+			    "was altered", (long long)k->id, x->secret,
 			    x->version, (long long)n, (long long)want);
 			break;
 		}
