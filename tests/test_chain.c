@@ -1241,6 +1241,55 @@ test_requester_token_under_approver(void **state)
 	bg_chain_link_free(&l);
 }
 
+/*
+ * The store hands over the hashes of the stored texts it parsed.  They are
+ * used, not trusted blindly past the signatures: a hash that is not the
+ * link's makes the signatures (over the real hash), the previous-hash
+ * chaining or the vault identity fail.
+ */
+static void
+test_known_hashes(void **state)
+{
+	fx_t *f = *state;
+	bg_chain_link_t *l;
+	struct bg_chain_hashes k;
+	uint8_t gh[BG_CHAIN_HASH_LEN], ph[BG_CHAIN_HASH_LEN],
+	    nh[BG_CHAIN_HASH_LEN], bad[BG_CHAIN_HASH_LEN];
+	char why[BG_CHAIN_WHY_MAX];
+	size_t n;
+
+	l = mk_next(f->l1);
+	l->settings.max_ttl = 7200;
+	n = sign_by(l, WHO("bob", "nick"));
+	assert_int_equal(bg_chain_link_hash(f->g, gh), BG_OK);
+	assert_int_equal(bg_chain_link_hash(f->l1, ph), BG_OK);
+	assert_int_equal(bg_chain_link_hash(l, nh), BG_OK);
+	k.g = gh;
+	k.prev = ph;
+	k.next = nh;
+	assert_int_equal(bg_chain_check_hashed(f->g, f->l1, l, &k, sigs, n,
+	    why, sizeof(why)), BG_OK);
+
+	memcpy(bad, nh, sizeof(bad));
+	bad[0] ^= 1;
+	k.next = bad;
+	assert_int_not_equal(bg_chain_check_hashed(f->g, f->l1, l, &k, sigs,
+	    n, why, sizeof(why)), BG_OK);
+	k.next = nh;
+	memcpy(bad, ph, sizeof(bad));
+	bad[31] ^= 1;
+	k.prev = bad;
+	assert_int_equal(bg_chain_check_hashed(f->g, f->l1, l, &k, sigs, n,
+	    why, sizeof(why)), BG_ERR_AUTH);
+	k.prev = ph;
+	memcpy(bad, gh, sizeof(bad));
+	bad[5] ^= 1;
+	k.g = bad;
+	assert_int_equal(bg_chain_check_hashed(f->g, f->l1, l, &k, sigs, n,
+	    why, sizeof(why)), BG_ERR_AUTH);
+	bg_chain_link_free(&l);
+}
+
 static void
 test_policy_change(void **state)
 {
@@ -2236,6 +2285,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_requester_token_under_approver, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_change, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_known_hashes, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_exception, setup,
 		    teardown),

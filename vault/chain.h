@@ -333,4 +333,25 @@ int	bg_chain_check(const bg_chain_link_t *g, const bg_chain_link_t *prev,
 	    size_t n_sigs, char *why, size_t whylen)
 	    __attribute__((warn_unused_result));
 
+/*
+ * The hashes of g, prev and next when the caller already holds them (any
+ * may be NULL: bg_chain_link_hash is computed).  Encoding a link to hash
+ * it is most of what a check costs that is not a signature, and the store
+ * reads each link as text it has just parsed: bg_chain_link_parse accepts
+ * only the link's one encoding, so the hash of that stored text is the
+ * link's hash.  A hash given here must be exactly that.
+ */
+struct bg_chain_hashes {
+	const uint8_t	*g;
+	const uint8_t	*prev;
+	const uint8_t	*next;
+};
+
+/* bg_chain_check, with the hashes the caller holds. */
+int	bg_chain_check_hashed(const bg_chain_link_t *g,
+	    const bg_chain_link_t *prev, const bg_chain_link_t *next,
+	    const struct bg_chain_hashes *known, const bg_chain_sig_t *sigs,
+	    size_t n_sigs, char *why, size_t whylen)
+	    __attribute__((warn_unused_result));
+
 #endif /* BG_CHAIN_H */

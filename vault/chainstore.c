@@ -529,7 +529,10 @@ bg_chain_tenant(bg_vault_t *v, const char *tenant, uint64_t upto,
 	const bg_chain_link_t *g;
 	bg_chain_sig_t *sigs = NULL;
 	size_t nsigs = 0;
+	struct bg_chain_hashes known;
+	uint8_t lhash[BG_CHAIN_HASH_LEN], phash[BG_CHAIN_HASH_LEN];
 	char why[BG_CHAIN_WHY_MAX], what[96];
+	const char *text;
 	uint64_t seq;
 	bool row = false;
 	int r = BG_ERR_INTERNAL;
@@ -553,9 +556,12 @@ bg_chain_tenant(bg_vault_t *v, const char *tenant, uint64_t upto,
 			break;
 		(void)snprintf(what, sizeof(what), "link %llu of %s",
 		    (unsigned long long)seq, tenant);
-		if ((r = parse_body(v, what,
-		    (const char *)sqlite3_column_text(st, 1), &l)) != BG_OK)
+		text = (const char *)sqlite3_column_text(st, 1);
+		if ((r = parse_body(v, what, text, &l)) != BG_OK)
 			goto out;
+		/* The parser took only the link's one encoding: this is its
+		 * hash, without encoding it again. */
+		bg_chain_text_hash(text, lhash);
 		if (l->seq != seq) {
 			r = bg_vault_fail(v, BG_ERR_AUTH, "%s is stored as link "
 			    "%llu: the file was altered", what,
@@ -576,7 +582,10 @@ bg_chain_tenant(bg_vault_t *v, const char *tenant, uint64_t upto,
 		}
 		/* The rules, the sequence, the previous hash, the tenant and
 		 * the vault are all checked here, from signatures. */
-		if (bg_chain_check(g, prev, l, sigs, nsigs, why,
+		known.g = g == v->genesis ? v->genesis_hash : NULL;
+		known.prev = prev != NULL ? phash : NULL;
+		known.next = lhash;
+		if (bg_chain_check_hashed(g, prev, l, &known, sigs, nsigs, why,
 		    sizeof(why)) != BG_OK) {
 			r = bg_vault_fail(v, BG_ERR_AUTH, "%s does not verify: "
 			    "%s", what, why);
@@ -585,6 +594,7 @@ bg_chain_tenant(bg_vault_t *v, const char *tenant, uint64_t upto,
 		bg_chain_link_free(&prev);
 		prev = l;
 		l = NULL;
+		memcpy(phash, lhash, sizeof(phash));
 	}
 	if (upto == 0) {
 		int64_t logged = -1;
@@ -606,8 +616,8 @@ bg_chain_tenant(bg_vault_t *v, const char *tenant, uint64_t upto,
 		    tenant, (unsigned long long)upto);
 		goto out;
 	}
-	if (prev != NULL && (r = bg_chain_link_hash(prev, hash)) != BG_OK)
-		goto out;
+	if (prev != NULL)
+		memcpy(hash, phash, BG_VAULT_HASH_LEN);
 	*headp = prev;
 	prev = NULL;
 	r = BG_OK;
