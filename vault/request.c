@@ -1203,6 +1203,38 @@ release_log_intact(bg_vault_t *v)
 	    "from a backup", why);
 }
 
+/*
+ * What release and withdraw both begin with: the requester's name, their
+ * token and PIN unless only checking, the transaction, the clock, the
+ * request, and that the request is theirs.  verb names the act in the
+ * refusal.  The request's tenant and secret are copied for the event.
+ */
+static int
+requester_begin(bg_vault_t *v, int64_t request_id, const char *requester,
+    const bg_token_t *tok, const char *pin, bool check, const char *verb,
+    req_row_t *q, int64_t *nowp, char *tenant, size_t tenantlen, char *obj,
+    size_t objlen)
+{
+	int r;
+
+	if ((r = bg_vault_check_name(v, "requester", requester)) != BG_OK)
+		return r;
+	if (!check && (tok == NULL || pin == NULL))
+		return bg_vault_fail(v, BG_ERR_INVALID_ARG, "the requester's "
+		    "token and PIN are needed");
+	if ((r = bg_store_begin(v)) != BG_OK ||
+	    (r = bg_vault_now(v, nowp)) != BG_OK ||
+	    (r = req_get(v, request_id, q)) != BG_OK)
+		return r;
+	(void)snprintf(tenant, tenantlen, "%s", q->tenant);
+	(void)snprintf(obj, objlen, "%s", q->secret);
+	if (strcmp(requester, q->requester) != 0)
+		return bg_vault_fail(v, BG_ERR_DENIED, "only the requester "
+		    "(%s) can %s request %lld", q->requester, verb,
+		    (long long)q->id);
+	return BG_OK;
+}
+
 /* check: as in request_do (tok, pin, valuep and lenp unused). */
 static int
 release_do(bg_vault_t *v, int64_t request_id, const char *requester,
@@ -1243,24 +1275,10 @@ release_do(bg_vault_t *v, int64_t request_id, const char *requester,
 		r = BG_ERR_INVALID_ARG;
 		goto out;
 	}
-	if ((r = bg_vault_check_name(v, "requester", requester)) != BG_OK)
+	if ((r = requester_begin(v, request_id, requester, tok, pin, check,
+	    "release", &q, &now, tenant, sizeof(tenant), obj, sizeof(obj))) !=
+	    BG_OK)
 		goto out;
-	if (!check && (tok == NULL || pin == NULL)) {
-		r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "the requester's "
-		    "token and PIN are needed");
-		goto out;
-	}
-	if ((r = bg_store_begin(v)) != BG_OK ||
-	    (r = bg_vault_now(v, &now)) != BG_OK ||
-	    (r = req_get(v, request_id, &q)) != BG_OK)
-		goto out;
-	(void)snprintf(tenant, sizeof(tenant), "%s", q.tenant);
-	(void)snprintf(obj, sizeof(obj), "%s", q.secret);
-	if (strcmp(requester, q.requester) != 0) {
-		r = bg_vault_fail(v, BG_ERR_DENIED, "only the requester (%s) "
-		    "can release request %lld", q.requester, (long long)q.id);
-		goto out;
-	}
 	if ((r = check_open(v, &q, now)) != BG_OK)
 		goto out;
 	if ((r = bg_tenant_get(v, q.tenant, &t)) != BG_OK ||
@@ -1490,24 +1508,10 @@ withdraw_do(bg_vault_t *v, int64_t request_id, const char *requester,
 	tenant[0] = '\0';
 	names[0] = '\0';
 	bg_vault_clear_err(v);
-	if ((r = bg_vault_check_name(v, "requester", requester)) != BG_OK)
+	if ((r = requester_begin(v, request_id, requester, tok, pin, check,
+	    "withdraw", &q, &now, tenant, sizeof(tenant), obj, sizeof(obj))) !=
+	    BG_OK)
 		goto out;
-	if (!check && (tok == NULL || pin == NULL)) {
-		r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "the requester's "
-		    "token and PIN are needed");
-		goto out;
-	}
-	if ((r = bg_store_begin(v)) != BG_OK ||
-	    (r = bg_vault_now(v, &now)) != BG_OK ||
-	    (r = req_get(v, request_id, &q)) != BG_OK)
-		goto out;
-	(void)snprintf(tenant, sizeof(tenant), "%s", q.tenant);
-	(void)snprintf(obj, sizeof(obj), "%s", q.secret);
-	if (strcmp(requester, q.requester) != 0) {
-		r = bg_vault_fail(v, BG_ERR_DENIED, "only the requester (%s) "
-		    "can withdraw request %lld", q.requester, (long long)q.id);
-		goto out;
-	}
 	if (q.state != BG_VAULT_REQUEST_OPEN) {
 		r = bg_vault_fail(v, BG_ERR_STATE, "request %lld %s: there is "
 		    "nothing to withdraw", (long long)q.id,
