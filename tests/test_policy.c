@@ -914,11 +914,33 @@ test_split_structure(void **state)
 	bg_policy_free(&p);
 }
 
+/* The one name rule, as the store and the chain use it. */
+static void
+test_name_ok(void **state)
+{
+	char longest[BG_POLICY_NAME_MAX + 2];
+
+	(void)state;
+	assert_true(bg_policy_name_ok("alice", 5));
+	assert_true(bg_policy_name_ok("0ps.team_a-1", 12));
+	assert_false(bg_policy_name_ok("", 0));
+	assert_false(bg_policy_name_ok(NULL, 3));
+	assert_false(bg_policy_name_ok("-alice", 6));
+	assert_false(bg_policy_name_ok(".a", 2));
+	assert_false(bg_policy_name_ok("Alice", 5));
+	assert_false(bg_policy_name_ok("al ice", 6));
+	assert_false(bg_policy_name_ok("al\0ce", 5));
+	memset(longest, 'a', sizeof(longest));
+	assert_true(bg_policy_name_ok(longest, BG_POLICY_NAME_MAX));
+	assert_false(bg_policy_name_ok(longest, BG_POLICY_NAME_MAX + 1));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_grammar_errors),
+		cmocka_unit_test(test_name_ok),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_canonical_and_hash),
 		cmocka_unit_test(test_leaf_lookup),

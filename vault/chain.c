@@ -212,24 +212,14 @@ bounded(const char *s, size_t cap, size_t *lenp)
 	return true;
 }
 
-/* [a-z0-9][a-z0-9._-]{0,63} inside a buffer of cap bytes. */
+/* A name (bg_policy_name_ok) inside a buffer of cap bytes. */
 static bool
 name_ok(const char *s, size_t cap)
 {
-	size_t n, i;
-	char c;
+	size_t n;
 
-	if (!bounded(s, cap, &n) || n < 1 || n > BG_CHAIN_NAME_MAX)
-		return false;
-	for (i = 0; i < n; i++) {
-		c = s[i];
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
-			continue;
-		if (i > 0 && (c == '.' || c == '_' || c == '-'))
-			continue;
-		return false;
-	}
-	return true;
+	return bounded(s, cap, &n) && n <= BG_CHAIN_NAME_MAX &&
+	    bg_policy_name_ok(s, n);
 }
 
 static bool

@@ -227,6 +227,19 @@ is_word(char c)
 	return is_first(c) || c == '.' || c == '_' || c == '-';
 }
 
+bool
+bg_policy_name_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (s == NULL || n < 1 || n > BG_POLICY_NAME_MAX || !is_first(s[0]))
+		return false;
+	for (i = 1; i < n; i++)
+		if (!is_word(s[i]))
+			return false;
+	return true;
+}
+
 static void
 skip_ws(struct parser *ps)
 {

@@ -92,6 +92,14 @@ const char *bg_policy_canonical(const bg_policy_t *p);
 /* The 32-byte policy hash, owned by p. */
 const uint8_t *bg_policy_hash(const bg_policy_t *p);
 
+/*
+ * Whether the n bytes at s are a name of the grammar above: 1 to
+ * BG_POLICY_NAME_MAX of [a-z0-9._-], a letter or digit first.  The one
+ * rule for names of people, tenants and secrets, in policies, links and
+ * the store alike.
+ */
+bool	bg_policy_name_ok(const char *s, size_t n);
+
 /* Number of leaves (names), 1..BG_POLICY_MAX_LEAVES. */
 size_t	bg_policy_leaf_count(const bg_policy_t *p);
 

@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "chain.h"
+#include "policy.h"
 #include "treelog.h"
 #include "vault_int.h"
 
@@ -603,29 +604,13 @@ bg_store_col_text(sqlite3_stmt *st, int i, char *buf, size_t cap)
 
 /* --- checks and time --------------------------------------------------- */
 
-/* The characters of a name: [a-z0-9._-], a letter or digit first. */
-static bool
-name_chars_ok(const char *name, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		char c = name[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-
-		if (!alnum && !(i > 0 && (c == '.' || c == '_' || c == '-')))
-			return false;
-	}
-	return true;
-}
-
 bool
 bg_vault_name_ok(const char *s)
 {
 	size_t n;
 
 	return s != NULL && (n = strlen(s)) > 0 && n <= BG_VAULT_NAME_MAX &&
-	    name_chars_ok(s, n);
+	    bg_policy_name_ok(s, n);
 }
 
 int
@@ -639,7 +624,7 @@ bg_vault_check_name(bg_vault_t *v, const char *what, const char *name)
 	if (n > BG_VAULT_NAME_MAX)
 		return bg_vault_fail(v, BG_ERR_INVALID_ARG,
 		    "%s is longer than %d bytes", what, BG_VAULT_NAME_MAX);
-	if (!name_chars_ok(name, n))
+	if (!bg_policy_name_ok(name, n))
 		return bg_vault_fail(v, BG_ERR_INVALID_ARG,
 		    "%s '%.64s' may only hold a-z, 0-9, '.', '_', '-' and "
 		    "must start with a letter or digit", what, name);
