@@ -532,10 +532,10 @@ done:
 int
 cmd_audit(int argc, char **argv)
 {
-	if (argc < 2)
-		return vault_usage_err(usage);
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-		return vault_usage_ok(usage);
+	int ex;
+
+	if ((ex = vault_subcommand_pre(argc, argv, usage)) >= 0)
+		return ex;
 	if (strcmp(argv[1], "log") == 0)
 		return audit_log(argc - 1, argv + 1);
 	if (strcmp(argv[1], "verify") == 0)
@@ -548,6 +548,5 @@ cmd_audit(int argc, char **argv)
 		return audit_head(argc - 1, argv + 1, false);
 	if (strcmp(argv[1], "export") == 0)
 		return audit_export(argc - 1, argv + 1);
-	vault_errx("audit: unknown subcommand '%s'", argv[1]);
-	return vault_usage_err(usage);
+	return vault_subcommand_unknown("audit", argv[1], usage);
 }

@@ -247,16 +247,15 @@ out:
 int
 cmd_custodian(int argc, char **argv)
 {
-	if (argc < 2)
-		return vault_usage_err(usage);
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-		return vault_usage_ok(usage);
+	int ex;
+
+	if ((ex = vault_subcommand_pre(argc, argv, usage)) >= 0)
+		return ex;
 	if (strcmp(argv[1], "add") == 0)
 		return custodian_add(argc - 1, argv + 1);
 	if (strcmp(argv[1], "remove") == 0)
 		return custodian_remove(argc - 1, argv + 1);
 	if (strcmp(argv[1], "set") == 0)
 		return custodian_set(argc - 1, argv + 1);
-	vault_errx("custodian: unknown subcommand '%s'", argv[1]);
-	return vault_usage_err(usage);
+	return vault_subcommand_unknown("custodian", argv[1], usage);
 }

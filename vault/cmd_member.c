@@ -398,10 +398,10 @@ out:
 int
 cmd_member(int argc, char **argv)
 {
-	if (argc < 2)
-		return vault_usage_err(usage);
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-		return vault_usage_ok(usage);
+	int ex;
+
+	if ((ex = vault_subcommand_pre(argc, argv, usage)) >= 0)
+		return ex;
 	if (strcmp(argv[1], "add") == 0)
 		return member_add(argc - 1, argv + 1);
 	if (strcmp(argv[1], "list") == 0)
@@ -410,6 +410,5 @@ cmd_member(int argc, char **argv)
 		return member_recertify(argc - 1, argv + 1);
 	if (strcmp(argv[1], "remove") == 0)
 		return member_remove(argc - 1, argv + 1);
-	vault_errx("member: unknown subcommand '%s'", argv[1]);
-	return vault_usage_err(usage);
+	return vault_subcommand_unknown("member", argv[1], usage);
 }

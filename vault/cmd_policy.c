@@ -184,14 +184,13 @@ out:
 int
 cmd_policy(int argc, char **argv)
 {
-	if (argc < 2)
-		return vault_usage_err(usage);
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-		return vault_usage_ok(usage);
+	int ex;
+
+	if ((ex = vault_subcommand_pre(argc, argv, usage)) >= 0)
+		return ex;
 	if (strcmp(argv[1], "set") == 0)
 		return policy_set(argc - 1, argv + 1);
 	if (strcmp(argv[1], "show") == 0)
 		return policy_show(argc - 1, argv + 1);
-	vault_errx("policy: unknown subcommand '%s'", argv[1]);
-	return vault_usage_err(usage);
+	return vault_subcommand_unknown("policy", argv[1], usage);
 }

@@ -287,10 +287,10 @@ out:
 int
 cmd_rekey(int argc, char **argv)
 {
-	if (argc < 2)
-		return vault_usage_err(usage);
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-		return vault_usage_ok(usage);
+	int ex;
+
+	if ((ex = vault_subcommand_pre(argc, argv, usage)) >= 0)
+		return ex;
 	if (strcmp(argv[1], "propose") == 0)
 		return rekey_propose(argc - 1, argv + 1);
 	if (strcmp(argv[1], "show") == 0)
@@ -299,6 +299,5 @@ cmd_rekey(int argc, char **argv)
 		return rekey_contribute(argc - 1, argv + 1);
 	if (strcmp(argv[1], "abort") == 0)
 		return rekey_abort(argc - 1, argv + 1);
-	vault_errx("rekey: unknown subcommand '%s'", argv[1]);
-	return vault_usage_err(usage);
+	return vault_subcommand_unknown("rekey", argv[1], usage);
 }

@@ -159,16 +159,15 @@ out:
 int
 cmd_rotate(int argc, char **argv)
 {
-	if (argc < 2)
-		return vault_usage_err(usage);
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-		return vault_usage_ok(usage);
+	int ex;
+
+	if ((ex = vault_subcommand_pre(argc, argv, usage)) >= 0)
+		return ex;
 	if (strcmp(argv[1], "begin") == 0)
 		return rotate(argc - 1, argv + 1, 0);
 	if (strcmp(argv[1], "commit") == 0)
 		return rotate(argc - 1, argv + 1, 1);
 	if (strcmp(argv[1], "abort") == 0)
 		return rotate(argc - 1, argv + 1, 2);
-	vault_errx("rotate: unknown subcommand '%s'", argv[1]);
-	return vault_usage_err(usage);
+	return vault_subcommand_unknown("rotate", argv[1], usage);
 }

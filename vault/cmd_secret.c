@@ -673,10 +673,10 @@ out:
 int
 cmd_secret(int argc, char **argv)
 {
-	if (argc < 2)
-		return vault_usage_err(usage);
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-		return vault_usage_ok(usage);
+	int ex;
+
+	if ((ex = vault_subcommand_pre(argc, argv, usage)) >= 0)
+		return ex;
 	if (strcmp(argv[1], "add") == 0)
 		return secret_add(argc - 1, argv + 1);
 	if (strcmp(argv[1], "import") == 0)
@@ -685,6 +685,5 @@ cmd_secret(int argc, char **argv)
 		return secret_list_show(argc - 1, argv + 1, false);
 	if (strcmp(argv[1], "show") == 0)
 		return secret_list_show(argc - 1, argv + 1, true);
-	vault_errx("secret: unknown subcommand '%s'", argv[1]);
-	return vault_usage_err(usage);
+	return vault_subcommand_unknown("secret", argv[1], usage);
 }

@@ -419,10 +419,10 @@ out:
 int
 cmd_tenant(int argc, char **argv)
 {
-	if (argc < 2)
-		return vault_usage_err(usage);
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-		return vault_usage_ok(usage);
+	int ex;
+
+	if ((ex = vault_subcommand_pre(argc, argv, usage)) >= 0)
+		return ex;
 	if (strcmp(argv[1], "add") == 0)
 		return add_or_set(argc - 1, argv + 1, true);
 	if (strcmp(argv[1], "set") == 0)
@@ -435,6 +435,5 @@ cmd_tenant(int argc, char **argv)
 		return tenant_offboard(argc - 1, argv + 1);
 	if (strcmp(argv[1], "verify-certificate") == 0)
 		return tenant_verify_cert(argc - 1, argv + 1);
-	vault_errx("tenant: unknown subcommand '%s'", argv[1]);
-	return vault_usage_err(usage);
+	return vault_subcommand_unknown("tenant", argv[1], usage);
 }

@@ -193,6 +193,23 @@ vault_usage_ok(const char *usage)
 }
 
 int
+vault_subcommand_pre(int argc, char **argv, const char *usage)
+{
+	if (argc < 2)
+		return vault_usage_err(usage);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return vault_usage_ok(usage);
+	return -1;
+}
+
+int
+vault_subcommand_unknown(const char *cmd, const char *sub, const char *usage)
+{
+	vault_errx("%s: unknown subcommand '%s'", cmd, sub);
+	return vault_usage_err(usage);
+}
+
+int
 vault_parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *vp)
 {
 	char *end = NULL;

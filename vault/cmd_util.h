@@ -77,6 +77,16 @@ int vault_usage_err(const char *usage);
 int vault_usage_ok(const char *usage);
 
 /*
+ * What every "vault CMD SUB ..." does before it picks SUB: no SUB is a
+ * usage error, -h or --help prints the usage.  Returns the exit code when
+ * it handled argv, or -1 when the caller goes on to dispatch argv[1].
+ */
+int vault_subcommand_pre(int argc, char **argv, const char *usage);
+/* An unknown SUB of cmd: one line naming it, the usage, VAULT_EXIT_USAGE. */
+int vault_subcommand_unknown(const char *cmd, const char *sub,
+    const char *usage);
+
+/*
  * Parse a duration: N, Ns, Nm, Nh, Nd or Nw (plain N is seconds).  Returns
  * 0 or -1.
  */
