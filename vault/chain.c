@@ -327,6 +327,7 @@ role_name(int role)
 	case BG_CHAIN_ROLE_REQUESTER:	return "requester";
 	case BG_CHAIN_ROLE_APPROVER:	return "approver";
 	case BG_CHAIN_ROLE_AUDITOR:	return "auditor";
+	case BG_CHAIN_ROLE_OPERATOR:	return "operator";
 	case BG_CHAIN_ROLE_CUSTODIAN:	return "custodian";
 	default:			return NULL;
 	}

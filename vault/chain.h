@@ -58,11 +58,12 @@ enum bg_chain_scope {
 	BG_CHAIN_TENANT = 2,	/* a tenant's link (seq >= 1) */
 };
 
-/* Roles of a membership; the first three are vault.h's enum values. */
+/* Roles of a membership: vault.h's enum bg_vault_role values. */
 #define BG_CHAIN_ROLE_REQUESTER	1
 #define BG_CHAIN_ROLE_APPROVER	2
 #define BG_CHAIN_ROLE_AUDITOR	3
-#define BG_CHAIN_ROLE_CUSTODIAN	4	/* vault links only */
+#define BG_CHAIN_ROLE_OPERATOR	4	/* MSP: administers, seals, rotates */
+#define BG_CHAIN_ROLE_CUSTODIAN	5	/* vault links only */
 
 /* Which side an approver stands on (0 for other roles). */
 #define BG_CHAIN_SIDE_NONE	0

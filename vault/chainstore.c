@@ -1353,8 +1353,7 @@ commit_draft(bg_vault_t *v, const char *scope, const bg_chain_link_t *d,
 		    d->members[i].person, d->members[i].side ==
 		    BG_CHAIN_SIDE_CLIENT ? "client " : d->members[i].side ==
 		    BG_CHAIN_SIDE_MSP ? "msp " : "",
-		    d->members[i].role == BG_CHAIN_ROLE_CUSTODIAN ?
-		    "custodian" : bg_vault_role_name(d->members[i].role), "",
+		    bg_vault_role_name(d->members[i].role), "",
 		    d->members[i].n_tokens, d->members[i].n_tokens == 1 ?
 		    "" : "s");
 		if (json_array_append_new(members, json_string(line)) != 0) {
@@ -1697,8 +1696,7 @@ side_word(int side)
 static const char *
 role_word(int role)
 {
-	return role == BG_CHAIN_ROLE_CUSTODIAN ? "custodian" :
-	    bg_vault_role_name(role);
+	return bg_vault_role_name(role);
 }
 
 /* The same credentials (ids and membership keys), in any order. */

@@ -71,7 +71,7 @@ parse(int argc, char **argv, struct margs *a)
 		case OPT_ROLE:
 			if (bg_vault_role_parse(optarg, &a->role) != BG_OK) {
 				vault_errx("member: unknown role '%s' (requester, "
-				    "approver or auditor)", optarg);
+				    "approver, auditor or operator)", optarg);
 				return -1;
 			}
 			break;

@@ -22,6 +22,8 @@ bg_vault_role_name(int role)
 	case BG_VAULT_ROLE_REQUESTER:	return "requester";
 	case BG_VAULT_ROLE_APPROVER:	return "approver";
 	case BG_VAULT_ROLE_AUDITOR:	return "auditor";
+	case BG_VAULT_ROLE_OPERATOR:	return "operator";
+	case BG_VAULT_ROLE_CUSTODIAN:	return "custodian";
 	default:			return "?";
 	}
 }
@@ -36,7 +38,7 @@ bg_vault_role_parse(const char *s, int *rolep)
 	*rolep = 0;
 	if (s == NULL)
 		return BG_ERR_INVALID_ARG;
-	for (role = 1; role <= 3; role++)
+	for (role = 1; role <= BG_VAULT_ROLE_TENANT_MAX; role++)
 		if (strcmp(s, bg_vault_role_name(role)) == 0) {
 			*rolep = role;
 			return BG_OK;
@@ -47,10 +49,11 @@ bg_vault_role_parse(const char *s, int *rolep)
 static int
 check_role(bg_vault_t *v, int role, bool allow_zero)
 {
-	if ((allow_zero && role == 0) || (role >= 1 && role <= 3))
+	if ((allow_zero && role == 0) || (role >= 1 &&
+	    role <= BG_VAULT_ROLE_TENANT_MAX))
 		return BG_OK;
 	return bg_vault_fail(v, BG_ERR_INVALID_ARG, "unknown role %d "
-	    "(requester, approver or auditor)", role);
+	    "(requester, approver, auditor or operator)", role);
 }
 
 const char *
@@ -560,7 +563,7 @@ bg_vault_member_remove(bg_vault_t *v, const char *actor, const char *tenant,
 		    person, t.name);
 		goto out;
 	}
-	for (ro = BG_VAULT_ROLE_REQUESTER; ro <= BG_VAULT_ROLE_AUDITOR; ro++)
+	for (ro = BG_VAULT_ROLE_REQUESTER; ro <= BG_VAULT_ROLE_TENANT_MAX; ro++)
 		if ((role == 0 || role == ro) &&
 		    bg_chain_member_remove(d, person, ro) == BG_OK)
 			n++;

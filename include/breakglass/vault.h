@@ -202,12 +202,22 @@ void bg_vault_tenant_free(bg_vault_tenant_info_t **p);	/* list or one */
 
 /* --- members ----------------------------------------------------------- */
 
+/*
+ * A tenant's roles (RACI): requesters (technicians), approvers (the
+ * client's are accountable), operators (the MSP, responsible: they
+ * administer, seal, rotate and offboard) and the auditor (audit owner).
+ * Custodians hold the vault's own chain and cover vault-wide acts.
+ */
 enum bg_vault_role {
 	BG_VAULT_ROLE_REQUESTER = 1,
 	BG_VAULT_ROLE_APPROVER  = 2,
 	BG_VAULT_ROLE_AUDITOR   = 3,
+	BG_VAULT_ROLE_OPERATOR  = 4,
+	BG_VAULT_ROLE_CUSTODIAN = 5,	/* vault-wide; not a tenant role */
 };
-/* "requester" / "approver" / "auditor"; "?" otherwise. */
+#define BG_VAULT_ROLE_TENANT_MAX	BG_VAULT_ROLE_OPERATOR
+/* "requester" / "approver" / "auditor" / "operator" / "custodian"; "?"
+ * otherwise.  Parse: tenant roles only. */
 const char *bg_vault_role_name(int role);
 /* Parse a role name; BG_ERR_INVALID_ARG if unknown. */
 int bg_vault_role_parse(const char *s, int *rolep);
