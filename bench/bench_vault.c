@@ -41,6 +41,7 @@
 #include "policy.h"
 #include "seal.h"
 #include "soft/inproc.h"
+#include "soft/serve.h"
 #include "vault_int.h"
 
 #define PIN		"123456"
@@ -225,8 +226,11 @@ person_close(person_t *p)
 	bg_soft_inproc_free(&p->ip);
 }
 
-/* The two custodians, one token each for the life of the program. */
+/* The two custodians, one token each for the life of the program, and
+ * the operator who seals every tenant's secrets. */
 static person_t cust[2];
+static person_t oper;
+static bg_vault_signer_t by_oper;
 static bool have_cust;
 
 static void
@@ -235,6 +239,7 @@ custodians_close(void)
 	if (have_cust) {
 		person_close(&cust[0]);
 		person_close(&cust[1]);
+		person_close(&oper);
 		have_cust = false;
 	}
 }
@@ -263,6 +268,10 @@ vault_new(const char *path)
 	if (!have_cust) {
 		person_open(&cust[0], "cust-a");
 		person_open(&cust[1], "cust-b");
+		person_open(&oper, "olga");
+		by_oper.person = oper.name;
+		by_oper.tok = oper.tok;
+		by_oper.pin = PIN;
 		have_cust = true;
 		(void)atexit(custodians_close);
 	}
@@ -346,6 +355,7 @@ first_link(bg_vault_t *v, const char *tenant, person_t *req,
 	if (req != NULL)
 		enroll(v, tenant, req, BG_VAULT_ROLE_REQUESTER,
 		    BG_VAULT_SIDE_NONE);
+	enroll(v, tenant, &oper, BG_VAULT_ROLE_OPERATOR, BG_VAULT_SIDE_NONE);
 	for (i = 0; i < n; i++)
 		enroll(v, tenant, &appr[i], BG_VAULT_ROLE_APPROVER,
 		    side_of(i, n));
@@ -438,7 +448,7 @@ add_batch(bg_vault_t *v, const char *tenant, const char *prefix, size_t n,
 		vp[i] = (const uint8_t *)VALUE;
 		lens[i] = sizeof(VALUE) - 1;
 	}
-	return bg_vault_secret_add_many(v, "bench", tenant, n, np, vp, lens);
+	return bg_vault_secret_add_many(v, &by_oper, tenant, n, np, vp, lens);
 }
 
 /* --- seal ------------------------------------------------------------------ */
@@ -571,7 +581,7 @@ bench_seal(const char *dir)
 			for (k = 0; k < per_round; k++) {
 				(void)snprintf(name, sizeof(name), "a%zu",
 				    serial++);
-				if (bg_vault_secret_add(f.v, "bench", "acme",
+				if (bg_vault_secret_add(f.v, &by_oper, "acme",
 				    name, (const uint8_t *)VALUE,
 				    sizeof(VALUE) - 1) != BG_OK)
 					bench_die("secret add: %s",
@@ -744,7 +754,7 @@ bench_ceremony(const char *dir)
 	fx_open(&f, dir, "ceremony.db", 3);
 	for (k = 0; k < 2 * rounds * per + 2; k++) {
 		(void)snprintf(name, sizeof(name), "s%zu", k);
-		if (bg_vault_secret_add(f.v, "bench", "acme", name,
+		if (bg_vault_secret_add(f.v, &by_oper, "acme", name,
 		    (const uint8_t *)VALUE, sizeof(VALUE) - 1) != BG_OK)
 			bench_die("secret: %s", bg_vault_errmsg(f.v));
 	}
@@ -986,7 +996,7 @@ bench_chain(const char *dir)
 			for (k = 0; k < per; k++) {
 				(void)snprintf(name, sizeof(name), "a%zu",
 				    serial++);
-				if (bg_vault_secret_add(v, "bench", tn[j],
+				if (bg_vault_secret_add(v, &by_oper, tn[j],
 				    name, (const uint8_t *)VALUE,
 				    sizeof(VALUE) - 1) != BG_OK)
 					bench_die("secret add: %s",
@@ -1218,6 +1228,20 @@ bench_gen(const char *path, size_t nt, size_t ns, size_t na)
 	set_sync(v, true);
 	(void)file_size(v, path);
 	bg_vault_close(&v);
+	/* The operator's token, for the whole-process rows of scripts/bench
+	 * (tokenctl soft serve --state PATH.olga; PIN 123456). */
+	{
+		char sp[4096];
+		uint8_t *blob = NULL;
+		size_t blen = 0;
+
+		(void)snprintf(sp, sizeof(sp), "%s.olga", path);
+		(void)unlink(sp);
+		if (bg_soft_inproc_state(oper.ip, &blob, &blen) != BG_OK ||
+		    bg_soft_state_store(sp, blob, blen, true) != BG_OK)
+			bench_die("saving the operator's token state to %s", sp);
+		sodium_free(blob);
+	}
 	for (k = 0; k < na; k++)
 		person_close(&appr[k]);
 	if (stat(path, &sb) != 0)

@@ -106,11 +106,12 @@ setup(void **state)
 	if (bg_vault_policy_set(f->v, "root", "acme",
 	    "all-of(1-of(alice,bob),1-of(mia))", NULL, 0) != BG_OK)
 		fail_msg("policy: %s", bg_vault_errmsg(f->v));
+	assert_int_equal(bgt_operator_enroll(f->v, "acme"), BG_OK);
 	assert_int_equal(bgt_sign_custodians(f->v, "acme"), BG_OK);
 	for (i = ALICE; i <= DAN; i++)
 		if (i != MIA)
 			sign(f, i, BG_OK);
-	assert_int_equal(bg_vault_secret_add(f->v, "root", "acme", "db",
+	assert_int_equal(bg_vault_secret_add(f->v, bgt_operator(), "acme", "db",
 	    (const uint8_t *)VALUE, strlen(VALUE)), BG_OK);
 	*state = f;
 	return 0;
@@ -212,7 +213,7 @@ seal_and_open(fx_t *f, const char *name, int a, int b, int want_b)
 	size_t len = 0;
 	int64_t id = 0;
 
-	assert_int_equal(bg_vault_secret_add(f->v, "root", "acme", name,
+	assert_int_equal(bg_vault_secret_add(f->v, bgt_operator(), "acme", name,
 	    (const uint8_t *)VALUE, strlen(VALUE)), BG_OK);
 	assert_int_equal(bg_vault_request(f->v, "acme", name, "carol",
 	    "disk full", "INC-2", 600, f->tok[CAROL], PIN, &id), BG_OK);
@@ -310,7 +311,7 @@ test_rekey_redistribute(void **state)
 	char *text = NULL;
 	int64_t id = 0, id2 = 0;
 
-	assert_int_equal(bg_vault_secret_add(f->v, "root", "acme", "web",
+	assert_int_equal(bg_vault_secret_add(f->v, bgt_operator(), "acme", "web",
 	    (const uint8_t *)VALUE, strlen(VALUE)), BG_OK);
 	assert_int_equal(bg_vault_rekey_propose(f->v, "root", "acme", &id),
 	    BG_ERR_STATE);	/* nothing to move yet */
@@ -328,7 +329,7 @@ test_rekey_redistribute(void **state)
 	assert_non_null(strstr(text, " mia x"));
 	free(text);
 	/* nothing is sealed or requested meanwhile */
-	assert_int_equal(bg_vault_secret_add(f->v, "root", "acme", "x",
+	assert_int_equal(bg_vault_secret_add(f->v, bgt_operator(), "acme", "x",
 	    (const uint8_t *)"x", 1), BG_ERR_STATE);
 	/* bob is not a contributor; one contribution each */
 	assert_false(contribute(f, id, BOB, BG_ERR_DENIED));
@@ -501,7 +502,7 @@ test_offboard(void **state)
 	    "vault: "));
 	assert_non_null(strstr(cert, "secret: db version 1 sealed "
 	    "value-sha256 "));
-	assert_non_null(strstr(cert, "token credentials destroyed: 5\n"));
+	assert_non_null(strstr(cert, "token credentials destroyed: 6\n"));
 	assert_int_equal(bg_vault_certificate_verify(f->v, cert,
 	    strlen(cert)), BG_OK);
 	assert_non_null(bad = strdup(cert));

@@ -870,14 +870,15 @@ test_vault_counter_backwards(void **state)
 	    PIN), BG_OK);
 	assert_int_equal(bg_vault_policy_set(v, "op", "acme",
 	    "2-of(alice,bob)", NULL, 0), BG_OK);
+	assert_int_equal(bgt_operator_enroll(v, "acme"), BG_OK);
 	assert_int_equal(bgt_sign_custodians(v, "acme"), BG_OK);
 	assert_int_equal(bg_vault_chain_sign(v, "acme", "alice", NULL,
 	    alice.tok, PIN, NULL), BG_OK);
 	assert_int_equal(bg_vault_chain_sign(v, "acme", "bob", NULL, bob.tok,
 	    PIN, NULL), BG_OK);
-	assert_int_equal(bg_vault_secret_add(v, "op", "acme", "da",
+	assert_int_equal(bg_vault_secret_add(v, bgt_operator(), "acme", "da",
 	    (const uint8_t *)"value-da", 8), BG_OK);
-	assert_int_equal(bg_vault_secret_add(v, "op", "acme", "db",
+	assert_int_equal(bg_vault_secret_add(v, bgt_operator(), "acme", "db",
 	    (const uint8_t *)"value-db", 8), BG_OK);
 
 	/* copy tom's token now, then use the original once */

@@ -101,14 +101,15 @@ setup(void **state)
 	    "all-of(1-of(alice,bob),1-of(mia))", NULL, 0) != BG_OK)
 		fail_msg("policy: %s", bg_vault_errmsg(f->v));
 	/* The first link: a custodian quorum and every client approver. */
+	assert_int_equal(bgt_operator_enroll(f->v, "acme"), BG_OK);
 	assert_int_equal(bgt_sign_custodians(f->v, "acme"), BG_OK);
 	assert_int_equal(bg_vault_chain_sign(f->v, "acme", "alice", NULL,
 	    f->tok[ALICE], PIN, NULL), BG_OK);
 	assert_int_equal(bg_vault_chain_sign(f->v, "acme", "bob", NULL,
 	    f->tok[BOB], PIN, NULL), BG_OK);
-	assert_int_equal(bg_vault_secret_add(f->v, "root", "acme", "db",
+	assert_int_equal(bg_vault_secret_add(f->v, bgt_operator(), "acme", "db",
 	    (const uint8_t *)VALUE, strlen(VALUE)), BG_OK);
-	assert_int_equal(bg_vault_secret_add(f->v, "root", "acme", "web",
+	assert_int_equal(bg_vault_secret_add(f->v, bgt_operator(), "acme", "web",
 	    (const uint8_t *)"web-" VALUE, strlen(VALUE) + 4), BG_OK);
 	*state = f;
 	return 0;
@@ -389,15 +390,15 @@ test_rotation(void **state)
 	assert_int_equal(do_approve(f, id, BOB), BG_OK);
 	assert_int_equal(do_approve(f, id, MIA), BG_OK);
 	assert_int_equal(do_release(f, id, CAROL, out, sizeof(out)), BG_OK);
-	assert_int_equal(bg_vault_rotate_begin(f->v, "root", "acme", "db",
+	assert_int_equal(bg_vault_rotate_begin(f->v, bgt_operator(), "acme", "db",
 	    (const uint8_t *)nv, strlen(nv), &ver), BG_OK);
 	assert_int_equal(ver, 2);
-	assert_int_equal(bg_vault_rotate_begin(f->v, "root", "acme", "db",
+	assert_int_equal(bg_vault_rotate_begin(f->v, bgt_operator(), "acme", "db",
 	    (const uint8_t *)nv, strlen(nv), &ver), BG_ERR_STATE);
 	/* Still spent until commit. */
 	assert_int_equal(bg_vault_request(f->v, "acme", "db", "carol", "x",
 	    "y", 60, f->tok[CAROL], PIN, &id), BG_ERR_STATE);
-	assert_int_equal(bg_vault_rotate_commit(f->v, "root", "acme", "db"),
+	assert_int_equal(bg_vault_rotate_commit(f->v, bgt_operator(), "acme", "db"),
 	    BG_OK);
 	assert_int_equal(bg_vault_secret_show(f->v, "acme", "db", &si), BG_OK);
 	assert_int_equal(si->version, 2);
@@ -410,11 +411,11 @@ test_rotation(void **state)
 	assert_int_equal(do_release(f, id, CAROL, out, sizeof(out)), BG_OK);
 	assert_string_equal(out, nv);
 	/* Abort drops a pending version. */
-	assert_int_equal(bg_vault_rotate_begin(f->v, "root", "acme", "web",
+	assert_int_equal(bg_vault_rotate_begin(f->v, bgt_operator(), "acme", "web",
 	    (const uint8_t *)nv, strlen(nv), &ver), BG_OK);
-	assert_int_equal(bg_vault_rotate_abort(f->v, "root", "acme", "web"),
+	assert_int_equal(bg_vault_rotate_abort(f->v, bgt_operator(), "acme", "web"),
 	    BG_OK);
-	assert_int_equal(bg_vault_rotate_abort(f->v, "root", "acme", "web"),
+	assert_int_equal(bg_vault_rotate_abort(f->v, bgt_operator(), "acme", "web"),
 	    BG_ERR_STATE);
 }
 
@@ -486,14 +487,18 @@ static void
 test_swapped_shares(void **state)
 {
 	fx_t *f = *state;
-	int64_t id;
+	int64_t id = 0;
 
 	sql(f, "UPDATE shares SET blob = (SELECT s2.blob FROM shares s2 "
 	    "WHERE s2.version_id = 3 - shares.version_id AND "
 	    "s2.leaf = shares.leaf AND s2.token_id = shares.token_id)");
-	id = do_request(f, CAROL, "db");
-	assert_int_equal(do_approve(f, id, ALICE), BG_ERR_AUTH);
-	assert_non_null(strstr(bg_vault_errmsg(f->v), "does not open"));
+	/* The operator's signed seal names the share ciphertexts: the
+	 * swap is seen before anyone is asked to approve. */
+	assert_int_equal(bg_vault_request(f->v, "acme", "db", names[CAROL],
+	    "disk full on db01", "INC-4711", 900, f->tok[CAROL], PIN, &id),
+	    BG_ERR_AUTH);
+	assert_non_null(strstr(bg_vault_errmsg(f->v), "is not what olga "
+	    "sealed"));
 }
 
 /* Lowering the threshold in the database opens nothing. */
@@ -526,7 +531,7 @@ test_keyset_tamper(void **state)
 	sql(f, "UPDATE tokens SET member_pk = (SELECT member_pk FROM tokens "
 	    "WHERE id = 1) WHERE id = 3");
 	sql(f, "UPDATE tenants SET policy = '2-of(alice,bob,mia)'");
-	assert_int_equal(bg_vault_secret_add(f->v, "root", "acme", "new",
+	assert_int_equal(bg_vault_secret_add(f->v, bgt_operator(), "acme", "new",
 	    (const uint8_t *)"x1", 2), BG_OK);
 	id = do_request(f, CAROL, "new");
 	assert_int_equal(do_approve(f, id, ALICE), BG_OK);
@@ -535,10 +540,10 @@ test_keyset_tamper(void **state)
 	assert_string_equal(out, "x1");
 	sql(f, "UPDATE links SET body = replace(body, '\"max_ttl\":3600', "
 	    "'\"max_ttl\":7200') WHERE tenant = 'acme'");
-	assert_int_equal(bg_vault_secret_add(f->v, "root", "acme", "new2",
+	assert_int_equal(bg_vault_secret_add(f->v, bgt_operator(), "acme", "new2",
 	    (const uint8_t *)"x", 1), BG_ERR_AUTH);
 	assert_non_null(strstr(bg_vault_errmsg(f->v), "does not verify"));
-	assert_int_equal(bg_vault_rotate_begin(f->v, "root", "acme", "db",
+	assert_int_equal(bg_vault_rotate_begin(f->v, bgt_operator(), "acme", "db",
 	    (const uint8_t *)"x", 1, NULL), BG_ERR_AUTH);
 }
 
@@ -621,7 +626,7 @@ test_custodian_change(void **state)
 	assert_non_null(strstr(bg_vault_errmsg(v2), "cust-c holds no "
 	    "credential"));
 	/* acme's link, made under the genesis, still seals */
-	assert_int_equal(bg_vault_secret_add(v2, "root", "acme", "v2",
+	assert_int_equal(bg_vault_secret_add(v2, bgt_operator(), "acme", "v2",
 	    (const uint8_t *)VALUE, strlen(VALUE)), BG_OK);
 	assert_int_equal(bg_vault_chains_verify(v2, &n), BG_OK);
 	assert_int_equal(n, 2);
@@ -688,7 +693,7 @@ test_second_token(void **state)
 	assert_true(l[1].is_soft);
 	bg_vault_member_free(&l);
 	/* A secret sealed after: both tokens work, but count once. */
-	assert_int_equal(bg_vault_secret_add(f->v, "root", "acme", "k2",
+	assert_int_equal(bg_vault_secret_add(f->v, bgt_operator(), "acme", "k2",
 	    (const uint8_t *)"v2", 2), BG_OK);
 	id = do_request(f, CAROL, "k2");
 	{
@@ -831,7 +836,7 @@ test_add_many(void **state)
 
 	ev = count_rows(f, "SELECT count(*) FROM events");
 	heads = count_rows(f, "SELECT count(*) FROM tree_heads");
-	assert_int_equal(bg_vault_secret_add_many(f->v, "root", "acme", 3,
+	assert_int_equal(bg_vault_secret_add_many(f->v, bgt_operator(), "acme", 3,
 	    batch, vals, lens), BG_OK);
 	assert_int_equal(count_rows(f, "SELECT count(*) FROM events"), ev + 3);
 	assert_int_equal(count_rows(f, "SELECT count(*) FROM tree_heads"),
@@ -843,7 +848,7 @@ test_add_many(void **state)
 	assert_int_equal(h.size, (uint64_t)(ev + 3));
 
 	/* one name already taken: none of the batch is added */
-	assert_int_equal(bg_vault_secret_add_many(f->v, "root", "acme", 3,
+	assert_int_equal(bg_vault_secret_add_many(f->v, bgt_operator(), "acme", 3,
 	    bad, vals, lens), BG_ERR_EXISTS);
 	assert_non_null(strstr(bg_vault_errmsg(f->v), "'acme/db' already"));
 	assert_int_equal(bg_vault_secret_show(f->v, "acme", "b1", &si),
@@ -852,11 +857,11 @@ test_add_many(void **state)
 	assert_int_equal(bg_vault_secret_show(f->v, "acme", "b2", &si),
 	    BG_ERR_NOT_FOUND);
 	/* a bad name is refused before anything is sealed */
-	assert_int_equal(bg_vault_secret_add_many(f->v, "root", "acme", 2,
+	assert_int_equal(bg_vault_secret_add_many(f->v, bgt_operator(), "acme", 2,
 	    badname, vals, lens), BG_ERR_INVALID_ARG);
 	assert_int_equal(bg_vault_secret_show(f->v, "acme", "c1", &si),
 	    BG_ERR_NOT_FOUND);
-	assert_int_equal(bg_vault_secret_add_many(f->v, "root", "acme", 0,
+	assert_int_equal(bg_vault_secret_add_many(f->v, bgt_operator(), "acme", 0,
 	    batch, vals, lens), BG_ERR_INVALID_ARG);
 	/* only the three, one secret.add event each; refusals logged */
 	assert_int_equal(count_rows(f, "SELECT count(*) FROM events WHERE "
@@ -917,7 +922,7 @@ test_tip_check(void **state)
 	assert_int_equal(do_approve(f, id, MIA), BG_OK);
 	raw_exec(f, "UPDATE tree_state SET frontier = "
 	    "zeroblob(length(frontier))");
-	assert_int_equal(bg_vault_secret_add(f->v, "root", "acme", "new",
+	assert_int_equal(bg_vault_secret_add(f->v, bgt_operator(), "acme", "new",
 	    (const uint8_t *)"v", 1), BG_ERR_AUTH);
 	assert_non_null(strstr(bg_vault_errmsg(f->v), "does not match the "
 	    "newest signed tree head"));

@@ -1401,9 +1401,9 @@ out:
 /* --- signing ----------------------------------------------------------------- */
 
 /* Every credential person holds in keyset l (any role), appended. */
-static int
-creds_of(const bg_chain_link_t *l, const char *person, bg_token_row_t **rowsp,
-    size_t *np, size_t *capp)
+int
+bg_chain_creds_of(const bg_chain_link_t *l, const char *person,
+    bg_token_row_t **rowsp, size_t *np, size_t *capp)
 {
 	size_t i, j, k;
 	bool dup;
@@ -1537,10 +1537,10 @@ bg_vault_chain_sign(bg_vault_t *v, const char *tenant, const char *person,
 	}
 	/* Whatever the person may sign with: as custodian in force, as a
 	 * member of the chain in force, or as one the draft names. */
-	if ((r = creds_of(v->vault_head, person, &creds, &ncreds, &cap)) !=
-	    BG_OK ||
-	    (r = creds_of(head, person, &creds, &ncreds, &cap)) != BG_OK ||
-	    (r = creds_of(d, person, &creds, &ncreds, &cap)) != BG_OK)
+	if ((r = bg_chain_creds_of(v->vault_head, person, &creds, &ncreds,
+	    &cap)) != BG_OK ||
+	    (r = bg_chain_creds_of(head, person, &creds, &ncreds, &cap)) != BG_OK ||
+	    (r = bg_chain_creds_of(d, person, &creds, &ncreds, &cap)) != BG_OK)
 		goto out;
 	if (ncreds == 0) {
 		r = bg_vault_fail(v, BG_ERR_DENIED, "%s holds no credential in "

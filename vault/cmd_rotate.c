@@ -1,4 +1,8 @@
-/* vault rotate begin | commit | abort  (sealing needs no approver token) */
+/*
+ * vault rotate begin | commit | abort: each an operator's signed act
+ * (--as); the operator who begins a rotation sees the new value and may
+ * not request it.
+ */
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,14 +18,37 @@
 #include "cmds.h"
 
 static const char usage[] =
-    "usage: vault rotate begin TENANT/SECRET [--generate [--length N] "
-    "[--charset SET]]\n"
-    "       vault rotate commit TENANT/SECRET\n"
-    "       vault rotate abort TENANT/SECRET\n";
+    "usage: vault rotate begin TENANT/SECRET --as OPERATOR [--generate "
+    "[--length N]\n"
+    "                          [--charset SET]]\n"
+    "       vault rotate commit TENANT/SECRET --as OPERATOR\n"
+    "       vault rotate abort TENANT/SECRET --as OPERATOR\n";
 
 #define DEFAULT_GEN_LEN 32
 
-enum { OPT_GENERATE = VOPT_LOCAL, OPT_LENGTH, OPT_CHARSET };
+enum { OPT_GENERATE = VOPT_LOCAL, OPT_LENGTH, OPT_CHARSET, OPT_AS };
+
+struct rot {
+	bg_vault_t	*v;
+	const char	*tenant, *secret;
+	int		 which;		/* 0 begin, 1 commit, 2 abort */
+	const uint8_t	*val;
+	size_t		 len;
+	int		 version;
+};
+
+static int
+rot_op(void *ctx, const bg_vault_signer_t *by)
+{
+	struct rot *o = ctx;
+
+	if (o->which == 1)
+		return bg_vault_rotate_commit(o->v, by, o->tenant, o->secret);
+	if (o->which == 2)
+		return bg_vault_rotate_abort(o->v, by, o->tenant, o->secret);
+	return bg_vault_rotate_begin(o->v, by, o->tenant, o->secret, o->val,
+	    o->len, &o->version);
+}
 
 static int
 rotate(int argc, char **argv, int which)
@@ -31,8 +58,12 @@ rotate(int argc, char **argv, int which)
 		{ "generate",	no_argument,	   NULL, OPT_GENERATE },
 		{ "length",	required_argument, NULL, OPT_LENGTH },
 		{ "charset",	required_argument, NULL, OPT_CHARSET },
+		{ "as",		required_argument, NULL, OPT_AS },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct rot o;
+	const char *as = NULL;
+	char shown[256];
 	bg_vault_t *v = NULL;
 	char *tenant = NULL, *secret = NULL;
 	uint8_t *val = NULL;
@@ -52,6 +83,9 @@ rotate(int argc, char **argv, int which)
 			goto out;
 		case OPT_GENERATE:
 			gen = true;
+			break;
+		case OPT_AS:
+			as = optarg;
 			break;
 		case OPT_LENGTH:
 			opt_gen = true;
@@ -90,29 +124,41 @@ rotate(int argc, char **argv, int which)
 	    secret);
 	if ((ex = vault_open(&v)) != 0)
 		goto out;
-	if (which == 1) {
-		if ((r = bg_vault_rotate_commit(v, vault_actor(), tenant,
-		    secret)) != BG_OK) {
-			ex = vault_fail(v, r, "%s", what);
+	memset(&o, 0, sizeof(o));
+	o.v = v;
+	o.tenant = tenant;
+	o.secret = secret;
+	o.which = which;
+	if (which != 0) {
+		(void)snprintf(shown, sizeof(shown), "%s %ss the rotation of "
+		    "%s/%s", as != NULL ? as : "", which == 1 ? "commit" :
+		    "abort", tenant, secret);
+		if ((ex = vault_signed_act(v, tenant, as, what, shown, rot_op,
+		    &o)) != 0)
 			goto out;
-		}
-		printf("rotation of %s/%s committed: the new version is "
-		    "active, the old one retired\n", tenant, secret);
+		if (which == 1)
+			printf("rotation of %s/%s committed: the new version is "
+			    "active, the old one retired\n", tenant, secret);
+		else
+			printf("rotation of %s/%s aborted: the pending version "
+			    "was dropped\n", tenant, secret);
 		vault_note_receipt(v);
 		ex = VAULT_EXIT_OK;
 		goto out;
 	}
-	if (which == 2) {
-		if ((r = bg_vault_rotate_abort(v, vault_actor(), tenant,
-		    secret)) != BG_OK) {
+	/* Refusals before the value is asked for. */
+	if (as == NULL) {
+		ex = vault_signed_act(v, tenant, as, what, NULL, rot_op, &o);
+		goto out;
+	}
+	{
+		bg_vault_signer_t chk = { as, NULL, NULL };
+
+		if ((r = bg_vault_rotate_begin(v, &chk, tenant, secret, NULL, 0,
+		    NULL)) != BG_OK) {
 			ex = vault_fail(v, r, "%s", what);
 			goto out;
 		}
-		printf("rotation of %s/%s aborted: the pending version was "
-		    "dropped\n", tenant, secret);
-		vault_note_receipt(v);
-		ex = VAULT_EXIT_OK;
-		goto out;
 	}
 	if (gen) {
 		if ((r = bg_vault_generate((size_t)glen, classes, &val,
@@ -122,11 +168,14 @@ rotate(int argc, char **argv, int which)
 		}
 	} else if ((ex = vault_read_value(argv[optind], &val, &len)) != 0)
 		goto out;
-	if ((r = bg_vault_rotate_begin(v, vault_actor(), tenant, secret, val,
-	    len, &version)) != BG_OK) {
-		ex = vault_fail(v, r, "%s", what);
+	o.val = val;
+	o.len = len;
+	(void)snprintf(shown, sizeof(shown), "%s seals a new version of %s/%s "
+	    "(and knows its value from now on)", as, tenant, secret);
+	if ((ex = vault_signed_act(v, tenant, as, what, shown, rot_op, &o)) !=
+	    0)
 		goto out;
-	}
+	version = o.version;
 	if (gen) {
 		/* shown once, so the operator can set it on the target */
 		vault_note("New value for %s/%s (shown once; set it on the "

@@ -1,4 +1,5 @@
-/* vault secret add | list | show  (never prints a stored value) */
+/* vault secret add | import | list | show  (never prints a stored value;
+ * sealing is an operator's signed act) */
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -16,15 +17,52 @@
 #include "cmds.h"
 
 static const char usage[] =
-    "usage: vault secret add TENANT NAME [--generate [--length N] "
-    "[--charset SET] [--show]]\n"
-    "       vault secret import TENANT < FILE\n"
+    "usage: vault secret add TENANT NAME --as OPERATOR [--generate "
+    "[--length N]\n"
+    "                        [--charset SET] [--show]]\n"
+    "       vault secret import TENANT --as OPERATOR < FILE\n"
     "       vault secret list [TENANT] [--json]\n"
     "       vault secret show TENANT/NAME [--json]\n";
 
 #define DEFAULT_GEN_LEN 32
 
-enum { OPT_GENERATE = VOPT_LOCAL, OPT_LENGTH, OPT_CHARSET, OPT_SHOW };
+enum { OPT_GENERATE = VOPT_LOCAL, OPT_LENGTH, OPT_CHARSET, OPT_SHOW,
+    OPT_AS };
+
+/* A seal: the operator's signed act (bg_vault_secret_add_many). */
+struct seal_op {
+	bg_vault_t		 *v;
+	const char		 *tenant;
+	size_t			  n;
+	const char *const	 *names;
+	const uint8_t *const	 *values;
+	const size_t		 *lens;
+};
+
+static int
+seal_op(void *ctx, const bg_vault_signer_t *by)
+{
+	struct seal_op *o = ctx;
+
+	return bg_vault_secret_add_many(o->v, by, o->tenant, o->n, o->names,
+	    o->values, o->lens);
+}
+
+/* Refusals before any value is read; then the signed seal. */
+static int
+seal_check(bg_vault_t *v, const char *as, const char *what,
+    struct seal_op *o)
+{
+	bg_vault_signer_t chk = { as, NULL, NULL };
+	int r;
+
+	if (as == NULL)
+		return vault_signed_act(v, o->tenant, as, what, NULL, seal_op,
+		    o);
+	if ((r = seal_op(o, &chk)) != BG_OK)
+		return vault_fail(v, r, "%s", what);
+	return VAULT_EXIT_OK;
+}
 
 static int
 secret_add(int argc, char **argv)
@@ -35,8 +73,13 @@ secret_add(int argc, char **argv)
 		{ "length",	required_argument, NULL, OPT_LENGTH },
 		{ "charset",	required_argument, NULL, OPT_CHARSET },
 		{ "show",	no_argument,	   NULL, OPT_SHOW },
+		{ "as",		required_argument, NULL, OPT_AS },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct seal_op o;
+	const char *as = NULL, *name;
+	const uint8_t *vp;
+	char shown[256];
 	bg_vault_t *v = NULL;
 	uint8_t *val = NULL;
 	size_t len = 0;
@@ -79,6 +122,9 @@ secret_add(int argc, char **argv)
 		case OPT_SHOW:
 			opt_gen = show = true;
 			break;
+		case OPT_AS:
+			as = optarg;
+			break;
 		default:
 			ex = vault_usage_err(usage);
 			goto out;
@@ -100,6 +146,18 @@ secret_add(int argc, char **argv)
 	snprintf(what, sizeof(what), "secret add %s", ref);
 	if ((ex = vault_open(&v)) != 0)
 		goto out;
+	/* a placeholder value for the check: nothing is sealed by it */
+	name = argv[optind + 1];
+	vp = (const uint8_t *)"";
+	memset(&o, 0, sizeof(o));
+	o.v = v;
+	o.tenant = argv[optind];
+	o.n = 1;
+	o.names = &name;
+	o.values = &vp;
+	o.lens = &len;
+	if ((ex = seal_check(v, as, what, &o)) != 0)
+		goto out;
 	if (gen) {
 		if ((r = bg_vault_generate((size_t)glen, classes, &val,
 		    &len)) != BG_OK) {
@@ -108,11 +166,12 @@ secret_add(int argc, char **argv)
 		}
 	} else if ((ex = vault_read_value(ref, &val, &len)) != 0)
 		goto out;
-	if ((r = bg_vault_secret_add(v, vault_actor(), argv[optind],
-	    argv[optind + 1], val, len)) != BG_OK) {
-		ex = vault_fail(v, r, "%s", what);
+	vp = val;
+	(void)snprintf(shown, sizeof(shown), "%s seals %s (and knows its value "
+	    "from now on)", as, ref);
+	if ((ex = vault_signed_act(v, argv[optind], as, what, shown, seal_op,
+	    &o)) != 0)
 		goto out;
-	}
 	if (show) {
 		/* shown once, at the operator's request */
 		ex = VAULT_EXIT_FAIL;
@@ -381,15 +440,19 @@ secret_import(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		VAULT_GLOBAL_LONGOPTS,
+		{ "as",		required_argument, NULL, OPT_AS },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct seal_op o;
+	const char *as = NULL;
+	char what[BG_VAULT_NAME_MAX + 32], shown[256];
 	bg_vault_t *v = NULL;
 	import_item_t *it = NULL;
 	const char **names = NULL;
 	const uint8_t **where = NULL;	/* into buf: pointers only */
 	size_t *lens = NULL, n = 0, i, cap = 0, len = 0;
 	uint8_t *buf = NULL;
-	int c, r, ex = VAULT_EXIT_FAIL;
+	int c, ex = VAULT_EXIT_FAIL;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (vault_global_opt(c, optarg))
@@ -398,11 +461,28 @@ secret_import(int argc, char **argv)
 			ex = vault_usage_ok(usage);
 			goto out;
 		}
+		if (c == OPT_AS) {
+			as = optarg;
+			continue;
+		}
 		ex = vault_usage_err(usage);
 		goto out;
 	}
 	if (argc - optind != 1) {
 		ex = vault_usage_err(usage);
+		goto out;
+	}
+	(void)snprintf(what, sizeof(what), "secret import %s", argv[optind]);
+	if (as == NULL) {
+		vault_errx("%s: --as OPERATOR is required: the seal is signed "
+		    "by the operator who makes it", what);
+		ex = VAULT_EXIT_USAGE;
+		goto out;
+	}
+	if (vault_g.pin_file == NULL) {
+		vault_errx("%s: standard input holds the values: give the "
+		    "operator's PIN with --pin-file", what);
+		ex = VAULT_EXIT_USAGE;
 		goto out;
 	}
 	if (isatty(STDIN_FILENO)) {
@@ -430,12 +510,19 @@ secret_import(int argc, char **argv)
 		goto out;
 	if ((ex = import_exists(v, argv[optind], it, n)) != 0)
 		goto out;
-	ex = VAULT_EXIT_FAIL;
-	if ((r = bg_vault_secret_add_many(v, vault_actor(), argv[optind], n,
-	    names, where, lens)) != BG_OK) {
-		ex = vault_fail(v, r, "secret import %s", argv[optind]);
+	memset(&o, 0, sizeof(o));
+	o.v = v;
+	o.tenant = argv[optind];
+	o.n = n;
+	o.names = names;
+	o.values = where;
+	o.lens = lens;
+	(void)snprintf(shown, sizeof(shown), "%s seals %zu secrets of %s in "
+	    "one statement (and knows their values from now on)", as, n,
+	    argv[optind]);
+	if ((ex = vault_signed_act(v, argv[optind], as, what, shown, seal_op,
+	    &o)) != 0)
 		goto out;
-	}
 	vault_note("sealed %zu secrets of %s, version 1 each, in one "
 	    "transaction", n, argv[optind]);
 	vault_note_receipt(v);

@@ -587,6 +587,59 @@ out:
 	return ex;
 }
 
+struct signed_ctx {
+	const char	*as;
+	bg_token_t	*tok;
+	vault_signed_op	 op;
+	void		*ctx;
+};
+
+static int
+signed_pin_op(void *ctx, const char *pin)
+{
+	struct signed_ctx *sc = ctx;
+	bg_vault_signer_t by;
+
+	by.person = sc->as;
+	by.tok = sc->tok;
+	by.pin = pin;
+	return sc->op(sc->ctx, &by);
+}
+
+int
+vault_signed_act(bg_vault_t *v, const char *tenant, const char *as,
+    const char *what, const char *shown, vault_signed_op op, void *ctx)
+{
+	struct signed_ctx sc;
+	bg_vault_signer_t by;
+	bg_token_t *tok = NULL;
+	int r, ex;
+
+	if (as == NULL) {
+		vault_errx("%s: --as PERSON is required: the act is signed by "
+		    "the operator or custodian who makes it", what);
+		return VAULT_EXIT_USAGE;
+	}
+	/* Everything but the token first: no PIN or touch for a refusal. */
+	by.person = as;
+	by.tok = NULL;
+	by.pin = NULL;
+	if ((r = op(ctx, &by)) != BG_OK)
+		return vault_fail(v, r, "%s", what);
+	if ((ex = vault_token_open(NULL, &tok)) != 0)
+		return ex;
+	if (shown != NULL)
+		vault_note("%s", shown);
+	sc.as = as;
+	sc.tok = tok;
+	sc.op = op;
+	sc.ctx = ctx;
+	ex = vault_with_pin(v, tenant, as, tok, NULL, what, NULL,
+	    signed_pin_op, &sc);
+	bg_token_close(&tok);
+	return ex;
+}
+
 /* --- values -------------------------------------------------------------- */
 
 /* One line from the terminal with echo off into buf (cap bytes). */

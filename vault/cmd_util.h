@@ -147,6 +147,17 @@ int vault_with_pin(bg_vault_t *v, const char *tenant, const char *person,
     vault_pin_op before, vault_pin_op op, void *ctx);
 
 /*
+ * An administrative act signed by person as (the vault engine's
+ * bg_vault_signer_t): op(ctx, by) first runs with no token (check only:
+ * a refusal is said before any PIN or touch), then, after shown (may be
+ * NULL) is printed on stderr, with the token (--token) and its PIN.
+ * Returns the exit code; 0 when op succeeded with the token.
+ */
+typedef int (*vault_signed_op)(void *ctx, const bg_vault_signer_t *by);
+int vault_signed_act(bg_vault_t *v, const char *tenant, const char *as,
+    const char *what, const char *shown, vault_signed_op op, void *ctx);
+
+/*
  * Read a secret value from stdin: with echo off, asked twice, when stdin
  * is a terminal; otherwise all of stdin.  One trailing newline ("\n" or
  * "\r\n") is stripped; an empty or oversized value is refused.  *valp is

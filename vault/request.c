@@ -442,6 +442,7 @@ request_do(bg_vault_t *v, const char *tenant, const char *secret,
 	uint8_t sealed[BG_SEAL_REQKEY_SEALED_LEN], *req_sk = NULL;
 	char *body = NULL, *text = NULL, idbuf[24], when[32], sh[65];
 	char open_by[BG_VAULT_NAME_MAX + 1] = "";
+	char sealer[BG_VAULT_NAME_MAX + 1];
 	json_t *det = NULL;
 	int64_t now = 0, mid = 0, vid = 0, id = 0, open_id = 0, open_dl = 0;
 	size_t ntoks = 0, which = 0;
@@ -505,6 +506,16 @@ request_do(bg_vault_t *v, const char *tenant, const char *secret,
 		r = bg_vault_fail(v, BG_ERR_STATE, "%s/%s v%d was released "
 		    "already (spent); it can be requested again only after "
 		    "it is rotated", t.name, secret, version);
+		goto out;
+	}
+	/* Who sealed the value knows it: they may not ask for it. */
+	if ((r = bg_seal_check(v, &t, vid, sealer)) != BG_OK)
+		goto out;
+	if (strcmp(sealer, requester) == 0) {
+		r = bg_vault_fail(v, BG_ERR_DENIED, "%s sealed %s/%s v%d and "
+		    "knows its value: another requester asks for it, or "
+		    "another operator rotates it first", requester, t.name,
+		    secret, version);
 		goto out;
 	}
 	/* One open request per version; expire a stale one first. */
@@ -926,7 +937,8 @@ decide(bg_vault_t *v, int64_t request_id, const char *approver,
 	    BG_VAULT_ROLE_APPROVER, now, &mid, salt)) != BG_OK)
 		goto out;
 	if ((r = version_policy(v, &q, &pol)) != BG_OK ||
-	    (r = version_keyset(v, &q, &t, &vks)) != BG_OK)
+	    (r = version_keyset(v, &q, &t, &vks)) != BG_OK ||
+	    (r = bg_seal_check(v, &t, q.version_id, NULL)) != BG_OK)
 		goto out;
 	if ((vm = bg_chain_member_find(vks, approver,
 	    BG_CHAIN_ROLE_APPROVER)) == NULL) {
@@ -1287,7 +1299,9 @@ release_do(bg_vault_t *v, int64_t request_id, const char *requester,
 		goto out;
 	if ((r = release_log_intact(v)) != BG_OK)
 		goto out;
-	if ((r = version_policy(v, &q, &pol)) != BG_OK)
+	/* The value and the key commitment are what an operator sealed. */
+	if ((r = bg_seal_check(v, &t, q.version_id, NULL)) != BG_OK ||
+	    (r = version_policy(v, &q, &pol)) != BG_OK)
 		goto out;
 	nleaves = bg_policy_leaf_count(pol);
 	if ((have = calloc(nleaves, sizeof(*have))) == NULL) {

@@ -1,8 +1,11 @@
 /*
- * Rotation: seal a pending version (no approver token), then commit it
- * (the old version is retired and its open requests cancelled) or abort.
+ * Rotation: an operator of the tenant seals a pending version (and is
+ * from then on known to know the value), then an operator commits it (the
+ * old version is retired and its open requests cancelled) or aborts it.
+ * Each step is the operator's signed act (admin.c).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -51,25 +54,35 @@ out:
 }
 
 int
-bg_vault_rotate_begin(bg_vault_t *v, const char *actor, const char *tenant,
-    const char *secret, const uint8_t *value, size_t len, int *versionp)
+bg_vault_rotate_begin(bg_vault_t *v, const bg_vault_signer_t *by,
+    const char *tenant, const char *secret, const uint8_t *value, size_t len,
+    int *versionp)
 {
 	bg_tenant_row_t t;
+	bg_admin_t a;
 	json_t *det = NULL;
+	const char *person = by != NULL ? by->person : NULL;
 	int64_t now = 0, sid = 0;
 	int active = 0, pending = 0, maxv = 0;
 	int r = BG_ERR_INTERNAL;
 
 	memset(&t, 0, sizeof(t));
+	memset(&a, 0, sizeof(a));
 	if (versionp != NULL)
 		*versionp = 0;
 	bg_vault_clear_err(v);
-	if ((r = bg_vault_check_name(v, "actor", actor)) != BG_OK ||
-	    (r = bg_vault_check_name(v, "secret name", secret)) != BG_OK)
+	if (by == NULL) {
+		r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "a rotation is made by "
+		    "a named operator");
+		goto out;
+	}
+	if ((r = bg_vault_check_name(v, "secret name", secret)) != BG_OK)
 		goto out;
 	if ((r = bg_store_begin(v)) != BG_OK ||
 	    (r = bg_vault_now(v, &now)) != BG_OK ||
 	    (r = bg_tenant_get(v, tenant, &t)) != BG_OK ||
+	    (r = bg_admin_who(v, &t, by->person, BG_ADMIN_OPERATOR, now, &a))
+	    != BG_OK ||
 	    (r = secret_versions(v, t.id, t.name, secret, &sid, &active,
 	    &pending, &maxv)) != BG_OK)
 		goto out;
@@ -79,18 +92,26 @@ bg_vault_rotate_begin(bg_vault_t *v, const char *actor, const char *tenant,
 		    t.name, secret);
 		goto out;
 	}
+	if (by->tok == NULL) {	/* check only */
+		bg_store_rollback(v);
+		r = BG_OK;
+		goto out;
+	}
 	if ((det = json_object()) == NULL) {
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = bg_secret_seal(v, &t, sid, secret, maxv + 1,
+	if ((r = bg_secret_seal(v, &t, &a, by, sid, secret, maxv + 1,
 	    BG_VAULT_VERSION_PENDING, now, value, len, det)) != BG_OK)
 		goto out;
-	if (json_object_set_new(det, "replaces", json_integer(active)) != 0) {
+	if (json_object_set_new(det, "replaces", json_integer(active)) != 0 ||
+	    json_object_set_new(det, "known_to", json_string(by->person)) !=
+	    0) {
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
-	r = bg_audit_append(v, now, actor, "rotate.begin", t.name, secret, det);
+	r = bg_audit_append(v, now, by->person, "rotate.begin", t.name, secret,
+	    det);
 	det = NULL;
 	if (r != BG_OK || (r = bg_store_commit(v)) != BG_OK)
 		goto out;
@@ -99,8 +120,9 @@ bg_vault_rotate_begin(bg_vault_t *v, const char *actor, const char *tenant,
 	r = BG_OK;
 out:
 	json_decref(det);
+	bg_admin_clear(&a);
 	bg_tenant_row_clear(&t);
-	return bg_vault_finish(v, r, actor, "rotate.begin", tenant, secret);
+	return bg_vault_finish(v, r, person, "rotate.begin", tenant, secret);
 }
 
 static int
@@ -124,24 +146,34 @@ out:
 }
 
 static int
-rotate_end(bg_vault_t *v, const char *actor, const char *tenant,
+rotate_end(bg_vault_t *v, const bg_vault_signer_t *by, const char *tenant,
     const char *secret, bool commit)
 {
 	const char *action = commit ? "rotate.commit" : "rotate.abort";
+	const char *person = by != NULL ? by->person : NULL;
 	bg_tenant_row_t t;
+	bg_admin_t a;
 	json_t *det = NULL;
+	char *lines = NULL;
 	int64_t now = 0, sid = 0, cancelled = 0;
 	int active = 0, pending = 0, maxv = 0;
 	int r = BG_ERR_INTERNAL;
 
 	memset(&t, 0, sizeof(t));
+	memset(&a, 0, sizeof(a));
 	bg_vault_clear_err(v);
-	if ((r = bg_vault_check_name(v, "actor", actor)) != BG_OK ||
-	    (r = bg_vault_check_name(v, "secret name", secret)) != BG_OK)
+	if (by == NULL) {
+		r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "a rotation is made by "
+		    "a named operator");
+		goto out;
+	}
+	if ((r = bg_vault_check_name(v, "secret name", secret)) != BG_OK)
 		goto out;
 	if ((r = bg_store_begin(v)) != BG_OK ||
 	    (r = bg_vault_now(v, &now)) != BG_OK ||
 	    (r = bg_tenant_get(v, tenant, &t)) != BG_OK ||
+	    (r = bg_admin_who(v, &t, by->person, BG_ADMIN_OPERATOR, now, &a))
+	    != BG_OK ||
 	    (r = secret_versions(v, t.id, t.name, secret, &sid, &active,
 	    &pending, &maxv)) != BG_OK)
 		goto out;
@@ -150,6 +182,20 @@ rotate_end(bg_vault_t *v, const char *actor, const char *tenant,
 		    "rotation (vault rotate begin)", t.name, secret);
 		goto out;
 	}
+	if (by->tok == NULL) {	/* check only */
+		bg_store_rollback(v);
+		r = BG_OK;
+		goto out;
+	}
+	det = json_pack("{s:i, s:i}", "version", pending, "previous", active);
+	if (det == NULL || bg_strcatf(&lines, "secret: %s\nversion: %d\n"
+	    "previous: %d\n", secret, pending, active) != BG_OK) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = bg_admin_sign(v, t.name, &a, action, lines, by->tok, by->pin,
+	    now, det)) != BG_OK)
+		goto out;
 	if (commit) {
 		/* Open requests on the old version end here; their request
 		 * keys and re-sealed shares are destroyed. */
@@ -179,13 +225,12 @@ rotate_end(bg_vault_t *v, const char *actor, const char *tenant,
 		    pending, 0)) != BG_OK)
 			goto out;
 	}
-	det = json_pack("{s:i, s:i, s:I}", "version", pending, "previous",
-	    active, "cancelled_requests", (json_int_t)cancelled);
-	if (det == NULL) {
+	if (json_object_set_new(det, "cancelled_requests",
+	    json_integer((json_int_t)cancelled)) != 0) {
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
-	r = bg_audit_append(v, now, actor, action, t.name, secret, det);
+	r = bg_audit_append(v, now, by->person, action, t.name, secret, det);
 	det = NULL;
 	if (r != BG_OK || (r = bg_store_commit(v)) != BG_OK)
 		goto out;
@@ -194,20 +239,22 @@ rotate_end(bg_vault_t *v, const char *actor, const char *tenant,
 	r = BG_OK;
 out:
 	json_decref(det);
+	free(lines);
+	bg_admin_clear(&a);
 	bg_tenant_row_clear(&t);
-	return bg_vault_finish(v, r, actor, action, tenant, secret);
+	return bg_vault_finish(v, r, person, action, tenant, secret);
 }
 
 int
-bg_vault_rotate_commit(bg_vault_t *v, const char *actor, const char *tenant,
-    const char *secret)
+bg_vault_rotate_commit(bg_vault_t *v, const bg_vault_signer_t *by,
+    const char *tenant, const char *secret)
 {
-	return rotate_end(v, actor, tenant, secret, true);
+	return rotate_end(v, by, tenant, secret, true);
 }
 
 int
-bg_vault_rotate_abort(bg_vault_t *v, const char *actor, const char *tenant,
-    const char *secret)
+bg_vault_rotate_abort(bg_vault_t *v, const bg_vault_signer_t *by,
+    const char *tenant, const char *secret)
 {
-	return rotate_end(v, actor, tenant, secret, false);
+	return rotate_end(v, by, tenant, secret, false);
 }

@@ -214,11 +214,121 @@ out:
  * Seal one version under pol, the policy of t's verified head link; the
  * shares are bound to that link's hash.  w from seal_work_new(pol).
  */
+/*
+ * What an operator's seal statement says of one version (admin.c has
+ * the statement around it): the name and number, the hash of the value
+ * ciphertext, of the share ciphertexts and the key commitment.  Whoever
+ * writes the file cannot swap in a value or a share of their own
+ * without changing a line the operator signed.
+ */
+static int
+seal_line(bg_vault_t *v, const char *secret, int version, size_t value_len,
+    const uint8_t *blob, size_t blen, int64_t version_id,
+    const uint8_t commit[32], char **linep)
+{
+	uint8_t hv[32], hs[32];
+	char xv[65], xs[65], xc[65];
+	int r;
+
+	*linep = NULL;
+	if ((r = bg_seal_shares_hash(v, version_id, hs)) != BG_OK)
+		return r;
+	crypto_hash_sha256(hv, blob, blen);
+	bg_hex(hv, sizeof(hv), xv);
+	bg_hex(hs, sizeof(hs), xs);
+	bg_hex(commit, 32, xc);
+	return bg_strcatf(linep, "value: %s version %d, %zu bytes, "
+	    "ciphertext %s, shares %s, key-commitment %s\n", secret, version,
+	    value_len, xv, xs, xc);
+}
+
+int
+bg_seal_shares_hash(bg_vault_t *v, int64_t version_id, uint8_t out[32])
+{
+	static const char sql[] = "SELECT leaf, blob FROM shares WHERE "
+	    "version_id = ? ORDER BY leaf, blob";
+	crypto_hash_sha256_state h;
+	sqlite3_stmt *st = NULL;
+	uint8_t be[8];
+	uint64_t leaf, len;
+	bool row = false;
+	int i, r = BG_ERR_INTERNAL;
+
+	crypto_hash_sha256_init(&h);
+	if ((r = bg_store_cached(v, sql, &st)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 1, version_id)) != BG_OK)
+		goto out;
+	for (;;) {
+		if ((r = bg_store_step(v, st, &row)) != BG_OK)
+			goto out;
+		if (!row)
+			break;
+		/* each share framed: leaf and length, big-endian */
+		leaf = (uint64_t)sqlite3_column_int64(st, 0);
+		len = (uint64_t)sqlite3_column_bytes(st, 1);
+		for (i = 0; i < 8; i++)
+			be[i] = (uint8_t)(leaf >> (56 - 8 * i));
+		crypto_hash_sha256_update(&h, be, 8);
+		for (i = 0; i < 8; i++)
+			be[i] = (uint8_t)(len >> (56 - 8 * i));
+		crypto_hash_sha256_update(&h, be, 8);
+		if (len > 0)
+			crypto_hash_sha256_update(&h,
+			    sqlite3_column_blob(st, 1), len);
+	}
+	crypto_hash_sha256_final(&h, out);
+	r = BG_OK;
+out:
+	bg_store_done(st);
+	return r;
+}
+
+/* The versions one seal statement covers, and its lines (a batch of
+ * thousands grows them by doubling, not by copying each time). */
+typedef struct seal_batch {
+	char		*lines;
+	size_t		 len, lcap;
+	int64_t		*ids;
+	size_t		 n, cap;
+} seal_batch_t;
+
+static int
+seal_batch_add(seal_batch_t *b, int64_t version_id, const char *line)
+{
+	size_t n = strlen(line), ncap;
+	char *p;
+	int r;
+
+	if ((r = bg_grow(&b->ids, &b->cap, b->n, sizeof(*b->ids))) != BG_OK)
+		return r;
+	if (b->len + n + 1 > b->lcap) {
+		for (ncap = b->lcap != 0 ? b->lcap : 1024;
+		    ncap < b->len + n + 1; ncap *= 2)
+			;
+		if ((p = realloc(b->lines, ncap)) == NULL)
+			return BG_ERR_NOMEM;
+		b->lines = p;
+		b->lcap = ncap;
+	}
+	memcpy(b->lines + b->len, line, n + 1);
+	b->len += n;
+	b->ids[b->n++] = version_id;
+	return BG_OK;
+}
+
+static void
+seal_batch_clear(seal_batch_t *b)
+{
+	free(b->lines);
+	free(b->ids);
+	memset(b, 0, sizeof(*b));
+}
+
 static int
 seal_version(bg_vault_t *v, const bg_tenant_row_t *t, const bg_policy_t *pol,
     const recipients_t *rc, seal_work_t *w, int64_t secret_id,
     const char *secret, int version, int state, int64_t now,
-    const uint8_t *value, size_t len, json_t *details)
+    const uint8_t *value, size_t len, json_t *details, seal_batch_t *batch)
 {
 	static const char insert_sql[] = "INSERT INTO versions (secret_id, "
 	    "version, state, sealed_at, policy, policy_hash, value_len, blob, "
@@ -290,6 +400,16 @@ seal_version(bg_vault_t *v, const bg_tenant_row_t *t, const bg_policy_t *pol,
 		if ((r = seal_share_to(v, &w->eph, &ad, version_id, &rc->to[i],
 		    w->shares + rc->to[i].leaf * BG_POLICY_SHARE_LEN)) !=
 		    BG_OK)
+			goto out;
+	}
+	{
+		char *line = NULL;
+
+		if ((r = seal_line(v, secret, version, len, blob, blen,
+		    version_id, commit, &line)) == BG_OK)
+			r = seal_batch_add(batch, version_id, line);
+		free(line);
+		if (r != BG_OK)
 			goto out;
 	}
 	bg_hex(bg_policy_hash(pol), BG_POLICY_HASH_LEN, ph);
@@ -371,23 +491,73 @@ out:
 	return r;
 }
 
+/*
+ * The operator a signs the seal statement of batch b: the policy and one
+ * line per version (seal_line).  The versions then name the act, which
+ * approvals and releases check (bg_seal_check).  det gets "signed".
+ */
+static int
+seal_sign(bg_vault_t *v, const bg_tenant_row_t *t, const bg_policy_t *pol,
+    bg_admin_t *a, const seal_batch_t *b, const bg_vault_signer_t *by,
+    int64_t now, json_t *det)
+{
+	static const char mark_sql[] = "UPDATE versions SET seal_act = ? "
+	    "WHERE id = ?";
+	sqlite3_stmt *st = NULL;
+	char ph[2 * BG_POLICY_HASH_LEN + 1], *lines = NULL;
+	size_t i;
+	int r = BG_ERR_INTERNAL;
+
+	bg_hex(bg_policy_hash(pol), BG_POLICY_HASH_LEN, ph);
+	if (asprintf(&lines, "policy: %s\npolicy-hash: %s\nvalues: %zu\n%s",
+	    bg_policy_canonical(pol), ph, b->n, b->lines != NULL ? b->lines :
+	    "") < 0) {
+		lines = NULL;
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = bg_admin_sign(v, t->name, a, "seal", lines, by->tok, by->pin,
+	    now, det)) != BG_OK)
+		goto out;
+	for (i = 0; i < b->n; i++) {
+		if ((r = bg_store_cached(v, mark_sql, &st)) != BG_OK ||
+		    (r = bg_store_bind_int(v, st, 1, a->act_id)) != BG_OK ||
+		    (r = bg_store_bind_int(v, st, 2, b->ids[i])) != BG_OK ||
+		    (r = bg_store_step_done(v, st)) != BG_OK)
+			goto out;
+		bg_store_done(st);
+		st = NULL;
+	}
+	r = BG_OK;
+out:
+	bg_store_done(st);
+	free(lines);
+	return r;
+}
+
 int
-bg_secret_seal(bg_vault_t *v, const bg_tenant_row_t *t, int64_t secret_id,
-    const char *secret, int version, int state, int64_t now,
-    const uint8_t *value, size_t len, json_t *details)
+bg_secret_seal(bg_vault_t *v, const bg_tenant_row_t *t, bg_admin_t *a,
+    const bg_vault_signer_t *by, int64_t secret_id, const char *secret,
+    int version, int state, int64_t now, const uint8_t *value, size_t len,
+    json_t *details)
 {
 	bg_policy_t *pol = NULL;
 	recipients_t rc;
 	seal_work_t *w = NULL;
+	seal_batch_t b;
 	int r = BG_ERR_INTERNAL;
 
 	memset(&rc, 0, sizeof(rc));
+	memset(&b, 0, sizeof(b));
 	if ((r = checked_policy(v, t, &pol, &rc)) != BG_OK ||
 	    (r = seal_work_new(pol, &w)) != BG_OK)
 		goto out;
-	r = seal_version(v, t, pol, &rc, w, secret_id, secret, version, state,
-	    now, value, len, details);
+	if ((r = seal_version(v, t, pol, &rc, w, secret_id, secret, version,
+	    state, now, value, len, details, &b)) != BG_OK)
+		goto out;
+	r = seal_sign(v, t, pol, a, &b, by, now, details);
 out:
+	seal_batch_clear(&b);
 	seal_work_free(&w);
 	recipients_clear(&rc);
 	bg_policy_free(&pol);
@@ -395,46 +565,56 @@ out:
 }
 
 int
-bg_vault_secret_add_many(bg_vault_t *v, const char *actor,
+bg_vault_secret_add_many(bg_vault_t *v, const bg_vault_signer_t *by,
     const char *tenant, size_t n, const char *const *names,
     const uint8_t *const *values, const size_t *lens)
 {
 	static const char insert_sql[] = "INSERT INTO secrets (tenant_id, "
 	    "name, created_at) VALUES (?, ?, ?)";
 	bg_tenant_row_t t;
+	bg_admin_t a;
 	bg_policy_t *pol = NULL;
 	recipients_t rc;
 	seal_work_t *w = NULL;
+	seal_batch_t b;
 	sqlite3_stmt *st = NULL;
-	json_t *det = NULL;
+	json_t **dets = NULL, *sig = NULL;
 	const char *name = n == 1 && names != NULL ? names[0] : NULL;
-	int64_t now = 0, sid;
+	const char *person = by != NULL ? by->person : NULL;
+	int64_t now = 0, *sids = NULL;
 	size_t i;
 	int r = BG_ERR_INTERNAL;
 
 	memset(&t, 0, sizeof(t));
+	memset(&a, 0, sizeof(a));
 	memset(&rc, 0, sizeof(rc));
+	memset(&b, 0, sizeof(b));
 	bg_vault_clear_err(v);
 	if (n == 0 || n > BG_VAULT_ADD_MANY_MAX || names == NULL ||
-	    values == NULL || lens == NULL) {
+	    values == NULL || lens == NULL || by == NULL) {
 		r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "between 1 and %d "
-		    "secrets can be added at once", BG_VAULT_ADD_MANY_MAX);
+		    "secrets can be added at once, by a named operator",
+		    BG_VAULT_ADD_MANY_MAX);
 		goto out;
 	}
-	if ((r = bg_vault_check_name(v, "actor", actor)) != BG_OK)
-		goto out;
 	for (i = 0; i < n; i++)
 		if ((r = bg_vault_check_name(v, "secret name", names[i])) !=
 		    BG_OK)
 			goto out;
+	if ((sids = calloc(n, sizeof(*sids))) == NULL ||
+	    (dets = calloc(n, sizeof(*dets))) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
 	if ((r = bg_store_begin(v)) != BG_OK ||
 	    (r = bg_vault_now(v, &now)) != BG_OK ||
-	    (r = bg_tenant_get(v, tenant, &t)) != BG_OK)
+	    (r = bg_tenant_get(v, tenant, &t)) != BG_OK ||
+	    (r = bg_admin_who(v, &t, by->person, BG_ADMIN_OPERATOR, now, &a))
+	    != BG_OK)
 		goto out;
 	/* One chain check for the batch (bg_tenant_get): nothing else
 	 * changes the tenant inside this transaction. */
-	if ((r = checked_policy(v, &t, &pol, &rc)) != BG_OK ||
-	    (r = seal_work_new(pol, &w)) != BG_OK)
+	if ((r = checked_policy(v, &t, &pol, &rc)) != BG_OK)
 		goto out;
 	for (i = 0; i < n; i++) {
 		if ((r = bg_store_cached(v, insert_sql, &st)) != BG_OK ||
@@ -449,20 +629,43 @@ bg_vault_secret_add_many(bg_vault_t *v, const char *actor,
 				    "value)", t.name, names[i]);
 			goto out;
 		}
-		sid = sqlite3_last_insert_rowid(v->db);
+		sids[i] = sqlite3_last_insert_rowid(v->db);
 		bg_store_done(st);
 		st = NULL;
-		if ((det = json_object()) == NULL) {
+	}
+	if (by->tok == NULL) {	/* check only: nothing is sealed */
+		bg_store_rollback(v);
+		r = BG_OK;
+		goto out;
+	}
+	if ((r = seal_work_new(pol, &w)) != BG_OK)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if ((dets[i] = json_object()) == NULL) {
 			r = BG_ERR_NOMEM;
 			goto out;
 		}
-		if ((r = seal_version(v, &t, pol, &rc, w, sid, names[i], 1,
-		    BG_VAULT_VERSION_SEALED, now, values[i], lens[i], det)) !=
-		    BG_OK)
+		if ((r = seal_version(v, &t, pol, &rc, w, sids[i], names[i], 1,
+		    BG_VAULT_VERSION_SEALED, now, values[i], lens[i], dets[i],
+		    &b)) != BG_OK)
 			goto out;
-		r = bg_audit_append(v, now, actor, "secret.add", t.name,
-		    names[i], det);
-		det = NULL;
+	}
+	/* One touch for the batch: the operator signs every line. */
+	if ((sig = json_object()) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = seal_sign(v, &t, pol, &a, &b, by, now, sig)) != BG_OK)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (json_object_set(dets[i], "signed", json_object_get(sig,
+		    "signed")) != 0) {
+			r = BG_ERR_NOMEM;
+			goto out;
+		}
+		r = bg_audit_append(v, now, by->person, "secret.add", t.name,
+		    names[i], dets[i]);
+		dets[i] = NULL;
 		if (r != BG_OK)
 			goto out;
 	}
@@ -471,20 +674,150 @@ bg_vault_secret_add_many(bg_vault_t *v, const char *actor,
 	r = BG_OK;
 out:
 	bg_store_done(st);
-	json_decref(det);
+	for (i = 0; dets != NULL && i < n; i++)
+		json_decref(dets[i]);
+	free(dets);
+	free(sids);
+	json_decref(sig);
+	seal_batch_clear(&b);
 	seal_work_free(&w);
 	recipients_clear(&rc);
 	bg_policy_free(&pol);
+	bg_admin_clear(&a);
 	bg_tenant_row_clear(&t);
-	return bg_vault_finish(v, r, actor, "secret.add", tenant, name);
+	return bg_vault_finish(v, r, person, "secret.add", tenant, name);
 }
 
 int
-bg_vault_secret_add(bg_vault_t *v, const char *actor, const char *tenant,
-    const char *name, const uint8_t *value, size_t len)
+bg_vault_secret_add(bg_vault_t *v, const bg_vault_signer_t *by,
+    const char *tenant, const char *name, const uint8_t *value, size_t len)
 {
-	return bg_vault_secret_add_many(v, actor, tenant, 1, &name, &value,
+	return bg_vault_secret_add_many(v, by, tenant, 1, &name, &value,
 	    &len);
+}
+
+/* The link number a seal statement names ("keyset: link N, "), or -1. */
+static int64_t
+seal_link_seq(const char *statement)
+{
+	const char *p = strstr(statement, "\nkeyset: link ");
+	long long n = -1;
+
+	if (p == NULL || sscanf(p, "\nkeyset: link %lld, ", &n) != 1 || n < 1)
+		return -1;
+	return (int64_t)n;
+}
+
+/*
+ * Whether the statement holds the line want, exactly; with any_shares,
+ * whatever share hash it names (a re-key replaced the shares the
+ * operator sealed: the sub-shares are authenticated by their senders and
+ * the key they rebuild by the key commitment, which is still checked).
+ */
+static bool
+seal_line_in(const char *statement, const char *want, bool any_shares)
+{
+	const char *sh = strstr(want, ", shares "), *p, *q;
+	size_t pre;
+
+	if (!any_shares || sh == NULL) {
+		for (p = statement; (p = strstr(p, want)) != NULL; p++)
+			if (p != statement && p[-1] == '\n')
+				return true;
+		return false;
+	}
+	pre = (size_t)(sh - want) + strlen(", shares ");
+	for (p = statement; (p = strstr(p, "\nvalue: ")) != NULL; p++) {
+		q = p + 1;
+		if (strncmp(q, want, pre) == 0 &&
+		    strspn(q + pre, "0123456789abcdef") == 64 &&
+		    strncmp(q + pre + 64, want + pre + 64,
+		    strlen(want + pre + 64)) == 0)
+			return true;
+	}
+	return false;
+}
+
+int
+bg_seal_check(bg_vault_t *v, const bg_tenant_row_t *t, int64_t version_id,
+    char sealer[BG_VAULT_NAME_MAX + 1])
+{
+	static const char sql[] = "SELECT x.seal_act, s.name, x.version, "
+	    "x.value_len, x.blob, x.key_commit, x.chain_seq FROM versions x "
+	    "JOIN secrets s ON s.id = x.secret_id WHERE x.id = ?";
+	sqlite3_stmt *st = NULL;
+	bg_act_row_t ar;
+	bg_chain_link_t *l = NULL;
+	uint8_t lh[BG_VAULT_HASH_LEN];
+	char name[BG_VAULT_NAME_MAX + 1], *line = NULL;
+	int64_t when = 0, seq;
+	bool row = false;
+	int version, r = BG_ERR_INTERNAL;
+
+	memset(&ar, 0, sizeof(ar));
+	if (sealer != NULL)
+		sealer[0] = '\0';
+	if ((r = bg_store_cached(v, sql, &st)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 1, version_id)) != BG_OK ||
+	    (r = bg_store_step(v, st, &row)) != BG_OK)
+		goto out;
+	if (!row) {
+		r = bg_vault_fail(v, BG_ERR_NOT_FOUND, "no such version");
+		goto out;
+	}
+	bg_store_col_text(st, 1, name, sizeof(name));
+	version = sqlite3_column_int(st, 2);
+	if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+		r = bg_vault_fail(v, BG_ERR_AUTH, "version %d of %s/%s carries "
+		    "no operator's signed seal (sealed before schema 9, or the "
+		    "file was altered): an operator rotates it (vault rotate "
+		    "begin)", version, t->name, name);
+		goto out;
+	}
+	if (sqlite3_column_bytes(st, 5) != 32) {
+		r = bg_vault_fail(v, BG_ERR_AUTH, "version %d of %s/%s has no "
+		    "key commitment: the file was altered", version, t->name,
+		    name);
+		goto out;
+	}
+	if ((r = seal_line(v, name, version,
+	    (size_t)sqlite3_column_int64(st, 3), sqlite3_column_blob(st, 4),
+	    (size_t)sqlite3_column_bytes(st, 4), version_id,
+	    sqlite3_column_blob(st, 5), &line)) != BG_OK ||
+	    (r = bg_admin_load(v, sqlite3_column_int64(st, 0), &ar)) != BG_OK)
+		goto out;
+	/* The operator must have been one in the link the seal names,
+	 * verified from the genesis like any link. */
+	if ((seq = seal_link_seq(ar.statement)) < 0) {
+		r = bg_vault_fail(v, BG_ERR_AUTH, "the seal of %s/%s v%d names "
+		    "no keyset link: the file was altered", t->name, name,
+		    version);
+		goto out;
+	}
+	if (t->head != NULL && t->head->seq == (uint64_t)seq)
+		memcpy(lh, t->head_hash, sizeof(lh));
+	else if ((r = bg_chain_tenant(v, t->name, (uint64_t)seq, &l, lh)) !=
+	    BG_OK)
+		goto out;
+	if ((r = bg_admin_verify(v, &ar, "seal", t->name, l != NULL ? l :
+	    t->head, lh, BG_VAULT_ROLE_OPERATOR, &when)) != BG_OK)
+		goto out;
+	if (!seal_line_in(ar.statement, line,
+	    sqlite3_column_int64(st, 6) != seq)) {
+		r = bg_vault_fail(v, BG_ERR_AUTH, "version %d of %s/%s is not "
+		    "what %s sealed (its value or a share was changed in the "
+		    "file)", version, t->name, name, ar.person);
+		goto out;
+	}
+	if (sealer != NULL)
+		(void)snprintf(sealer, BG_VAULT_NAME_MAX + 1, "%s", ar.person);
+	r = BG_OK;
+out:
+	bg_store_done(st);
+	bg_act_row_clear(&ar);
+	bg_chain_link_free(&l);
+	free(line);
+	return r;
 }
 
 /* --- views ------------------------------------------------------------------ */

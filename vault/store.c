@@ -253,6 +253,19 @@ static const struct {
 	"CREATE INDEX subshares_version ON subshares "
 	"  (version_id, leaf, token_id, live);"
 	},
+	/*
+	 * Administrative acts (admin.c): each is a person's signed
+	 * statement.  A version names the seal act of the operator who
+	 * sealed it; approval and release check it (secret.c).
+	 */
+	{ 9, "signed administrative acts and sealer statements",
+	"CREATE TABLE acts ("
+	"  id INTEGER PRIMARY KEY, time INTEGER NOT NULL, kind TEXT NOT NULL,"
+	"  tenant TEXT NOT NULL, person TEXT NOT NULL, role INTEGER NOT NULL,"
+	"  cred_id BLOB NOT NULL, statement TEXT NOT NULL,"
+	"  authdata BLOB NOT NULL, sig BLOB NOT NULL) STRICT;"
+	"ALTER TABLE versions ADD COLUMN seal_act INTEGER REFERENCES acts(id);"
+	},
 };
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 

@@ -429,13 +429,97 @@ int bg_chain_draft_note(const struct bg_chain_link *draft, json_t *det);
 int bg_chain_cred_unique(bg_vault_t *v, const char *person,
     const uint8_t *cred_id, size_t cred_id_len);
 
+/* --- administrative acts (admin.c) ------------------------------------------ */
+
+/* Roles an act allows (bits of enum bg_vault_role). */
+#define BG_ADMIN_OPERATOR	(1u << BG_VAULT_ROLE_OPERATOR)
+#define BG_ADMIN_CUSTODIAN	(1u << BG_VAULT_ROLE_CUSTODIAN)
+
+/* Who acts: found in the verified chain by bg_admin_who. */
+typedef struct bg_admin {
+	char		 person[BG_VAULT_NAME_MAX + 1];
+	int		 role;		/* BG_VAULT_ROLE_OPERATOR / _CUSTODIAN */
+	const struct bg_chain_link *link; /* the link that says so */
+	uint64_t	 seq;		/* its seq and hash */
+	uint8_t		 link_hash[BG_VAULT_HASH_LEN];
+	bg_token_row_t	*creds;		/* person's credentials in that role */
+	size_t		 n;
+	int64_t		 act_id;	/* after bg_admin_sign */
+} bg_admin_t;
+
+/*
+ * person as one of roles: a live operator of t (t's verified head link)
+ * or a custodian of the vault link in force, with their credentials.
+ * BG_ERR_DENIED naming who may act, BG_ERR_EXPIRED.  Clear with
+ * bg_admin_clear.
+ */
+int bg_admin_who(bg_vault_t *v, const bg_tenant_row_t *t, const char *person,
+    unsigned roles, int64_t now, bg_admin_t *a);
+void bg_admin_clear(bg_admin_t *a);
+/*
+ * Sign act kind on tenant ("" for vault-wide acts) by a with tok: the
+ * statement is the head (admin.c), the time, lines (the act's own
+ * "key: value" lines, each ending in a newline) and the log head.
+ * Stores it in acts (a->act_id) and adds "signed" (by, role, act,
+ * statement hash, token, authdata, sig) to det.  In the caller's
+ * transaction.
+ */
+int bg_admin_sign(bg_vault_t *v, const char *tenant, bg_admin_t *a,
+    const char *kind, const char *lines, bg_token_t *tok, const char *pin,
+    int64_t now, json_t *det);
+
+/* A stored act. */
+typedef struct bg_act_row {
+	int64_t	 id;
+	char	 kind[32];
+	char	 tenant[BG_VAULT_NAME_MAX + 1];
+	char	 person[BG_VAULT_NAME_MAX + 1];
+	int	 role;
+	uint8_t	 cred_id[1024];		size_t cred_id_len;
+	uint8_t	 authdata[BG_ACT_AUTHDATA_MAX];	size_t authdata_len;
+	uint8_t	 sig[BG_ACT_SIG_MAX];	size_t sig_len;
+	char	*statement;		/* malloc'd */
+} bg_act_row_t;
+int bg_admin_load(bg_vault_t *v, int64_t act_id, bg_act_row_t *ar);
+void bg_act_row_clear(bg_act_row_t *ar);
+/*
+ * Check a stored act: of kind on tenant, made by ar->person in role as
+ * link l (hash l_hash, verified by the caller) gives them, with one of
+ * their credentials there, while that membership was live, and the
+ * signature good.  *timep gets the act's time.  BG_ERR_AUTH with a
+ * sentence otherwise.
+ */
+int bg_admin_verify(bg_vault_t *v, const bg_act_row_t *ar, const char *kind,
+    const char *tenant, const struct bg_chain_link *l,
+    const uint8_t l_hash[32], int role, int64_t *timep);
+/* A person's credentials in link l (any role), appended to *rowsp
+ * (chainstore.c). */
+int bg_chain_creds_of(const struct bg_chain_link *l, const char *person,
+    bg_token_row_t **rowsp, size_t *np, size_t *capp);
+
 /*
  * Seal value as version `version` of secret row secret_id (tenant t) with
- * state `state`, inside the caller's transaction.
+ * state `state`, inside the caller's transaction, and have the operator a
+ * (bg_admin_who) sign the seal statement with by's token; details get
+ * the version's facts and "signed".
  */
-int bg_secret_seal(bg_vault_t *v, const bg_tenant_row_t *t, int64_t secret_id,
-    const char *secret, int version, int state, int64_t now,
-    const uint8_t *value, size_t len, json_t *details);
+int bg_secret_seal(bg_vault_t *v, const bg_tenant_row_t *t, bg_admin_t *a,
+    const bg_vault_signer_t *by, int64_t secret_id, const char *secret,
+    int version, int state, int64_t now, const uint8_t *value, size_t len,
+    json_t *details);
+/*
+ * Check the signed seal of version_id of tenant t before anything of it
+ * is opened (secret.c): made by a live operator of the link it names
+ * (verified from the genesis), naming this version's value ciphertext,
+ * share ciphertexts (unless a re-key replaced them) and key commitment.
+ * sealer (may be NULL) gets that operator's name: they know the value.
+ * BG_ERR_AUTH with a sentence.
+ */
+int bg_seal_check(bg_vault_t *v, const bg_tenant_row_t *t,
+    int64_t version_id, char sealer[BG_VAULT_NAME_MAX + 1]);
+/* SHA-256 over a version's share ciphertexts in (leaf, blob) order, each
+ * framed by its leaf and length. */
+int bg_seal_shares_hash(bg_vault_t *v, int64_t version_id, uint8_t out[32]);
 
 /* --- statements (statement.c) ---------------------------------------------- */
 

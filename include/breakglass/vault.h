@@ -48,10 +48,10 @@
  * PRAGMA user_version this program writes: 1 base schema, 2 transparency
  * log, 3 lifecycle (re-key, offboarding), 4 indexes for scale, 5 indexes
  * for the keyset check and status at scale, 6 and 7 indexes for status,
- * 8 signed genesis and keyset chains.  Raise it with each new entry
- * of migrations[] in vault/store.c.
+ * 8 signed genesis and keyset chains, 9 signed administrative acts.
+ * Raise it with each new entry of migrations[] in vault/store.c.
  */
-#define BG_VAULT_SCHEMA_VERSION	8
+#define BG_VAULT_SCHEMA_VERSION	9
 #define BG_VAULT_SCHEMA_GENESIS	8	/* older files are refused */
 #define BG_VAULT_ID_LEN		32	/* hex characters of the vault id */
 #define BG_VAULT_HASH_LEN	32	/* SHA-256 */
@@ -70,6 +70,22 @@
 #define BG_VAULT_EXPIRY_WARN			(30 * 86400)
 
 typedef struct bg_vault bg_vault_t;	/* an open vault (opaque) */
+
+/*
+ * Who makes an administrative act (docs/security.md, "Every act is a
+ * person with a token"): person, who must hold a role the act allows
+ * (each call says which: the tenant's operators, or the vault's
+ * custodians), signs the act's statement with one of their enrolled
+ * credentials on tok (UV with pin).  The event names person and carries
+ * the signature; no account name of the machine is an actor.
+ * tok NULL: check only -- the call refuses whatever it would refuse
+ * before the token is asked, and changes nothing.
+ */
+typedef struct bg_vault_signer {
+	const char	*person;
+	bg_token_t	*tok;
+	const char	*pin;
+} bg_vault_signer_t;
 
 /* --- open / create ----------------------------------------------------- */
 
@@ -355,20 +371,23 @@ typedef struct bg_vault_version_info {
 /*
  * Seal value (len 1..BG_VAULT_VALUE_MAX bytes; the caller keeps it in
  * sodium_malloc memory and wipes it) as version 1 of a new secret under
- * the tenant's policy.  Needs no token.  BG_ERR_STATE if the tenant has no
- * policy, BG_ERR_AUTH if the policy/member rows do not match the tenant's
- * latest policy or membership event (tampered database).
+ * the policy of the tenant's signed head link.  by: a live operator of
+ * the tenant, who signs the seal statement (the value and share
+ * ciphertext hashes and the key commitment: what every approval and
+ * release checks) and from then on is known to know the value (they may
+ * not request it).  BG_ERR_STATE if the tenant has no signed policy.
  */
-int bg_vault_secret_add(bg_vault_t *v, const char *actor, const char *tenant,
-    const char *name, const uint8_t *value, size_t len);
+int bg_vault_secret_add(bg_vault_t *v, const bg_vault_signer_t *by,
+    const char *tenant, const char *name, const uint8_t *value, size_t len);
 /*
  * The same for n new secrets of one tenant (names[i], values[i], lens[i]),
- * all or none, in one transaction: one fsync and one signed tree head for
- * the batch, one secret.add event per secret.  A refusal (a name that
- * exists, a bad value) names the secret and adds none of them.
+ * all or none, in one transaction: one seal statement and one touch, one
+ * fsync and one signed tree head for the batch, one secret.add event per
+ * secret.  A refusal (a name that exists, a bad value) names the secret
+ * and adds none of them.
  */
 #define BG_VAULT_ADD_MANY_MAX	10000
-int bg_vault_secret_add_many(bg_vault_t *v, const char *actor,
+int bg_vault_secret_add_many(bg_vault_t *v, const bg_vault_signer_t *by,
     const char *tenant, size_t n, const char *const *names,
     const uint8_t *const *values, const size_t *lens);
 /* tenant NULL: all tenants. */
@@ -552,18 +571,21 @@ void bg_vault_request_free(bg_vault_request_info_t **p);
 /* --- rotation ---------------------------------------------------------- */
 
 /*
- * Seal value as a pending new version of secret (no approver token).
- * BG_ERR_STATE if a rotation is already pending.  *versionp (may be NULL)
- * gets the new version number.
+ * Seal value as a pending new version of secret, signed by by (a live
+ * operator of the tenant, who is from then on known to know the value:
+ * the version records it and they may not request it).  BG_ERR_STATE if
+ * a rotation is already pending.  *versionp (may be NULL) gets the new
+ * version number.
  */
-int bg_vault_rotate_begin(bg_vault_t *v, const char *actor,
+int bg_vault_rotate_begin(bg_vault_t *v, const bg_vault_signer_t *by,
     const char *tenant, const char *secret, const uint8_t *value, size_t len,
     int *versionp);
-/* Activate the pending version, retire the old one, cancel its requests. */
-int bg_vault_rotate_commit(bg_vault_t *v, const char *actor,
+/* Activate the pending version, retire the old one, cancel its requests;
+ * signed by an operator of the tenant. */
+int bg_vault_rotate_commit(bg_vault_t *v, const bg_vault_signer_t *by,
     const char *tenant, const char *secret);
-/* Drop the pending version. */
-int bg_vault_rotate_abort(bg_vault_t *v, const char *actor,
+/* Drop the pending version; signed by an operator of the tenant. */
+int bg_vault_rotate_abort(bg_vault_t *v, const bg_vault_signer_t *by,
     const char *tenant, const char *secret);
 
 /* --- status ------------------------------------------------------------ */

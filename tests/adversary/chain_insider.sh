@@ -29,7 +29,7 @@ db "INSERT INTO links SELECT tenant, 2, body, x'00', 0 FROM drafts
 db "INSERT INTO link_sigs (tenant, seq, person, cred_id, authdata, sig)
     SELECT tenant, 2, person, cred_id, authdata, sig FROM draft_sigs
     WHERE tenant = 'acme'"
-run_in "$T/value" vault secret add acme other; refused 3 "link 2 of acme"
+op_in "$T/value" vault secret add acme other; refused 3 "link 2 of acme"
 expect_event refused secret.add
 as alice vault approve "$REQ"; refused 3 "link 2 of acme"
 db "DELETE FROM link_sigs WHERE tenant = 'acme' AND seq = 2"
@@ -43,7 +43,7 @@ run vault policy set acme '2-of(x1,x2)'; ok
 for x in x1 x2; do with tom vault chain sign acme --as $x; ok; done
 still_needs acme
 [ "$(head_seq acme)" = 1 ] || fail "the policy of x1 and x2 took effect"
-run_in "$T/value" vault secret add acme after; ok
+op_in "$T/value" vault secret add acme after; ok
 [ "$(db "SELECT v.chain_seq FROM versions v JOIN secrets s ON
     s.id = v.secret_id WHERE s.name = 'after'")" = 1 ] ||
     fail "the new secret was not sealed under link 1"
@@ -51,12 +51,12 @@ run vault chain discard acme; ok
 
 step "3. the same, as a row: tenants.policy and memberships edited"
 db "UPDATE tenants SET policy = '2-of(x1,x2)'"
-run_in "$T/value" vault secret add acme after2; ok	# the row decides nothing
+op_in "$T/value" vault secret add acme after2; ok	# the row decides nothing
 [ "$(db "SELECT v.policy FROM versions v JOIN secrets s ON s.id =
     v.secret_id WHERE s.name = 'after2'")" = "2-of(1-of(alice,bob),1-of(mia))" ] ||
     fail "the seal followed the edited row"
 db "UPDATE memberships SET person = 'x1' WHERE person = 'alice'"
-run_in "$T/value" vault secret add acme after2b; refused 1 "the file was altered"
+op_in "$T/value" vault secret add acme after2b; refused 1 "the file was altered"
 as alice vault approve "$REQ"; refused 1 "the file was altered"
 db "UPDATE memberships SET person = 'alice' WHERE person = 'x1'"
 as alice vault approve "$REQ"; ok			# alice, by the chain
@@ -66,7 +66,7 @@ db "UPDATE tokens SET member_pk = (SELECT k.member_pk FROM tokens k JOIN
     memberships m ON m.id = k.membership_id WHERE m.person = 'tom')
     WHERE membership_id IN (SELECT id FROM memberships WHERE
     person = 'alice')"
-run_in "$T/value" vault secret add acme after3; ok
+op_in "$T/value" vault secret add acme after3; ok
 [ "$(db "SELECT count(*) FROM shares")" -gt 0 ] || fail "no shares"
 # the seal went to alice's key from the chain: she still opens it
 as tom vault request acme/after3 --reason "x" --ticket X --ttl 1h; ok
@@ -85,7 +85,7 @@ ALPK=$(db "SELECT json_extract(j.value, '$.tokens[0].member_pk') FROM
     'acme' AND json_extract(j.value, '$.person') = 'alice'")
 db "UPDATE links SET body = replace(body, '$ALPK', '$TOMPK')
     WHERE tenant = 'acme'"
-run_in "$T/value" vault secret add acme after4; refused 3 "does not verify"
+op_in "$T/value" vault secret add acme after4; refused 3 "does not verify"
 as alice vault approve "$REQ"; refused 3 "does not verify"
 run vault status; ok	# reads still work for the people on call
 cp "$T/keep.db" "$BREAKGLASS_VAULT"; rm -f "$BREAKGLASS_VAULT-wal" "$BREAKGLASS_VAULT-shm"
@@ -130,7 +130,7 @@ db "INSERT INTO links SELECT 'acme', 2, body, hash, committed_at FROM links
 db "INSERT INTO link_sigs (tenant, seq, person, cred_id, authdata, sig)
     SELECT 'acme', 2, person, cred_id, authdata, sig FROM link_sigs
     WHERE tenant = 'beta' AND seq = 1"
-run_in "$T/value" vault secret add acme spliced; refused 3 "link 2 of acme"
+op_in "$T/value" vault secret add acme spliced; refused 3 "link 2 of acme"
 db "DELETE FROM links WHERE tenant = 'acme' AND seq = 2"
 db "DELETE FROM link_sigs WHERE tenant = 'acme' AND seq = 2"
 db "INSERT INTO links SELECT 'acme', 2, body, hash, committed_at FROM links
@@ -138,7 +138,7 @@ db "INSERT INTO links SELECT 'acme', 2, body, hash, committed_at FROM links
 db "INSERT INTO link_sigs (tenant, seq, person, cred_id, authdata, sig)
     SELECT 'acme', 2, person, cred_id, authdata, sig FROM link_sigs
     WHERE tenant = 'acme' AND seq = 1"
-run_in "$T/value" vault secret add acme replayed; refused 3 "link 2 of acme"
+op_in "$T/value" vault secret add acme replayed; refused 3 "link 2 of acme"
 cp "$T/keep.db" "$BREAKGLASS_VAULT"; rm -f "$BREAKGLASS_VAULT-wal" "$BREAKGLASS_VAULT-shm"
 
 step "8. rolling the chain back to a keyset that still had bob"
@@ -150,7 +150,7 @@ RCPT=$("$VAULT_BIN" audit receipt 2>/dev/null | grep -o 'BG1-[0-9a-f-]*' | head 
 [ -n "$RCPT" ] || fail "no receipt"
 db "DELETE FROM links WHERE tenant = 'acme' AND seq = 2"
 db "DELETE FROM link_sigs WHERE tenant = 'acme' AND seq = 2"
-run_in "$T/value" vault secret add acme rolled; refused 3 "rolled back"
+op_in "$T/value" vault secret add acme rolled; refused 3 "rolled back"
 # ... and erasing the log's record of link 2 too is caught by the receipt
 db "DELETE FROM events WHERE action = 'chain.link' AND tenant = 'acme' AND
     seq = (SELECT max(seq) FROM events WHERE action = 'chain.link')"

@@ -16,7 +16,7 @@
 . "$(dirname "$0")/../e2e/lib.sh"
 . "$(dirname "$0")/lib.sh"
 bg_setup
-for p in carol dave erin tom alice bob mia; do soft_person $p "pin-$p-1"; done
+for p in carol dave erin tom alice bob mia olga; do soft_person $p "pin-$p-1"; done
 
 # vault_seq: the newest vault link's number in the file
 vault_seq() {
@@ -47,11 +47,12 @@ with tom vault member add acme tom --role requester; ok
 with alice vault member add acme alice --role approver --side client; ok
 with bob vault member add acme bob --role approver --side client; ok
 with mia vault member add acme mia --role approver --side msp; ok
+with olga vault member add acme olga --role operator; ok
 run vault policy set acme 'all-of(1-of(alice,bob),1-of(mia))'; ok
 for p in carol dave alice bob; do as $p vault chain sign acme; ok; done
 expect_out "link 1 of acme takes effect now"
 printf 'hunter2-domain-admin\n' >"$T/value"
-run_in "$T/value" vault secret add acme da; ok
+op_in "$T/value" vault secret add acme da; ok
 
 step "2. dave enrolls a second custodian token of his own, as 'zed'"
 with dave vault custodian add zed; ok
@@ -75,7 +76,7 @@ db "INSERT INTO link_sigs (tenant, seq, person, cred_id, authdata, sig)
     SELECT tenant, 1, person, cred_id, authdata, sig FROM draft_sigs
     WHERE tenant = ''"
 run vault tenant add beta; refused 3 "vault link 1 does not verify: needs: a custodian quorum (1 more of: carol, erin)"
-run_in "$T/value" vault secret add acme other; refused 3 "vault link 1 does not verify"
+op_in "$T/value" vault secret add acme other; refused 3 "vault link 1 does not verify"
 as alice vault chain sign acme; refused 3 "vault link 1 does not verify"
 run vault status; ok	# reads still work
 put_back
@@ -170,7 +171,7 @@ as dave vault chain sign beta; ok; expect_out "link 1 of beta takes effect now"
 [ "$(db "SELECT json_extract(body, '$.vault_seq') FROM links
     WHERE tenant = 'beta' AND seq = 1")" = 3 ] || fail "beta's link is not under vault link 3"
 # acme's link 1, made under the genesis, still verifies
-run_in "$T/value" vault secret add acme after; ok
+op_in "$T/value" vault secret add acme after; ok
 
 step "7. vault links spliced, replayed or rolled back with sqlite3"
 RCPT=$("$VAULT_BIN" audit receipt 2>/dev/null | grep -o 'BG1-[0-9a-f-]*' | head -n 1)
@@ -218,10 +219,10 @@ put_back
 # beta's link pointed at the vault link that still had erin
 db "UPDATE links SET body = replace(body, '\"vault_seq\":3',
     '\"vault_seq\":2') WHERE tenant = 'beta'"
-run_in "$T/value" vault secret add beta x; refused 3 "link 1 of beta does not verify"
+op_in "$T/value" vault secret add beta x; refused 3 "link 1 of beta does not verify"
 db "UPDATE links SET body = replace(body, '\"vault_seq\":2',
     '\"vault_seq\":9') WHERE tenant = 'beta'"
-run_in "$T/value" vault secret add beta x
+op_in "$T/value" vault secret add beta x
 refused 3 "names vault link 9, which the vault's chain does not have"
 put_back
 run vault check; ok

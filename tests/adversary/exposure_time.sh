@@ -8,7 +8,7 @@
 bg_setup
 command -v faketime >/dev/null || fail "faketime is not installed"
 adv_vault
-run_in "$T/value" vault secret add acme db; ok
+op_in "$T/value" vault secret add acme db; ok
 
 # at OFFSET NAME vault ARGS...: as NAME with the clock at now+OFFSET
 at() {

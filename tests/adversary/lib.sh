@@ -5,8 +5,9 @@
 #
 #   adv_vault     custodians carol and dave (signed genesis); tenant acme:
 #                 tom requester, alice and bob client approvers, mia MSP
-#                 approver, policy all-of(1-of(alice,bob),1-of(mia)),
-#                 link 1 signed by carol, dave, alice, bob; secret acme/da.
+#                 approver, olga operator, policy
+#                 all-of(1-of(alice,bob),1-of(mia)), link 1 signed by
+#                 carol, dave, alice, bob; secret acme/da sealed by olga.
 #   with NAME vault ARGS...   vault with NAME's token and PIN, no --as
 #   still_needs TENANT        the tenant's draft has not taken effect
 #   head_seq TENANT           the newest link's number in the file
@@ -18,7 +19,9 @@ with() {
 }
 
 adv_vault() {
-	for p in carol dave tom alice bob mia; do soft_person $p "pin-$p-1"; done
+	for p in carol dave tom alice bob mia olga; do
+		soft_person $p "pin-$p-1"
+	done
 	as carol vault init --allow-soft-tokens; ok
 	with dave vault custodian add dave; ok
 	as carol vault chain sign; ok
@@ -28,11 +31,12 @@ adv_vault() {
 	with alice vault member add acme alice --role approver --side client; ok
 	with bob vault member add acme bob --role approver --side client; ok
 	with mia vault member add acme mia --role approver --side msp; ok
+	with olga vault member add acme olga --role operator; ok
 	run vault policy set acme 'all-of(1-of(alice,bob),1-of(mia))'; ok
 	for p in carol dave alice bob; do as $p vault chain sign acme; ok; done
 	expect_out "takes effect now"
 	printf 'hunter2-domain-admin\n' >"$T/value"
-	run_in "$T/value" vault secret add acme da; ok
+	op_in "$T/value" vault secret add acme da; ok
 }
 
 still_needs() {

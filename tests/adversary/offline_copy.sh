@@ -9,7 +9,7 @@ ADV=$BG_BUILD/adversary/adv_offline
 [ -x "$ADV" ] || fail "$ADV not built"
 bg_setup
 adv_vault
-run_in "$T/value" vault secret add acme db; ok
+op_in "$T/value" vault secret add acme db; ok
 
 step "tom, alone, on a copy: no share opens"
 cp "$BREAKGLASS_VAULT" "$T/copy.db"

@@ -18,7 +18,7 @@
 bg_setup
 
 step "acme as in adv_vault, but bob's membership runs for 10 days"
-for p in carol dave tom alice bob mia; do soft_person $p "pin-$p-1"; done
+for p in carol dave tom alice bob mia olga; do soft_person $p "pin-$p-1"; done
 as carol vault init --allow-soft-tokens; ok
 with dave vault custodian add dave; ok
 as carol vault chain sign; ok
@@ -29,11 +29,12 @@ with alice vault member add acme alice --role approver --side client; ok
 with bob vault member add acme bob --role approver --side client \
     --expires +10d; ok
 with mia vault member add acme mia --role approver --side msp; ok
+with olga vault member add acme olga --role operator; ok
 run vault policy set acme 'all-of(1-of(alice,bob),1-of(mia))'; ok
 for p in carol dave alice bob; do as $p vault chain sign acme; ok; done
 expect_out "takes effect now"
 printf 'hunter2-domain-admin\n' >"$T/value"
-run_in "$T/value" vault secret add acme da; ok
+op_in "$T/value" vault secret add acme da; ok
 L1TIME=$(db "SELECT json_extract(body, '$.time') FROM links
     WHERE tenant = 'acme' AND seq = 1")
 

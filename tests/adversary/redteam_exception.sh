@@ -34,7 +34,7 @@ printf '#!/bin/sh\nASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}verify_asan_l
 chmod +x "$T/later"
 VAULT_BIN=$T/later
 printf 'sealed-after-the-exception\n' >"$T/late"
-run_in "$T/late" vault secret add acme late
+op_in "$T/late" vault secret add acme late
 if [ "$RC" -ne 0 ]; then
 	echo "redteam_exception: all passed (the seal refused the ended exception)"
 	exit 0

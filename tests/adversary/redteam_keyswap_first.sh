@@ -77,7 +77,7 @@ as tom vault chain sign acme; ok
 
 step "the MSP seals a secret; tom requests, 'approves' twice, releases"
 printf 'fresh-secret-value\n' >"$T/fresh"
-run_in "$T/fresh" vault secret add acme fresh; ok
+op_in "$T/fresh" vault secret add acme fresh; ok
 as tom vault request acme/fresh --reason "x" --ticket X --ttl 1h; ok
 R=$(cat "$T/out")
 with tom vault approve "$R" --as al2

@@ -25,7 +25,7 @@ as bob vault deny "$REQ" --reason "not now"; ok
 run vault rekey propose acme; ok
 RK=$(head -n 1 "$T/out")
 as tom vault request acme/da --reason r --ticket T --ttl 1h; refused 1 "re-key $RK of acme is open"
-run_in "$T/value" vault secret add acme other; refused 1 "re-key $RK of acme is open"
+op_in "$T/value" vault secret add acme other; refused 1 "re-key $RK of acme is open"
 
 step "the contributors: alice and mia; erin is none"
 run vault rekey show "$RK"; ok

@@ -32,10 +32,11 @@ rec() {
 }
 
 step "vault, tokens, policy"
-for p in tom alice mia; do soft_person $p "pin-$p-1"; done
+for p in tom alice mia olga; do soft_person $p "pin-$p-1"; done
 std_genesis; rec
 run vault tenant add acme; ok; rec
 as_enroll tom requester; rec
+as_enroll olga operator; rec
 for p in alice mia; do as_enroll $p approver; rec; done
 run vault policy set acme 'all-of(1-of(alice),1-of(mia))'; ok; rec
 for p in carol dave alice; do sign_link acme $p; rec; done
@@ -43,7 +44,8 @@ expect_out "link 1 of acme takes effect now"
 
 step "seal the canary (from a pipe: it is in no file)"
 RC=0
-printf '%s\n' "$CANARY" | "$VAULT_BIN" secret add acme canary \
+printf '%s\n' "$CANARY" | "$VAULT_BIN" --token "$(token olga)" \
+    --pin-file "$T/olga.pin" secret add acme canary --as olga \
     >"$T/out" 2>"$T/err" || RC=$?
 ok; rec
 

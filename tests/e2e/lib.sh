@@ -207,6 +207,18 @@ PY
 }
 
 # db SQL: run SQL on the vault file with the sqlite3 program.
+# op vault ARGS... / op_in FILE vault ARGS...: as the tenant's operator
+# (olga, enrolled by std_vault), whose token signs sealing and rotation.
+op() {
+	as olga "$@"
+}
+op_in() {
+	_in=$1; shift
+	shift	# "vault"
+	run_in "$_in" vault --token "$(token olga)" --pin-file "$T/olga.pin" \
+	    "$@" --as olga
+}
+
 db() {
 	sqlite3 "$BREAKGLASS_VAULT" "$1"
 }
@@ -249,20 +261,22 @@ sign_link() {
 }
 
 # A standard vault: custodians carol and dave (std_genesis); soft tokens
-# tom (requester), alice, bob (client approvers), mia (MSP approver);
-# tenant acme whose first link, signed by carol, dave, alice and bob,
-# has policy all-of(1-of(alice,bob),1-of(mia)); secret acme/da.
+# tom (requester), alice, bob (client approvers), mia (MSP approver),
+# olga (the MSP's operator); tenant acme whose first link, signed by
+# carol, dave, alice and bob, has policy all-of(1-of(alice,bob),1-of(mia));
+# secret acme/da, sealed by olga.
 std_vault() {
-	for p in tom alice bob mia; do soft_person $p "pin-$p-1"; done
+	for p in tom alice bob mia olga; do soft_person $p "pin-$p-1"; done
 	std_genesis
 	run vault tenant add acme; ok
 	as_enroll tom requester
+	as_enroll olga operator
 	for p in alice bob mia; do as_enroll $p approver; done
 	run vault policy set acme 'all-of(1-of(alice,bob),1-of(mia))'; ok
 	sign_link acme carol dave alice bob
 	expect_out "link 1 of acme takes effect now"
 	printf 'hunter2-domain-admin\n' >"$T/value"
-	run_in "$T/value" vault secret add acme da; ok
+	op_in "$T/value" vault secret add acme da; ok
 }
 
 # as_enroll NAME ROLE [TENANT] [SIDE]: enroll NAME's software token into

@@ -101,7 +101,7 @@ grep -q 'class="mark k-approve"' "$T/dom.html" || fail "no approve mark"
 grep -q 'class="mark k-lease-end"' "$T/dom.html" || fail "no lease-end mark"
 ! grep -q '<script' "$T/dom.html" || fail "a script element"
 step "many events: no two timeline labels overlap, as the browser draws them"
-printf 'db-value\n' >"$T/v"; run_in "$T/v" vault secret add acme db; ok
+printf 'db-value\n' >"$T/v"; op_in "$T/v" vault secret add acme db; ok
 as tom vault request acme/db --reason "db down" --ticket INC-9 --ttl 1h; ok
 REQ2=$(cat "$T/out")
 i=0

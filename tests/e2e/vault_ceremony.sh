@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 bg_setup
 std_vault
-printf 'second-secret\n' >"$T/v"; run_in "$T/v" vault secret add acme db; ok
+printf 'second-secret\n' >"$T/v"; op_in "$T/v" vault secret add acme db; ok
 
 who() { echo "$1=$(token "$1"),$T/$1.pin"; }
 

@@ -10,7 +10,7 @@
 # policy by approvers still live; a rotation seals under the newest link.
 . "$(dirname "$0")/lib.sh"
 bg_setup
-for p in carol dave tom alice bob mia erin; do soft_person $p "pin-$p-1"; done
+for p in carol dave tom alice bob mia erin olga; do soft_person $p "pin-$p-1"; done
 
 # release_with NAME...: tom requests acme/da, NAMEs approve, tom releases;
 # the value is $VAL.  Leaves the version spent: rotate after.
@@ -25,8 +25,8 @@ release_with() {
 rotate_to() {
 	VAL=$1
 	printf '%s\n' "$VAL" >"$T/v"
-	run_in "$T/v" vault rotate begin acme/da; ok
-	run vault rotate commit acme/da; ok
+	op_in "$T/v" vault rotate begin acme/da; ok
+	op vault rotate commit acme/da; ok
 }
 
 # in_force NAME...: member list (links in force) has exactly these people.
@@ -84,6 +84,7 @@ run vault chain discard; ok
 step "tenant acme: its first link is a draft until it is signed"
 run vault tenant add acme; ok; expect_out "its draft link takes effect when it is signed"
 as_enroll tom requester
+as_enroll olga operator
 expect_err "three touches"
 expect_out "in the draft link"
 for p in alice bob mia; do as_enroll $p approver; done
@@ -97,7 +98,7 @@ expect_out "set in its draft link"
 in_force
 run vault member list acme; ok; expect_out "no members in acme"
 printf 'too-early\n' >"$T/v"
-run_in "$T/v" vault secret add acme early; refused 1 "vault: secret add acme/early"
+op_in "$T/v" vault secret add acme early; refused 1 "vault: secret add acme/early"
 run vault chain show acme; ok
 expect_out "in force: nothing yet"; expect_out "draft:    link 1"
 expect_out "+ requester tom"; expect_out "+ client approver alice"
@@ -123,18 +124,18 @@ in_force
 as bob vault chain sign acme; ok
 expect_out "bob signed; link 1 of acme takes effect now"
 expect_event chain.link '"note": "first link of acme"'
-in_force tom alice bob mia
+in_force tom olga alice bob mia
 run vault chain show acme; ok; expect_out "in force: link 1"; expect_no_out "draft:"
 VAL=hunter2-domain-admin
 printf '%s\n' "$VAL" >"$T/v"
-run_in "$T/v" vault secret add acme da; ok
+op_in "$T/v" vault secret add acme da; ok
 release_with alice mia
 rotate_to second-value
 
 step "a draft's new members are not in force; discard drops the draft"
 soft_person ted pin-ted-1
 as_enroll ted requester
-in_force tom alice bob mia
+in_force tom olga alice bob mia
 as ted vault request acme/da --reason r --ticket T --ttl 1h
 refused 1 "vault: request acme/da"
 run vault chain discard acme; ok
@@ -146,7 +147,7 @@ step "a grant: a client approver co-signs, never the grantee"
 as_enroll alice auditor
 as alice vault chain sign acme; ok; expect_out "still needs"
 as mia vault chain sign acme; ok; expect_out "still needs"
-in_force tom alice bob mia
+in_force tom olga alice bob mia
 run vault member list acme --person alice --json; ok
 expect_no_out '"auditor"'
 as bob vault chain sign acme; ok; expect_out "link 2 of acme takes effect now"
@@ -201,7 +202,7 @@ run vault chain show acme; ok; expect_out "- client approver bob"
 as bob vault chain sign acme; ok; expect_out "still needs"
 as mia vault chain sign acme; ok; expect_out "still needs"
 as erin vault chain sign acme; ok; expect_out "link 5 of acme takes effect now"
-in_force tom alice mia erin
+in_force tom olga alice mia erin
 step "bob's token opens nothing afterwards, not even the version sealed with him"
 new_request
 as bob vault approve "$REQ"; refused 1 "vault: approve $REQ"
@@ -247,9 +248,9 @@ soft_person uma pin-uma-1
 as_enroll uma requester
 as alice vault chain sign acme; ok; expect_out "still needs"
 as mia vault chain sign acme; ok; expect_out "still needs"
-in_force tom alice mia erin
+in_force tom olga alice mia erin
 as erin vault chain sign acme; ok; expect_out "link 9 of acme takes effect now"
-in_force tom alice mia erin uma
+in_force tom olga alice mia erin uma
 
 step "a second token: one of the person's old tokens signs too"
 soft_person alice2 pin-alice2-1

@@ -94,7 +94,7 @@ run vault secret list acme/foo; expect_rc 2
 expect_err "to see one secret: vault secret show acme/foo"
 run vault request acme da --as tom --reason r --ticket t; expect_rc 2
 expect_err "request takes TENANT/NAME, one word: vault request acme/da"
-run vault rotate commit acme da; expect_rc 2
+op vault rotate commit acme da; expect_rc 2
 expect_err "rotate commit takes TENANT/NAME, one word: vault rotate commit acme/da"
 run vault approve abc --as alice; expect_rc 2
 run vault release 1; expect_rc 2

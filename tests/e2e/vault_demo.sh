@@ -11,7 +11,7 @@ for s in "first custodian:  carol" "dave enrolled as a custodian" \
     "enrolled as client approver of acme" "enrolled as msp approver of acme" \
     "a custodian quorum (2 more of: carol, dave)" \
     "a signature by bob (client approver named by this link)" \
-    "has no signed policy yet" "bob signed; link 1 of acme takes effect now" \
+    "has no signed link yet" "bob signed; link 1 of acme takes effect now" \
     "keyset: link 1" \
     "needs 1 more from: mia" "refused, as it should be" "Active leases" "Rotation due" \
     "rotate" "approve" "release" "Demo complete"; do

@@ -70,12 +70,12 @@ grep -q "While a lease still runs, check prints it (\"active-lease\") and exits 
 
 step "rotation: begin (value from stdin), abort, begin again, commit"
 printf 'second-value\n' >"$T/v2"
-run_in "$T/v2" vault rotate begin acme/da; ok; expect_no_out second-value
+op_in "$T/v2" vault rotate begin acme/da; ok; expect_no_out second-value
 expect_event rotate.begin
-run vault rotate abort acme/da; ok
-run_in "$T/v2" vault rotate begin acme/da; ok
-run_in "$T/v2" vault rotate begin acme/da; refused 1 "vault: rotate begin acme/da"
-run vault rotate commit acme/da; ok
+op vault rotate abort acme/da; ok
+op_in "$T/v2" vault rotate begin acme/da; ok
+op_in "$T/v2" vault rotate begin acme/da; refused 1 "vault: rotate begin acme/da"
+op vault rotate commit acme/da; ok
 run vault secret show acme/da --json; ok
 expect_out '"state": "sealed"'; expect_out '"version": 2'
 run vault check; expect_rc 0
@@ -91,11 +91,11 @@ as tom vault release "$REQ"; ok
 [ "$(cat "$T/out")" = second-value ] || fail "new version's value differs"
 
 step "generated values: sealed unseen, or shown once with --show"
-run vault secret add acme gen --generate --length 20 --charset alnum; ok
+op vault secret add acme gen --generate --length 20 --charset alnum; ok
 [ ! -s "$T/out" ] || fail "generated value printed without --show"
-run vault secret add acme gen2 --generate --length 16 --show; ok
+op vault secret add acme gen2 --generate --length 16 --show; ok
 [ "$(tr -d '\n' <"$T/out" | wc -c)" -eq 16 ] || fail "--show printed no 16-char value"
-run vault secret add acme empty; refused 1 "empty value refused"
+op vault secret add acme empty; refused 1 "empty value refused"
 
 step "memberships expiring within 30 days show in status"
 run vault member recertify acme bob --until +10d --shorten; ok

@@ -21,7 +21,7 @@ fw-admin=x
 backup-key=correct horse battery staple
 IN
 before=$(adds)
-run_in "$T/in" vault secret import acme; ok
+op_in "$T/in" vault secret import acme; ok
 expect_err "sealed 3 secrets of acme"
 [ "$(names)" = "backup-key da db-root fw-admin" ] || fail "names: $(names)"
 [ "$(adds)" -eq $((before + 3)) ] || fail "expected 3 secret.add events"
@@ -40,7 +40,7 @@ as tom vault release "$REQ"; ok
 refused() {
 	was=$(names) wasn=$(adds)
 	printf "$1" >"$T/in"
-	run_in "$T/in" vault secret import acme
+	op_in "$T/in" vault secret import acme
 	expect_rc "$2"; expect_err "$3"
 	[ "$(wc -l <"$T/err")" -eq 1 ] || fail "not one line: $(cat "$T/err")"
 	[ "$(names)" = "$was" ] || fail "secrets changed: $(names)"
@@ -59,6 +59,6 @@ refused 'ok1=v\nfw-admin=w\n' 1 "line 2: secret 'acme/fw-admin' already exists"
 
 step "an unknown tenant"
 printf 'ok1=v\n' >"$T/in"
-run_in "$T/in" vault secret import nosuch
+op_in "$T/in" vault secret import nosuch
 expect_rc 4
 echo "import: all passed"

@@ -9,6 +9,7 @@ bg_setup
 
 step "tokens: tom with credProtect; alice, bob, mia without"
 soft_person tom pin-tom-1
+soft_person olga pin-olga-1
 for p in alice bob mia; do
 	soft_start $p --no-cred-protect
 	soft_pin $p "pin-$p-1"
@@ -22,6 +23,7 @@ step "vault, tenant, enrolment, first link: level 0 recorded for the old tokens"
 std_genesis
 run vault tenant add acme; ok
 as_enroll tom requester
+as_enroll olga operator
 expect_event member.add '"cred_protect": 3'
 for p in alice bob mia; do
 	as_enroll $p approver
@@ -59,8 +61,8 @@ for who, level in want.items():
         sys.exit(1)
 PY
 printf 'old-token-secret\n' >"$T/value"
-run_in "$T/value" vault secret add acme da; ok
-run_in "$T/value" vault secret add acme db; ok
+op_in "$T/value" vault secret add acme da; ok
+op_in "$T/value" vault secret add acme db; ok
 
 step "request, two approvals from tokens without credProtect, release"
 new_request

@@ -10,12 +10,13 @@ std_vault
 # a second tenant that must come through untouched
 run vault tenant add beta; ok
 as_enroll tom requester beta
+as_enroll olga operator beta
 for p in alice mia; do as_enroll $p approver beta; done
 run vault policy set beta '2-of(alice,mia)'; ok
 sign_link beta carol dave alice
 expect_out "link 1 of beta takes effect now"
 printf 'beta-keeps-this\n' >"$T/bvalue"
-run_in "$T/bvalue" vault secret add beta root; ok
+op_in "$T/bvalue" vault secret add beta root; ok
 
 step "a release, a rotation, and an open request with an approval"
 new_request
@@ -23,8 +24,8 @@ as alice vault approve "$REQ"; ok
 as mia vault approve "$REQ"; ok
 as tom vault release "$REQ"; ok; expect_out "hunter2-domain-admin"
 printf 'second-value-after-rotation\n' >"$T/v2"
-run_in "$T/v2" vault rotate begin acme/da; ok
-run vault rotate commit acme/da; ok
+op_in "$T/v2" vault rotate begin acme/da; ok
+op vault rotate commit acme/da; ok
 new_request
 as bob vault approve "$REQ"; ok
 

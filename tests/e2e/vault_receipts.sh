@@ -23,7 +23,7 @@ receipted
 sign_genesis carol dave
 
 step "tenant, member, policy, chain"
-for p in tom alice bob mia; do soft_person $p "pin-$p-1"; done
+for p in tom alice bob mia olga; do soft_person $p "pin-$p-1"; done
 run vault tenant add acme; receipted
 run vault tenant set acme --max-ttl 2h; receipted
 run vault --token "$(token tom)" --pin-file "$T/tom.pin" \
@@ -34,14 +34,15 @@ run vault member remove acme tom; receipted
 run vault chain discard acme; receipted
 run vault --token "$(token tom)" --pin-file "$T/tom.pin" \
     member add acme tom --role requester; ok
+as_enroll olga operator
 for p in alice bob mia; do as_enroll $p approver; done
 run vault policy set acme 'all-of(1-of(alice,bob),1-of(mia))'; ok
 sign_link acme carol dave alice bob; receipted
 
 step "secret add and import"
-printf 'v1\n' >"$T/v"; run_in "$T/v" vault secret add acme da; receipted
-run vault secret add acme gen --generate; receipted
-printf 'a=1\nb=2\n' >"$T/imp"; run_in "$T/imp" vault secret import acme; receipted
+printf 'v1\n' >"$T/v"; op_in "$T/v" vault secret add acme da; receipted
+op vault secret add acme gen --generate; receipted
+printf 'a=1\nb=2\n' >"$T/imp"; op_in "$T/imp" vault secret import acme; receipted
 
 step "request, approvals, release"
 as tom vault request acme/da --reason r --ticket T-1 --ttl 10m; receipted
@@ -51,10 +52,10 @@ as mia vault approve "$REQ"; receipted
 as tom vault release "$REQ"; receipted
 
 step "rotate begin, commit, abort"
-printf 'v2\n' >"$T/v2"; run_in "$T/v2" vault rotate begin acme/da; receipted
-run vault rotate commit acme/da; receipted
-run vault rotate begin acme/da --generate; receipted
-run vault rotate abort acme/da; receipted
+printf 'v2\n' >"$T/v2"; op_in "$T/v2" vault rotate begin acme/da; receipted
+op vault rotate commit acme/da; receipted
+op vault rotate begin acme/da --generate; receipted
+op vault rotate abort acme/da; receipted
 
 step "evidence export, offboard"
 run vault evidence export --request "$REQ" --out "$T/b"; receipted

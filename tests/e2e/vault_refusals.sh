@@ -78,7 +78,7 @@ as tom vault release "$REQ"; ok; expect_out hunter2-domain-admin
 
 step "deny closes a request"
 printf 'db-password\n' >"$T/v"
-run_in "$T/v" vault secret add acme db; ok
+op_in "$T/v" vault secret add acme db; ok
 as tom vault request acme/db --reason "db down" --ticket INC-9 --ttl 30m; ok
 REQ2=$(cat "$T/out")
 as mia vault deny "$REQ2"; expect_rc 2; expect_err "--reason TEXT is required"
@@ -100,12 +100,13 @@ step "the still-missing list names only those who can approve"
 # tom requests in gamma and is also one of its MSP approvers
 run vault tenant add gamma; ok
 as_enroll tom requester gamma
+as_enroll olga operator gamma
 as_enroll tom approver gamma msp
 for p in alice bob mia; do as_enroll $p approver gamma; done
 run vault policy set gamma 'all-of(1-of(alice,bob),1-of(mia,tom))'; ok
 sign_link gamma carol dave alice bob
 expect_out "link 1 of gamma takes effect now"
-printf 'gamma-value\n' >"$T/v"; run_in "$T/v" vault secret add gamma g; ok
+printf 'gamma-value\n' >"$T/v"; op_in "$T/v" vault secret add gamma g; ok
 as tom vault request gamma/g --reason "g down" --ticket INC-7 --ttl 10m; ok
 REQ3=$(cat "$T/out")
 expect_err "needs 1 more from: alice, bob; and 1 more from: mia"

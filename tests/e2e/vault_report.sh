@@ -25,15 +25,16 @@ expect_event refused BG_ERR_TOKEN_PIN_INVALID
 RC=0
 # (an ASan build must not insist on being first in the preload list)
 ASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}verify_asan_link_order=0 \
-    faketime -f "-2d" "$VAULT_BIN" secret add acme other <"$T/value" \
+    faketime -f "-2d" "$VAULT_BIN" --token "$(token olga)" \
+    --pin-file "$T/olga.pin" secret add acme other --as olga <"$T/value" \
     >"$T/out" 2>"$T/err" || RC=$?
 expect_rc 1; expect_err "clock"
 as alice vault approve "$REQ"; ok
 as mia vault approve "$REQ"; ok
 as tom vault release "$REQ" --out "$T/value.out"; ok
 printf 'second-value\n' >"$T/v2"
-run_in "$T/v2" vault rotate begin acme/da; ok
-run vault rotate commit acme/da; ok
+op_in "$T/v2" vault rotate begin acme/da; ok
+op vault rotate commit acme/da; ok
 
 step "text report of the request"
 run vault report --request "$REQ"; ok

@@ -8,7 +8,7 @@ command -v sqlite3 >/dev/null || fail "sqlite3 is not installed"
 std_vault
 for s in s2 s3 s4 s5; do
 	printf 'value-of-%s\n' "$s" >"$T/v"
-	run_in "$T/v" vault secret add acme "$s"; ok
+	op_in "$T/v" vault secret add acme "$s"; ok
 done
 
 vid() {	# vid SECRET: id of the active version row
@@ -58,37 +58,41 @@ as tom vault release "$REQ"
 never_released s2
 expect_err "does not verify"
 
-step "a sealed share moved to another row: the approval fails to open it"
+step "a sealed share moved to another row: the operator's seal no longer matches"
 # alice's row (leaf 0) of s3 now holds bob's sealed share (leaf 1)
 db "UPDATE shares SET blob = (SELECT blob FROM shares
       WHERE version_id = $(vid s3) AND leaf = 1)
     WHERE version_id = $(vid s3) AND leaf = 0;"
-req s3; ok
-as alice vault approve "$REQ"
-[ "$RC" -ne 0 ] || fail "alice approved with a share that is not hers"
-expect_err "does not open"
-expect_event refused alice
-as mia vault approve "$REQ"; ok
-as tom vault release "$REQ"
-never_released s3
+req s3
+[ "$RC" -ne 0 ] || fail "a request for a version with a moved share"
+expect_err "is not what olga sealed"
+expect_event refused tom
 
-step "a share copied from another secret's row opens nothing"
+step "a share copied from another secret's row: refused before anyone approves"
 db "UPDATE shares SET blob = (SELECT blob FROM shares WHERE version_id = $(vid s5) AND leaf = 2)
     WHERE version_id = $(vid s4) AND leaf = 2;"
-req s4; ok
-as alice vault approve "$REQ"; ok
-as mia vault approve "$REQ"
-[ "$RC" -ne 0 ] || fail "mia approved with a share from another secret"
-expect_err "does not open"
-expect_event refused mia
-as tom vault release "$REQ"
-never_released s4
+req s4
+[ "$RC" -ne 0 ] || fail "a request for a version with a copied share"
+expect_err "is not what olga sealed"
+
+step "a value ciphertext swapped between versions: refused"
+db "UPDATE versions SET blob = (SELECT blob FROM versions WHERE id = $(vid s2))
+    WHERE id = $(vid s4);"
+req s4
+[ "$RC" -ne 0 ] || fail "a request for a version with a swapped value"
+expect_err "is not what olga sealed"
+
+step "the seal's act taken off the version: refused"
+db "UPDATE versions SET seal_act = NULL WHERE id = $(vid s2);"
+req s2
+[ "$RC" -ne 0 ] || fail "a request for a version without a seal"
+expect_err "carries no operator's signed seal"
 
 step "an approval replayed onto another request opens nothing"
 req s5; ok; R5=$REQ
 as alice vault approve "$R5"; ok
 as mia vault approve "$R5"; ok
-printf 'value-of-s6\n' >"$T/v"; run_in "$T/v" vault secret add acme s6; ok
+printf 'value-of-s6\n' >"$T/v"; op_in "$T/v" vault secret add acme s6; ok
 req s6; ok; R6=$REQ
 as alice vault approve "$R6"; ok
 db "INSERT INTO approvals (request_id, person, token_id, leaf, decision,
@@ -110,7 +114,7 @@ db "UPDATE tokens SET member_pk = (SELECT member_pk FROM tokens t
       AND m.tenant_id = (SELECT id FROM tenants WHERE name = 'acme') LIMIT 1)
     WHERE membership_id IN (SELECT id FROM memberships WHERE person = 'mia');"
 printf 'value-of-new\n' >"$T/v"
-run_in "$T/v" vault secret add acme new; ok
+op_in "$T/v" vault secret add acme new; ok
 req new; ok
 as alice vault approve "$REQ"; ok
 as mia vault approve "$REQ"; ok	# opens her share: sealed to her real key
@@ -129,7 +133,7 @@ db "UPDATE links SET body = replace(body, '$M', '$A') WHERE tenant = 'acme'"
 [ "$(db "SELECT instr(body, '$M') FROM links WHERE tenant = 'acme'")" = 0 ] ||
     fail "link not edited"
 printf 'value-of-new2\n' >"$T/v"
-run_in "$T/v" vault secret add acme new2
+op_in "$T/v" vault secret add acme new2
 refused 3 "vault: secret add acme/new2"
 expect_err "link 1 of acme does not verify"
 expect_event refused
@@ -143,7 +147,7 @@ cp "$T/before-link.db" "$BREAKGLASS_VAULT"
 rm -f "$BREAKGLASS_VAULT-wal" "$BREAKGLASS_VAULT-shm"
 db "DELETE FROM link_sigs WHERE tenant = 'acme' AND seq = 1 AND person = 'bob'"
 printf 'value-of-new3\n' >"$T/v"
-run_in "$T/v" vault secret add acme new3
+op_in "$T/v" vault secret add acme new3
 refused 3 "vault: secret add acme/new3"
 expect_err "link 1 of acme"; expect_err "bob"
 run vault secret show acme/new3; expect_rc 4

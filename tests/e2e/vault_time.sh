@@ -46,9 +46,11 @@ fake_run +3d vault check nosuch; [ "$RC" -ne 0 ] || fail "check of unknown tenan
 
 step "rotation clears check"
 printf 'v2\n' >"$T/stdin"
-fake_run +3d vault rotate begin acme/da; ok
+fake_run +3d vault --token "$(token olga)" --pin-file "$T/olga.pin" \
+    rotate begin acme/da --as olga; ok
 fake_run +3d vault check; expect_rc 5
-fake_run +3d vault rotate commit acme/da; ok
+fake_run +3d vault --token "$(token olga)" --pin-file "$T/olga.pin" \
+    rotate commit acme/da --as olga; ok
 fake_run +3d vault check; expect_rc 0
 
 step "approval deadline passed"

@@ -58,10 +58,12 @@ as_enroll bob approver
 step "wrong PIN at approval"
 soft_person tom pin-tom-1
 as_enroll tom requester
+soft_person olga pin-olga-1
+as_enroll olga operator
 run vault policy set acme '2-of(alice,bob)'; ok
 sign_link acme carol dave alice bob
 expect_out "link 1 of acme takes effect now"
-printf 'x-value\n' >"$T/v"; run_in "$T/v" vault secret add acme x; ok
+printf 'x-value\n' >"$T/v"; op_in "$T/v" vault secret add acme x; ok
 as tom vault request acme/x --reason r --ticket t --ttl 10m; ok
 REQ=$(cat "$T/out")
 run vault --token "$(token alice)" --pin-file "$T/wrong.pin" approve "$REQ" --as alice

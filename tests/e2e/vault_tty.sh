@@ -56,10 +56,13 @@ tty() {
 
 step "a value typed on the terminal: echo off, asked twice"
 tty add.out "not echoed=>typed-s3cret;;Repeat=>typed-s3cret" \
-    vault secret add acme typed
+    vault --token "$(token olga)" --pin-file "$T/olga.pin" \
+    secret add acme typed --as olga
 ok
 ! grep -q typed-s3cret "$T/add.out" || fail "the value was echoed"
-tty add2.out "not echoed=>one;;Repeat=>two" vault secret add acme typed2
+tty add2.out "not echoed=>one;;Repeat=>two" \
+    vault --token "$(token olga)" --pin-file "$T/olga.pin" \
+    secret add acme typed2 --as olga
 expect_rc 1
 grep -q "the two entries differ" "$T/add2.out" || fail "mismatch not refused"
 
@@ -76,7 +79,7 @@ sed -n '/wrong PIN/,$p' "$T/appr.out" | sed -n '/statement now reads/,$p' |
 grep -q "approved by alice" "$T/appr.out" || fail "approval"
 
 step "interactive ceremony: people and tokens asked for by name"
-printf 'c-value\n' >"$T/v"; run_in "$T/v" vault secret add acme cer; ok
+printf 'c-value\n' >"$T/v"; op_in "$T/v" vault secret add acme cer; ok
 # a mistyped requester, a mistyped approver, the requester as approver
 # and an approver twice are each said and asked for again
 tty cer.out "Requester (name): =>tmo;;Requester (name): =>tom;;Reason: =>drill;;Ticket: =>D-1;;token of tom=>$(token tom);;PIN of tom=>pin-tom-1;;Next approver (name): =>alcie;;Next approver (name): =>tom;;Next approver (name): =>bob;;token of bob=>$(token bob);;PIN of bob=>pin-bob-1;;Next approver (name): =>bob;;Next approver (name): =>mia;;token of mia=>$(token mia);;PIN of mia=>pin-mia-1;;PIN of tom=>pin-tom-1" \
@@ -93,7 +96,7 @@ grep -q "tom is the requester and cannot approve" "$T/cer.out" ||
 grep -q "bob approved already" "$T/cer.out" || fail "second approval not asked again"
 
 step "interactive ceremony stopped: how to go on, then withdraw"
-printf 'd-value\n' >"$T/v"; run_in "$T/v" vault secret add acme cer2; ok
+printf 'd-value\n' >"$T/v"; op_in "$T/v" vault secret add acme cer2; ok
 tty cer2.out "Requester (name): =>tom;;Reason: =>drill;;Ticket: =>D-2;;token of tom=>$(token tom);;PIN of tom=>pin-tom-1;;Next approver (name): =>" \
     vault ceremony acme/cer2
 expect_rc 1

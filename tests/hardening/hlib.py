@@ -28,7 +28,8 @@ VALUE2 = "rotated-value-v2"
 # the tenant's first link); tom requests; alice and bob approve for the
 # client, mia for the MSP.
 CUSTODIANS = ("carol", "dave")
-PEOPLE = CUSTODIANS + ("tom", "alice", "bob", "mia")
+OPERATOR = "olga"
+PEOPLE = CUSTODIANS + ("tom", "alice", "bob", "mia", OPERATOR)
 SIDE = {"alice": "client", "bob": "client", "mia": "msp"}
 POLICY = "all-of(1-of(alice,bob),1-of(mia))"
 
@@ -119,13 +120,20 @@ class Env:
     def run(self, args, stdin=b"", prefix=(), env=None, who=None, db=None,
             timeout=120):
         cmd = list(prefix) + [VAULT]
+        # sealing and rotating are the operator's signed acts
+        if who is None and (args[0] == "rotate" or
+                            list(args[:2]) in (["secret", "add"],
+                                               ["secret", "import"])):
+            who = OPERATOR
         if who is not None:
             cmd += ["--token", self.token(who), "--pin-file", self.pin(who)]
         if db is not None:
             cmd += ["--vault", db]
         cmd += list(args)
         if who is not None and (args[0] in ("request", "approve", "deny",
-                                             "release", "init") or
+                                             "release", "init", "rotate") or
+                                list(args[:2]) in (["secret", "add"],
+                                                   ["secret", "import"]) or
                                 list(args[:2]) == ["chain", "sign"]):
             cmd += ["--as", who]
         e = self.env if env is None else env
@@ -171,11 +179,13 @@ class Env:
     def std_vault(self):
         """Custodians carol and dave (signed genesis); tenant acme whose
         first link (signed by carol, dave, alice and bob) has requester
-        tom, client approvers alice and bob, MSP approver mia and policy
+        tom, operator olga, client approvers alice and bob, MSP approver
+        mia and policy
         all-of(1-of(alice,bob),1-of(mia)); secret acme/da = VALUE1."""
         self.genesis()
         self.must(["tenant", "add", "acme"])
         self.enroll("tom", "requester")
+        self.enroll(OPERATOR, "operator")
         for p in ("alice", "bob", "mia"):
             self.enroll(p, "approver")
         self.must(["policy", "set", "acme", POLICY])

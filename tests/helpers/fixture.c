@@ -9,6 +9,9 @@
 static bgt_token_t custodians[2];
 static bool have_custodians;
 static const char *const cust_names[2] = { "cust-a", "cust-b" };
+static bgt_token_t operator_tok;
+static bool have_operator;
+static bg_vault_signer_t operator_signer;
 
 int
 bgt_token_new(bgt_token_t *t)
@@ -91,11 +94,45 @@ bgt_genesis(bg_vault_t *v)
 	return r;
 }
 
+int
+bgt_operator_enroll(bg_vault_t *v, const char *tenant)
+{
+	int r;
+
+	if (!have_operator) {
+		if ((r = bgt_token_new(&operator_tok)) != BG_OK)
+			return r;
+		have_operator = true;
+		(void)atexit(bgt_fixture_done);
+	}
+	r = bg_vault_member_add(v, "root", tenant, BGT_OPERATOR,
+	    BG_VAULT_ROLE_OPERATOR, BG_VAULT_SIDE_NONE,
+	    bg_vault_created_at(v) + 3 * 365 * 86400, "olga-soft",
+	    operator_tok.tok, BGT_PIN);
+	if (r != BG_OK)
+		fprintf(stderr, "fixture: operator of %s: %s\n", tenant,
+		    bg_vault_errmsg(v));
+	return r;
+}
+
+const bg_vault_signer_t *
+bgt_operator(void)
+{
+	operator_signer.person = BGT_OPERATOR;
+	operator_signer.tok = have_operator ? operator_tok.tok : NULL;
+	operator_signer.pin = BGT_PIN;
+	return &operator_signer;
+}
+
 void
 bgt_fixture_done(void)
 {
 	int i;
 
+	if (have_operator) {
+		bgt_token_free(&operator_tok);
+		have_operator = false;
+	}
 	if (!have_custodians)
 		return;
 	for (i = 0; i < 2; i++)

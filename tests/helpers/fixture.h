@@ -39,6 +39,15 @@ int bgt_sign_custodians(bg_vault_t *v, const char *tenant);
 /* person signs tenant's draft with t; *committedp may be NULL. */
 int bgt_sign(bg_vault_t *v, const char *tenant, const char *person,
     bgt_token_t *t, bool *committedp);
+/*
+ * The operator "olga" (a token kept for the life of the test program,
+ * like the custodians'): enroll into tenant's draft link as its operator
+ * (before the link is signed), and the signer that seals and rotates as
+ * her.
+ */
+#define BGT_OPERATOR	"olga"
+int bgt_operator_enroll(bg_vault_t *v, const char *tenant);
+const bg_vault_signer_t *bgt_operator(void);
 /* Free the custodians' tokens (at the end of a test program). */
 void bgt_fixture_done(void);
 
