@@ -281,6 +281,7 @@ list_or_show(int argc, char **argv, bool show)
 	bg_vault_tenant_info_t *list = NULL;
 	bg_vault_raci_t *rc = NULL;
 	json_t *j = NULL, *arr = NULL;
+	char raci_why[BG_VAULT_TEXT_MAX];
 	size_t n = 0, i;
 	int c, r, ex = VAULT_EXIT_FAIL;
 
@@ -305,13 +306,24 @@ list_or_show(int argc, char **argv, bool show)
 		n = 1;
 	} else
 		r = bg_vault_tenant_list(v, &list, &n);
-	/* the RACI from the chain in force (not the membership rows) */
-	if (r == BG_OK && show && list[0].offboarded_at == 0)
-		r = bg_vault_raci(v, argv[optind], &rc);
 	if (r != BG_OK) {
 		ex = vault_fail(v, r, "tenant %s%s%s", show ? "show" : "list",
 		    show ? " " : "", show ? argv[optind] : "");
 		goto out;
+	}
+	/*
+	 * The RACI from the chain in force (not the membership rows).  Reads
+	 * still work when a chain does not verify, so that an auditor can
+	 * see what happened: then the RACI is not shown, and why is said.
+	 */
+	raci_why[0] = '\0';
+	if (show && list[0].offboarded_at == 0 &&
+	    (r = bg_vault_raci(v, argv[optind], &rc)) != BG_OK) {
+		(void)snprintf(raci_why, sizeof(raci_why), "%s",
+		    bg_vault_errmsg(v)[0] != '\0' ? bg_vault_errmsg(v) :
+		    bg_strerror(r));
+		vault_errx("tenant show %s: RACI not shown: %s", argv[optind],
+		    raci_why);
 	}
 	ex = VAULT_EXIT_FAIL;
 	if (vault_g.json) {
@@ -319,6 +331,9 @@ list_or_show(int argc, char **argv, bool show)
 			if ((j = tenant_json(&list[0])) == NULL ||
 			    (rc != NULL ? raci_json(rc, j) :
 			    json_object_set_new(j, "raci", json_null())) != 0)
+				goto out;
+			if (raci_why[0] != '\0' && json_object_set_new(j,
+			    "raci_error", json_string(raci_why)) != 0)
 				goto out;
 		} else {
 			if ((arr = json_array()) == NULL)
@@ -343,6 +358,9 @@ list_or_show(int argc, char **argv, bool show)
 		print_tenant(&list[0]);
 		if (rc != NULL)
 			print_raci(rc);
+		else if (raci_why[0] != '\0')
+			printf("RACI:              not shown: the chain does "
+			    "not verify (see above)\n");
 	} else if (n == 0)
 		printf("no tenants yet (vault tenant add NAME)\n");
 	else {

@@ -127,4 +127,14 @@ expect_out "oscar (operator) expires"
 expect_out "[DUE]"
 run vault report acme --recertification --format json; ok
 json "$T/out" 'sorted(m["person"] for m in j["raci"]["members"] if m["due"]) == ["ada", "alice", "bob", "max", "mia", "oscar"]'
+step "a link edited in the file: tenant show still reads, without a RACI"
+db "UPDATE links SET body = replace(body, '\"note\":\"', '\"note\":\"x') WHERE tenant = 'acme' AND seq = 1"
+run vault tenant show acme; ok
+expect_out "RACI:              not shown"
+expect_err "RACI not shown: link 1 of acme"
+run vault tenant show acme --json; ok
+json "$T/out" 'j["raci"] is None and "link 1 of acme" in j["raci_error"]'
+run vault report acme --recertification
+[ "$RC" -ne 0 ] || fail "a recertification report of an edited chain"
+expect_err "link 1 of acme"
 echo "raci: all passed"
