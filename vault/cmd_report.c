@@ -20,10 +20,12 @@ static const char usage[] =
     "usage: vault report [TENANT] [--ticket TICKET] [--request ID] "
     "[--since TIME]\n"
     "                    [--until TIME] [--format text|json|html] "
-    "[--out FILE]\n";
+    "[--out FILE]\n"
+    "       vault report TENANT --recertification "
+    "[--format text|json|html] [--out FILE]\n";
 
 enum { OPT_TICKET = VOPT_LOCAL, OPT_REQUEST, OPT_SINCE, OPT_UNTIL,
-    OPT_FORMAT, OPT_OUT };
+    OPT_FORMAT, OPT_OUT, OPT_RECERT };
 
 /*
  * The --out file, created before the report is made (0600: a report
@@ -81,6 +83,7 @@ cmd_report(int argc, char **argv)
 		{ "until",	required_argument, NULL, OPT_UNTIL },
 		{ "format",	required_argument, NULL, OPT_FORMAT },
 		{ "out",	required_argument, NULL, OPT_OUT },
+		{ "recertification", no_argument, NULL, OPT_RECERT },
 		{ NULL, 0, NULL, 0 }
 	};
 	bg_vault_report_query_t q;
@@ -88,7 +91,7 @@ cmd_report(int argc, char **argv)
 	const char *out = NULL;
 	char *json = NULL, *text = NULL;
 	int c, r, ex = VAULT_EXIT_FAIL, format = 0, fd = -1;
-	bool created = false, written = false;
+	bool created = false, written = false, recert = false;
 
 	memset(&q, 0, sizeof(q));
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -137,6 +140,9 @@ cmd_report(int argc, char **argv)
 		case OPT_OUT:
 			out = optarg;
 			break;
+		case OPT_RECERT:
+			recert = true;
+			break;
 		default:
 			ex = vault_usage_err(usage);
 			goto out;
@@ -148,6 +154,14 @@ cmd_report(int argc, char **argv)
 	}
 	if (argc - optind == 1)
 		q.tenant = argv[optind];
+	/* a recertification report is of one tenant, at this moment */
+	if (recert && (q.tenant == NULL || q.ticket != NULL ||
+	    q.request_id != 0 || q.since != 0 || q.until != 0)) {
+		vault_errx("report: --recertification takes a TENANT and no "
+		    "--ticket, --request, --since or --until");
+		ex = vault_usage_err(usage);
+		goto out;
+	}
 	if (format == 0)
 		format = vault_g.json ? BG_VAULT_REPORT_JSON :
 		    BG_VAULT_REPORT_TEXT;
@@ -160,7 +174,11 @@ cmd_report(int argc, char **argv)
 	}
 	if ((ex = vault_open(&v)) != 0)
 		goto out;
-	if ((r = bg_vault_report(v, &q, &json)) != BG_OK) {
+	if (recert)
+		r = bg_vault_recert_report(v, q.tenant, &json);
+	else
+		r = bg_vault_report(v, &q, &json);
+	if (r != BG_OK) {
 		ex = vault_fail(v, r, "report");
 		goto out;
 	}

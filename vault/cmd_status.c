@@ -32,6 +32,28 @@ check_json(const bg_vault_check_t *k)
 	    "attention", k->attention);
 }
 
+/*
+ * The role of a membership item, from its object "person (role)"; NULL
+ * for other items.  role holds at least BG_VAULT_NAME_MAX + 1 bytes.
+ */
+static const char *
+item_role(const bg_vault_status_item_t *it, char *role, size_t cap)
+{
+	const char *p;
+	size_t n;
+	int x;
+
+	if (it->kind != BG_VAULT_STATUS_MEMBER_EXPIRING &&
+	    it->kind != BG_VAULT_STATUS_MEMBER_EXPIRED)
+		return NULL;
+	if ((p = strrchr(it->object, '(')) == NULL ||
+	    (n = strlen(p + 1)) < 2 || n - 1 >= cap)
+		return NULL;
+	memcpy(role, p + 1, n - 1);
+	role[n - 1] = '\0';
+	return bg_vault_role_parse(role, &x) == BG_OK ? role : NULL;
+}
+
 static int
 status_cmd(int argc, char **argv, bool check)
 {
@@ -44,8 +66,10 @@ status_cmd(int argc, char **argv, bool check)
 	bg_vault_status_item_t *it = NULL;
 	bg_vault_check_t k;
 	json_t *j = NULL, *arr = NULL, *o;
-	const char *tenant = NULL;
-	char tb[32], sb[32];
+	const char *tenant = NULL, *role;
+	char tb[32], sb[32], rb[BG_VAULT_NAME_MAX + 1];
+	char group[2 * BG_VAULT_NAME_MAX + 4];
+	bool sub;
 	int64_t now = (int64_t)time(NULL);
 	size_t n = 0, i;
 	int c, r, ex = VAULT_EXIT_FAIL, last = 0;
@@ -142,6 +166,11 @@ status_cmd(int argc, char **argv, bool check)
 			    json_integer(it[i].version) : json_null(),
 			    "when", vault_json_time(it[i].when),
 			    "text", it[i].text);
+			/* memberships: the role, for grouping per tier */
+			if (o != NULL && (role = item_role(&it[i], rb,
+			    sizeof(rb))) != NULL && json_object_set_new(o,
+			    "role", json_string(role)) != 0)
+				goto out;
 			if (json_array_append_new(arr, o) != 0)
 				goto out;
 		}
@@ -185,13 +214,33 @@ status_cmd(int argc, char **argv, bool check)
 				h = "Approvers without an alternate (by "
 				    "design; a note)";
 				break;
+			case BG_VAULT_STATUS_MSP_EXCEPTION:
+				h = "MSP self-approval exceptions (documented)";
+				break;
+			case BG_VAULT_STATUS_MSP_EXCEPTION_ENDED:
+				h = "MSP self-approval exceptions ENDED";
+				break;
 			default:
 				h = bg_vault_status_kind_name(it[i].kind);
 			}
 			printf("%s%s:\n", last ? "\n" : "", h);
 			last = it[i].kind;
+			group[0] = '\0';
 		}
-		printf("  %s/%s", it[i].tenant, it[i].object);
+		/* memberships by tenant and role: recertification per tier */
+		sub = (role = item_role(&it[i], rb, sizeof(rb))) != NULL;
+		if (sub) {
+			char g[sizeof(group)];
+
+			(void)snprintf(g, sizeof(g), "%s, %s", it[i].tenant,
+			    role);
+			if (strcmp(g, group) != 0) {
+				printf("  %s:\n", g);
+				memcpy(group, g, sizeof(group));
+			}
+		}
+		printf("%s%s/%s", sub ? "    " : "  ", it[i].tenant,
+		    it[i].object);
 		if (it[i].request_id > 0)
 			printf(" (request %lld)", (long long)it[i].request_id);
 		if (it[i].when > 0)
@@ -201,7 +250,7 @@ status_cmd(int argc, char **argv, bool check)
 			    vault_fmt_span(it[i].when >= now ?
 			    it[i].when - now : now - it[i].when, sb),
 			    it[i].when >= now ? "left" : "ago");
-		printf("\n    %s\n", it[i].text);
+		printf("\n%s%s\n", sub ? "      " : "    ", it[i].text);
 	}
 	ex = VAULT_EXIT_OK;
 out:

@@ -161,6 +161,115 @@ print_tenant(const bg_vault_tenant_info_t *t)
 	    t->n_sealed);
 }
 
+/*
+ * Text from the vault file on the terminal: names and reasons in a link
+ * passed the chain's text rule when it was parsed; control bytes still
+ * become '?' here, should anything else reach this.
+ */
+static void
+put_text(const char *s)
+{
+	for (; *s != '\0'; s++)
+		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+}
+
+/* "alice (client approver)": the side of every approver. */
+static void
+put_who(const char *person, int role, int side)
+{
+	put_text(person);
+	printf(" (%s%s%s)", role == BG_VAULT_ROLE_APPROVER ?
+	    bg_vault_side_name(side) : "", role == BG_VAULT_ROLE_APPROVER ?
+	    " " : "", bg_vault_role_name(role));
+}
+
+/* The RACI block of tenant show, from the chain in force. */
+static void
+print_raci(const bg_vault_raci_t *rc)
+{
+	static const struct {
+		const char	*cls, *title;
+	} groups[] = {
+		{ "accountable", "Accountable (client approvers):" },
+		{ "responsible", "Responsible (operators, MSP approvers):" },
+		{ "requester",	 "Requesters (technicians):" },
+		{ "audit-owner", "Audit owner:" },
+	};
+	const bg_vault_raci_member_t *m;
+	char tb[32], title[64];
+	size_t g, i, k;
+
+	printf("RACI");
+	if (rc->has_link)
+		printf(" (link %llu in force):\n",
+		    (unsigned long long)rc->link.seq);
+	else
+		printf(" (no link in force yet: vault chain show %s):\n",
+		    rc->tenant);
+	for (g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+		printf("  %-40s ", groups[g].title);
+		for (i = 0, k = 0; i < rc->n_members; i++) {
+			m = &rc->members[i];
+			if (strcmp(bg_vault_raci_class(m->role, m->side),
+			    groups[g].cls) != 0)
+				continue;
+			printf("%s", k++ ? ", " : "");
+			put_who(m->person, m->role, m->side);
+			if (m->expired)
+				printf(" EXPIRED");
+			else if (m->due)
+				printf(" due %s", vault_fmt_time(m->expires_at,
+				    tb));
+		}
+		printf("%s\n", k == 0 ? "(none)" : "");
+	}
+	(void)snprintf(title, sizeof(title), "Custodians (vault link %llu):",
+	    (unsigned long long)rc->vault_seq);
+	printf("  %-40s ", title);
+	for (i = 0; i < rc->n_custodians; i++) {
+		printf("%s", i ? ", " : "");
+		put_text(rc->custodians[i]);
+	}
+	printf("%s\n", rc->n_custodians == 0 ? "(none)" : "");
+	if (rc->msp_alone)
+		printf("  the policy can be met by MSP approvers alone\n");
+	if (rc->has_exception) {
+		printf("  EXCEPTION: %s %s: ", rc->exception_live ?
+		    "MSP may approve its own access until" :
+		    "the exception that let the MSP approve its own access "
+		    "ended", vault_fmt_time(rc->exception_expires, tb));
+		put_text(rc->exception_reason);
+		printf("\n    (link %llu, signed by ",
+		    (unsigned long long)rc->exception_since.seq);
+		for (i = 0; i < rc->n_exception_signers; i++) {
+			printf("%s", i ? ", " : "");
+			put_who(rc->exception_signers[i].person,
+			    rc->exception_signers[i].role,
+			    rc->exception_signers[i].side);
+		}
+		printf("%s)\n", rc->n_exception_signers == 0 ? "nobody whose "
+		    "signature verifies" : "");
+	}
+}
+
+/* The "raci" member of tenant show --json (the report's object). */
+static int
+raci_json(const bg_vault_raci_t *rc, json_t *j)
+{
+	json_error_t jerr;
+	json_t *o = NULL;
+	char *text = NULL;
+	int r;
+
+	if ((r = bg_vault_raci_json(rc, &text)) != BG_OK)
+		return r;
+	o = json_loads(text, 0, &jerr);
+	free(text);
+	if (o == NULL || json_object_set_new(j, "raci", o) != 0)
+		return BG_ERR_NOMEM;
+	return BG_OK;
+}
+
 static int
 list_or_show(int argc, char **argv, bool show)
 {
@@ -170,7 +279,9 @@ list_or_show(int argc, char **argv, bool show)
 	};
 	bg_vault_t *v = NULL;
 	bg_vault_tenant_info_t *list = NULL;
+	bg_vault_raci_t *rc = NULL;
 	json_t *j = NULL, *arr = NULL;
+	char raci_why[BG_VAULT_TEXT_MAX];
 	size_t n = 0, i;
 	int c, r, ex = VAULT_EXIT_FAIL;
 
@@ -200,11 +311,31 @@ list_or_show(int argc, char **argv, bool show)
 		    show ? " " : "", show ? argv[optind] : "");
 		goto out;
 	}
+	/*
+	 * The RACI from the chain in force (not the membership rows).  Reads
+	 * still work when a chain does not verify, so that an auditor can
+	 * see what happened: then the RACI is not shown, and why is said.
+	 */
+	raci_why[0] = '\0';
+	if (show && list[0].offboarded_at == 0 &&
+	    (r = bg_vault_raci(v, argv[optind], &rc)) != BG_OK) {
+		(void)snprintf(raci_why, sizeof(raci_why), "%s",
+		    bg_vault_errmsg(v)[0] != '\0' ? bg_vault_errmsg(v) :
+		    bg_strerror(r));
+		vault_errx("tenant show %s: RACI not shown: %s", argv[optind],
+		    raci_why);
+	}
 	ex = VAULT_EXIT_FAIL;
 	if (vault_g.json) {
-		if (show)
-			j = tenant_json(&list[0]);
-		else {
+		if (show) {
+			if ((j = tenant_json(&list[0])) == NULL ||
+			    (rc != NULL ? raci_json(rc, j) :
+			    json_object_set_new(j, "raci", json_null())) != 0)
+				goto out;
+			if (raci_why[0] != '\0' && json_object_set_new(j,
+			    "raci_error", json_string(raci_why)) != 0)
+				goto out;
+		} else {
 			if ((arr = json_array()) == NULL)
 				goto out;
 			for (i = 0; i < n; i++)
@@ -223,9 +354,14 @@ list_or_show(int argc, char **argv, bool show)
 		goto out;
 	}
 	vault_soft_banner(v);
-	if (show)
+	if (show) {
 		print_tenant(&list[0]);
-	else if (n == 0)
+		if (rc != NULL)
+			print_raci(rc);
+		else if (raci_why[0] != '\0')
+			printf("RACI:              not shown: the chain does "
+			    "not verify (see above)\n");
+	} else if (n == 0)
 		printf("no tenants yet (vault tenant add NAME)\n");
 	else {
 		printf("%-16s %-10s %-5s %-5s %-7s %s\n", "TENANT", "STATE",
@@ -241,6 +377,7 @@ list_or_show(int argc, char **argv, bool show)
 out:
 	json_decref(arr);
 	json_decref(j);
+	bg_vault_raci_free(&rc);
 	bg_vault_tenant_free(&list);
 	bg_vault_close(&v);
 	return ex;

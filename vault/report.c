@@ -14,9 +14,11 @@
 
 #include <sodium.h>
 
+#include "recert.h"
 #include "vault_int.h"
 
 #define REPORT_FORMAT	"bg-report-v1"
+#define RECERT_FORMAT	"bg-recert-v1"	/* recert.c */
 
 /* --- building -------------------------------------------------------------- */
 
@@ -569,6 +571,35 @@ out:
 	return r;
 }
 
+/*
+ * The MSP self-approval exception of the link in force, as an anomaly:
+ * live ("MSP may approve its own access until ...: reason") or ended.
+ * The reason is up to BG_VAULT_REASON_MAX bytes: no fixed buffer.
+ */
+static int
+exception_anomaly(const bg_vault_raci_t *rc, json_t *anoms)
+{
+	char tb[32], *text = NULL;
+	int r = BG_ERR_INTERNAL;
+
+	if (!rc->has_exception)
+		return BG_OK;
+	bg_vault_fmt_time(rc->exception_expires, tb, sizeof(tb));
+	if ((r = bg_strcatf(&text, rc->exception_live ? "%s: MSP may approve "
+	    "its own access until %s: %s" : "%s: the exception that let the "
+	    "MSP approve its own access ended %s: %s", rc->tenant, tb,
+	    rc->exception_reason)) != BG_OK)
+		goto out;
+	r = append_new(anoms, json_pack("{s:s, s:I, s:I, s:I, s:s}", "kind",
+	    rc->exception_live ? "msp-exception" : "msp-exception-ended",
+	    "seq", (json_int_t)0, "time", (json_int_t)
+	    rc->exception_since.committed_at, "request", (json_int_t)0,
+	    "text", text));
+out:
+	free(text);
+	return r;
+}
+
 static bool
 request_in_scope(const bg_vault_request_info_t *q,
     const bg_vault_report_query_t *s)
@@ -593,10 +624,11 @@ bg_vault_report(bg_vault_t *v, const bg_vault_report_query_t *q,
 	bg_vault_audit_filter_t f;
 	bg_vault_request_info_t *reqs = NULL, *one = NULL;
 	bg_vault_event_t *list = NULL;
+	bg_vault_raci_t *rc = NULL;
 	bg_tenant_row_t t;
 	ev_t *evs = NULL;
 	json_t *rep = NULL, *incs = NULL, *refs = NULL, *anoms = NULL;
-	json_t *inc = NULL, *scope = NULL, *seen = NULL;
+	json_t *inc = NULL, *scope = NULL, *seen = NULL, *raci = NULL;
 	json_error_t jerr;
 	const char *tenant = s->tenant;
 	char key[32];
@@ -711,6 +743,17 @@ bg_vault_report(bg_vault_t *v, const bg_vault_report_query_t *q,
 		    jstr(x, "message")))) != BG_OK)
 			goto out;
 	}
+	/* The tenant's RACI from its chain, and an MSP self-approval
+	 * exception in the link in force. */
+	if (tenant != NULL) {
+		if ((r = bg_vault_raci(v, tenant, &rc)) != BG_OK ||
+		    (r = bg_raci_to_json(rc, &raci)) != BG_OK ||
+		    (r = exception_anomaly(rc, anoms)) != BG_OK)
+			goto out;
+	} else if ((raci = json_null()) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
 	if ((r = sort_items(anoms)) != BG_OK)
 		goto out;
 	if ((scope = json_pack("{s:s, s:s, s:I, s:I, s:I}", "tenant",
@@ -720,10 +763,10 @@ bg_vault_report(bg_vault_t *v, const bg_vault_report_query_t *q,
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
-	if ((rep = json_pack("{s:s, s:s, s:I, s:O, s:O, s:O, s:O}", "format",
-	    REPORT_FORMAT, "vault", v->id, "generated_at", (json_int_t)now,
-	    "scope", scope, "incidents", incs, "refusals", refs, "anomalies",
-	    anoms)) == NULL) {
+	if ((rep = json_pack("{s:s, s:s, s:I, s:O, s:O, s:O, s:O, s:O}",
+	    "format", REPORT_FORMAT, "vault", v->id, "generated_at",
+	    (json_int_t)now, "scope", scope, "incidents", incs, "refusals",
+	    refs, "anomalies", anoms, "raci", raci)) == NULL) {
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
@@ -741,6 +784,8 @@ out:
 	json_decref(anoms);
 	json_decref(inc);
 	json_decref(seen);
+	json_decref(raci);
+	bg_vault_raci_free(&rc);
 	evs_free(&evs, nev);
 	bg_vault_audit_free(&list, nlist);
 	bg_vault_request_free(&reqs);
@@ -920,6 +965,362 @@ text_rotation(sbuf_t *b, const json_t *rot)
 	sb_str(b, "\n");
 }
 
+static const char html_head[] =
+    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    "<title>breakglass incident review</title>\n";
+static const char html_style[] =
+    "<style>\n"
+    "body{font-family:'DejaVu Sans',sans-serif;margin:24px;color:#1c2430;"
+    "background:#f7f8fa}\n"
+    "h1{margin:0 0 4px;font-size:26px}h2{font-size:19px;margin:0 0 10px}\n"
+    ".meta{color:#56606e;margin:0 0 18px}\n"
+    "section{background:#fff;border:1px solid #d5dae1;border-radius:6px;"
+    "padding:16px;margin:0 0 18px}\n"
+    "table{border-collapse:collapse;margin:8px 0}\n"
+    "td,th{border-bottom:1px solid #e3e6ea;padding:3px 10px 3px 0;"
+    "text-align:left;vertical-align:top;font-size:13px}\n"
+    "th{color:#56606e;font-weight:normal}\n"
+    ".state{font-size:13px;padding:2px 8px;border-radius:10px;"
+    "background:#e6ecf5}\n"
+    ".bad{color:#b3261e;font-weight:bold}.good{color:#1e7b34}\n"
+    ".mono{font-family:'DejaVu Sans Mono',monospace;font-size:11px;"
+    "word-break:break-all}\n"
+    "svg.timeline{display:block;background:#fbfcfd;border:1px solid #e3e6ea;"
+    "margin:8px 0}\n"
+    ".tlwrap{overflow-x:auto;max-width:100%}\n"
+    ".axis{stroke:#8a94a3;stroke-width:2}.lead{stroke:#c4cad3;stroke-width:1}\n"
+    ".mark{stroke:#1c2430;stroke-width:1.5}\n"
+    ".k-request{fill:#2f6fdf}.k-approve{fill:#2ea44f}.k-deny{fill:#d73a49}\n"
+    ".k-release{fill:#e36209}.k-lease-end{fill:#6f42c1}\n"
+    ".k-rotate-begin{fill:#0598bc}.k-rotate-commit{fill:#11756a}\n"
+    ".k-rotate-abort{fill:#959da5}.k-refused{fill:#b31d28}\n"
+    ".lbl{font-size:11px;fill:#1c2430}.tm{font-size:10px;fill:#56606e}\n"
+    "li.anomaly{color:#b3261e}\n"
+    ".due{color:#9a6700;font-weight:bold}\n"
+    "</style>\n</head>\n<body>\n";
+
+/* --- the RACI (incident review and recertification report) ------------------ */
+
+static const struct {
+	const char	*cls;
+	const char	*title;
+} raci_groups[] = {
+	{ "accountable", "Accountable (client approvers)" },
+	{ "responsible", "Responsible (operators, MSP approvers)" },
+	{ "requester",	 "Requesters (technicians)" },
+	{ "audit-owner", "Audit owner" },
+};
+
+/* "alice (client approver)", "oscar (operator)": side of every approver. */
+static void
+text_who(sbuf_t *b, const json_t *m)
+{
+	sb_text(b, jstr(m, "person"));
+	sb_str(b, " (");
+	if (strcmp(jstr(m, "role"), "approver") == 0) {
+		sb_text(b, jstr(m, "side"));
+		sb_str(b, " ");
+	}
+	sb_text(b, jstr(m, "role"));
+	sb_str(b, ")");
+}
+
+static void
+html_who(sbuf_t *b, const json_t *m)
+{
+	sb_html(b, jstr(m, "person"));
+	sb_str(b, " (");
+	if (strcmp(jstr(m, "role"), "approver") == 0) {
+		sb_html(b, jstr(m, "side"));
+		sb_str(b, " ");
+	}
+	sb_html(b, jstr(m, "role"));
+	sb_str(b, ")");
+}
+
+static void
+text_signers(sbuf_t *b, const json_t *a)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(a); i++) {
+		sb_str(b, i ? ", " : "");
+		text_who(b, json_array_get(a, i));
+	}
+	if (json_array_size(a) == 0)
+		sb_str(b, "nobody whose signature verifies");
+}
+
+static void
+html_signers(sbuf_t *b, const json_t *a)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(a); i++) {
+		sb_str(b, i ? ", " : "");
+		html_who(b, json_array_get(a, i));
+	}
+	if (json_array_size(a) == 0)
+		sb_str(b, "<span class=\"bad\">nobody whose signature "
+		    "verifies</span>");
+}
+
+/* The exception sentence (no trailing newline). */
+static void
+exception_words(sbuf_t *b, const json_t *x, bool html)
+{
+	char tb[32];
+
+	sb_str(b, json_is_true(json_object_get(x, "live")) ?
+	    "MSP may approve its own access until " :
+	    "the exception that let the MSP approve its own access ended ");
+	sb_str(b, fmt_time(jint(x, "expires"), tb));
+	sb_str(b, ": ");
+	if (html)
+		sb_html(b, jstr(x, "reason"));
+	else
+		sb_text(b, jstr(x, "reason"));
+}
+
+static void
+text_raci(sbuf_t *b, const json_t *raci)
+{
+	const json_t *mem = json_object_get(raci, "members");
+	const json_t *link = json_object_get(raci, "link");
+	const json_t *cus = json_object_get(raci, "custodians");
+	const json_t *per = json_object_get(cus, "persons");
+	const json_t *x = json_object_get(raci, "exception");
+	char tb[32];
+	size_t g, i, k;
+
+	if (!json_is_object(raci))
+		return;
+	sb_str(b, "\nRACI of ");
+	sb_text(b, jstr(raci, "tenant"));
+	if (json_is_object(link))
+		sb_fmt(b, " (link %lld, in force since %s)", (long long)
+		    jint(link, "seq"), fmt_time(jint(link, "committed_at"),
+		    tb));
+	else
+		sb_str(b, " (no link in force yet)");
+	sb_str(b, ":\n");
+	for (g = 0; g < sizeof(raci_groups) / sizeof(raci_groups[0]); g++) {
+		sb_fmt(b, "  %-40s ", raci_groups[g].title);
+		for (i = 0, k = 0; i < json_array_size(mem); i++) {
+			const json_t *m = json_array_get(mem, i);
+
+			if (strcmp(jstr(m, "class"), raci_groups[g].cls) != 0)
+				continue;
+			sb_str(b, k++ ? ", " : "");
+			text_who(b, m);
+			if (json_is_true(json_object_get(m, "expired")))
+				sb_str(b, " EXPIRED");
+		}
+		sb_str(b, k == 0 ? "(none)\n" : "\n");
+	}
+	sb_fmt(b, "  Custodians (vault link %-15lld ", (long long)jint(cus,
+	    "vault_link"));
+	for (i = 0; i < json_array_size(per); i++) {
+		const json_t *p = json_array_get(per, i);
+
+		sb_str(b, i ? ", " : "");
+		sb_text(b, json_is_string(p) ? json_string_value(p) : "?");
+	}
+	sb_str(b, json_array_size(per) == 0 ? "(none)\n" : "\n");
+	if (json_is_true(json_object_get(raci, "msp_alone")))
+		sb_str(b, "  The policy can be met by MSP approvers alone.\n");
+	if (json_is_object(x)) {
+		sb_str(b, "  EXCEPTION: ");
+		exception_words(b, x, false);
+		sb_fmt(b, "\n             (link %lld, signed by ", (long long)
+		    jint(json_object_get(x, "since"), "seq"));
+		text_signers(b, json_object_get(x, "signed_by"));
+		sb_str(b, ")\n");
+	}
+}
+
+static void
+html_raci(sbuf_t *b, const json_t *raci)
+{
+	const json_t *mem = json_object_get(raci, "members");
+	const json_t *link = json_object_get(raci, "link");
+	const json_t *cus = json_object_get(raci, "custodians");
+	const json_t *per = json_object_get(cus, "persons");
+	const json_t *x = json_object_get(raci, "exception");
+	char tb[32];
+	size_t g, i, k;
+
+	if (!json_is_object(raci))
+		return;
+	sb_str(b, "<section class=\"raci\">\n<h2>RACI of ");
+	sb_html(b, jstr(raci, "tenant"));
+	sb_str(b, "</h2>\n<p class=\"meta\">");
+	if (json_is_object(link))
+		sb_fmt(b, "link %lld, in force since %s", (long long)jint(link,
+		    "seq"), fmt_time(jint(link, "committed_at"), tb));
+	else
+		sb_str(b, "no link in force yet");
+	sb_str(b, "</p>\n<table>\n");
+	for (g = 0; g < sizeof(raci_groups) / sizeof(raci_groups[0]); g++) {
+		sb_str(b, "<tr><th>");
+		sb_html(b, raci_groups[g].title);
+		sb_str(b, "</th><td>");
+		for (i = 0, k = 0; i < json_array_size(mem); i++) {
+			const json_t *m = json_array_get(mem, i);
+
+			if (strcmp(jstr(m, "class"), raci_groups[g].cls) != 0)
+				continue;
+			sb_str(b, k++ ? ", " : "");
+			html_who(b, m);
+			if (json_is_true(json_object_get(m, "expired")))
+				sb_str(b, " <span class=\"bad\">expired</span>");
+		}
+		sb_str(b, k == 0 ? "(none)</td></tr>\n" : "</td></tr>\n");
+	}
+	sb_fmt(b, "<tr><th>Custodians (vault link %lld)</th><td>",
+	    (long long)jint(cus, "vault_link"));
+	for (i = 0; i < json_array_size(per); i++) {
+		const json_t *p = json_array_get(per, i);
+
+		sb_str(b, i ? ", " : "");
+		sb_html(b, json_is_string(p) ? json_string_value(p) : "?");
+	}
+	sb_str(b, "</td></tr>\n");
+	if (json_is_true(json_object_get(raci, "msp_alone")))
+		sb_str(b, "<tr><th>Policy</th><td class=\"bad\">can be met by "
+		    "MSP approvers alone</td></tr>\n");
+	if (json_is_object(x)) {
+		sb_str(b, "<tr><th>Exception</th><td><span class=\"bad\" "
+		    "id=\"msp-exception\">");
+		exception_words(b, x, true);
+		sb_fmt(b, "</span> (link %lld, signed by ", (long long)
+		    jint(json_object_get(x, "since"), "seq"));
+		html_signers(b, json_object_get(x, "signed_by"));
+		sb_str(b, ")</td></tr>\n");
+	}
+	sb_str(b, "</table>\n</section>\n");
+}
+
+/* "link 2, took effect 2026-12-04 21:50 UTC" */
+static void
+when_words(sbuf_t *b, const json_t *w)
+{
+	char tb[32];
+
+	if (!json_is_object(w)) {
+		sb_str(b, "-");
+		return;
+	}
+	sb_fmt(b, "link %lld, took effect %s", (long long)jint(w, "seq"),
+	    fmt_time(jint(w, "committed_at"), tb));
+}
+
+/* "EXPIRED", "DUE" or "" for a membership of a recertification report. */
+static const char *
+due_word(const json_t *m)
+{
+	if (json_is_true(json_object_get(m, "expired")))
+		return "EXPIRED";
+	if (json_is_true(json_object_get(m, "due")))
+		return "DUE";
+	return "";
+}
+
+static void
+render_recert_text(sbuf_t *b, const json_t *rep)
+{
+	const json_t *raci = json_object_get(rep, "raci");
+	const json_t *mem = json_object_get(raci, "members");
+	char tb[32], sp[32];
+	size_t i, ndue = 0;
+
+	sb_str(b, "Recertification report of ");
+	sb_text(b, jstr(rep, "tenant"));
+	sb_str(b, ", vault ");
+	sb_text(b, jstr(rep, "vault"));
+	for (i = 0; i < json_array_size(mem); i++)
+		if (due_word(json_array_get(mem, i))[0] != '\0')
+			ndue++;
+	sb_fmt(b, "\nGenerated %s; %zu membership(s), %zu due within %s or "
+	    "expired\n", fmt_time(jint(rep, "generated_at"), tb),
+	    json_array_size(mem), ndue, fmt_span(jint(raci, "due_seconds"),
+	    sp));
+	text_raci(b, raci);
+	sb_str(b, "\nMemberships (who holds which role, since when, last "
+	    "certified by whom, expiring when):\n");
+	if (json_array_size(mem) == 0)
+		sb_str(b, "  none\n");
+	for (i = 0; i < json_array_size(mem); i++) {
+		const json_t *m = json_array_get(mem, i);
+		const char *dw = due_word(m);
+
+		sb_str(b, "  ");
+		text_who(b, m);
+		sb_fmt(b, " expires %s", fmt_time(jint(m, "expires_at"), tb));
+		if (dw[0] != '\0')
+			sb_fmt(b, "  [%s]", dw);
+		sb_str(b, "\n      since:          ");
+		when_words(b, json_object_get(m, "since"));
+		sb_str(b, "\n      last certified: ");
+		when_words(b, json_object_get(m, "certified"));
+		sb_str(b, strcmp(jstr(m, "certified_how"), "extended") == 0 ?
+		    " (expiry lengthened)" : " (granted)");
+		sb_str(b, "\n      signed by:      ");
+		text_signers(b, json_object_get(m, "signed_by"));
+		sb_str(b, "\n");
+	}
+}
+
+static void
+render_recert_html(sbuf_t *b, const json_t *rep)
+{
+	const json_t *raci = json_object_get(rep, "raci");
+	const json_t *mem = json_object_get(raci, "members");
+	char tb[32];
+	size_t i;
+
+	sb_str(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+	    "<meta charset=\"utf-8\">\n<title>breakglass recertification "
+	    "report</title>\n");
+	sb_str(b, html_style);
+	sb_str(b, "<h1>Recertification report of ");
+	sb_html(b, jstr(rep, "tenant"));
+	sb_str(b, "</h1>\n<p class=\"meta\">vault ");
+	sb_html(b, jstr(rep, "vault"));
+	sb_fmt(b, ", generated %s</p>\n", fmt_time(jint(rep,
+	    "generated_at"), tb));
+	html_raci(b, raci);
+	sb_str(b, "<section class=\"recert\">\n<h2>Memberships</h2>\n"
+	    "<table class=\"memberships\">\n<tr><th>person</th><th>role</th>"
+	    "<th>side</th><th>since</th><th>last certified</th>"
+	    "<th>signed by</th><th>expires</th><th>status</th></tr>\n");
+	for (i = 0; i < json_array_size(mem); i++) {
+		const json_t *m = json_array_get(mem, i);
+		const char *dw = due_word(m);
+
+		sb_str(b, dw[0] == '\0' ? "<tr>" : dw[0] == 'D' ?
+		    "<tr class=\"due\">" : "<tr class=\"bad\">");
+		sb_str(b, "<td>");
+		sb_html(b, jstr(m, "person"));
+		sb_str(b, "</td><td>");
+		sb_html(b, jstr(m, "role"));
+		sb_str(b, "</td><td>");
+		sb_html(b, jstr(m, "side"));
+		sb_str(b, "</td><td>");
+		when_words(b, json_object_get(m, "since"));
+		sb_str(b, "</td><td>");
+		when_words(b, json_object_get(m, "certified"));
+		sb_str(b, strcmp(jstr(m, "certified_how"), "extended") == 0 ?
+		    " (expiry lengthened)" : " (granted)");
+		sb_str(b, "</td><td>");
+		html_signers(b, json_object_get(m, "signed_by"));
+		sb_fmt(b, "</td><td>%s</td><td>%s</td></tr>\n",
+		    fmt_time(jint(m, "expires_at"), tb), dw[0] != '\0' ? dw :
+		    "ok");
+	}
+	sb_str(b, "</table>\n</section>\n</body>\n</html>\n");
+}
+
 static void
 render_text(sbuf_t *b, const json_t *rep)
 {
@@ -954,6 +1355,7 @@ render_text(sbuf_t *b, const json_t *rep)
 	sb_fmt(b, "%zu incident(s), %zu refusal(s), %zu anomal%s\n",
 	    json_array_size(incs), json_array_size(refs), json_array_size(an),
 	    json_array_size(an) == 1 ? "y" : "ies");
+	text_raci(b, json_object_get(rep, "raci"));
 	for (i = 0; i < json_array_size(incs); i++) {
 		const json_t *in = json_array_get(incs, i);
 		const json_t *tl = json_object_get(in, "timeline");
@@ -1049,36 +1451,6 @@ render_text(sbuf_t *b, const json_t *rep)
 	}
 }
 
-static const char html_head[] =
-    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-    "<title>breakglass incident review</title>\n<style>\n"
-    "body{font-family:'DejaVu Sans',sans-serif;margin:24px;color:#1c2430;"
-    "background:#f7f8fa}\n"
-    "h1{margin:0 0 4px;font-size:26px}h2{font-size:19px;margin:0 0 10px}\n"
-    ".meta{color:#56606e;margin:0 0 18px}\n"
-    "section{background:#fff;border:1px solid #d5dae1;border-radius:6px;"
-    "padding:16px;margin:0 0 18px}\n"
-    "table{border-collapse:collapse;margin:8px 0}\n"
-    "td,th{border-bottom:1px solid #e3e6ea;padding:3px 10px 3px 0;"
-    "text-align:left;vertical-align:top;font-size:13px}\n"
-    "th{color:#56606e;font-weight:normal}\n"
-    ".state{font-size:13px;padding:2px 8px;border-radius:10px;"
-    "background:#e6ecf5}\n"
-    ".bad{color:#b3261e;font-weight:bold}.good{color:#1e7b34}\n"
-    ".mono{font-family:'DejaVu Sans Mono',monospace;font-size:11px;"
-    "word-break:break-all}\n"
-    "svg.timeline{display:block;background:#fbfcfd;border:1px solid #e3e6ea;"
-    "margin:8px 0}\n"
-    ".tlwrap{overflow-x:auto;max-width:100%}\n"
-    ".axis{stroke:#8a94a3;stroke-width:2}.lead{stroke:#c4cad3;stroke-width:1}\n"
-    ".mark{stroke:#1c2430;stroke-width:1.5}\n"
-    ".k-request{fill:#2f6fdf}.k-approve{fill:#2ea44f}.k-deny{fill:#d73a49}\n"
-    ".k-release{fill:#e36209}.k-lease-end{fill:#6f42c1}\n"
-    ".k-rotate-begin{fill:#0598bc}.k-rotate-commit{fill:#11756a}\n"
-    ".k-rotate-abort{fill:#959da5}.k-refused{fill:#b31d28}\n"
-    ".lbl{font-size:11px;fill:#1c2430}.tm{font-size:10px;fill:#56606e}\n"
-    "li.anomaly{color:#b3261e}\n"
-    "</style>\n</head>\n<body>\n";
 
 /*
  * A label's width in the SVG, estimated from its characters (11px and
@@ -1284,12 +1656,14 @@ render_html(sbuf_t *b, const json_t *rep)
 	size_t i;
 
 	sb_str(b, html_head);
+	sb_str(b, html_style);
 	sb_str(b, "<h1>Incident review</h1>\n<p class=\"meta\">vault ");
 	sb_html(b, jstr(rep, "vault"));
 	sb_fmt(b, ", generated %s; %zu incident(s), %zu refusal(s), "
 	    "%zu anomal%s</p>\n", fmt_time(jint(rep, "generated_at"), tb),
 	    json_array_size(incs), json_array_size(refs), json_array_size(an),
 	    json_array_size(an) == 1 ? "y" : "ies");
+	html_raci(b, json_object_get(rep, "raci"));
 	for (i = 0; i < json_array_size(incs); i++)
 		html_incident(b, json_array_get(incs, i));
 	sb_str(b, "<section class=\"anomalies\">\n<h2>Anomalies</h2>\n<ul>\n");
@@ -1337,6 +1711,7 @@ bg_vault_report_render(const char *json, int format, char **outp)
 	json_error_t jerr;
 	sbuf_t b;
 	char *s = NULL;
+	bool recert = false;
 	int r = BG_ERR_INTERNAL;
 
 	memset(&b, 0, sizeof(b));
@@ -1348,17 +1723,30 @@ bg_vault_report_render(const char *json, int format, char **outp)
 		goto out;
 	}
 	if ((rep = json_loads(json, JSON_REJECT_DUPLICATES, &jerr)) == NULL ||
-	    !json_is_object(rep) || strcmp(jstr(rep, "format"),
-	    REPORT_FORMAT) != 0) {
+	    !json_is_object(rep)) {
+		r = BG_ERR_PARSE;
+		goto out;
+	}
+	if (strcmp(jstr(rep, "format"), REPORT_FORMAT) == 0)
+		recert = false;
+	else if (strcmp(jstr(rep, "format"), RECERT_FORMAT) == 0)
+		recert = true;
+	else {
 		r = BG_ERR_PARSE;
 		goto out;
 	}
 	switch (format) {
 	case BG_VAULT_REPORT_TEXT:
-		render_text(&b, rep);
+		if (recert)
+			render_recert_text(&b, rep);
+		else
+			render_text(&b, rep);
 		break;
 	case BG_VAULT_REPORT_HTML:
-		render_html(&b, rep);
+		if (recert)
+			render_recert_html(&b, rep);
+		else
+			render_html(&b, rep);
 		break;
 	case BG_VAULT_REPORT_JSON:
 		if ((s = json_dumps(rep, JSON_SORT_KEYS | JSON_INDENT(2))) ==

@@ -1,13 +1,15 @@
 /*
  * What needs attention: open requests, active leases, rotation-due and
  * overdue secrets, pending rotations, memberships expiring within 30 days
- * or expired.  Judged at max(clock, newest event time).
+ * or expired (by tenant, then role), quorum at risk, and MSP
+ * self-approval exceptions.  Judged at max(clock, newest event time).
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain.h"
 #include "policy.h"
 #include "vault_int.h"
 
@@ -24,6 +26,9 @@ bg_vault_status_kind_name(int kind)
 	case BG_VAULT_STATUS_MEMBER_EXPIRED:	return "member-expired";
 	case BG_VAULT_STATUS_QUORUM_AT_RISK:	return "quorum-at-risk";
 	case BG_VAULT_STATUS_QUORUM_BY_DESIGN:	return "quorum-by-design";
+	case BG_VAULT_STATUS_MSP_EXCEPTION:	return "msp-exception";
+	case BG_VAULT_STATUS_MSP_EXCEPTION_ENDED:
+						return "msp-exception-ended";
 	default:				return "?";
 	}
 }
@@ -46,6 +51,19 @@ push(items_t *it, bg_vault_status_item_t **ip)
 	return BG_OK;
 }
 
+/* The role word of a membership item's object, "person (role)". */
+static const char *
+object_role(const bg_vault_status_item_t *i)
+{
+	const char *p;
+
+	if (i->kind != BG_VAULT_STATUS_MEMBER_EXPIRING &&
+	    i->kind != BG_VAULT_STATUS_MEMBER_EXPIRED)
+		return "";
+	p = strrchr(i->object, '(');
+	return p != NULL ? p : "";
+}
+
 static int
 cmp_items(const void *a, const void *b)
 {
@@ -55,6 +73,9 @@ cmp_items(const void *a, const void *b)
 	if (x->kind != y->kind)
 		return x->kind < y->kind ? -1 : 1;
 	if ((c = strcmp(x->tenant, y->tenant)) != 0)
+		return c;
+	/* memberships: by tenant, then role (recertification per tier) */
+	if ((c = strcmp(object_role(x), object_role(y))) != 0)
 		return c;
 	return strcmp(x->object, y->object);
 }
@@ -226,13 +247,13 @@ add_members(bg_vault_t *v, const char *tenant, int64_t now, items_t *it,
 {
 	sqlite3_stmt *st = NULL;
 	bg_vault_status_item_t *i;
-	char person[BG_VAULT_NAME_MAX + 1], when[32];
+	char person[BG_VAULT_NAME_MAX + 1], when[32], what[48];
 	bool row = false;
 	int64_t exp_at;
-	int role, r = BG_ERR_INTERNAL;
+	int role, side, r = BG_ERR_INTERNAL;
 
 	if ((r = bg_store_prepare(v, "SELECT t.name, m.person, m.role, "
-	    "m.expires_at FROM memberships m JOIN tenants t ON "
+	    "m.expires_at, m.side FROM memberships m JOIN tenants t ON "
 	    "t.id = m.tenant_id WHERE m.removed_at IS NULL AND "
 	    "(?1 IS NULL OR t.name = ?1) AND m.expires_at <= ?2 "
 	    "ORDER BY t.name, m.person, m.role", &st)) != BG_OK ||
@@ -251,21 +272,27 @@ add_members(bg_vault_t *v, const char *tenant, int64_t now, items_t *it,
 		bg_store_col_text(st, 1, person, sizeof(person));
 		role = sqlite3_column_int(st, 2);
 		exp_at = sqlite3_column_int64(st, 3);
+		side = sqlite3_column_int(st, 4);
 		(void)snprintf(i->object, sizeof(i->object), "%s (%s)", person,
+		    bg_vault_role_name(role));
+		/* "client approver", "msp approver", "operator" */
+		(void)snprintf(what, sizeof(what), "%s%s%s",
+		    role == BG_VAULT_ROLE_APPROVER ? bg_vault_side_name(side) :
+		    "", role == BG_VAULT_ROLE_APPROVER ? " " : "",
 		    bg_vault_role_name(role));
 		i->when = exp_at;
 		bg_vault_fmt_time(exp_at, when, sizeof(when));
 		if (exp_at <= now) {
 			i->kind = BG_VAULT_STATUS_MEMBER_EXPIRED;
 			(void)snprintf(i->text, sizeof(i->text), "%s's %s "
-			    "membership of %s expired %s", person,
-			    bg_vault_role_name(role), i->tenant, when);
+			    "membership of %s expired %s", person, what,
+			    i->tenant, when);
 			c->n_members_expired++;
 		} else {
 			i->kind = BG_VAULT_STATUS_MEMBER_EXPIRING;
 			(void)snprintf(i->text, sizeof(i->text), "%s's %s "
-			    "membership of %s expires %s", person,
-			    bg_vault_role_name(role), i->tenant, when);
+			    "membership of %s expires %s: recertify (vault "
+			    "member recertify)", person, what, i->tenant, when);
 			c->n_members_expiring++;
 		}
 	}
@@ -645,6 +672,160 @@ out:
 	return r;
 }
 
+/* Cut s back to whole UTF-8 characters (after a truncating snprintf). */
+static void
+utf8_trim(char *s)
+{
+	size_t len = strlen(s), p = len, need;
+	unsigned char c;
+
+	while (p > 0 && ((unsigned char)s[p - 1] & 0xc0) == 0x80)
+		p--;
+	if (p == 0)
+		return;
+	c = (unsigned char)s[p - 1];
+	need = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+	if (p - 1 + need > len)
+		s[p - 1] = '\0';
+}
+
+/*
+ * MSP self-approval exceptions.  Only a policy that the MSP's approvers
+ * can meet alone needs one, so the candidates are the tenants whose
+ * policy row the rows' MSP approvers satisfy (one statement, no link
+ * read); each candidate's exception is then read from its chain,
+ * verified from the genesis (bg_tenant_get).  At 10,000 tenants the
+ * chain of every tenant is not read: status verifies no chain but the
+ * one it is asked about (docs/benchmarks.md).
+ */
+#define MSP_SELECT \
+    "SELECT t.name, t.policy, m.person FROM memberships m JOIN tenants t " \
+    "ON t.id = m.tenant_id WHERE m.role = 2 AND m.side = 2 AND " \
+    "m.removed_at IS NULL AND t.policy IS NOT NULL AND " \
+    "t.offboarded_at IS NULL AND (?1 IS NULL OR t.name = ?1) " \
+    "ORDER BY t.name"
+
+static int
+exception_one(bg_vault_t *v, const char *tenant, int64_t now, items_t *it)
+{
+	bg_tenant_row_t t;
+	bg_vault_status_item_t *i;
+	const bg_chain_link_t *h;
+	bool alone = false;
+	char when[32];
+	int r = BG_ERR_INTERNAL;
+
+	if ((r = bg_tenant_get(v, tenant, &t)) != BG_OK)
+		goto out;
+	if ((h = t.head) == NULL || !h->has_exception) {
+		r = BG_OK;
+		goto out;
+	}
+	if ((r = bg_chain_msp_alone(h, &alone)) != BG_OK)
+		goto out;
+	if (h->exception_expires <= now && !alone) {
+		r = BG_OK;	/* ended, and no longer needed */
+		goto out;
+	}
+	if ((r = push(it, &i)) != BG_OK)
+		goto out;
+	(void)snprintf(i->tenant, sizeof(i->tenant), "%s", tenant);
+	(void)snprintf(i->object, sizeof(i->object), "policy exception");
+	i->when = h->exception_expires;
+	bg_vault_fmt_time(h->exception_expires, when, sizeof(when));
+	if (h->exception_expires > now) {
+		i->kind = BG_VAULT_STATUS_MSP_EXCEPTION;
+		say(i->text, sizeof(i->text), "%s: MSP may approve its own "
+		    "access until %s: %s", tenant, when, h->exception_reason);
+	} else {
+		i->kind = BG_VAULT_STATUS_MSP_EXCEPTION_ENDED;
+		say(i->text, sizeof(i->text), "%s: the exception that let the "
+		    "MSP approve its own access ended %s (%s); the policy still "
+		    "needs it: releases need a client approver, nothing is "
+		    "sealed until the policy is changed", tenant, when,
+		    h->exception_reason);
+	}
+	utf8_trim(i->text);
+	r = BG_OK;
+out:
+	bg_tenant_row_clear(&t);
+	return r;
+}
+
+static int
+add_exceptions(bg_vault_t *v, const char *tenant, int64_t now, items_t *it)
+{
+	sqlite3_stmt *st = NULL;
+	policy_memo_t memo = { NULL, NULL };
+	const bg_policy_t *pol = NULL;
+	char name[BG_VAULT_NAME_MAX + 1], cur[BG_VAULT_NAME_MAX + 1];
+	char policy[BG_VAULT_POLICY_MAX + 1];
+	person_name_t *persons = NULL;
+	size_t np = 0, cap = 0, k, j, n;
+	bool row = false, *have = NULL, alone;
+	int r = BG_ERR_INTERNAL;
+
+	cur[0] = '\0';
+	policy[0] = '\0';
+	if ((r = bg_store_prepare(v, MSP_SELECT, &st)) != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 1, tenant)) != BG_OK)
+		goto out;
+	for (;;) {
+		if ((r = bg_store_step(v, st, &row)) != BG_OK)
+			goto out;
+		if (row)
+			bg_store_col_text(st, 0, name, sizeof(name));
+		/* the previous tenant's rows are complete */
+		if (cur[0] != '\0' && (!row || strcmp(name, cur) != 0)) {
+			if ((r = policy_memo_get(&memo, policy, &pol)) !=
+			    BG_OK)
+				goto out;
+			alone = false;
+			if (pol != NULL && (n = bg_policy_leaf_count(pol)) > 0) {
+				free(have);
+				if ((have = calloc(n, sizeof(*have))) == NULL) {
+					r = BG_ERR_NOMEM;
+					goto out;
+				}
+				for (k = 0; k < n; k++)
+					for (j = 0; j < np && !have[k]; j++)
+						have[k] = strcmp(persons[j],
+						    bg_policy_leaf_name(pol,
+						    k)) == 0;
+				alone = bg_policy_satisfied(pol, have);
+			}
+			if (alone && (r = exception_one(v, cur, now, it)) !=
+			    BG_OK) {
+				if (tenant != NULL)
+					goto out;
+				/* another tenant's chain: status TENANT and
+				 * check say what is wrong with it */
+				bg_vault_clear_err(v);
+			}
+			np = 0;
+			cur[0] = '\0';
+		}
+		if (!row)
+			break;
+		if (cur[0] == '\0') {
+			(void)snprintf(cur, sizeof(cur), "%s", name);
+			bg_store_col_text(st, 1, policy, sizeof(policy));
+		}
+		if ((r = bg_grow(&persons, &cap, np, sizeof(*persons))) !=
+		    BG_OK)
+			goto out;
+		bg_store_col_text(st, 2, persons[np], sizeof(persons[np]));
+		np++;
+	}
+	r = BG_OK;
+out:
+	sqlite3_finalize(st);
+	policy_memo_clear(&memo);
+	free(persons);
+	free(have);
+	return r;
+}
+
 int
 bg_vault_status(bg_vault_t *v, const char *tenant,
     bg_vault_status_item_t **itemsp, size_t *np, bg_vault_check_t *check)
@@ -672,7 +853,8 @@ bg_vault_status(bg_vault_t *v, const char *tenant,
 	if ((r = add_requests(v, tenant, now, &it, &c)) != BG_OK ||
 	    (r = add_secrets(v, tenant, now, &it, &c)) != BG_OK ||
 	    (r = add_members(v, tenant, now, &it, &c)) != BG_OK ||
-	    (r = add_quorum(v, tenant, now, &it)) != BG_OK)
+	    (r = add_quorum(v, tenant, now, &it)) != BG_OK ||
+	    (r = add_exceptions(v, tenant, now, &it)) != BG_OK)
 		goto out;
 	if (it.n > 1)
 		qsort(it.l, it.n, sizeof(*it.l), cmp_items);

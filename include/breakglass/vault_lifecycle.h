@@ -75,6 +75,124 @@ int bg_vault_member_recertify(bg_vault_t *v, const char *actor,
  * status shows and check does not print.
  */
 
+/* --- RACI and recertification, read from the signed chain ---------------- */
+
+/*
+ * A tenant's RACI as its chain in force says it (vault/recert.c), never
+ * from the membership rows: the chain is verified from the genesis by
+ * signatures, then its links are read once, oldest first, to find for
+ * every membership since when it has held continuously and which link
+ * last certified it (granted it, or lengthened its expiry), and who
+ * signed that link (signatures that verify, from link_sigs).
+ *
+ *  - accountable: client approvers;
+ *  - responsible: operators and MSP approvers;
+ *  - requesters (technicians); the auditor (audit owner);
+ *  - custodians: of the newest vault link (vault-wide acts).
+ *
+ * Times of links: "time" is the link's own signed time (when its draft
+ * was last amended); "committed_at" is when it took effect, from the
+ * links row (the audit log's chain.link event records the same moment;
+ * the row itself is not signed).
+ */
+
+/* A person who signed a link, as the membership whose credential signed
+ * (BG_VAULT_ROLE_CUSTODIAN for a custodian of the vault link it names). */
+typedef struct bg_vault_raci_signer {
+	char	 person[BG_VAULT_NAME_MAX + 1];
+	int	 role;			/* enum bg_vault_role */
+	int	 side;			/* enum bg_vault_side (approvers) */
+} bg_vault_raci_signer_t;
+
+/* A link of the tenant's chain, as a point in time. */
+typedef struct bg_vault_raci_when {
+	uint64_t seq;			/* 0: none */
+	int64_t	 time;			/* signed (drafted) */
+	int64_t	 committed_at;		/* took effect (row) */
+} bg_vault_raci_when_t;
+
+typedef struct bg_vault_raci_member {
+	char	 person[BG_VAULT_NAME_MAX + 1];
+	int	 role;			/* enum bg_vault_role */
+	int	 side;			/* enum bg_vault_side */
+	int64_t	 expires_at;
+	bool	 expired;		/* expires_at <= now */
+	bool	 due;			/* not expired, expires within
+					   BG_VAULT_EXPIRY_WARN (30 days) */
+	size_t	 n_tokens;
+	/* the first link of the unbroken run of links holding it */
+	bg_vault_raci_when_t since;
+	/* the newest link that granted it or lengthened its expiry */
+	bg_vault_raci_when_t certified;
+	bool	 extended;		/* certified lengthened (else granted) */
+	size_t	 n_signers;		/* who signed `certified` */
+	bg_vault_raci_signer_t *signers;
+} bg_vault_raci_member_t;
+
+typedef struct bg_vault_raci {
+	char	 tenant[BG_VAULT_NAME_MAX + 1];
+	int64_t	 now;			/* judged at (max(clock, newest event)) */
+	bool	 has_link;		/* false until a link took effect */
+	bg_vault_raci_when_t link;	/* the link in force */
+	char	 link_hash[2 * BG_VAULT_HASH_LEN + 1];	/* hex */
+	char	 policy[BG_VAULT_POLICY_MAX + 1];	/* "" if none */
+	int	 client_cosign;
+	/* sorted: client approvers, operators, MSP approvers, requesters,
+	 * auditors; by person within each */
+	size_t	 n_members;
+	bg_vault_raci_member_t *members;
+	uint64_t vault_seq;		/* the vault link of the custodians */
+	size_t	 n_custodians;
+	char	(*custodians)[BG_VAULT_NAME_MAX + 1];
+	/* Some qualified set of the policy has no client approver: the MSP
+	 * could approve its own access (needs an exception). */
+	bool	 msp_alone;
+	/* The link in force carries an exception (bg_vault_policy_set). */
+	bool	 has_exception;
+	char	 exception_reason[BG_VAULT_REASON_MAX + 1];
+	int64_t	 exception_expires;
+	bool	 exception_live;	/* exception_expires > now */
+	bg_vault_raci_when_t exception_since;	/* link that set it */
+	size_t	 n_exception_signers;
+	bg_vault_raci_signer_t *exception_signers;
+} bg_vault_raci_t;
+
+/*
+ * The RACI of tenant (a tenant without a link in force: has_link false,
+ * no members).  BG_ERR_NOT_FOUND for no such tenant, BG_ERR_STATE when
+ * offboarded or when the chain changed while it was read (run it
+ * again), BG_ERR_AUTH when a link does not verify.
+ */
+int bg_vault_raci(bg_vault_t *v, const char *tenant, bg_vault_raci_t **racip)
+    __attribute__((warn_unused_result));
+void bg_vault_raci_free(bg_vault_raci_t **p);
+/* "accountable", "responsible", "requester", "audit-owner" or
+ * "custodian": where a role (and side) stands in the RACI. */
+const char *bg_vault_raci_class(int role, int side);
+/*
+ * The RACI as compact JSON (malloc; free()): the object that
+ * `vault tenant show --json` and the reports carry as "raci"
+ * (docs/vault.1, RACI).
+ */
+int bg_vault_raci_json(const bg_vault_raci_t *r, char **jsonp);
+
+/*
+ * The recertification report of tenant as JSON (format tag
+ * "bg-recert-v1"): who holds which role, since when, last certified by
+ * whom, expiring when, rows due within 30 days marked.  Render it with
+ * bg_vault_report_render (text, JSON or HTML).
+ */
+int bg_vault_recert_report(bg_vault_t *v, const char *tenant, char **jsonp);
+
+/*
+ * Status items of these kinds (vault.h's enum continues here): the
+ * MSP self-approval exception of a tenant's link in force, live
+ * ("MSP may approve its own access until ...: reason") or ended while
+ * the policy still lets the MSP side meet it alone.
+ */
+#define BG_VAULT_STATUS_MSP_EXCEPTION		10
+#define BG_VAULT_STATUS_MSP_EXCEPTION_ENDED	11
+
 /* --- offboarding ---------------------------------------------------------- */
 
 /*
