@@ -231,7 +231,7 @@ bg_attest_trust_same(const bg_attest_trust_t *a, const bg_attest_trust_t *b)
 		    b->roots[i].len) != 0)
 			return false;
 	return a->n_aaguids == 0 ||
-	    memcmp(a->aaguids, b->aaguids, a->n_aaguids * 16) == 0; /* public */
+	    memcmp(a->aaguids, b->aaguids, a->n_aaguids * 16) == 0; /* public: ids, names */
 }
 
 int
@@ -281,7 +281,7 @@ bg_attest_trust_add_aaguid(bg_attest_trust_t *t, const uint8_t aaguid[16])
 	if (t == NULL || aaguid == NULL)
 		return BG_ERR_INVALID_ARG;
 	for (at = 0; at < t->n_aaguids; at++) {
-		if ((c = memcmp(t->aaguids[at], aaguid, 16)) == 0) /* public */
+		if ((c = memcmp(t->aaguids[at], aaguid, 16)) == 0) /* public: ids, names */
 			return BG_ERR_EXISTS;
 		if (c > 0)
 			break;
@@ -355,7 +355,7 @@ bg_attest_trust_validate(const bg_attest_trust_t *t, char *why, size_t whylen)
 		}
 	}
 	for (i = 1; i < t->n_aaguids; i++) {
-		if (memcmp(t->aaguids[i - 1], t->aaguids[i], 16) >= 0) { /* public */
+		if (memcmp(t->aaguids[i - 1], t->aaguids[i], 16) >= 0) { /* public: ids, names */
 			say(why, whylen, "the trust store's AAGUIDs are not "
 			    "sorted, or one is listed twice");
 			return BG_ERR_PARSE;
@@ -745,7 +745,7 @@ mds_entry(const bg_mds_t *m, const uint8_t aaguid[16])
 		e = json_array_get(es, i);
 		a = json_object_get(e, "aaguid");
 		if (json_is_string(a) && aaguid_parse(json_string_value(a), g)
-		    && memcmp(g, aaguid, 16) == 0)	/* public */
+		    && memcmp(g, aaguid, 16) == 0)	/* public: ids, names */
 			return e;
 	}
 	return NULL;
@@ -838,9 +838,9 @@ cose_matches(const cbor_item_t *k, int alg, const uint8_t *pubkey,
 			return false;
 		memcpy(raw, x, 32);
 		memcpy(raw + 32, y, 32);
-		return memcmp(raw, pubkey, 64) == 0;	/* public key */
+		return memcmp(raw, pubkey, 64) == 0;	/* public: a public key */
 	}
-	return pklen == 32 && memcmp(x, pubkey, 32) == 0; /* public key */
+	return pklen == 32 && memcmp(x, pubkey, 32) == 0; /* public: a public key */
 }
 
 /* authData: rpIdHash, flags UP|UV|AT, AAGUID, credential id and key equal
@@ -931,19 +931,19 @@ stmt_parse(const bg_attest_evidence_t *e, int64_t *algp, uint8_t *sig,
 			goto out;
 		n = cbor_string_length(pr[i].key);
 		b = cbor_string_handle(pr[i].key);
-		if (n == 3 && memcmp(b, "alg", 3) == 0) {	/* public */
+		if (n == 3 && memcmp(b, "alg", 3) == 0) {	/* public: ids, names */
 			if (cbor_isa_negint(pr[i].value) &&
 			    cbor_get_int(pr[i].value) < 65536) {
 				*algp = -1 - (int64_t)cbor_get_int(pr[i].value);
 				have_alg = true;
 			}
-		} else if (n == 3 && memcmp(b, "sig", 3) == 0) { /* public */
+		} else if (n == 3 && memcmp(b, "sig", 3) == 0) { /* public: ids, names */
 			if (!cbor_bytes(pr[i].value, &b, &n) || n == 0 ||
 			    n > STMT_SIG_MAX)
 				goto out;
 			memcpy(sig, b, n);	/* m is freed below */
 			*siglenp = n;
-		} else if (n == 3 && memcmp(b, "x5c", 3) == 0) { /* public */
+		} else if (n == 3 && memcmp(b, "x5c", 3) == 0) { /* public: ids, names */
 			x5c = pr[i].value;
 		} else
 			goto out;
@@ -1020,7 +1020,7 @@ on_allow_list(const bg_attest_trust_t *t, const uint8_t aaguid[16])
 	size_t i;
 
 	for (i = 0; i < t->n_aaguids; i++)
-		if (memcmp(t->aaguids[i], aaguid, 16) == 0)	/* public */
+		if (memcmp(t->aaguids[i], aaguid, 16) == 0)	/* public: ids, names */
 			return true;
 	return false;
 }
@@ -1141,7 +1141,7 @@ bg_attest_verify(const bg_attest_trust_t *t, const bg_mds_t *mds_in,
 		say(why, whylen, "the token (%s) is refused: %s", name, err);
 		goto out;
 	}
-	if (memcmp(ad_aaguid, e->aaguid, 16) != 0) {	/* public */
+	if (memcmp(ad_aaguid, e->aaguid, 16) != 0) {	/* public: ids, names */
 		say(why, whylen, "the token (%s) is refused: its "
 		    "authenticator data names another AAGUID than its record",
 		    name);
@@ -1183,7 +1183,7 @@ bg_attest_verify(const bg_attest_trust_t *t, const bg_mds_t *mds_in,
 		    "AAGUID extension");
 		goto out;
 	}
-	if (memcmp(x_aaguid, ad_aaguid, 16) != 0) {	/* public */
+	if (memcmp(x_aaguid, ad_aaguid, 16) != 0) {	/* public: ids, names */
 		aaguid_text(x_aaguid, gtext);
 		say(why, whylen, "the token (%s) is refused: its attestation "
 		    "certificate is for AAGUID %s, not the one its "

@@ -25,7 +25,7 @@ static const char usage[] =
     "       vault custodian set [--custodian-quorum N] "
     "[--allow-soft-tokens | --refuse-soft-tokens]\n"
     "       vault custodian trust [--fido-root FILE] [--mds FILE] "
-    "[--root FILE]... [--allow-aaguid HEX]... [--clear]\n";
+    "[--root FILE] [--allow-aaguid HEX] [--clear]\n";
 
 enum { OPT_LABEL = VOPT_LOCAL, OPT_QUORUM, OPT_SOFT, OPT_HARD, OPT_FIDO_ROOT,
     OPT_MDS, OPT_ROOT, OPT_AAGUID, OPT_CLEAR };
