@@ -713,6 +713,8 @@ bg_token_cred_free(bg_token_cred_t **credp)
 	free(c->cose_pubkey);
 	free(c->fmt);
 	free(c->x5c);
+	free(c->att_authdata);
+	free(c->att_stmt);
 	sodium_memzero(c, sizeof(*c));
 	free(c);
 	*credp = NULL;
@@ -885,8 +887,15 @@ bg_token_enroll(bg_token_t *tok, const char *rp_id, const char *user_name,
 	    (r = dup_bytes(fido_cred_pubkey_ptr(cred),
 	    fido_cred_pubkey_len(cred), &c->pubkey, &c->pubkey_len)) != BG_OK ||
 	    (r = dup_bytes(fido_cred_x5c_ptr(cred), fido_cred_x5c_len(cred),
-	    &c->x5c, &c->x5c_len)) != BG_OK)
+	    &c->x5c, &c->x5c_len)) != BG_OK ||
+	    (r = dup_bytes(fido_cred_authdata_raw_ptr(cred),
+	    fido_cred_authdata_raw_len(cred), &c->att_authdata,
+	    &c->att_authdata_len)) != BG_OK ||
+	    (r = dup_bytes(fido_cred_attstmt_ptr(cred),
+	    fido_cred_attstmt_len(cred), &c->att_stmt, &c->att_stmt_len)) !=
+	    BG_OK)
 		goto out;
+	memcpy(c->att_cdh, cdh, sizeof(c->att_cdh));
 	if ((r = cose_from_authdata(cred, &c->cose_pubkey,
 	    &c->cose_pubkey_len)) != BG_OK)
 		goto out;

@@ -420,7 +420,11 @@ token_same(const bg_chain_token_t *a, const bg_chain_token_t *b)
 	    beq(a->enroll_authdata, a->enroll_authdata_len,
 	    b->enroll_authdata, b->enroll_authdata_len) &&
 	    beq(a->enroll_sig, a->enroll_sig_len, b->enroll_sig,
-	    b->enroll_sig_len);
+	    b->enroll_sig_len) &&
+	    beq(a->att_authdata, a->att_authdata_len, b->att_authdata,
+	    b->att_authdata_len) &&
+	    beq(a->att_stmt, a->att_stmt_len, b->att_stmt, b->att_stmt_len) &&
+	    beq(a->att_cdh, 32, b->att_cdh, 32);
 }
 
 static bool
@@ -457,6 +461,7 @@ bg_chain_link_free(bg_chain_link_t **lp)
 		member_clear(&l->members[i]);
 	free(l->members);
 	free(l->policy);
+	bg_attest_trust_free(&l->trust);
 	free(l);
 	*lp = NULL;
 }
@@ -502,10 +507,13 @@ bg_chain_link_dup(const bg_chain_link_t *l, bg_chain_link_t **outp)
 	c->members = NULL;
 	c->n_members = 0;
 	c->policy = NULL;
+	c->trust = NULL;
 	if (l->policy != NULL && (c->policy = strdup(l->policy)) == NULL) {
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
+	if ((r = bg_attest_trust_dup(l->trust, &c->trust)) != BG_OK)
+		goto out;
 	if (l->n_members > 0) {
 		if ((c->members = calloc(l->n_members,
 		    sizeof(*c->members))) == NULL) {
@@ -626,6 +634,8 @@ bg_chain_member_add_token(bg_chain_member_t *m, const bg_chain_token_t *tok)
 	    tok->pubkey_len > BG_CHAIN_PUBKEY_MAX ||
 	    tok->enroll_authdata_len > BG_CHAIN_AUTHDATA_MAX ||
 	    tok->enroll_sig_len > BG_CHAIN_SIG_MAX ||
+	    tok->att_authdata_len > BG_ATTEST_AUTHDATA_MAX ||
+	    tok->att_stmt_len > BG_ATTEST_STMT_MAX ||
 	    (m->n_tokens > 0 && m->tokens == NULL)) {
 		r = BG_ERR_INVALID_ARG;
 		goto out;
@@ -731,6 +741,15 @@ validate_token(const bg_chain_token_t *t, const char *who, size_t ti,
 		    "enrollment proof", who, ti);
 		return BG_ERR_INVALID_ARG;
 	}
+	/* attestation evidence: all three parts or none */
+	if (t->att_authdata_len > BG_ATTEST_AUTHDATA_MAX ||
+	    t->att_stmt_len > BG_ATTEST_STMT_MAX ||
+	    (t->att_stmt_len == 0) != (t->att_authdata_len == 0) ||
+	    (t->att_stmt_len == 0 && !is_zero(t->att_cdh, 32))) {
+		say(why, whylen, "%s: credential %zu has incomplete or "
+		    "over-long attestation evidence", who, ti);
+		return BG_ERR_INVALID_ARG;
+	}
 	return BG_OK;
 }
 
@@ -782,6 +801,20 @@ validate_member(const bg_chain_link_t *l, const bg_chain_member_t *m,
 		if ((r = validate_token(&m->tokens[i], who, i, why, whylen)) !=
 		    BG_OK)
 			return r;
+	return BG_OK;
+}
+
+static int
+validate_trust(const bg_chain_link_t *l, char *why, size_t whylen)
+{
+	if (l->trust == NULL)
+		return BG_OK;
+	if (l->scope != BG_CHAIN_VAULT) {
+		say(why, whylen, "a trust store belongs in vault links only");
+		return BG_ERR_INVALID_ARG;
+	}
+	if (bg_attest_trust_validate(l->trust, why, whylen) != BG_OK)
+		return BG_ERR_INVALID_ARG;
 	return BG_OK;
 }
 
@@ -866,6 +899,8 @@ validate_link(const bg_chain_link_t *l, char *why, size_t whylen)
 		if ((r = validate_member(l, &l->members[i], why, whylen)) !=
 		    BG_OK)
 			goto out;
+	if ((r = validate_trust(l, why, whylen)) != BG_OK)
+		goto out;
 	r = BG_ERR_INVALID_ARG;
 	if (l->policy != NULL) {
 		if (bg_policy_parse(l->policy, &p, &perr) != BG_OK ||
@@ -917,6 +952,61 @@ oset(json_t *o, const char *k, json_t *v)
 	return v == NULL ? -1 : json_object_set_new(o, k, v);
 }
 
+/* A token's attestation evidence: present exactly when kept. */
+static json_t *
+att_json(const bg_chain_token_t *t)
+{
+	json_t *o;
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+	if (oset(o, "authdata", hex_json(t->att_authdata,
+	    t->att_authdata_len)) != 0 ||
+	    oset(o, "cdh", hex_json(t->att_cdh, 32)) != 0 ||
+	    oset(o, "stmt", hex_json(t->att_stmt, t->att_stmt_len)) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* A vault link's trust store: present exactly when it pins one. */
+static json_t *
+trust_json(const bg_attest_trust_t *ts)
+{
+	json_t *o, *roots = NULL, *ids = NULL;
+	size_t i;
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+	if ((roots = json_array()) == NULL || (ids = json_array()) == NULL)
+		goto fail;
+	for (i = 0; i < ts->n_roots; i++)
+		if (json_array_append_new(roots, hex_json(ts->roots[i].der,
+		    ts->roots[i].len)) != 0)
+			goto fail;
+	for (i = 0; i < ts->n_aaguids; i++)
+		if (json_array_append_new(ids, hex_json(ts->aaguids[i], 16))
+		    != 0)
+			goto fail;
+	if (oset(o, "fido_root", ts->fido_root != NULL ?
+	    hex_json(ts->fido_root, ts->fido_root_len) : json_null()) != 0 ||
+	    oset(o, "mds", ts->mds != NULL ? json_string(ts->mds) :
+	    json_null()) != 0)
+		goto fail;
+	if (json_object_set(o, "roots", roots) != 0 ||
+	    json_object_set(o, "aaguids", ids) != 0)
+		goto fail;
+	json_decref(roots);
+	json_decref(ids);
+	return o;
+fail:
+	json_decref(roots);
+	json_decref(ids);
+	json_decref(o);
+	return NULL;
+}
+
 static json_t *
 token_json(const bg_chain_token_t *t)
 {
@@ -938,7 +1028,8 @@ token_json(const bg_chain_token_t *t)
 	    oset(o, "enroll_authdata", hex_json(t->enroll_authdata,
 	    t->enroll_authdata_len)) != 0 ||
 	    oset(o, "enroll_sig", hex_json(t->enroll_sig,
-	    t->enroll_sig_len)) != 0) {
+	    t->enroll_sig_len)) != 0 ||
+	    (t->att_stmt_len > 0 && oset(o, "att", att_json(t)) != 0)) {
 		json_decref(o);
 		return NULL;
 	}
@@ -1096,7 +1187,9 @@ encode(const bg_chain_link_t *l, char **textp, char *why, size_t whylen)
 	    oset(root, "policy", l->policy != NULL ?
 	    json_string(l->policy) : json_null()) != 0 ||
 	    oset(root, "settings", settings_json(&l->settings)) != 0 ||
-	    oset(root, "exception", exception_json(l)) != 0)
+	    oset(root, "exception", exception_json(l)) != 0 ||
+	    (l->trust != NULL && oset(root, "trust", trust_json(l->trust))
+	    != 0))
 		goto out;
 	r = oset(root, "members", arr);
 	arr = NULL;	/* taken */
@@ -1131,6 +1224,31 @@ bg_chain_link_encode(const bg_chain_link_t *l, char **textp)
 }
 
 /* --- parsing ------------------------------------------------------------ */
+
+static bool keys_exact(const json_t *o, const char *const *keys, size_t n,
+    const char *where, char *why, size_t whylen);
+
+/* Exactly these keys, and opt (may be absent; encode writes it only when
+ * there is something to carry). */
+static bool
+keys_exact_opt(const json_t *o, const char *const *keys, size_t n,
+    const char *opt, const char *where, char *why, size_t whylen)
+{
+	json_t *c;
+	bool ok;
+
+	if (json_is_object(o) && json_object_get(o, opt) != NULL) {
+		if ((c = json_copy((json_t *)(uintptr_t)o)) == NULL) {
+			say(why, whylen, "%s: out of memory", where);
+			return false;
+		}
+		(void)json_object_del(c, opt);
+		ok = keys_exact(c, keys, n, where, why, whylen);
+		json_decref(c);
+		return ok;
+	}
+	return keys_exact(o, keys, n, where, why, whylen);
+}
 
 /* Exactly these keys (none missing, none unknown). */
 static bool
@@ -1249,6 +1367,10 @@ static const char *const settings_keys[] = {
 	"max_ttl", "rotation_deadline",
 };
 static const char *const exception_keys[] = { "expires", "reason" };
+static const char *const att_keys[] = { "authdata", "cdh", "stmt" };
+static const char *const trust_keys[] = {
+	"aaguids", "fido_root", "mds", "roots",
+};
 
 #define NKEYS(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -1257,8 +1379,10 @@ token_from(const json_t *o, bg_chain_token_t *t, const char *where,
     char *why, size_t whylen)
 {
 	int64_t alg, att, cp;
+	const json_t *a;
 
-	if (!keys_exact(o, token_keys, NKEYS(token_keys), where, why, whylen) ||
+	if (!keys_exact_opt(o, token_keys, NKEYS(token_keys), "att", where,
+	    why, whylen) ||
 	    !get_str(o, "label", t->label, sizeof(t->label), where, why,
 	    whylen) ||
 	    !get_int(o, "alg", -65536, 65536, &alg, where, why, whylen) ||
@@ -1283,7 +1407,106 @@ token_from(const json_t *o, bg_chain_token_t *t, const char *where,
 	t->alg = (int)alg;
 	t->attestation = (int)att;
 	t->cred_protect = (int)cp;
+	if ((a = json_object_get(o, "att")) != NULL &&
+	    (!keys_exact(a, att_keys, NKEYS(att_keys), where, why, whylen) ||
+	    !get_hex(a, "authdata", t->att_authdata, 1,
+	    BG_ATTEST_AUTHDATA_MAX, &t->att_authdata_len, where, why,
+	    whylen) ||
+	    !get_hex(a, "stmt", t->att_stmt, 1, BG_ATTEST_STMT_MAX,
+	    &t->att_stmt_len, where, why, whylen) ||
+	    !get_hex(a, "cdh", t->att_cdh, 32, 32, NULL, where, why,
+	    whylen)))
+		return false;
 	return true;
+}
+
+/* A vault link's trust store; sortedness and certificates are checked by
+ * the re-encoding (validate_trust). */
+static int
+trust_from(const json_t *j, bg_attest_trust_t **outp, char *why,
+    size_t whylen)
+{
+	bg_attest_trust_t *t = NULL;
+	const json_t *a, *x;
+	uint8_t *der = NULL;
+	size_t i, n;
+	int r = BG_ERR_PARSE;
+
+	*outp = NULL;
+	if (!keys_exact(j, trust_keys, NKEYS(trust_keys), "trust", why,
+	    whylen))
+		goto out;
+	if ((t = bg_attest_trust_new()) == NULL ||
+	    (der = malloc(BG_ATTEST_CERT_MAX)) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	x = json_object_get(j, "fido_root");
+	if (!json_is_null(x)) {
+		if (!get_hex(j, "fido_root", der, 1, BG_ATTEST_CERT_MAX, &n,
+		    "trust", why, whylen))
+			goto out;
+		if ((t->fido_root = malloc(n)) == NULL) {
+			r = BG_ERR_NOMEM;
+			goto out;
+		}
+		memcpy(t->fido_root, der, n);
+		t->fido_root_len = n;
+	}
+	x = json_object_get(j, "mds");
+	if (json_is_string(x)) {
+		if (json_string_length(x) > BG_ATTEST_MDS_MAX ||
+		    strlen(json_string_value(x)) != json_string_length(x)) {
+			say(why, whylen, "trust: 'mds' is over-long");
+			goto out;
+		}
+		if ((t->mds = strdup(json_string_value(x))) == NULL) {
+			r = BG_ERR_NOMEM;
+			goto out;
+		}
+	} else if (!json_is_null(x)) {
+		say(why, whylen, "trust: 'mds' is neither text nor null");
+		goto out;
+	}
+	a = json_object_get(j, "roots");
+	if (!json_is_array(a) || json_array_size(a) > BG_ATTEST_ROOTS_MAX) {
+		say(why, whylen, "trust: 'roots' is not a list of at most %d "
+		    "certificates", BG_ATTEST_ROOTS_MAX);
+		goto out;
+	}
+	for (i = 0; i < json_array_size(a); i++) {
+		x = json_array_get(a, i);
+		if (!json_is_string(x) || !hex_dec(json_string_value(x),
+		    json_string_length(x), der, 1, BG_ATTEST_CERT_MAX, &n) ||
+		    bg_attest_trust_add_root(t, der, n) != BG_OK) {
+			say(why, whylen, "trust: roots[%zu] is not a "
+			    "certificate in lower-case hex, or a repeat", i);
+			goto out;
+		}
+	}
+	a = json_object_get(j, "aaguids");
+	if (!json_is_array(a) || json_array_size(a) > BG_ATTEST_AAGUIDS_MAX) {
+		say(why, whylen, "trust: 'aaguids' is not a list of at most %d "
+		    "AAGUIDs", BG_ATTEST_AAGUIDS_MAX);
+		goto out;
+	}
+	for (i = 0; i < json_array_size(a); i++) {
+		x = json_array_get(a, i);
+		if (!json_is_string(x) || !hex_dec(json_string_value(x),
+		    json_string_length(x), der, 16, 16, NULL) ||
+		    bg_attest_trust_add_aaguid(t, der) != BG_OK) {
+			say(why, whylen, "trust: aaguids[%zu] is not 16 bytes "
+			    "of lower-case hex, or a repeat", i);
+			goto out;
+		}
+	}
+	*outp = t;
+	t = NULL;	/* transferred */
+	r = BG_OK;
+out:
+	free(der);
+	bg_attest_trust_free(&t);
+	return r;
 }
 
 static int
@@ -1347,8 +1570,8 @@ link_from(const json_t *root, bg_chain_link_t *l, char *why, size_t whylen)
 	size_t i;
 	int r;
 
-	if (!keys_exact(root, link_keys, NKEYS(link_keys), "link", why,
-	    whylen) ||
+	if (!keys_exact_opt(root, link_keys, NKEYS(link_keys), "trust", "link",
+	    why, whylen) ||
 	    !get_int(root, "v", INT64_MIN, INT64_MAX, &v, "link", why, whylen))
 		return BG_ERR_PARSE;
 	if (v != BG_CHAIN_VERSION) {
@@ -1457,6 +1680,9 @@ link_from(const json_t *root, bg_chain_link_t *l, char *why, size_t whylen)
 			return BG_ERR_PARSE;
 		l->has_exception = true;
 	}
+	if ((j = json_object_get(root, "trust")) != NULL &&
+	    (r = trust_from(j, &l->trust, why, whylen)) != BG_OK)
+		return r;
 	return BG_OK;
 }
 
@@ -1747,6 +1973,123 @@ verify_enroll(const bg_chain_link_t *l, const bg_chain_member_t *m,
 	return BG_OK;
 }
 
+/*
+ * Whether credential t of m is vetted by trust store ts at time at (a
+ * production vault's new credential): its attestation evidence, kept in
+ * the link, verified again here, so a link written into the file with a
+ * self-attested or foreign credential fails wherever the chain is
+ * verified.  mds is ts's BLOB already verified, or NULL.
+ */
+static int
+check_vetted(const bg_attest_trust_t *ts, const bg_mds_t *mds,
+    const char *rp_id, const bg_chain_member_t *m, const bg_chain_token_t *t,
+    int64_t at, char *why, size_t whylen)
+{
+	bg_attest_evidence_t e;
+	char sub[BG_CHAIN_WHY_MAX], id[17];
+	int r;
+
+	cred_short(t, id);
+	memset(&e, 0, sizeof(e));
+	e.rp_id = rp_id;
+	e.alg = t->alg;
+	e.cred_id = t->cred_id;
+	e.cred_id_len = t->cred_id_len;
+	e.pubkey = t->pubkey;
+	e.pubkey_len = t->pubkey_len;
+	e.aaguid = t->aaguid;
+	e.fmt = t->fmt;
+	e.authdata = t->att_authdata;
+	e.authdata_len = t->att_authdata_len;
+	e.stmt = t->att_stmt;
+	e.stmt_len = t->att_stmt_len;
+	e.cdh = t->att_cdh;
+	sub[0] = '\0';
+	if (t->att_stmt_len == 0) {
+		say(why, whylen, "credential %s of %s carries no attestation, "
+		    "which a production vault requires", id, m->person);
+		return BG_ERR_AUTH;
+	}
+	r = bg_attest_verify(ts, mds, &e, at, NULL, 0, sub, sizeof(sub));
+	if (r == BG_ERR_NOMEM || r == BG_ERR_INVALID_ARG)
+		return r;
+	if (r != BG_OK) {
+		say(why, whylen, "credential %s of %s: %s", id, m->person, sub);
+		return BG_ERR_AUTH;
+	}
+	return BG_OK;
+}
+
+/* The trust store's BLOB verified at time at (NULL when it has none). */
+static int
+trust_mds(const bg_attest_trust_t *ts, int64_t at, bg_mds_t **mdsp,
+    char *why, size_t whylen)
+{
+	char sub[BG_CHAIN_WHY_MAX];
+	int r;
+
+	*mdsp = NULL;
+	if (ts == NULL || ts->mds == NULL)
+		return BG_OK;
+	sub[0] = '\0';
+	if ((r = bg_mds_parse(ts->mds, ts->fido_root, ts->fido_root_len, at,
+	    mdsp, sub, sizeof(sub))) != BG_OK) {
+		if (r == BG_ERR_NOMEM)
+			return r;
+		say(why, whylen, "the trust store does not verify: %s", sub);
+		return BG_ERR_AUTH;
+	}
+	return BG_OK;
+}
+
+/*
+ * A vault link's trust store against the one before it: the BLOB
+ * verifies under the pinned FIDO root at the link's time, its serial
+ * never goes down (a new BLOB has a higher one), and once a vault link
+ * carries a BLOB every later one does (else removing it, then adding an
+ * older one, would roll the serial back).
+ */
+static int
+trust_follows(const bg_chain_link_t *l, const bg_chain_link_t *prev,
+    bg_mds_t **mdsp, char *why, size_t whylen)
+{
+	bg_mds_t *pm = NULL;
+	int r;
+
+	if ((r = trust_mds(l->trust, l->time, mdsp, why, whylen)) != BG_OK)
+		goto out;
+	if (prev == NULL || prev->trust == NULL || prev->trust->mds == NULL)
+		goto out;
+	r = BG_ERR_AUTH;
+	if (*mdsp == NULL) {
+		say(why, whylen, "the link drops the metadata BLOB the vault "
+		    "link before it carries; load a newer one instead");
+		goto out;
+	}
+	if (strcmp(prev->trust->mds, l->trust->mds) == 0) {
+		r = BG_OK;
+		goto out;
+	}
+	/* prev's BLOB verified when prev did; only its serial is needed */
+	if ((r = trust_mds(prev->trust, prev->time, &pm, why, whylen)) !=
+	    BG_OK)
+		goto out;
+	r = BG_ERR_AUTH;
+	if (bg_mds_serial(*mdsp) <= bg_mds_serial(pm)) {
+		say(why, whylen, "the metadata BLOB's serial number %llu is "
+		    "not above the one in force (%llu): an older or replayed "
+		    "BLOB", (unsigned long long)bg_mds_serial(*mdsp),
+		    (unsigned long long)bg_mds_serial(pm));
+		goto out;
+	}
+	r = BG_OK;
+out:
+	bg_mds_free(&pm);
+	if (r != BG_OK)
+		bg_mds_free(mdsp);
+	return r;
+}
+
 /* A software token where vault link g refuses them, or one that hides. */
 static int
 check_soft(const bg_chain_link_t *g, const bg_chain_member_t *m,
@@ -1876,8 +2219,9 @@ vault_structure(const bg_chain_link_t *l, const bg_chain_link_t *prev,
 	const char *what = l->seq == 0 ? "the genesis" : "the vault link";
 	char sub[BG_CHAIN_WHY_MAX], id[17];
 	uint8_t h[BG_CHAIN_HASH_LEN];
+	bg_mds_t *mds = NULL;
 	size_t i;
-	bool ok;
+	bool ok, vet_all;
 	int r = BG_ERR_AUTH;
 
 	sub[0] = '\0';
@@ -1912,6 +2256,12 @@ vault_structure(const bg_chain_link_t *l, const bg_chain_link_t *prev,
 		    "exception, which belong in tenant links", what);
 		goto out;
 	}
+	if (verify && (r = trust_follows(l, prev, &mds, why, whylen)) !=
+	    BG_OK)
+		goto out;
+	/* A production vault's trust store vets every new custodian
+	 * credential, and every custodian when it is first pinned. */
+	vet_all = prev == NULL || prev->trust == NULL;
 	for (i = 0; i < l->n_members; i++) {
 		m = &l->members[i];
 		r = BG_ERR_AUTH;
@@ -1938,6 +2288,11 @@ vault_structure(const bg_chain_link_t *l, const bg_chain_link_t *prev,
 			    "vault link", id, m->person);
 			goto out;
 		}
+		if (verify && l->trust != NULL && !l->settings.allow_soft &&
+		    (vet_all || !token_unchanged(prev, m, &m->tokens[0])) &&
+		    (r = check_vetted(l->trust, mds, l->rp_id, m,
+		    &m->tokens[0], l->time, why, whylen)) != BG_OK)
+			goto out;
 		if (!verify || token_unchanged(prev, m, &m->tokens[0]))
 			continue;
 		if ((r = verify_enroll(l, m, &m->tokens[0], l->rp_id, &ok)) !=
@@ -1954,6 +2309,7 @@ vault_structure(const bg_chain_link_t *l, const bg_chain_link_t *prev,
 		goto out;
 	r = BG_OK;
 out:
+	bg_mds_free(&mds);
 	return r;
 }
 
@@ -2218,8 +2574,9 @@ link_structure(struct ctx *c, char *why, size_t whylen)
 	uint8_t gh[BG_CHAIN_HASH_LEN], ph[BG_CHAIN_HASH_LEN];
 	char sub[BG_CHAIN_WHY_MAX], id[17], *msg = NULL;
 	bg_policy_t *p = NULL;
+	bg_mds_t *mds = NULL;
 	size_t i, j;
-	bool ok;
+	bool ok, mds_read = false;
 	int r = BG_ERR_AUTH;
 
 	sub[0] = '\0';
@@ -2379,6 +2736,19 @@ link_structure(struct ctx *c, char *why, size_t whylen)
 				    id, m->person, role_name(m->role));
 				goto out;
 			}
+			/* A production vault with a trust store takes only
+			 * tokens it vets, judged at the link's time (one
+			 * without a trust store vets nothing, as before
+			 * trust stores: docs/security.md). */
+			if (g->settings.allow_soft || g->trust == NULL)
+				continue;
+			if (!mds_read && (r = trust_mds(g->trust, next->time,
+			    &mds, why, whylen)) != BG_OK)
+				goto out;
+			mds_read = true;
+			if ((r = check_vetted(g->trust, mds, g->rp_id, m, t,
+			    next->time, why, whylen)) != BG_OK)
+				goto out;
 		}
 	}
 	if ((r = check_unique(g, next, why, whylen)) != BG_OK)
@@ -2410,6 +2780,7 @@ link_structure(struct ctx *c, char *why, size_t whylen)
 	}
 	r = BG_OK;
 out:
+	bg_mds_free(&mds);
 	free(msg);
 	bg_policy_free(&p);
 	return r;
@@ -2841,7 +3212,8 @@ vault_changed(const bg_chain_link_t *prev, const bg_chain_link_t *next)
 	size_t i;
 
 	if (!settings_same(&prev->settings, &next->settings) ||
-	    prev->n_members != next->n_members)
+	    prev->n_members != next->n_members ||
+	    !bg_attest_trust_same(prev->trust, next->trust))
 		return true;
 	for (i = 0; i < prev->n_members; i++) {
 		mp = &prev->members[i];

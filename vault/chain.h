@@ -41,6 +41,8 @@
 #include <stdint.h>
 
 #define BG_CHAIN_VERSION	1
+#include "attest.h"
+
 #define BG_CHAIN_HASH_LEN	32
 #define BG_CHAIN_NAME_MAX	64
 #define BG_CHAIN_CRED_MAX	1024	/* bytes of a credential id */
@@ -86,6 +88,14 @@ typedef struct bg_chain_token {
 	uint8_t	 enroll_authdata[BG_CHAIN_AUTHDATA_MAX];
 	size_t	 enroll_authdata_len;
 	uint8_t	 enroll_sig[BG_CHAIN_SIG_MAX];	size_t enroll_sig_len;
+	/* The attestation as makeCredential returned it (empty when none
+	 * was kept): authData, the attStmt CBOR (alg, sig, x5c: the full
+	 * certificate chain) and the clientDataHash it signed.  In a
+	 * production vault every new credential's is verified against the
+	 * trust store of the vault link in force (attest.h). */
+	uint8_t	 att_authdata[BG_ATTEST_AUTHDATA_MAX];	size_t att_authdata_len;
+	uint8_t	 att_stmt[BG_ATTEST_STMT_MAX];		size_t att_stmt_len;
+	uint8_t	 att_cdh[32];
 } bg_chain_token_t;
 
 typedef struct bg_chain_member {
@@ -135,6 +145,9 @@ typedef struct bg_chain_link {
 	bool	 has_exception;
 	char	 exception_reason[BG_CHAIN_REASON_MAX + 1];
 	int64_t	 exception_expires;
+	/* Vault links: the trust store for vetted tokens (owned; NULL when
+	 * the link pins none). */
+	bg_attest_trust_t *trust;
 } bg_chain_link_t;
 
 /* One signature on a link: person's credential cred_id asserted (UV)

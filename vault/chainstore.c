@@ -2027,12 +2027,66 @@ bg_chain_new_credential(bg_vault_t *v, bg_token_t *tok, const char *pin,
 	    cred->fmt : "");
 	ct->attestation = cred->attestation;
 	ct->cred_protect = cred->cred_protect;
+	/* The attestation goes into the link whole, so that whoever
+	 * verifies the chain can check it again. */
+	if (cred->att_stmt_len > 0 && cred->att_authdata_len > 0) {
+		if (cred->att_stmt_len > sizeof(ct->att_stmt) ||
+		    cred->att_authdata_len > sizeof(ct->att_authdata)) {
+			r = bg_vault_fail(v, BG_ERR_TOKEN_PROTOCOL, "the token's "
+			    "attestation is larger than a link keeps (%zu "
+			    "bytes)", sizeof(ct->att_stmt));
+			goto out;
+		}
+		memcpy(ct->att_stmt, cred->att_stmt, cred->att_stmt_len);
+		ct->att_stmt_len = cred->att_stmt_len;
+		memcpy(ct->att_authdata, cred->att_authdata,
+		    cred->att_authdata_len);
+		ct->att_authdata_len = cred->att_authdata_len;
+		memcpy(ct->att_cdh, cred->att_cdh, sizeof(ct->att_cdh));
+	}
 	*credp = cred;
 	cred = NULL;
 	r = BG_OK;
 out:
 	bg_token_cred_free(&cred);
 	return r;
+}
+
+int
+bg_chain_vet(bg_vault_t *v, const bg_chain_link_t *vl,
+    const bg_chain_token_t *ct, int64_t now)
+{
+	bg_attest_evidence_t e;
+	char why[BG_CHAIN_WHY_MAX];
+	int r;
+
+	if (vl == NULL || vl->settings.allow_soft || vl->trust == NULL)
+		return BG_OK;
+	if (ct->att_stmt_len == 0)
+		return bg_vault_fail(v, BG_ERR_TOKEN_ATTESTATION, "the token "
+		    "gave no attestation (format '%s'); this production vault "
+		    "takes only tokens whose attestation its trust store "
+		    "vets", ct->fmt);
+	memset(&e, 0, sizeof(e));
+	e.rp_id = v->rp_id;
+	e.alg = ct->alg;
+	e.cred_id = ct->cred_id;
+	e.cred_id_len = ct->cred_id_len;
+	e.pubkey = ct->pubkey;
+	e.pubkey_len = ct->pubkey_len;
+	e.aaguid = ct->aaguid;
+	e.fmt = ct->fmt;
+	e.authdata = ct->att_authdata;
+	e.authdata_len = ct->att_authdata_len;
+	e.stmt = ct->att_stmt;
+	e.stmt_len = ct->att_stmt_len;
+	e.cdh = ct->att_cdh;
+	why[0] = '\0';
+	if ((r = bg_attest_verify(vl->trust, NULL, &e, now, NULL, 0, why,
+	    sizeof(why))) != BG_OK)
+		return bg_vault_fail(v, r, "%s", why[0] != '\0' ? why :
+		    bg_strerror(r));
+	return BG_OK;
 }
 
 int
@@ -2190,6 +2244,8 @@ bg_vault_custodian_add(bg_vault_t *v, const char *actor, const char *person,
 		goto out;
 	if (!genesis && (r = bg_chain_cred_unique(v, person, ct.cred_id,
 	    ct.cred_id_len)) != BG_OK)
+		goto out;
+	if ((r = bg_chain_vet(v, d, &ct, now)) != BG_OK)
 		goto out;
 	(void)snprintf(m.person, sizeof(m.person), "%s", person);
 	m.role = BG_CHAIN_ROLE_CUSTODIAN;
@@ -2396,4 +2452,268 @@ out:
 	json_decref(det);
 	bg_chain_link_free(&d);
 	return bg_vault_finish(v, r, actor, "custodian.set", "", "");
+}
+
+/* --- vetted tokens: the trust store in the vault's draft ------------------ */
+
+static int
+custodian_trust(bg_vault_t *v, const char *actor,
+    const bg_attest_trust_t *add, bool clear_roots, bool clear_aaguids)
+{
+	bg_chain_link_t *d = NULL;
+	bg_attest_trust_t *nt = NULL;
+	bg_mds_t *mds = NULL, *old = NULL;
+	json_t *det = NULL;
+	char why[BG_CHAIN_WHY_MAX];
+	int64_t now = 0;
+	size_t dropped = 0, i;
+	bool genesis = false;
+	int r = BG_ERR_INTERNAL;
+
+	bg_vault_clear_err(v);
+	why[0] = '\0';
+	if ((r = bg_vault_check_name(v, "actor", actor)) != BG_OK)
+		goto out;
+	if (add == NULL || (add->fido_root == NULL && add->mds == NULL &&
+	    add->n_roots == 0 && add->n_aaguids == 0 && !clear_roots &&
+	    !clear_aaguids)) {
+		r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "nothing to pin: give "
+		    "a FIDO root, a metadata BLOB, a root or an AAGUID");
+		goto out;
+	}
+	if ((r = bg_store_begin(v)) != BG_OK ||
+	    (r = bg_vault_now(v, &now)) != BG_OK ||
+	    (r = custodian_draft(v, now, false, &d, &genesis)) != BG_OK)
+		goto out;
+	if (d->trust != NULL) {
+		if ((r = bg_attest_trust_dup(d->trust, &nt)) != BG_OK)
+			goto out;
+	} else if ((nt = bg_attest_trust_new()) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if (clear_roots) {
+		for (i = 0; i < nt->n_roots; i++)
+			free(nt->roots[i].der);
+		free(nt->roots);
+		nt->roots = NULL;
+		nt->n_roots = 0;
+	}
+	if (clear_aaguids) {
+		free(nt->aaguids);
+		nt->aaguids = NULL;
+		nt->n_aaguids = 0;
+	}
+	if (add->fido_root != NULL) {
+		free(nt->fido_root);
+		if ((nt->fido_root = malloc(add->fido_root_len)) == NULL) {
+			r = BG_ERR_NOMEM;
+			goto out;
+		}
+		memcpy(nt->fido_root, add->fido_root, add->fido_root_len);
+		nt->fido_root_len = add->fido_root_len;
+	}
+	for (i = 0; i < add->n_roots; i++) {
+		if ((r = bg_attest_trust_add_root(nt, add->roots[i].der,
+		    add->roots[i].len)) != BG_OK) {
+			r = bg_vault_fail(v, r, "attestation root %zu: %s", i + 1,
+			    r == BG_ERR_EXISTS ? "pinned already" :
+			    bg_strerror(r));
+			goto out;
+		}
+	}
+	for (i = 0; i < add->n_aaguids; i++) {
+		if ((r = bg_attest_trust_add_aaguid(nt, add->aaguids[i])) !=
+		    BG_OK) {
+			r = bg_vault_fail(v, r, "AAGUID %zu: %s", i + 1,
+			    r == BG_ERR_EXISTS ? "on the allow-list already" :
+			    bg_strerror(r));
+			goto out;
+		}
+	}
+	if (add->mds != NULL) {
+		free(nt->mds);
+		if ((nt->mds = strdup(add->mds)) == NULL) {
+			r = BG_ERR_NOMEM;
+			goto out;
+		}
+	}
+	if (nt->mds != NULL) {
+		if (nt->fido_root == NULL) {
+			r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "a metadata "
+			    "BLOB needs the FIDO root it is verified against "
+			    "(--fido-root)");
+			goto out;
+		}
+		if ((r = bg_mds_parse(nt->mds, nt->fido_root,
+		    nt->fido_root_len, now, &mds, why, sizeof(why))) !=
+		    BG_OK) {
+			r = bg_vault_fail(v, BG_ERR_AUTH, "%s", why);
+			goto out;
+		}
+		if (now > bg_mds_next_update(mds)) {
+			r = bg_vault_fail(v, BG_ERR_EXPIRED, "the metadata BLOB "
+			    "(no %llu) passed its nextUpdate; load a current "
+			    "one", (unsigned long long)bg_mds_serial(mds));
+			goto out;
+		}
+		if (d->trust != NULL && d->trust->mds != NULL &&
+		    strcmp(d->trust->mds, nt->mds) != 0) {
+			if ((r = bg_mds_parse(d->trust->mds, d->trust->fido_root,
+			    d->trust->fido_root_len, d->time, &old, NULL, 0))
+			    == BG_OK && bg_mds_serial(mds) <=
+			    bg_mds_serial(old)) {
+				r = bg_vault_fail(v, BG_ERR_STATE, "the metadata "
+				    "BLOB's serial number %llu is not above "
+				    "the one pinned (%llu): an older or "
+				    "replayed BLOB",
+				    (unsigned long long)bg_mds_serial(mds),
+				    (unsigned long long)bg_mds_serial(old));
+				goto out;
+			}
+		}
+	}
+	if ((r = bg_attest_trust_validate(nt, why, sizeof(why))) != BG_OK) {
+		r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "%s", why);
+		goto out;
+	}
+	if (bg_attest_trust_same(d->trust, nt)) {
+		r = bg_vault_fail(v, BG_ERR_STATE, "the vault's draft pins "
+		    "this trust store already");
+		goto out;
+	}
+	bg_attest_trust_free(&d->trust);
+	d->trust = nt;
+	nt = NULL;
+	note_add(d, "trust store: %s%zu roots, %zu AAGUIDs%s",
+	    d->trust->fido_root != NULL ? "FIDO root, " : "",
+	    d->trust->n_roots, d->trust->n_aaguids,
+	    mds != NULL ? ", metadata BLOB" : "");
+	if ((det = json_pack("{s:b, s:i, s:i, s:I}", "fido_root",
+	    d->trust->fido_root != NULL, "roots", (int)d->trust->n_roots,
+	    "aaguids", (int)d->trust->n_aaguids, "mds_no",
+	    (json_int_t)bg_mds_serial(mds))) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = bg_chain_draft_put(v, GENESIS_SCOPE, d, now, &dropped, det))
+	    != BG_OK)
+		goto out;
+	(void)json_object_set_new(det, "signatures_dropped",
+	    json_integer((json_int_t)dropped));
+	r = bg_audit_append(v, now, actor, "custodian.trust", "", "", det);
+	det = NULL;
+	if (r != BG_OK || (r = bg_store_commit(v)) != BG_OK)
+		goto out;
+	r = BG_OK;
+out:
+	json_decref(det);
+	bg_mds_free(&mds);
+	bg_mds_free(&old);
+	bg_attest_trust_free(&nt);
+	bg_chain_link_free(&d);
+	return bg_vault_finish(v, r, actor, "custodian.trust", "", "");
+}
+
+/* The BLOB file: base64url text and dots, one line, bounded. */
+static int
+read_mds(bg_vault_t *v, const char *path, char **outp)
+{
+	FILE *f = NULL;
+	char *buf = NULL;
+	size_t n;
+	int r = BG_ERR_INTERNAL;
+
+	*outp = NULL;
+	if ((f = fopen(path, "rb")) == NULL) {
+		r = bg_vault_fail(v, BG_ERR_IO, "%s cannot be read", path);
+		goto out;
+	}
+	if ((buf = malloc(BG_ATTEST_MDS_MAX + 2)) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	n = fread(buf, 1, BG_ATTEST_MDS_MAX + 1, f);
+	if (ferror(f) || n > BG_ATTEST_MDS_MAX) {
+		r = bg_vault_fail(v, BG_ERR_RANGE, "%s is not a metadata BLOB "
+		    "of at most %u bytes", path, BG_ATTEST_MDS_MAX);
+		goto out;
+	}
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	buf[n] = '\0';
+	if (n == 0 || strlen(buf) != n) {
+		r = bg_vault_fail(v, BG_ERR_PARSE, "%s is not a metadata BLOB "
+		    "(a JWS in one line)", path);
+		goto out;
+	}
+	*outp = buf;
+	buf = NULL;
+	r = BG_OK;
+out:
+	if (f != NULL)
+		(void)fclose(f);
+	free(buf);
+	return r;
+}
+
+int
+bg_vault_custodian_trust(bg_vault_t *v, const char *actor,
+    const char *fido_root, const char *mds, const char *const *roots,
+    size_t n_roots, const uint8_t (*aaguids)[16], size_t n_aaguids,
+    bool clear)
+{
+	bg_attest_trust_t *add = NULL;
+	char why[BG_CHAIN_WHY_MAX];
+	uint8_t *der = NULL;
+	size_t len = 0, i;
+	int r = BG_ERR_INTERNAL;
+
+	bg_vault_clear_err(v);
+	if ((add = bg_attest_trust_new()) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if (n_roots > BG_ATTEST_ROOTS_MAX || n_aaguids > BG_ATTEST_AAGUIDS_MAX) {
+		r = bg_vault_fail(v, BG_ERR_RANGE, "at most %d roots and %d "
+		    "AAGUIDs", BG_ATTEST_ROOTS_MAX, BG_ATTEST_AAGUIDS_MAX);
+		goto out;
+	}
+	if (fido_root != NULL) {
+		if ((r = bg_attest_cert_read(fido_root, &add->fido_root,
+		    &add->fido_root_len, why, sizeof(why))) != BG_OK) {
+			r = bg_vault_fail(v, r, "--fido-root: %s", why);
+			goto out;
+		}
+	}
+	if (mds != NULL && (r = read_mds(v, mds, &add->mds)) != BG_OK)
+		goto out;
+	for (i = 0; i < n_roots; i++) {
+		if ((r = bg_attest_cert_read(roots[i], &der, &len, why,
+		    sizeof(why))) != BG_OK) {
+			r = bg_vault_fail(v, r, "--root: %s", why);
+			goto out;
+		}
+		r = bg_attest_trust_add_root(add, der, len);
+		free(der);
+		der = NULL;
+		if (r != BG_OK) {
+			r = bg_vault_fail(v, r, "--root %s: %s", roots[i],
+			    r == BG_ERR_EXISTS ? "given twice" : bg_strerror(r));
+			goto out;
+		}
+	}
+	for (i = 0; i < n_aaguids; i++) {
+		if ((r = bg_attest_trust_add_aaguid(add, aaguids[i])) != BG_OK) {
+			r = bg_vault_fail(v, r, "--allow-aaguid: %s",
+			    r == BG_ERR_EXISTS ? "an AAGUID given twice" :
+			    bg_strerror(r));
+			goto out;
+		}
+	}
+	r = custodian_trust(v, actor, add, clear, clear);
+out:
+	free(der);
+	bg_attest_trust_free(&add);
+	return r;
 }

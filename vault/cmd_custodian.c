@@ -23,9 +23,12 @@ static const char usage[] =
     "[--pin-file PATH]\n"
     "       vault custodian remove PERSON\n"
     "       vault custodian set [--custodian-quorum N] "
-    "[--allow-soft-tokens | --refuse-soft-tokens]\n";
+    "[--allow-soft-tokens | --refuse-soft-tokens]\n"
+    "       vault custodian trust [--fido-root FILE] [--mds FILE] "
+    "[--root FILE] [--allow-aaguid HEX] [--clear]\n";
 
-enum { OPT_LABEL = VOPT_LOCAL, OPT_QUORUM, OPT_SOFT, OPT_HARD };
+enum { OPT_LABEL = VOPT_LOCAL, OPT_QUORUM, OPT_SOFT, OPT_HARD, OPT_FIDO_ROOT,
+    OPT_MDS, OPT_ROOT, OPT_AAGUID, OPT_CLEAR };
 
 struct cu_ctx {
 	bg_vault_t	*v;
@@ -244,6 +247,120 @@ out:
 	return ex;
 }
 
+/* 32 hex digits, dashes allowed where a UUID has them. */
+static bool
+parse_aaguid(const char *s, uint8_t out[16])
+{
+	size_t o = 0;
+	int hi = -1, d;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '-')
+			continue;
+		if (*s >= '0' && *s <= '9')
+			d = *s - '0';
+		else if (*s >= 'a' && *s <= 'f')
+			d = *s - 'a' + 10;
+		else if (*s >= 'A' && *s <= 'F')
+			d = *s - 'A' + 10;
+		else
+			return false;
+		if (o >= 16)
+			return false;
+		if (hi < 0)
+			hi = d;
+		else {
+			out[o++] = (uint8_t)(hi << 4 | d);
+			hi = -1;
+		}
+	}
+	return o == 16 && hi < 0;
+}
+
+#define TRUST_ARGS_MAX	32
+
+static int
+custodian_trust(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		VAULT_GLOBAL_LONGOPTS,
+		{ "fido-root", required_argument, NULL, OPT_FIDO_ROOT },
+		{ "mds", required_argument, NULL, OPT_MDS },
+		{ "root", required_argument, NULL, OPT_ROOT },
+		{ "allow-aaguid", required_argument, NULL, OPT_AAGUID },
+		{ "clear", no_argument, NULL, OPT_CLEAR },
+		{ NULL, 0, NULL, 0 }
+	};
+	bg_vault_t *v = NULL;
+	const char *fido_root = NULL, *mds = NULL, *roots[TRUST_ARGS_MAX];
+	uint8_t aaguids[TRUST_ARGS_MAX][16];
+	size_t n_roots = 0, n_aaguids = 0;
+	bool clear = false;
+	int c, r, ex = VAULT_EXIT_FAIL;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (vault_global_opt(c, optarg))
+			continue;
+		switch (c) {
+		case 'h':
+			ex = vault_usage_ok(usage);
+			goto out;
+		case OPT_FIDO_ROOT:
+			fido_root = optarg;
+			break;
+		case OPT_MDS:
+			mds = optarg;
+			break;
+		case OPT_ROOT:
+			if (n_roots >= TRUST_ARGS_MAX) {
+				vault_errx("custodian trust: at most %d --root "
+				    "at once", TRUST_ARGS_MAX);
+				ex = VAULT_EXIT_USAGE;
+				goto out;
+			}
+			roots[n_roots++] = optarg;
+			break;
+		case OPT_AAGUID:
+			if (n_aaguids >= TRUST_ARGS_MAX ||
+			    !parse_aaguid(optarg, aaguids[n_aaguids])) {
+				vault_errx("custodian trust: --allow-aaguid "
+				    "takes 32 hex digits (at most %d at once)",
+				    TRUST_ARGS_MAX);
+				ex = VAULT_EXIT_USAGE;
+				goto out;
+			}
+			n_aaguids++;
+			break;
+		case OPT_CLEAR:
+			clear = true;
+			break;
+		default:
+			ex = vault_usage_err(usage);
+			goto out;
+		}
+	}
+	if (argc != optind) {
+		ex = vault_usage_err(usage);
+		goto out;
+	}
+	if ((ex = vault_open(&v)) != 0)
+		goto out;
+	if ((r = bg_vault_custodian_trust(v, vault_actor(), fido_root, mds,
+	    roots, n_roots, (const uint8_t (*)[16])aaguids, n_aaguids, clear))
+	    != BG_OK) {
+		ex = vault_fail(v, r, "custodian trust");
+		goto out;
+	}
+	printf("trust store set in the vault's draft; it takes effect when a "
+	    "custodian quorum has signed it (vault chain sign --as "
+	    "CUSTODIAN)\n");
+	vault_note_receipt(v);
+	ex = VAULT_EXIT_OK;
+out:
+	bg_vault_close(&v);
+	return ex;
+}
+
 int
 cmd_custodian(int argc, char **argv)
 {
@@ -257,5 +374,7 @@ cmd_custodian(int argc, char **argv)
 		return custodian_remove(argc - 1, argv + 1);
 	if (strcmp(argv[1], "set") == 0)
 		return custodian_set(argc - 1, argv + 1);
+	if (strcmp(argv[1], "trust") == 0)
+		return custodian_trust(argc - 1, argv + 1);
 	return vault_subcommand_unknown("custodian", argv[1], usage);
 }

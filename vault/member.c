@@ -378,6 +378,9 @@ bg_vault_member_add(bg_vault_t *v, const char *actor, const char *tenant,
 	if ((r = bg_chain_cred_unique(v, person, cred->id, cred->id_len)) !=
 	    BG_OK)
 		goto out;
+	/* Vetted before the second touch and before anything is stored. */
+	if ((r = bg_chain_vet(v, v->vault_head, &ct, now)) != BG_OK)
+		goto out;
 	/* 1: the hmac-secret output for the salt, with UV, gives the key. */
 	keygen_cdh(v, t.name, person, role, m->salt, cdh);
 	if ((r = bg_act_sign(v, tok, pin, person, &nr, 1, cdh, m->salt, &as,

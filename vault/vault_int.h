@@ -583,4 +583,18 @@ void bg_text_defang(char *s);
  */
 int bg_grow(void *arrp, size_t *capp, size_t n, size_t elsize);
 
+struct bg_chain_token;
+
+/*
+ * Vetted tokens (chainstore.c): whether new credential ct may enroll under
+ * vault link vl (the draft's, or the one in force): in a production vault
+ * whose link pins a trust store, its attestation must verify against that
+ * store at the vault's clock (attest.h), before anything is touched again
+ * or stored; BG_ERR_TOKEN_ATTESTATION with one sentence naming make and
+ * model and the reason.  Drill vaults and vaults without a trust store:
+ * BG_OK.  The same check runs again in bg_chain_check on the link.
+ */
+int bg_chain_vet(bg_vault_t *v, const struct bg_chain_link *vl,
+    const struct bg_chain_token *ct, int64_t now);
+
 #endif /* BG_VAULT_INT_H */

@@ -151,6 +151,12 @@ typedef struct bg_token_cred {
 	int	 cred_protect;		/* level the token granted, 0 if none */
 	uint32_t sign_count;
 	bool	 is_soft;
+	/* The attestation as returned, for whoever verifies it again:
+	 * authData (raw), the attStmt CBOR (with the whole x5c chain) and
+	 * the clientDataHash the token signed. */
+	uint8_t	*att_authdata;	size_t att_authdata_len;
+	uint8_t	*att_stmt;	size_t att_stmt_len;
+	uint8_t	 att_cdh[BG_TOKEN_CDH_LEN];
 } bg_token_cred_t;
 
 /*

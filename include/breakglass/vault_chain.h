@@ -96,6 +96,20 @@ int bg_vault_custodian_remove(bg_vault_t *v, const char *actor,
     const char *person) __attribute__((warn_unused_result));
 
 /*
+ * Vetted tokens: amend the vault's draft with its trust store
+ * (docs/security.md, "Vetted tokens"): the FIDO root certificate file
+ * (PEM or DER) the metadata BLOB is verified against, the BLOB file
+ * (MDS3 JWS; verified, its nextUpdate not passed, its serial above the
+ * one pinned), vendor attestation root files and AAGUIDs for the
+ * allow-list; NULL / 0 leaves that part as it is, roots and AAGUIDs are
+ * added (clear: the pinned roots and AAGUIDs are dropped first).  Takes
+ * effect when a custodian quorum signs the vault link.
+ */
+int bg_vault_custodian_trust(bg_vault_t *v, const char *actor,
+    const char *fido_root, const char *mds, const char *const *roots,
+    size_t n_roots, const uint8_t (*aaguids)[16], size_t n_aaguids,
+    bool clear);
+/*
  * Set the vault's trust settings in its draft (after the genesis):
  * quorum (0 = keep; else 2..custodians) and allow_soft (-1 keep, 0
  * refuse software tokens: a production vault, 1 allow them: a drill
