@@ -37,14 +37,14 @@ step "tenant show: the RACI block, every approver's side"
 run vault tenant show acme; ok
 expect_out "RACI (link 2 in force):"
 expect_out "Accountable (client approvers):          alice (client approver), bob (client approver)"
-expect_out "Responsible (operators, MSP approvers):  oscar (operator), mia (msp approver)"
+expect_out "Responsible (operators, MSP approvers):  olga (operator), oscar (operator), mia (msp approver)"
 expect_out "Requesters (technicians):                tom (requester)"
 expect_out "Audit owner:                             ada (auditor)"
 expect_out "Custodians (vault link 0):               carol, dave"
 expect_no_out "EXCEPTION"
 run vault tenant show acme --json; ok
 json "$T/out" 'j["raci"]["link"]["seq"] == 2 and j["raci"]["custodians"]["persons"] == ["carol", "dave"]'
-json "$T/out" '[(m["person"], m["class"], m["side"]) for m in j["raci"]["members"]] == [("alice","accountable","client"),("bob","accountable","client"),("oscar","responsible","none"),("mia","responsible","msp"),("tom","requester","none"),("ada","audit-owner","none")]'
+json "$T/out" '[(m["person"], m["class"], m["side"]) for m in j["raci"]["members"]] == [("alice","accountable","client"),("bob","accountable","client"),("olga","responsible","none"),("oscar","responsible","none"),("mia","responsible","msp"),("tom","requester","none"),("ada","audit-owner","none")]'
 json "$T/out" '[m for m in j["raci"]["members"] if m["person"] == "oscar"][0]["since"]["seq"] == 2'
 json "$T/out" 'sorted(s["person"] for s in [m for m in j["raci"]["members"] if m["person"] == "oscar"][0]["signed_by"]) == ["alice"]'
 json "$T/out" 'sorted(s["person"] for s in [m for m in j["raci"]["members"] if m["person"] == "alice"][0]["signed_by"]) == ["alice", "bob", "carol", "dave"]'
@@ -78,9 +78,9 @@ run vault report nosuch --recertification; expect_rc 4
 step "the incident review carries the RACI"
 run vault report acme; ok
 expect_out "RACI of acme (link 3"
-expect_out "Responsible (operators, MSP approvers)   oscar (operator), mia (msp approver)"
+expect_out "Responsible (operators, MSP approvers)   olga (operator), oscar (operator), mia (msp approver)"
 run vault report acme --format json; ok
-json "$T/out" 'j["raci"]["tenant"] == "acme" and len(j["raci"]["members"]) == 6'
+json "$T/out" 'j["raci"]["tenant"] == "acme" and len(j["raci"]["members"]) == 7'
 run vault report acme --format html; ok
 expect_out '<section class="raci">'
 
@@ -121,12 +121,12 @@ expect_no_out "acme/tom (requester)"
 expect_out "MSP self-approval exceptions ENDED:"
 expect_out "the exception that let the MSP approve its own access ended"
 run vault status acme --json; ok
-json "$T/out" 'sorted((i["role"], i["object"]) for i in j["items"] if i["kind"] == "member-expiring") == [("approver", "alice (approver)"), ("approver", "bob (approver)"), ("approver", "max (approver)"), ("approver", "mia (approver)"), ("auditor", "ada (auditor)"), ("operator", "oscar (operator)")]'
+json "$T/out" 'sorted((i["role"], i["object"]) for i in j["items"] if i["kind"] == "member-expiring") == [("approver", "alice (approver)"), ("approver", "bob (approver)"), ("approver", "max (approver)"), ("approver", "mia (approver)"), ("auditor", "ada (auditor)"), ("operator", "olga (operator)"), ("operator", "oscar (operator)")]'
 run vault report acme --recertification; ok
 expect_out "oscar (operator) expires"
 expect_out "[DUE]"
 run vault report acme --recertification --format json; ok
-json "$T/out" 'sorted(m["person"] for m in j["raci"]["members"] if m["due"]) == ["ada", "alice", "bob", "max", "mia", "oscar"]'
+json "$T/out" 'sorted(m["person"] for m in j["raci"]["members"] if m["due"]) == ["ada", "alice", "bob", "max", "mia", "olga", "oscar"]'
 step "a link edited in the file: tenant show still reads, without a RACI"
 db "UPDATE links SET body = replace(body, '\"note\":\"', '\"note\":\"x') WHERE tenant = 'acme' AND seq = 1"
 run vault tenant show acme; ok
