@@ -230,7 +230,7 @@ person_close(person_t *p)
  * the operator who seals every tenant's secrets. */
 static person_t cust[2];
 static person_t oper;
-static bg_vault_signer_t by_oper;
+static bg_vault_signer_t by_oper, by_cust;
 static bool have_cust;
 
 static void
@@ -272,6 +272,9 @@ vault_new(const char *path)
 		by_oper.person = oper.name;
 		by_oper.tok = oper.tok;
 		by_oper.pin = PIN;
+		by_cust.person = cust[0].name;
+		by_cust.tok = cust[0].tok;
+		by_cust.pin = PIN;
 		have_cust = true;
 		(void)atexit(custodians_close);
 	}
@@ -279,7 +282,7 @@ vault_new(const char *path)
 	if (bg_vault_create(path, true, "bench", &v) != BG_OK)
 		bench_die("create %s", path);
 	for (i = 0; i < 2; i++)
-		if (bg_vault_custodian_add(v, "bench", cust[i].name, NULL, 0,
+		if (bg_vault_custodian_add(v, cust[i].name, NULL, 0,
 		    cust[i].tok, PIN) != BG_OK)
 			bench_die("custodian %s: %s", cust[i].name,
 			    bg_vault_errmsg(v));
@@ -293,7 +296,7 @@ vault_new(const char *path)
 static void
 enroll(bg_vault_t *v, const char *tenant, person_t *p, int role, int side)
 {
-	if (bg_vault_member_add(v, "bench", tenant, p->name, role, side,
+	if (bg_vault_member_add(v, tenant, p->name, role, side,
 	    (int64_t)time(NULL) + YEAR, NULL, p->tok, PIN) != BG_OK)
 		bench_die("enroll %s in %s: %s", p->name, tenant,
 		    bg_vault_errmsg(v));
@@ -349,7 +352,7 @@ first_link(bg_vault_t *v, const char *tenant, person_t *req,
 
 	policy_text(n, pol, sizeof(pol));
 	t0 = bench_now();
-	if (bg_vault_tenant_add(v, "bench", tenant, NULL) != BG_OK)
+	if (bg_vault_tenant_add(v, &by_cust, tenant, NULL) != BG_OK)
 		bench_die("tenant %s: %s", tenant, bg_vault_errmsg(v));
 	t1 = bench_now();
 	if (req != NULL)
@@ -360,7 +363,7 @@ first_link(bg_vault_t *v, const char *tenant, person_t *req,
 		enroll(v, tenant, &appr[i], BG_VAULT_ROLE_APPROVER,
 		    side_of(i, n));
 	t2 = bench_now();
-	if (bg_vault_policy_set(v, "bench", tenant, pol, NULL, 0) != BG_OK)
+	if (bg_vault_policy_set(v, &by_cust, tenant, pol, NULL, 0) != BG_OK)
 		bench_die("policy %s: %s", pol, bg_vault_errmsg(v));
 	t3 = bench_now();
 	for (i = 0; i < 2; i++)
@@ -861,7 +864,7 @@ add_link(bg_vault_t *v, const char *tenant, person_t *appr, int64_t ttl)
 
 	memset(&o, 0, sizeof(o));
 	o.max_ttl = ttl;
-	if (bg_vault_tenant_set(v, "bench", tenant, &o) != BG_OK)
+	if (bg_vault_tenant_set(v, &by_cust, tenant, &o) != BG_OK)
 		bench_die("tenant set %s: %s", tenant, bg_vault_errmsg(v));
 	if (sign(v, tenant, &appr[0]))
 		bench_die("%s: took effect on one signature", tenant);

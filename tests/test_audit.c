@@ -25,6 +25,9 @@
 #include "helpers/fixture.h"
 #include "vault_int.h"
 
+/* cust-b, who adds tenant beta */
+static bg_vault_signer_t by_b;
+
 static const char entry_vec[] =
     "{\"action\":\"tenant.add\",\"actor\":\"root\",\"details\":{\"a\":\"x\","
     "\"z\":1},\"object\":\"acme\",\"seq\":2,\"tenant\":\"acme\","
@@ -53,12 +56,16 @@ setup(void **state)
 	(void)snprintf(f->path, sizeof(f->path), "%s/v.db", f->dir);
 	assert_int_equal(bg_vault_create(f->path, true, "root", &f->v), BG_OK);
 	assert_int_equal(bgt_genesis(f->v), BG_OK);
-	assert_int_equal(bg_vault_tenant_add(f->v, "root", "acme", NULL),
+	assert_int_equal(bg_vault_tenant_add(f->v, bgt_by_custodian(), "acme",
+	    NULL), BG_OK);
+	/* beta by the other custodian: events name who acted */
+	by_b.person = "cust-b";
+	by_b.tok = bgt_custodian(1)->tok;
+	by_b.pin = BGT_PIN;
+	assert_int_equal(bg_vault_tenant_add(f->v, &by_b, "beta", NULL),
 	    BG_OK);
-	assert_int_equal(bg_vault_tenant_add(f->v, "ops", "beta", NULL),
-	    BG_OK);
-	assert_int_equal(bg_vault_tenant_add(f->v, "root", "gamma", NULL),
-	    BG_OK);
+	assert_int_equal(bg_vault_tenant_add(f->v, bgt_by_custodian(), "gamma",
+	    NULL), BG_OK);
 	*state = f;
 	return 0;
 }
@@ -141,7 +148,8 @@ test_chain_and_rows(void **state)
 	assert_string_equal(l[0].action, "vault.init");
 	assert_string_equal(l[5].action, "vault.genesis");
 	assert_string_equal(l[6].action, "tenant.add");
-	assert_string_equal(l[7].actor, "ops");
+	assert_string_equal(l[7].actor, "cust-b");
+	assert_string_equal(l[6].actor, "cust-a");
 	memset(prev, 0, sizeof(prev));
 	for (i = 0; i < n; i++) {
 		json_t *j = json_loads(l[i].entry, 0, NULL);
@@ -226,8 +234,8 @@ test_filters_and_refusals(void **state)
 	bg_vault_audit_free(&l, n);
 
 	/* A refusal is an event of its own. */
-	assert_int_equal(bg_vault_tenant_add(f->v, "root", "acme", NULL),
-	    BG_ERR_EXISTS);
+	assert_int_equal(bg_vault_tenant_add(f->v, bgt_by_custodian(), "acme",
+	    NULL), BG_ERR_EXISTS);
 	assert_string_equal(bg_vault_errmsg(f->v),
 	    "tenant 'acme' already exists");
 	memset(&flt, 0, sizeof(flt));
@@ -244,9 +252,11 @@ test_filters_and_refusals(void **state)
 	bg_vault_audit_free(&l, n);
 
 	memset(&flt, 0, sizeof(flt));
-	flt.person = "ops";
+	flt.person = "cust-b";
+	flt.action = "tenant.add";
 	assert_int_equal(bg_vault_audit_list(f->v, &flt, &l, &n), BG_OK);
 	assert_int_equal(n, 1);
+	assert_string_equal(l[0].tenant, "beta");
 	bg_vault_audit_free(&l, n);
 	assert_int_equal(bg_vault_audit_verify(f->v, NULL, NULL), BG_OK);
 }
@@ -267,7 +277,7 @@ test_clock_behind(void **state)
 	(void)snprintf(q, sizeof(q), "UPDATE events SET time = %lld WHERE "
 	    "seq = 9", (long long)future);
 	raw(f, q);
-	assert_int_equal(bg_vault_tenant_add(f->v, "root", "delta", NULL),
+	assert_int_equal(bg_vault_tenant_add(f->v, bgt_by_custodian(), "delta", NULL),
 	    BG_ERR_CLOCK);
 	assert_non_null(strstr(bg_vault_errmsg(f->v), "earlier than the "
 	    "newest event"));

@@ -68,7 +68,7 @@ enroll(fx_t *f, int who, int role)
 {
 	int side = role != BG_VAULT_ROLE_APPROVER ? BG_VAULT_SIDE_NONE :
 	    who == MIA ? BG_VAULT_SIDE_MSP : BG_VAULT_SIDE_CLIENT;
-	int r = bg_vault_member_add(f->v, "root", "acme", names[who], role,
+	int r = bg_vault_member_add(f->v, "acme", names[who], role,
 	    side, in_days(365), NULL, f->tok[who], PIN);
 
 	if (r != BG_OK)
@@ -89,7 +89,7 @@ setup(void **state)
 	(void)snprintf(f->path, sizeof(f->path), "%s/v.db", f->dir);
 	assert_int_equal(bg_vault_create(f->path, true, "root", &f->v), BG_OK);
 	assert_int_equal(bgt_genesis(f->v), BG_OK);
-	assert_int_equal(bg_vault_tenant_add(f->v, "root", "acme", NULL),
+	assert_int_equal(bg_vault_tenant_add(f->v, bgt_by_custodian(), "acme", NULL),
 	    BG_OK);
 	for (i = 0; i < NPEOPLE; i++) {
 		assert_int_equal(bg_soft_inproc_new(NULL, NULL, 0, &f->ip[i]),
@@ -103,7 +103,7 @@ setup(void **state)
 	enroll(f, BOB, BG_VAULT_ROLE_APPROVER);
 	enroll(f, MIA, BG_VAULT_ROLE_APPROVER);
 	enroll(f, DAN, BG_VAULT_ROLE_APPROVER);
-	if (bg_vault_policy_set(f->v, "root", "acme",
+	if (bg_vault_policy_set(f->v, bgt_by_custodian(), "acme",
 	    "all-of(1-of(alice,bob),1-of(mia))", NULL, 0) != BG_OK)
 		fail_msg("policy: %s", bg_vault_errmsg(f->v));
 	assert_int_equal(bgt_operator_enroll(f->v, "acme"), BG_OK);
@@ -238,7 +238,7 @@ test_policy_link(void **state)
 {
 	fx_t *f = *state;
 
-	assert_int_equal(bg_vault_policy_set(f->v, "root", "acme",
+	assert_int_equal(bg_vault_policy_set(f->v, bgt_by_custodian(), "acme",
 	    "all-of(1-of(alice,bob,dan),1-of(mia))", NULL, 0), BG_OK);
 	/* dan is no approver of the policy in force: his touch counts for
 	 * nothing; alice (client co-signer) alone is not the policy. */
@@ -269,11 +269,11 @@ test_remove_approver(void **state)
 {
 	fx_t *f = *state;
 
-	assert_int_equal(bg_vault_member_remove(f->v, "root", "acme", "bob",
+	assert_int_equal(bg_vault_member_remove(f->v, bgt_by_custodian(), "acme", "bob",
 	    0), BG_ERR_STATE);		/* the draft's policy names bob */
-	assert_int_equal(bg_vault_policy_set(f->v, "root", "acme",
+	assert_int_equal(bg_vault_policy_set(f->v, bgt_by_custodian(), "acme",
 	    "all-of(1-of(alice,dan),1-of(mia))", NULL, 0), BG_OK);
-	assert_int_equal(bg_vault_member_remove(f->v, "root", "acme", "bob",
+	assert_int_equal(bg_vault_member_remove(f->v, bgt_by_custodian(), "acme", "bob",
 	    0), BG_OK);
 	/* bob's own signature does not count for his removal. */
 	assert_false(sign(f, BOB, BG_OK));
@@ -313,13 +313,13 @@ test_rekey_redistribute(void **state)
 
 	assert_int_equal(bg_vault_secret_add(f->v, bgt_operator(), "acme", "web",
 	    (const uint8_t *)VALUE, strlen(VALUE)), BG_OK);
-	assert_int_equal(bg_vault_rekey_propose(f->v, "root", "acme", &id),
+	assert_int_equal(bg_vault_rekey_propose(f->v, bgt_by_custodian(), "acme", &id),
 	    BG_ERR_STATE);	/* nothing to move yet */
-	assert_int_equal(bg_vault_policy_set(f->v, "root", "acme",
+	assert_int_equal(bg_vault_policy_set(f->v, bgt_by_custodian(), "acme",
 	    "all-of(1-of(alice,bob,dan),1-of(mia))", NULL, 0), BG_OK);
 	assert_false(sign(f, ALICE, BG_OK));
 	assert_true(sign(f, MIA, BG_OK));
-	assert_int_equal(bg_vault_rekey_propose(f->v, "root", "acme", &id),
+	assert_int_equal(bg_vault_rekey_propose(f->v, bgt_by_custodian(), "acme", &id),
 	    BG_OK);
 	assert_int_equal(bg_vault_rekey_statement(f->v, id, &text, NULL),
 	    BG_OK);
@@ -342,11 +342,11 @@ test_rekey_redistribute(void **state)
 	/* dan, the new approver, opens db; nobody rebuilt a key meanwhile */
 	release_with(f, DAN, MIA, BG_OK);
 	/* a second re-key in a row: web's shares are sums of sub-shares */
-	assert_int_equal(bg_vault_policy_set(f->v, "root", "acme",
+	assert_int_equal(bg_vault_policy_set(f->v, bgt_by_custodian(), "acme",
 	    "all-of(1-of(bob,dan),1-of(mia))", NULL, 0), BG_OK);
 	assert_false(sign(f, DAN, BG_OK));
 	assert_true(sign(f, MIA, BG_OK));
-	assert_int_equal(bg_vault_rekey_propose(f->v, "root", "acme", &id2),
+	assert_int_equal(bg_vault_rekey_propose(f->v, bgt_by_custodian(), "acme", &id2),
 	    BG_OK);
 	assert_false(contribute(f, id2, ALICE, BG_OK));
 	assert_true(contribute(f, id2, MIA, BG_OK));
@@ -382,13 +382,13 @@ test_amend_drops_signatures(void **state)
 	fx_t *f = *state;
 	bg_vault_chain_view_t *w = NULL;
 
-	assert_int_equal(bg_vault_policy_set(f->v, "root", "acme",
+	assert_int_equal(bg_vault_policy_set(f->v, bgt_by_custodian(), "acme",
 	    "all-of(1-of(alice,bob,dan),1-of(mia))", NULL, 0), BG_OK);
 	assert_false(sign(f, ALICE, BG_OK));
 	assert_int_equal(bg_vault_chain_show(f->v, "acme", &w), BG_OK);
 	assert_string_equal(w->signed_by, "alice");
 	bg_vault_chain_view_free(&w);
-	assert_int_equal(bg_vault_tenant_set(f->v, "root", "acme",
+	assert_int_equal(bg_vault_tenant_set(f->v, bgt_by_custodian(), "acme",
 	    &(bg_vault_tenant_opts_t){ .max_ttl = 1800 }), BG_OK);
 	assert_int_equal(bg_vault_chain_show(f->v, "acme", &w), BG_OK);
 	assert_string_equal(w->signed_by, "");
@@ -402,8 +402,8 @@ test_amend_drops_signatures(void **state)
 		assert_int_equal(bg_vault_chain_sign(f->v, "acme", "mia",
 		    stale, f->tok[MIA], PIN, NULL), BG_ERR_STATE);
 	}
-	assert_int_equal(bg_vault_chain_discard(f->v, "root", "acme"), BG_OK);
-	assert_int_equal(bg_vault_chain_discard(f->v, "root", "acme"),
+	assert_int_equal(bg_vault_chain_discard(f->v, bgt_by_custodian(), "acme"), BG_OK);
+	assert_int_equal(bg_vault_chain_discard(f->v, bgt_by_custodian(), "acme"),
 	    BG_ERR_NOT_FOUND);
 }
 
@@ -416,11 +416,11 @@ test_recertify(void **state)
 	int64_t until = in_days(500);
 
 	/* shortening is refused unless asked for */
-	assert_int_equal(bg_vault_member_recertify(f->v, "root", "acme", "bob",
+	assert_int_equal(bg_vault_member_recertify(f->v, bgt_by_custodian(), "acme", "bob",
 	    0, in_days(30), false), BG_ERR_RANGE);
-	assert_int_equal(bg_vault_member_recertify(f->v, "root", "acme",
+	assert_int_equal(bg_vault_member_recertify(f->v, bgt_by_custodian(), "acme",
 	    "nobody", 0, until, false), BG_ERR_NOT_FOUND);
-	assert_int_equal(bg_vault_member_recertify(f->v, "root", "acme", "carol",
+	assert_int_equal(bg_vault_member_recertify(f->v, bgt_by_custodian(), "acme", "carol",
 	    0, until, false), BG_OK);
 	/* the grantee never counts for her own grant */
 	assert_false(sign(f, CAROL, BG_OK));
@@ -492,10 +492,10 @@ test_offboard(void **state)
 	bg_vault_secret_info_t *l = NULL;
 	size_t n = 0;
 
-	assert_int_equal(bg_vault_tenant_offboard(f->v, "root", "acme", "acm",
+	assert_int_equal(bg_vault_tenant_offboard(f->v, bgt_operator(), "acme", "acm",
 	    &cert), BG_ERR_INVALID_ARG);
 	assert_null(cert);
-	assert_int_equal(bg_vault_tenant_offboard(f->v, "root", "acme", "acme",
+	assert_int_equal(bg_vault_tenant_offboard(f->v, bgt_operator(), "acme", "acme",
 	    &cert), BG_OK);
 	assert_non_null(cert);
 	assert_non_null(strstr(cert, "breakglass destruction certificate v1\n"
@@ -519,7 +519,7 @@ test_offboard(void **state)
 	    "action = 'secret.add'"), 1);
 	assert_int_equal(bg_vault_secret_list(f->v, "acme", &l, &n),
 	    BG_ERR_STATE);
-	assert_int_equal(bg_vault_tenant_offboard(f->v, "root", "acme", "acme",
+	assert_int_equal(bg_vault_tenant_offboard(f->v, bgt_operator(), "acme", "acme",
 	    &p), BG_ERR_STATE);
 	free(bad);
 	free(cert);

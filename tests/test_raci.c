@@ -59,7 +59,7 @@ sign(fx_t *f, int who)
 static void
 enroll(fx_t *f, int who, int role, int side)
 {
-	if (bg_vault_member_add(f->v, "root", "acme", names[who], role, side,
+	if (bg_vault_member_add(f->v, "acme", names[who], role, side,
 	    in_days(365), NULL, f->t[who].tok, BGT_PIN) != BG_OK)
 		fail_msg("enroll %s: %s", names[who], bg_vault_errmsg(f->v));
 }
@@ -78,7 +78,7 @@ setup(void **state)
 	(void)snprintf(f->path, sizeof(f->path), "%s/v.db", f->dir);
 	assert_int_equal(bg_vault_create(f->path, true, "root", &f->v), BG_OK);
 	assert_int_equal(bgt_genesis(f->v), BG_OK);
-	assert_int_equal(bg_vault_tenant_add(f->v, "root", "acme", NULL),
+	assert_int_equal(bg_vault_tenant_add(f->v, bgt_by_custodian(), "acme", NULL),
 	    BG_OK);
 	for (i = 0; i < NPEOPLE; i++)
 		assert_int_equal(bgt_token_new(&f->t[i]), BG_OK);
@@ -88,7 +88,7 @@ setup(void **state)
 	enroll(f, MIA, BG_VAULT_ROLE_APPROVER, BG_VAULT_SIDE_MSP);
 	enroll(f, DAN, BG_VAULT_ROLE_APPROVER, BG_VAULT_SIDE_MSP);
 	enroll(f, OSCAR, BG_VAULT_ROLE_OPERATOR, BG_VAULT_SIDE_NONE);
-	if (bg_vault_policy_set(f->v, "root", "acme",
+	if (bg_vault_policy_set(f->v, bgt_by_custodian(), "acme",
 	    "all-of(1-of(alice,bob),1-of(mia))", NULL, 0) != BG_OK)
 		fail_msg("policy: %s", bg_vault_errmsg(f->v));
 	assert_int_equal(bgt_sign_custodians(f->v, "acme"), BG_OK);
@@ -211,7 +211,7 @@ test_recertify(void **state)
 	const bg_vault_raci_member_t *m;
 	char buf[512], *json = NULL, *text = NULL;
 
-	assert_int_equal(bg_vault_member_recertify(f->v, "root", "acme",
+	assert_int_equal(bg_vault_member_recertify(f->v, bgt_by_custodian(), "acme",
 	    "carol", 0, in_days(500), false), BG_OK);
 	/* not in force before it is signed */
 	assert_int_equal(bg_vault_raci(f->v, "acme", &rc), BG_OK);
@@ -262,7 +262,7 @@ test_exception(void **state)
 	size_t i, n = 0;
 	bool found = false;
 
-	assert_int_equal(bg_vault_policy_set(f->v, "root", "acme",
+	assert_int_equal(bg_vault_policy_set(f->v, bgt_by_custodian(), "acme",
 	    "2-of(alice,mia,dan)", "night cover", in_days(20)), BG_OK);
 	(void)sign(f, ALICE);
 	assert_true(sign(f, MIA));
@@ -301,7 +301,7 @@ test_refusals(void **state)
 	    BG_ERR_INVALID_ARG);
 	assert_int_equal(bg_vault_raci_json(NULL, &json), BG_ERR_INVALID_ARG);
 	/* a tenant without a link: no members, the custodians */
-	assert_int_equal(bg_vault_tenant_add(f->v, "root", "beta", NULL),
+	assert_int_equal(bg_vault_tenant_add(f->v, bgt_by_custodian(), "beta", NULL),
 	    BG_OK);
 	assert_int_equal(bg_vault_raci(f->v, "beta", &rc), BG_OK);
 	assert_false(rc->has_link);

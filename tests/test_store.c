@@ -204,7 +204,7 @@ test_quick_check(void **state)
 	assert_int_equal(bgt_genesis(v), BG_OK);
 	for (i = 0; i < 40; i++) {
 		(void)snprintf(name, sizeof(name), "tenant%d", i);
-		assert_int_equal(bg_vault_tenant_add(v, "root", name, NULL),
+		assert_int_equal(bg_vault_tenant_add(v, bgt_by_custodian(), name, NULL),
 		    BG_OK);
 	}
 	bg_vault_close(&v);
@@ -253,7 +253,7 @@ test_integrity_ok(void **state)
 
 	assert_int_equal(bg_vault_create(f->path, true, "root", &v), BG_OK);
 	assert_int_equal(bgt_genesis(v), BG_OK);
-	assert_int_equal(bg_vault_tenant_add(v, "root", "acme", NULL), BG_OK);
+	assert_int_equal(bg_vault_tenant_add(v, bgt_by_custodian(), "acme", NULL), BG_OK);
 	assert_int_equal(bg_vault_integrity(v, false), BG_OK);
 	assert_int_equal(bg_vault_integrity(v, true), BG_OK);
 	bg_vault_close(&v);

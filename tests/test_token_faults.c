@@ -858,17 +858,17 @@ test_vault_counter_backwards(void **state)
 	person_new(&bob);
 	assert_int_equal(bg_vault_create(path, true, "op", &v), BG_OK);
 	assert_int_equal(bgt_genesis(v), BG_OK);
-	assert_int_equal(bg_vault_tenant_add(v, "op", "acme", NULL), BG_OK);
-	assert_int_equal(bg_vault_member_add(v, "op", "acme", "tom",
+	assert_int_equal(bg_vault_tenant_add(v, bgt_by_custodian(), "acme", NULL), BG_OK);
+	assert_int_equal(bg_vault_member_add(v, "acme", "tom",
 	    BG_VAULT_ROLE_REQUESTER, BG_VAULT_SIDE_NONE, exp, "tom", tom.tok,
 	    PIN), BG_OK);
-	assert_int_equal(bg_vault_member_add(v, "op", "acme", "alice",
+	assert_int_equal(bg_vault_member_add(v, "acme", "alice",
 	    BG_VAULT_ROLE_APPROVER, BG_VAULT_SIDE_CLIENT, exp, "alice",
 	    alice.tok, PIN), BG_OK);
-	assert_int_equal(bg_vault_member_add(v, "op", "acme", "bob",
+	assert_int_equal(bg_vault_member_add(v, "acme", "bob",
 	    BG_VAULT_ROLE_APPROVER, BG_VAULT_SIDE_CLIENT, exp, "bob", bob.tok,
 	    PIN), BG_OK);
-	assert_int_equal(bg_vault_policy_set(v, "op", "acme",
+	assert_int_equal(bg_vault_policy_set(v, bgt_by_custodian(), "acme",
 	    "2-of(alice,bob)", NULL, 0), BG_OK);
 	assert_int_equal(bgt_operator_enroll(v, "acme"), BG_OK);
 	assert_int_equal(bgt_sign_custodians(v, "acme"), BG_OK);

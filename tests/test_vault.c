@@ -67,7 +67,7 @@ side_of(int who, int role)
 static void
 enroll(fx_t *f, int who, int role)
 {
-	int r = bg_vault_member_add(f->v, "root", "acme", names[who], role,
+	int r = bg_vault_member_add(f->v, "acme", names[who], role,
 	    side_of(who, role), in_days(365), NULL, f->tok[who], PIN);
 
 	if (r != BG_OK)
@@ -88,7 +88,7 @@ setup(void **state)
 	(void)snprintf(f->path, sizeof(f->path), "%s/v.db", f->dir);
 	assert_int_equal(bg_vault_create(f->path, true, "root", &f->v), BG_OK);
 	assert_int_equal(bgt_genesis(f->v), BG_OK);
-	assert_int_equal(bg_vault_tenant_add(f->v, "root", "acme", NULL),
+	assert_int_equal(bg_vault_tenant_add(f->v, bgt_by_custodian(), "acme", NULL),
 	    BG_OK);
 	for (i = 0; i < NPEOPLE; i++)
 		open_token(f, i);
@@ -97,7 +97,7 @@ setup(void **state)
 	enroll(f, ALICE, BG_VAULT_ROLE_APPROVER);
 	enroll(f, BOB, BG_VAULT_ROLE_APPROVER);
 	enroll(f, MIA, BG_VAULT_ROLE_APPROVER);
-	if (bg_vault_policy_set(f->v, "root", "acme",
+	if (bg_vault_policy_set(f->v, bgt_by_custodian(), "acme",
 	    "all-of(1-of(alice,bob),1-of(mia))", NULL, 0) != BG_OK)
 		fail_msg("policy: %s", bg_vault_errmsg(f->v));
 	/* The first link: a custodian quorum and every client approver. */
@@ -552,23 +552,23 @@ test_policy_rules(void **state)
 {
 	fx_t *f = *state;
 
-	assert_int_equal(bg_vault_tenant_add(f->v, "root", "beta", NULL),
+	assert_int_equal(bg_vault_tenant_add(f->v, bgt_by_custodian(), "beta", NULL),
 	    BG_OK);
 	/* A tenant holding secrets: the change is a draft link. */
-	assert_int_equal(bg_vault_policy_set(f->v, "root", "acme",
+	assert_int_equal(bg_vault_policy_set(f->v, bgt_by_custodian(), "acme",
 	    "2-of(alice,bob,mia)", NULL, 0), BG_OK);
 	/* carol requests; she is no approver. */
-	assert_int_equal(bg_vault_policy_set(f->v, "root", "acme",
+	assert_int_equal(bg_vault_policy_set(f->v, bgt_by_custodian(), "acme",
 	    "2-of(alice,bob,mia,carol)", NULL, 0), BG_ERR_NOT_FOUND);
 	/* Unknown approver (the person is in acme, not beta). */
-	assert_int_equal(bg_vault_policy_set(f->v, "root", "beta",
+	assert_int_equal(bg_vault_policy_set(f->v, bgt_by_custodian(), "beta",
 	    "2-of(alice,zed)", NULL, 0), BG_ERR_NOT_FOUND);
 	assert_string_equal(bg_vault_errmsg(f->v), "policy position 6: "
 	    "unknown approver 'alice' (not an approver of beta)");
 	/* Remove an approver named by the draft's policy: refused. */
-	assert_int_equal(bg_vault_member_remove(f->v, "root", "acme", "mia",
+	assert_int_equal(bg_vault_member_remove(f->v, bgt_by_custodian(), "acme", "mia",
 	    BG_VAULT_ROLE_APPROVER), BG_ERR_STATE);
-	assert_int_equal(bg_vault_member_remove(f->v, "root", "acme", "zed",
+	assert_int_equal(bg_vault_member_remove(f->v, bgt_by_custodian(), "acme", "zed",
 	    0), BG_OK);
 }
 
@@ -587,7 +587,7 @@ test_custodian_change(void **state)
 	bool done = false;
 
 	/* a third custodian (a fresh credential on zed's token) */
-	if (bg_vault_custodian_add(f->v, "root", "cust-c", NULL, 0,
+	if (bg_vault_custodian_add(f->v, "cust-c", NULL, 0,
 	    f->tok[ZED], PIN) != BG_OK)
 		fail_msg("custodian add: %s", bg_vault_errmsg(f->v));
 	assert_int_equal(bgt_sign(f->v, NULL, "cust-a", bgt_custodian(0),
@@ -597,12 +597,12 @@ test_custodian_change(void **state)
 	    &done), BG_OK);
 	assert_true(done);
 	/* beta's first draft, made under vault link 1 */
-	assert_int_equal(bg_vault_tenant_add(f->v, "root", "beta", NULL),
+	assert_int_equal(bg_vault_tenant_add(f->v, bgt_by_custodian(), "beta", NULL),
 	    BG_OK);
 	assert_int_equal(bg_vault_open(f->path, &v2), BG_OK);
 	/* cust-c is removed through the first handle; her own signature
 	 * does not count for it */
-	assert_int_equal(bg_vault_custodian_remove(f->v, "root", "cust-c"),
+	assert_int_equal(bg_vault_custodian_remove(f->v, bgt_by_custodian(), "cust-c"),
 	    BG_OK);
 	assert_int_equal(bg_vault_chain_sign(f->v, NULL, "cust-c", NULL,
 	    f->tok[ZED], PIN, &done), BG_OK);
@@ -618,8 +618,8 @@ test_custodian_change(void **state)
 	    f->tok[ZED], PIN, NULL), BG_ERR_STATE);
 	assert_non_null(strstr(bg_vault_errmsg(v2), "the vault's custodians "
 	    "changed since this draft was made; discard it"));
-	assert_int_equal(bg_vault_chain_discard(v2, "root", "beta"), BG_OK);
-	assert_int_equal(bg_vault_tenant_set(v2, "root", "beta", NULL),
+	assert_int_equal(bg_vault_chain_discard(v2, bgt_by_custodian(), "beta"), BG_OK);
+	assert_int_equal(bg_vault_tenant_set(v2, bgt_by_custodian(), "beta", NULL),
 	    BG_OK);
 	assert_int_equal(bg_vault_chain_sign(v2, "beta", "cust-c", NULL,
 	    f->tok[ZED], PIN, NULL), BG_ERR_DENIED);
@@ -644,10 +644,10 @@ test_soft_refused(void **state)
 	assert_int_equal(bg_vault_create(p2, false, "root", &v2), BG_OK);
 	assert_false(bg_vault_allows_soft_tokens(v2));
 	/* No genesis yet: nothing can be added. */
-	assert_int_equal(bg_vault_tenant_add(v2, "root", "acme", NULL),
+	assert_int_equal(bg_vault_tenant_add(v2, bgt_by_custodian(), "acme", NULL),
 	    BG_ERR_STATE);
 	assert_non_null(strstr(bg_vault_errmsg(v2), "genesis"));
-	assert_int_equal(bg_vault_custodian_add(v2, "root", "alice", NULL, 0,
+	assert_int_equal(bg_vault_custodian_add(v2, "alice", NULL, 0,
 	    f->tok[ALICE], PIN), BG_ERR_TOKEN_SOFT_REFUSED);
 	assert_non_null(strstr(bg_vault_errmsg(v2), "--allow-soft-tokens"));
 	bg_vault_close(&v2);
@@ -671,7 +671,7 @@ test_second_token(void **state)
 	assert_int_equal(bg_token_open_io(bg_soft_inproc_path(ip),
 	    bg_soft_inproc_io(), &tok), BG_OK);
 	assert_int_equal(bg_token_pin_set(tok, PIN), BG_OK);
-	assert_int_equal(bg_vault_member_add(f->v, "root", "acme", "alice",
+	assert_int_equal(bg_vault_member_add(f->v, "acme", "alice",
 	    BG_VAULT_ROLE_APPROVER, BG_VAULT_SIDE_CLIENT, in_days(30), "spare",
 	    tok, PIN), BG_OK);
 	/* Not in force until signed: the policy in force (alice with her
@@ -744,7 +744,7 @@ test_token_without_uv(void **state)
 	assert_int_equal(bg_soft_inproc_new(&o, NULL, 0, &ip), BG_OK);
 	assert_int_equal(bg_token_open_io(bg_soft_inproc_path(ip),
 	    bg_soft_inproc_io(), &tok), BG_OK);
-	r = bg_vault_member_add(f->v, "root", "acme", "nora",
+	r = bg_vault_member_add(f->v, "acme", "nora",
 	    BG_VAULT_ROLE_APPROVER, BG_VAULT_SIDE_CLIENT, in_days(30), NULL,
 	    tok, PIN);
 	assert_true(r == BG_ERR_TOKEN_UNSUPPORTED ||
@@ -902,8 +902,8 @@ test_tip_check(void **state)
 	char out[256];
 
 	/* an old event edited in place: changes go on, the edit stays seen */
-	raw_exec(f, "UPDATE events SET entry = replace(entry, '\"root\"', "
-	    "'\"toor\"') WHERE seq = 2");
+	raw_exec(f, "UPDATE events SET entry = replace(entry, '\"cust-a\"', "
+	    "'\"cust-z\"') WHERE seq = 2");
 	assert_int_equal(bg_vault_audit_verify(f->v, &size, &bad),
 	    BG_ERR_AUTH);
 	assert_int_equal(bad, 2);

@@ -58,14 +58,33 @@ deciding_link(bg_vault_t *v, const bg_tenant_row_t *t, int role,
 	return t != NULL ? t->head : NULL;
 }
 
+/* The tenant roles an act may allow, in the order they are looked for. */
+static const int tenant_roles[] = { BG_VAULT_ROLE_OPERATOR,
+    BG_VAULT_ROLE_AUDITOR };
+
 static const char *
 roles_words(unsigned roles)
 {
-	if (roles == (BG_ADMIN_OPERATOR | BG_ADMIN_CUSTODIAN))
+	switch (roles) {
+	case BG_ADMIN_OPERATOR | BG_ADMIN_CUSTODIAN:
 		return "an operator of the tenant or a custodian";
-	if (roles == BG_ADMIN_CUSTODIAN)
+	case BG_ADMIN_CUSTODIAN:
 		return "a custodian of the vault";
-	return "an operator of the tenant";
+	case BG_ADMIN_OPERATOR | BG_ADMIN_AUDITOR | BG_ADMIN_CUSTODIAN:
+		return "an operator or the auditor of the tenant, or a "
+		    "custodian";
+	default:
+		return "an operator of the tenant";
+	}
+}
+
+int
+bg_admin_need(bg_vault_t *v, const bg_vault_signer_t *by)
+{
+	if (by == NULL || by->person == NULL)
+		return bg_vault_fail(v, BG_ERR_INVALID_ARG, "this act is made "
+		    "by a named person (--as)");
+	return BG_OK;
 }
 
 int
@@ -77,7 +96,7 @@ bg_admin_who(bg_vault_t *v, const bg_tenant_row_t *t, const char *person,
 	const uint8_t *hash;
 	uint8_t salt[BG_TOKEN_SALT_LEN];
 	int64_t mid = 0;
-	size_t cap = 0;
+	size_t cap = 0, i;
 	char when[32];
 	int r = BG_ERR_INTERNAL;
 
@@ -85,24 +104,31 @@ bg_admin_who(bg_vault_t *v, const bg_tenant_row_t *t, const char *person,
 	if ((r = bg_vault_check_name(v, "person (--as)", person)) != BG_OK)
 		return r;
 	(void)snprintf(a->person, sizeof(a->person), "%s", person);
-	/* An operator of the tenant first: the tenant's own people act for
-	 * it; a custodian where the act allows one. */
-	if ((roles & BG_ADMIN_OPERATOR) != 0 && t != NULL && t->head != NULL &&
-	    (m = bg_chain_member_find(t->head, person,
-	    BG_CHAIN_ROLE_OPERATOR)) != NULL) {
+	/* A member of the tenant first (an operator, or the auditor where
+	 * the act allows): the tenant's own people act for it; a custodian
+	 * where the act allows one. */
+	m = NULL;
+	for (i = 0; i < sizeof(tenant_roles) / sizeof(tenant_roles[0]) &&
+	    m == NULL; i++)
+		if ((roles & (1u << tenant_roles[i])) != 0 && t != NULL &&
+		    t->head != NULL)
+			m = bg_chain_member_find(t->head, person,
+			    tenant_roles[i]);
+	if (m != NULL) {
 		if (m->expires_at <= now) {
-			r = bg_vault_fail(v, BG_ERR_EXPIRED, "the operator "
+			r = bg_vault_fail(v, BG_ERR_EXPIRED, "the %s "
 			    "membership of %s in %s expired at %s: the client "
 			    "recertifies it first (vault member recertify)",
-			    person, t->name, bg_vault_fmt_time(m->expires_at,
-			    when, sizeof(when)));
+			    bg_vault_role_name(m->role), person, t->name,
+			    bg_vault_fmt_time(m->expires_at, when,
+			    sizeof(when)));
 			goto out;
 		}
-		a->role = BG_VAULT_ROLE_OPERATOR;
+		a->role = m->role;
 		if ((r = bg_member_live(v, t->head, t->id, t->name, person,
-		    BG_VAULT_ROLE_OPERATOR, now, &mid, salt)) != BG_OK ||
-		    (r = bg_member_tokens(v, t->head, person,
-		    BG_VAULT_ROLE_OPERATOR, mid, &a->creds, &a->n)) != BG_OK)
+		    m->role, now, &mid, salt)) != BG_OK ||
+		    (r = bg_member_tokens(v, t->head, person, m->role, mid,
+		    &a->creds, &a->n)) != BG_OK)
 			goto out;
 	} else if ((roles & BG_ADMIN_CUSTODIAN) != 0 &&
 	    v->vault_head != NULL && bg_chain_member_find(v->vault_head,
@@ -111,8 +137,14 @@ bg_admin_who(bg_vault_t *v, const bg_tenant_row_t *t, const char *person,
 		if ((r = bg_chain_creds_of(v->vault_head, person, &a->creds,
 		    &a->n, &cap)) != BG_OK)
 			goto out;
-	} else if ((roles & BG_ADMIN_OPERATOR) != 0 && t != NULL &&
-	    t->head == NULL) {
+	} else if ((roles & BG_ADMIN_CUSTODIAN) != 0 &&
+	    v->vault_head == NULL) {
+		r = bg_vault_fail(v, BG_ERR_STATE, "the vault's genesis is not "
+		    "signed yet: no custodian acts before it is (vault chain "
+		    "show)");
+		goto out;
+	} else if ((roles & ~BG_ADMIN_CUSTODIAN) != 0 && t != NULL &&
+	    t->head == NULL && (roles & BG_ADMIN_CUSTODIAN) == 0) {
 		r = bg_vault_fail(v, BG_ERR_STATE, "tenant '%s' has no signed "
 		    "link yet: nobody acts for it until its first link is "
 		    "signed (vault chain show %s)", t->name, t->name);
@@ -120,8 +152,8 @@ bg_admin_who(bg_vault_t *v, const bg_tenant_row_t *t, const char *person,
 	} else {
 		r = bg_vault_fail(v, BG_ERR_DENIED, "%s is not %s%s%s: only "
 		    "they may do this", person, roles_words(roles),
-		    t != NULL && (roles & BG_ADMIN_OPERATOR) != 0 ? " " : "",
-		    t != NULL && (roles & BG_ADMIN_OPERATOR) != 0 ? t->name :
+		    t != NULL && (roles & ~BG_ADMIN_CUSTODIAN) != 0 ? " " : "",
+		    t != NULL && (roles & ~BG_ADMIN_CUSTODIAN) != 0 ? t->name :
 		    "");
 		goto out;
 	}
@@ -372,5 +404,67 @@ bg_admin_verify(bg_vault_t *v, const bg_act_row_t *ar, const char *kind,
 	r = BG_OK;
 out:
 	free(head);
+	return r;
+}
+
+int
+bg_admin_act(bg_vault_t *v, const char *tenant, bg_admin_t *a,
+    const bg_vault_signer_t *by, const char *kind, const char *lines,
+    int64_t now, json_t *det, bool *checkedp)
+{
+	*checkedp = false;
+	if (by->tok == NULL) {	/* check only: nothing is kept */
+		bg_store_rollback(v);
+		*checkedp = true;
+		return BG_OK;
+	}
+	return bg_admin_sign(v, tenant, a, kind, lines, by->tok, by->pin, now,
+	    det);
+}
+
+int
+bg_admin_draft_lines(const bg_chain_link_t *d, const char *extra,
+    char **linesp)
+{
+	uint8_t h[BG_VAULT_HASH_LEN];
+	char hex[2 * BG_VAULT_HASH_LEN + 1];
+	int r;
+
+	*linesp = NULL;
+	if ((r = bg_chain_link_hash(d, h)) != BG_OK)
+		return r;
+	bg_hex(h, sizeof(h), hex);
+	return bg_strcatf(linesp, "draft: %s link %llu, %s\n%s",
+	    d->scope == BG_CHAIN_VAULT ? "vault" : d->tenant,
+	    (unsigned long long)d->seq, hex, extra != NULL ? extra : "");
+}
+
+int
+bg_admin_who_vault(bg_vault_t *v, const bg_chain_link_t *d,
+    const char *person, int64_t now, bg_admin_t *a)
+{
+	size_t cap = 0;
+	int r;
+
+	if (v->vault_head != NULL)
+		return bg_admin_who(v, NULL, person, BG_ADMIN_CUSTODIAN, now,
+		    a);
+	/* The genesis is still a draft: its own custodians amend it. */
+	memset(a, 0, sizeof(*a));
+	if ((r = bg_vault_check_name(v, "person (--as)", person)) != BG_OK)
+		return r;
+	if (d == NULL || bg_chain_member_find(d, person,
+	    BG_CHAIN_ROLE_CUSTODIAN) == NULL)
+		return bg_vault_fail(v, BG_ERR_DENIED, "%s is not a custodian "
+		    "the vault's genesis draft names: only they may amend it",
+		    person);
+	(void)snprintf(a->person, sizeof(a->person), "%s", person);
+	a->role = BG_VAULT_ROLE_CUSTODIAN;
+	a->link = d;
+	a->seq = d->seq;
+	if ((r = bg_chain_link_hash(d, a->link_hash)) != BG_OK ||
+	    (r = bg_chain_creds_of(d, person, &a->creds, &a->n, &cap)) !=
+	    BG_OK || (r = bg_act_check(v, person, a->n)) != BG_OK)
+		bg_admin_clear(a);
 	return r;
 }

@@ -1642,21 +1642,54 @@ bg_vault_chain_sign_check(bg_vault_t *v, const char *tenant,
 }
 
 int
-bg_vault_chain_discard(bg_vault_t *v, const char *actor, const char *tenant)
+bg_vault_chain_discard(bg_vault_t *v, const bg_vault_signer_t *by,
+    const char *tenant)
 {
 	const char *scope = scope_of(tenant);
+	const char *actor = by != NULL ? by->person : NULL;
 	sqlite3_stmt *st = NULL;
+	bg_tenant_row_t t;
+	bg_chain_link_t *d = NULL;
+	bg_admin_t a;
+	json_t *det = NULL;
 	int64_t now = 0;
-	char words[96];
+	char words[96], *lines = NULL;
+	bool checked = false;
 	int r = BG_ERR_INTERNAL;
 
+	memset(&t, 0, sizeof(t));
+	memset(&a, 0, sizeof(a));
 	bg_vault_clear_err(v);
-	if ((r = bg_vault_check_name(v, "actor", actor)) != BG_OK)
+	if ((r = bg_admin_need(v, by)) != BG_OK)
 		goto out;
 	if ((r = bg_store_begin(v)) != BG_OK ||
 	    (r = bg_vault_now(v, &now)) != BG_OK)
 		goto out;
 	if (scope[0] != '\0' && (r = tenant_exists(v, scope)) != BG_OK)
+		goto out;
+	/* Who may drop a draft: an operator of the tenant or a custodian;
+	 * the vault's draft, a custodian. */
+	r = draft_load(v, scope, &d);
+	if (r == BG_ERR_NOT_FOUND)
+		r = bg_vault_fail(v, r, "%s has no draft",
+		    scope_words(tenant, words, sizeof(words)));
+	if (r != BG_OK)
+		goto out;
+	if (scope[0] != '\0') {
+		if ((r = bg_tenant_get(v, scope, &t)) == BG_OK)
+			r = bg_admin_who(v, &t, by->person, BG_ADMIN_OPERATOR |
+			    BG_ADMIN_CUSTODIAN, now, &a);
+	} else
+		r = bg_admin_who_vault(v, d, by->person, now, &a);
+	if (r != BG_OK)
+		goto out;
+	if ((det = json_object()) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = bg_admin_draft_lines(d, NULL, &lines)) != BG_OK ||
+	    (r = bg_admin_act(v, scope, &a, by, "chain.discard", lines, now,
+	    det, &checked)) != BG_OK || checked)
 		goto out;
 	if ((r = bg_store_prepare(v, "DELETE FROM drafts WHERE tenant = ?",
 	    &st)) != BG_OK ||
@@ -1675,12 +1708,18 @@ bg_vault_chain_discard(bg_vault_t *v, const char *actor, const char *tenant)
 	    (r = bg_store_bind_text(v, st, 1, scope)) != BG_OK ||
 	    (r = bg_store_step_done(v, st)) != BG_OK)
 		goto out;
-	if ((r = bg_audit_append(v, now, actor, "chain.discard", scope, "",
-	    NULL)) != BG_OK || (r = bg_store_commit(v)) != BG_OK)
+	r = bg_audit_append(v, now, actor, "chain.discard", scope, "", det);
+	det = NULL;
+	if (r != BG_OK || (r = bg_store_commit(v)) != BG_OK)
 		goto out;
 	r = BG_OK;
 out:
 	sqlite3_finalize(st);
+	json_decref(det);
+	free(lines);
+	bg_admin_clear(&a);
+	bg_chain_link_free(&d);
+	bg_tenant_row_clear(&t);
 	return bg_vault_finish(v, r, actor, "chain.discard", scope, "");
 }
 
@@ -2189,9 +2228,12 @@ out:
 }
 
 int
-bg_vault_custodian_add(bg_vault_t *v, const char *actor, const char *person,
-    const char *label, int quorum, bg_token_t *tok, const char *pin)
+bg_vault_custodian_add(bg_vault_t *v, const char *person, const char *label,
+    int quorum, bg_token_t *tok, const char *pin)
 {
+	/* The new custodian acts: their new credential signs the
+	 * enrollment proof. */
+	const char *actor = person;
 	bg_chain_link_t *d = NULL;
 	bg_chain_member_t m;
 	bg_chain_token_t ct;
@@ -2206,8 +2248,7 @@ bg_vault_custodian_add(bg_vault_t *v, const char *actor, const char *person,
 	memset(&m, 0, sizeof(m));
 	memset(&ct, 0, sizeof(ct));
 	bg_vault_clear_err(v);
-	if ((r = bg_vault_check_name(v, "actor", actor)) != BG_OK ||
-	    (r = bg_vault_check_name(v, "custodian", person)) != BG_OK)
+	if ((r = bg_vault_check_name(v, "custodian", person)) != BG_OK)
 		goto out;
 	if (label != NULL && label[0] != '\0' &&
 	    (r = bg_vault_check_text(v, "label", label, BG_VAULT_LABEL_MAX))
@@ -2301,9 +2342,13 @@ custodians_kept(const bg_vault_t *v, const bg_chain_link_t *d)
 }
 
 int
-bg_vault_custodian_remove(bg_vault_t *v, const char *actor,
+bg_vault_custodian_remove(bg_vault_t *v, const bg_vault_signer_t *by,
     const char *person)
 {
+	bg_admin_t a;
+	char *lines = NULL;
+	const char *actor = by != NULL ? by->person : NULL;
+	bool checked = false;
 	bg_chain_link_t *d = NULL;
 	json_t *det = NULL;
 	int64_t now = 0;
@@ -2311,13 +2356,15 @@ bg_vault_custodian_remove(bg_vault_t *v, const char *actor,
 	bool genesis = false;
 	int r = BG_ERR_INTERNAL;
 
+	memset(&a, 0, sizeof(a));
 	bg_vault_clear_err(v);
-	if ((r = bg_vault_check_name(v, "actor", actor)) != BG_OK ||
+	if ((r = bg_admin_need(v, by)) != BG_OK ||
 	    (r = bg_vault_check_name(v, "custodian", person)) != BG_OK)
 		goto out;
 	if ((r = bg_store_begin(v)) != BG_OK ||
 	    (r = bg_vault_now(v, &now)) != BG_OK ||
-	    (r = custodian_draft(v, now, false, &d, &genesis)) != BG_OK)
+	    (r = custodian_draft(v, now, false, &d, &genesis)) != BG_OK ||
+	    (r = bg_admin_who_vault(v, d, by->person, now, &a)) != BG_OK)
 		goto out;
 	if (bg_chain_member_find(d, person, BG_CHAIN_ROLE_CUSTODIAN) ==
 	    NULL) {
@@ -2363,6 +2410,10 @@ bg_vault_custodian_remove(bg_vault_t *v, const char *actor,
 		goto out;
 	(void)json_object_set_new(det, "signatures_dropped",
 	    json_integer((json_int_t)dropped));
+	if ((r = bg_admin_draft_lines(d, NULL, &lines)) != BG_OK ||
+	    (r = bg_admin_act(v, "", &a, by, "custodian.remove", lines,
+	    now, det, &checked)) != BG_OK || checked)
+		goto out;
 	r = bg_audit_append(v, now, actor, "custodian.remove", "", person,
 	    det);
 	det = NULL;
@@ -2370,15 +2421,21 @@ bg_vault_custodian_remove(bg_vault_t *v, const char *actor,
 		goto out;
 	r = BG_OK;
 out:
+	free(lines);
+	bg_admin_clear(&a);
 	json_decref(det);
 	bg_chain_link_free(&d);
 	return bg_vault_finish(v, r, actor, "custodian.remove", "", person);
 }
 
 int
-bg_vault_custodian_set(bg_vault_t *v, const char *actor, int quorum,
-    int allow_soft)
+bg_vault_custodian_set(bg_vault_t *v, const bg_vault_signer_t *by,
+    int quorum, int allow_soft)
 {
+	bg_admin_t a;
+	char *lines = NULL;
+	const char *actor = by != NULL ? by->person : NULL;
+	bool checked = false;
 	bg_chain_link_t *d = NULL;
 	const bg_chain_member_t *m;
 	json_t *det = NULL;
@@ -2387,8 +2444,9 @@ bg_vault_custodian_set(bg_vault_t *v, const char *actor, int quorum,
 	bool genesis = false;
 	int r = BG_ERR_INTERNAL;
 
+	memset(&a, 0, sizeof(a));
 	bg_vault_clear_err(v);
-	if ((r = bg_vault_check_name(v, "actor", actor)) != BG_OK)
+	if ((r = bg_admin_need(v, by)) != BG_OK)
 		goto out;
 	if (quorum == 0 && allow_soft < 0) {
 		r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "nothing to set: give "
@@ -2402,7 +2460,8 @@ bg_vault_custodian_set(bg_vault_t *v, const char *actor, int quorum,
 	}
 	if ((r = bg_store_begin(v)) != BG_OK ||
 	    (r = bg_vault_now(v, &now)) != BG_OK ||
-	    (r = custodian_draft(v, now, false, &d, &genesis)) != BG_OK)
+	    (r = custodian_draft(v, now, false, &d, &genesis)) != BG_OK ||
+	    (r = bg_admin_who_vault(v, d, by->person, now, &a)) != BG_OK)
 		goto out;
 	if (quorum != 0 && (quorum < 2 || (size_t)quorum > d->n_members)) {
 		r = bg_vault_fail(v, BG_ERR_RANGE, "the custodian quorum must "
@@ -2443,12 +2502,18 @@ bg_vault_custodian_set(bg_vault_t *v, const char *actor, int quorum,
 		goto out;
 	(void)json_object_set_new(det, "signatures_dropped",
 	    json_integer((json_int_t)dropped));
+	if ((r = bg_admin_draft_lines(d, NULL, &lines)) != BG_OK ||
+	    (r = bg_admin_act(v, "", &a, by, "custodian.set", lines,
+	    now, det, &checked)) != BG_OK || checked)
+		goto out;
 	r = bg_audit_append(v, now, actor, "custodian.set", "", "", det);
 	det = NULL;
 	if (r != BG_OK || (r = bg_store_commit(v)) != BG_OK)
 		goto out;
 	r = BG_OK;
 out:
+	free(lines);
+	bg_admin_clear(&a);
 	json_decref(det);
 	bg_chain_link_free(&d);
 	return bg_vault_finish(v, r, actor, "custodian.set", "", "");

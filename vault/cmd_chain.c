@@ -25,7 +25,7 @@ static const char usage[] =
     "usage: vault chain show [TENANT] [--json]\n"
     "       vault chain sign [TENANT] --as PERSON [--token PATH] "
     "[--pin-file PATH]\n"
-    "       vault chain discard [TENANT]\n";
+    "       vault chain discard [TENANT] --as PERSON\n";
 
 enum { OPT_AS = VOPT_LOCAL };
 
@@ -259,14 +259,29 @@ out:
 	return ex;
 }
 
+struct discard_ctx {
+	bg_vault_t	*v;
+	const char	*tenant;
+};
+
+static int
+discard_op(void *arg, const bg_vault_signer_t *by)
+{
+	struct discard_ctx *d = arg;
+
+	return bg_vault_chain_discard(d->v, by, d->tenant);
+}
+
 static int
 chain_discard(int argc, char **argv)
 {
 	struct cargs a;
+	struct discard_ctx dc;
 	bg_vault_t *v = NULL;
-	int r, ex = VAULT_EXIT_FAIL;
+	char what[BG_VAULT_NAME_MAX + 32];
+	int ex = VAULT_EXIT_FAIL;
 
-	if (parse(argc, argv, &a) != 0 || a.as != NULL) {
+	if (parse(argc, argv, &a) != 0) {
 		ex = vault_usage_err(usage);
 		goto out;
 	}
@@ -276,11 +291,13 @@ chain_discard(int argc, char **argv)
 	}
 	if ((ex = vault_open(&v)) != 0)
 		goto out;
-	if ((r = bg_vault_chain_discard(v, vault_actor(), a.tenant)) !=
-	    BG_OK) {
-		ex = vault_fail(v, r, "chain discard %s", scope_name(a.tenant));
+	dc.v = v;
+	dc.tenant = a.tenant;
+	(void)snprintf(what, sizeof(what), "chain discard %s",
+	    scope_name(a.tenant));
+	if ((ex = vault_signed_act(v, a.tenant, a.as, what, NULL, discard_op,
+	    &dc)) != 0)
 		goto out;
-	}
 	printf("draft of %s discarded\n", scope_name(a.tenant));
 	vault_note_receipt(v);
 	ex = VAULT_EXIT_OK;

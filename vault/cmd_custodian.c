@@ -21,14 +21,37 @@
 static const char usage[] =
     "usage: vault custodian add PERSON [--label LABEL] [--token PATH] "
     "[--pin-file PATH]\n"
-    "       vault custodian remove PERSON\n"
-    "       vault custodian set [--custodian-quorum N] "
-    "[--allow-soft-tokens | --refuse-soft-tokens]\n"
+    "       vault custodian remove PERSON --as CUSTODIAN\n"
+    "       vault custodian set --as CUSTODIAN [--custodian-quorum N]\n"
+    "                           [--allow-soft-tokens | --refuse-soft-tokens]\n"
     "       vault custodian trust [--fido-root FILE] [--mds FILE] "
     "[--root FILE] [--allow-aaguid HEX] [--clear]\n";
 
 enum { OPT_LABEL = VOPT_LOCAL, OPT_QUORUM, OPT_SOFT, OPT_HARD, OPT_FIDO_ROOT,
-    OPT_MDS, OPT_ROOT, OPT_AAGUID, OPT_CLEAR };
+    OPT_MDS, OPT_ROOT, OPT_AAGUID, OPT_CLEAR, OPT_AS };
+
+/* remove and set: a custodian's signed act (vault_signed_act). */
+struct cu_act {
+	bg_vault_t	*v;
+	const char	*person;	/* remove */
+	int		 quorum, soft;	/* set */
+};
+
+static int
+remove_op(void *arg, const bg_vault_signer_t *by)
+{
+	struct cu_act *c = arg;
+
+	return bg_vault_custodian_remove(c->v, by, c->person);
+}
+
+static int
+set_op(void *arg, const bg_vault_signer_t *by)
+{
+	struct cu_act *c = arg;
+
+	return bg_vault_custodian_set(c->v, by, c->quorum, c->soft);
+}
 
 struct cu_ctx {
 	bg_vault_t	*v;
@@ -42,8 +65,8 @@ add_op(void *arg, const char *pin)
 {
 	struct cu_ctx *c = arg;
 
-	return bg_vault_custodian_add(c->v, vault_actor(), c->person,
-	    c->label, c->quorum, c->tok, pin);
+	return bg_vault_custodian_add(c->v, c->person, c->label, c->quorum,
+	    c->tok, pin);
 }
 
 int
@@ -142,10 +165,14 @@ custodian_remove(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		VAULT_GLOBAL_LONGOPTS,
+		{ "as",	required_argument, NULL, OPT_AS },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct cu_act ca;
+	const char *as = NULL;
+	char what[BG_VAULT_NAME_MAX + 32];
 	bg_vault_t *v = NULL;
-	int c, r, ex = VAULT_EXIT_FAIL;
+	int c, ex = VAULT_EXIT_FAIL;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (vault_global_opt(c, optarg))
@@ -154,6 +181,9 @@ custodian_remove(int argc, char **argv)
 		case 'h':
 			ex = vault_usage_ok(usage);
 			goto out;
+		case OPT_AS:
+			as = optarg;
+			break;
 		default:
 			ex = vault_usage_err(usage);
 			goto out;
@@ -165,11 +195,14 @@ custodian_remove(int argc, char **argv)
 	}
 	if ((ex = vault_open(&v)) != 0)
 		goto out;
-	if ((r = bg_vault_custodian_remove(v, vault_actor(), argv[optind])) !=
-	    BG_OK) {
-		ex = vault_fail(v, r, "custodian remove %s", argv[optind]);
+	memset(&ca, 0, sizeof(ca));
+	ca.v = v;
+	ca.person = argv[optind];
+	(void)snprintf(what, sizeof(what), "custodian remove %s",
+	    argv[optind]);
+	if ((ex = vault_signed_act(v, NULL, as, what, NULL, remove_op, &ca))
+	    != 0)
 		goto out;
-	}
 	printf("custodian %s removed in %s; it takes effect when a custodian "
 	    "quorum of the others has signed it (vault chain sign --as "
 	    "CUSTODIAN)\n", argv[optind], draft_words(v));
@@ -188,11 +221,14 @@ custodian_set(int argc, char **argv)
 		{ "custodian-quorum", required_argument, NULL, OPT_QUORUM },
 		{ "allow-soft-tokens", no_argument, NULL, OPT_SOFT },
 		{ "refuse-soft-tokens", no_argument, NULL, OPT_HARD },
+		{ "as",	required_argument, NULL, OPT_AS },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct cu_act ca;
+	const char *as = NULL;
 	bg_vault_t *v = NULL;
 	uint64_t quorum = 0;
-	int c, r, soft = -1, ex = VAULT_EXIT_FAIL;
+	int c, soft = -1, ex = VAULT_EXIT_FAIL;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (vault_global_opt(c, optarg))
@@ -208,6 +244,9 @@ custodian_set(int argc, char **argv)
 				ex = VAULT_EXIT_USAGE;
 				goto out;
 			}
+			break;
+		case OPT_AS:
+			as = optarg;
 			break;
 		case OPT_SOFT:
 		case OPT_HARD:
@@ -233,11 +272,13 @@ custodian_set(int argc, char **argv)
 	}
 	if ((ex = vault_open(&v)) != 0)
 		goto out;
-	if ((r = bg_vault_custodian_set(v, vault_actor(), (int)quorum, soft))
-	    != BG_OK) {
-		ex = vault_fail(v, r, "custodian set");
+	memset(&ca, 0, sizeof(ca));
+	ca.v = v;
+	ca.quorum = (int)quorum;
+	ca.soft = soft;
+	if ((ex = vault_signed_act(v, NULL, as, "custodian set", NULL, set_op,
+	    &ca)) != 0)
 		goto out;
-	}
 	printf("set in the vault's draft; it takes effect when a custodian "
 	    "quorum has signed it (vault chain sign --as CUSTODIAN)\n");
 	vault_note_receipt(v);

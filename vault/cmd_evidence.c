@@ -20,11 +20,11 @@
 #include "cmds.h"
 
 static const char usage[] =
-    "usage: vault evidence export --request ID --out BUNDLE "
+    "usage: vault evidence export --request ID --out BUNDLE --as PERSON "
     "[--receipt LINE]\n"
     "       vault evidence verify BUNDLE [--pubkey HEX] [--receipt LINE]\n";
 
-enum { OPT_REQUEST = VOPT_LOCAL, OPT_OUT, OPT_RECEIPT, OPT_PUBKEY };
+enum { OPT_REQUEST = VOPT_LOCAL, OPT_OUT, OPT_RECEIPT, OPT_PUBKEY, OPT_AS };
 
 static const struct option longopts[] = {
 	VAULT_GLOBAL_LONGOPTS,
@@ -34,6 +34,34 @@ static const struct option longopts[] = {
 	{ "pubkey",	required_argument, NULL, OPT_PUBKEY },
 	{ NULL, 0, NULL, 0 }
 };
+static const struct option export_longopts[] = {
+	VAULT_GLOBAL_LONGOPTS,
+	{ "request",	required_argument, NULL, OPT_REQUEST },
+	{ "out",	required_argument, NULL, OPT_OUT },
+	{ "receipt",	required_argument, NULL, OPT_RECEIPT },
+	{ "as",		required_argument, NULL, OPT_AS },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* The export is a signed act of the tenant's auditor (or an operator,
+ * or a custodian). */
+struct export_ctx {
+	bg_vault_t	*v;
+	int64_t		 id;
+	const char	*receipt;
+	char		*bundle;
+};
+
+static int
+export_op(void *arg, const bg_vault_signer_t *by)
+{
+	struct export_ctx *e = arg;
+
+	free(e->bundle);
+	e->bundle = NULL;
+	return bg_vault_evidence_export(e->v, by, e->id, e->receipt,
+	    &e->bundle);
+}
 
 /* Create path (must not exist) with all of s; 0 or -1. */
 static int
@@ -123,12 +151,15 @@ static int
 evidence_export(int argc, char **argv)
 {
 	bg_vault_t *v = NULL;
-	const char *out = NULL, *receipt = NULL;
-	char *bundle = NULL;
+	struct export_ctx ec;
+	const char *out = NULL, *receipt = NULL, *as = NULL;
+	char *bundle = NULL, what[64];
 	int64_t id = 0;
-	int c, r, ex = VAULT_EXIT_FAIL;
+	int c, ex = VAULT_EXIT_FAIL;
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	memset(&ec, 0, sizeof(ec));
+	while ((c = getopt_long(argc, argv, "h", export_longopts, NULL)) !=
+	    -1) {
 		if (vault_global_opt(c, optarg))
 			continue;
 		switch (c) {
@@ -149,6 +180,9 @@ evidence_export(int argc, char **argv)
 		case OPT_RECEIPT:
 			receipt = optarg;
 			break;
+		case OPT_AS:
+			as = optarg;
+			break;
 		default:
 			ex = vault_usage_err(usage);
 			goto out;
@@ -160,11 +194,15 @@ evidence_export(int argc, char **argv)
 	}
 	if ((ex = vault_open(&v)) != 0)
 		goto out;
-	if ((r = bg_vault_evidence_export(v, vault_actor(), id, receipt,
-	    &bundle)) != BG_OK) {
-		ex = vault_fail(v, r, "evidence export %lld", (long long)id);
+	ec.v = v;
+	ec.id = id;
+	ec.receipt = receipt;
+	(void)snprintf(what, sizeof(what), "evidence export %lld",
+	    (long long)id);
+	ex = vault_signed_act(v, NULL, as, what, NULL, export_op, &ec);
+	bundle = ec.bundle;
+	if (ex != 0)
 		goto out;
-	}
 	ex = VAULT_EXIT_FAIL;
 	if (write_new(out, bundle) != 0)
 		goto out;

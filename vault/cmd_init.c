@@ -82,7 +82,7 @@ cmd_init(int argc, char **argv)
 	}
 	if ((path = vault_path(true)) == NULL)
 		goto out;
-	if ((r = bg_vault_create_msg(path, soft, vault_actor(), &v, msg,
+	if ((r = bg_vault_create_msg(path, soft, as, &v, msg,
 	    sizeof(msg))) != BG_OK) {
 		if (r == BG_ERR_EXISTS)
 			vault_errx("init: %s already exists; refusing to "

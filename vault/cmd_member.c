@@ -20,14 +20,15 @@ static const char usage[] =
     "                        [--label LABEL] [--expires TIME] "
     "[--pin-file PATH]\n"
     "       vault member list [TENANT] [--person PERSON] [--all] [--json]\n"
-    "       vault member recertify TENANT PERSON --until TIME [--role ROLE] "
-    "[--shorten]\n"
-    "       vault member remove TENANT PERSON [--role ROLE]\n";
+    "       vault member recertify TENANT PERSON --until TIME --as PERSON "
+    "[--role ROLE]\n"
+    "                              [--shorten]\n"
+    "       vault member remove TENANT PERSON --as PERSON [--role ROLE]\n";
 
 #define DEFAULT_VALIDITY (365 * 86400)
 
 enum { OPT_ROLE = VOPT_LOCAL, OPT_LABEL, OPT_EXPIRES, OPT_PERSON, OPT_ALL,
-    OPT_SIDE, OPT_UNTIL, OPT_SHORTEN };
+    OPT_SIDE, OPT_UNTIL, OPT_SHORTEN, OPT_AS };
 
 static const struct option longopts[] = {
 	VAULT_GLOBAL_LONGOPTS,
@@ -39,6 +40,7 @@ static const struct option longopts[] = {
 	{ "side",	required_argument, NULL, OPT_SIDE },
 	{ "until",	required_argument, NULL, OPT_UNTIL },
 	{ "shorten",	no_argument,	   NULL, OPT_SHORTEN },
+	{ "as",		required_argument, NULL, OPT_AS },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -52,7 +54,28 @@ struct margs {
 	int64_t		 until;
 	bool		 shorten;
 	bool		 help;
+	const char	*as;		/* remove, recertify: who signs */
 };
+
+/* remove and recertify: a signed amendment (vault_signed_act). */
+struct amend_ctx {
+	bg_vault_t		*v;
+	const struct margs	*a;
+	const char		*tenant, *person;
+	bool			 recertify;
+};
+
+static int
+amend_op(void *arg, const bg_vault_signer_t *by)
+{
+	struct amend_ctx *c = arg;
+
+	if (c->recertify)
+		return bg_vault_member_recertify(c->v, by, c->tenant,
+		    c->person, c->a->role, c->a->until, c->a->shorten);
+	return bg_vault_member_remove(c->v, by, c->tenant, c->person,
+	    c->a->role);
+}
 
 /* Parse the options; returns -1 on a usage error. */
 static int
@@ -108,6 +131,9 @@ parse(int argc, char **argv, struct margs *a)
 		case OPT_SHORTEN:
 			a->shorten = true;
 			break;
+		case OPT_AS:
+			a->as = optarg;
+			break;
 		default:
 			return -1;
 		}
@@ -128,7 +154,7 @@ add_op(void *arg, const char *pin)
 {
 	struct add_ctx *a = arg;
 
-	return bg_vault_member_add(a->v, vault_actor(), a->tenant, a->person,
+	return bg_vault_member_add(a->v, a->tenant, a->person,
 	    a->role, a->side, a->expires, a->label, a->tok, pin);
 }
 
@@ -143,6 +169,12 @@ member_add(int argc, char **argv)
 	int ex = VAULT_EXIT_FAIL;
 
 	if (parse(argc, argv, &a) != 0) {
+		ex = vault_usage_err(usage);
+		goto out;
+	}
+	if (a.as != NULL) {
+		vault_errx("member add: the enrollee's own token signs the "
+		    "enrollment; --as does not apply");
 		ex = vault_usage_err(usage);
 		goto out;
 	}
@@ -319,8 +351,10 @@ static int
 member_remove(int argc, char **argv)
 {
 	struct margs a;
+	struct amend_ctx ac;
 	bg_vault_t *v = NULL;
-	int r, ex = VAULT_EXIT_FAIL;
+	char what[2 * BG_VAULT_NAME_MAX + 32];
+	int ex = VAULT_EXIT_FAIL;
 
 	if (parse(argc, argv, &a) != 0) {
 		ex = vault_usage_err(usage);
@@ -336,12 +370,16 @@ member_remove(int argc, char **argv)
 	}
 	if ((ex = vault_open(&v)) != 0)
 		goto out;
-	if ((r = bg_vault_member_remove(v, vault_actor(), argv[optind],
-	    argv[optind + 1], a.role)) != BG_OK) {
-		ex = vault_fail(v, r, "member remove %s %s", argv[optind],
-		    argv[optind + 1]);
+	ac.v = v;
+	ac.a = &a;
+	ac.tenant = argv[optind];
+	ac.person = argv[optind + 1];
+	ac.recertify = false;
+	(void)snprintf(what, sizeof(what), "member remove %s %s",
+	    argv[optind], argv[optind + 1]);
+	if ((ex = vault_signed_act(v, argv[optind], a.as, what, NULL, amend_op,
+	    &ac)) != 0)
 		goto out;
-	}
 	printf("%s removed from the draft link of %s: the removal takes "
 	    "effect when the draft is signed (vault chain show %s)\n",
 	    argv[optind + 1], argv[optind], argv[optind]);
@@ -358,9 +396,10 @@ static int
 member_recertify(int argc, char **argv)
 {
 	struct margs a;
+	struct amend_ctx ac;
 	bg_vault_t *v = NULL;
-	char tb[32];
-	int r, ex = VAULT_EXIT_FAIL;
+	char tb[32], what[2 * BG_VAULT_NAME_MAX + 32];
+	int ex = VAULT_EXIT_FAIL;
 
 	if (parse(argc, argv, &a) != 0) {
 		ex = vault_usage_err(usage);
@@ -378,12 +417,16 @@ member_recertify(int argc, char **argv)
 	}
 	if ((ex = vault_open(&v)) != 0)
 		goto out;
-	if ((r = bg_vault_member_recertify(v, vault_actor(), argv[optind],
-	    argv[optind + 1], a.role, a.until, a.shorten)) != BG_OK) {
-		ex = vault_fail(v, r, "member recertify %s %s", argv[optind],
-		    argv[optind + 1]);
+	ac.v = v;
+	ac.a = &a;
+	ac.tenant = argv[optind];
+	ac.person = argv[optind + 1];
+	ac.recertify = true;
+	(void)snprintf(what, sizeof(what), "member recertify %s %s",
+	    argv[optind], argv[optind + 1]);
+	if ((ex = vault_signed_act(v, argv[optind], a.as, what, NULL, amend_op,
+	    &ac)) != 0)
 		goto out;
-	}
 	printf("%s in %s until %s, in the draft link: it takes effect when "
 	    "the signers it needs sign it (vault chain show %s)\n",
 	    argv[optind + 1], argv[optind], vault_fmt_time(a.until, tb),

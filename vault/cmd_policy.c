@@ -17,17 +17,35 @@
 #include "cmds.h"
 
 static const char usage[] =
-    "usage: vault policy set TENANT POLICY [--exception REASON "
+    "usage: vault policy set TENANT POLICY --as PERSON [--exception REASON "
     "--exception-until TIME]\n"
     "       vault policy show TENANT [--json]\n";
 
-enum { OPT_EXCEPTION = VOPT_LOCAL, OPT_UNTIL };
+enum { OPT_EXCEPTION = VOPT_LOCAL, OPT_UNTIL, OPT_AS };
 
 struct pargs {
 	const char	*exception;
 	const char	*until;
+	const char	*as;
 	bool		 help;
 };
+
+/* policy set: a signed amendment of the draft (vault_signed_act). */
+struct set_ctx {
+	bg_vault_t		*v;
+	const char		*tenant, *expr;
+	const struct pargs	*a;
+	int64_t			 until;
+};
+
+static int
+set_op(void *arg, const bg_vault_signer_t *by)
+{
+	struct set_ctx *c = arg;
+
+	return bg_vault_policy_set(c->v, by, c->tenant, c->expr,
+	    c->a->exception, c->until);
+}
 
 static int
 parse(int argc, char **argv, struct pargs *a)
@@ -36,6 +54,7 @@ parse(int argc, char **argv, struct pargs *a)
 		VAULT_GLOBAL_LONGOPTS,
 		{ "exception",	     required_argument, NULL, OPT_EXCEPTION },
 		{ "exception-until", required_argument, NULL, OPT_UNTIL },
+		{ "as",		     required_argument, NULL, OPT_AS },
 		{ NULL, 0, NULL, 0 }
 	};
 	int c;
@@ -54,6 +73,9 @@ parse(int argc, char **argv, struct pargs *a)
 		case OPT_UNTIL:
 			a->until = optarg;
 			break;
+		case OPT_AS:
+			a->as = optarg;
+			break;
 		default:
 			return -1;
 		}
@@ -65,9 +87,11 @@ static int
 policy_set(int argc, char **argv)
 {
 	struct pargs a;
+	struct set_ctx sc;
 	bg_vault_t *v = NULL;
 	int64_t until = 0;
-	int r, ex = VAULT_EXIT_FAIL;
+	char what[BG_VAULT_NAME_MAX + 32];
+	int ex = VAULT_EXIT_FAIL;
 
 	if (parse(argc, argv, &a) != 0) {
 		ex = vault_usage_err(usage);
@@ -95,11 +119,15 @@ policy_set(int argc, char **argv)
 	}
 	if ((ex = vault_open(&v)) != 0)
 		goto out;
-	if ((r = bg_vault_policy_set(v, vault_actor(), argv[optind],
-	    argv[optind + 1], a.exception, until)) != BG_OK) {
-		ex = vault_fail(v, r, "policy set %s", argv[optind]);
+	sc.v = v;
+	sc.tenant = argv[optind];
+	sc.expr = argv[optind + 1];
+	sc.a = &a;
+	sc.until = until;
+	(void)snprintf(what, sizeof(what), "policy set %s", argv[optind]);
+	if ((ex = vault_signed_act(v, argv[optind], a.as, what, NULL, set_op,
+	    &sc)) != 0)
 		goto out;
-	}
 	printf("policy of %s set in its draft link; it takes effect when the "
 	    "draft is signed (vault chain show %s)\n", argv[optind],
 	    argv[optind]);
@@ -121,7 +149,7 @@ policy_show(int argc, char **argv)
 	json_t *j = NULL;
 	int r, ex = VAULT_EXIT_FAIL;
 
-	if (parse(argc, argv, &a) != 0 || a.exception != NULL ||
+	if (parse(argc, argv, &a) != 0 || a.exception != NULL || a.as != NULL ||
 	    a.until != NULL) {
 		ex = vault_usage_err(usage);
 		goto out;

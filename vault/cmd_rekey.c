@@ -19,11 +19,11 @@
 #include "cmds.h"
 
 static const char usage[] =
-    "usage: vault rekey propose TENANT\n"
+    "usage: vault rekey propose TENANT --as PERSON\n"
     "       vault rekey show ID [--json]\n"
     "       vault rekey contribute ID --as PERSON [--token PATH] "
     "[--pin-file PATH]\n"
-    "       vault rekey abort ID\n";
+    "       vault rekey abort ID --as PERSON\n";
 
 enum { OPT_AS = VOPT_LOCAL };
 
@@ -31,6 +31,29 @@ struct rargs {
 	const char	*as;
 	bool		 help;
 };
+
+/* propose and abort: an operator's or custodian's signed act. */
+struct rk_ctx {
+	bg_vault_t	*v;
+	const char	*tenant;	/* propose */
+	int64_t		 id;		/* abort; propose's result */
+};
+
+static int
+propose_op(void *arg, const bg_vault_signer_t *by)
+{
+	struct rk_ctx *c = arg;
+
+	return bg_vault_rekey_propose(c->v, by, c->tenant, &c->id);
+}
+
+static int
+abort_op(void *arg, const bg_vault_signer_t *by)
+{
+	struct rk_ctx *c = arg;
+
+	return bg_vault_rekey_abort(c->v, by, c->id);
+}
 
 static int
 parse(int argc, char **argv, struct rargs *a)
@@ -79,12 +102,14 @@ static int
 rekey_propose(int argc, char **argv)
 {
 	struct rargs a;
+	struct rk_ctx rc;
 	bg_vault_t *v = NULL;
 	bg_vault_rekey_info_t *ri = NULL;
+	char what[BG_VAULT_NAME_MAX + 32];
 	int64_t id = 0;
-	int r, ex = VAULT_EXIT_FAIL;
+	int ex = VAULT_EXIT_FAIL;
 
-	if (parse(argc, argv, &a) != 0 || a.as != NULL) {
+	if (parse(argc, argv, &a) != 0) {
 		ex = vault_usage_err(usage);
 		goto out;
 	}
@@ -98,11 +123,14 @@ rekey_propose(int argc, char **argv)
 	}
 	if ((ex = vault_open(&v)) != 0)
 		goto out;
-	if ((r = bg_vault_rekey_propose(v, vault_actor(), argv[optind], &id))
-	    != BG_OK) {
-		ex = vault_fail(v, r, "rekey propose %s", argv[optind]);
+	rc.v = v;
+	rc.tenant = argv[optind];
+	rc.id = 0;
+	(void)snprintf(what, sizeof(what), "rekey propose %s", argv[optind]);
+	if ((ex = vault_signed_act(v, argv[optind], a.as, what, NULL,
+	    propose_op, &rc)) != 0)
 		goto out;
-	}
+	id = rc.id;
 	printf("%lld\n", (long long)id);
 	if (bg_vault_rekey_show(v, id, &ri) == BG_OK)
 		show_text("re-key proposed; each contributor named below runs "
@@ -256,11 +284,13 @@ static int
 rekey_abort(int argc, char **argv)
 {
 	struct rargs a;
+	struct rk_ctx rc;
 	bg_vault_t *v = NULL;
+	char what[64];
 	int64_t id = 0;
-	int r, ex = VAULT_EXIT_FAIL;
+	int ex = VAULT_EXIT_FAIL;
 
-	if (parse(argc, argv, &a) != 0 || a.as != NULL || (!a.help &&
+	if (parse(argc, argv, &a) != 0 || (!a.help &&
 	    (argc - optind != 1 || parse_id(argv[optind], &id) != 0))) {
 		ex = vault_usage_err(usage);
 		goto out;
@@ -271,10 +301,13 @@ rekey_abort(int argc, char **argv)
 	}
 	if ((ex = vault_open(&v)) != 0)
 		goto out;
-	if ((r = bg_vault_rekey_abort(v, vault_actor(), id)) != BG_OK) {
-		ex = vault_fail(v, r, "rekey abort %lld", (long long)id);
+	rc.v = v;
+	rc.tenant = NULL;
+	rc.id = id;
+	(void)snprintf(what, sizeof(what), "rekey abort %lld", (long long)id);
+	if ((ex = vault_signed_act(v, NULL, a.as, what, NULL, abort_op, &rc))
+	    != 0)
 		goto out;
-	}
 	printf("re-key %lld aborted; its sub-shares are destroyed\n",
 	    (long long)id);
 	vault_note_receipt(v);

@@ -674,6 +674,11 @@ secret_list_show(int argc, char **argv, bool show)
 				    vault_json_time(vers[i].retired_at),
 				    "value_length", (json_int_t)vers[i].value_len,
 				    "policy_hash", vers[i].policy_hash);
+				if (o != NULL && json_object_set_new(o,
+				    "known_to", vers[i].known_to[0] != '\0' ?
+				    json_string(vers[i].known_to) :
+				    json_null()) != 0)
+					goto out;
 				if (json_array_append_new(arr, o) != 0)
 					goto out;
 			}
@@ -722,9 +727,14 @@ secret_list_show(int argc, char **argv, bool show)
 			    s->name);
 		printf("versions:\n");
 		for (i = 0; i < nv; i++)
-			printf("  %3d  %-8s sealed %s%s%s\n", vers[i].version,
+			printf("  %3d  %-8s sealed %s%s%s%s%s%s\n",
+			    vers[i].version,
 			    bg_vault_version_state_name(vers[i].state),
 			    vault_fmt_time(vers[i].sealed_at, tb),
+			    vers[i].known_to[0] != '\0' ? " by " : "",
+			    vers[i].known_to,
+			    vers[i].known_to[0] != '\0' ?
+			    " (known to them)" : " (no signed seal: rotate it)",
 			    vers[i].retired_at > 0 ? ", retired " : "",
 			    vers[i].retired_at > 0 ?
 			    vault_fmt_time(vers[i].retired_at, tb2) : "");

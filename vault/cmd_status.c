@@ -110,7 +110,7 @@ status_cmd(int argc, char **argv, bool check)
 	}
 	/* check moves the clock's high-water mark: deadlines passed while
 	 * nobody worked stay passed if the clock is set back later */
-	if (check && (r = bg_vault_clock_tick(v, vault_actor())) != BG_OK) {
+	if (check && (r = bg_vault_clock_tick(v, "clock")) != BG_OK) {
 		ex = vault_fail(v, r, "check");
 		goto out;
 	}

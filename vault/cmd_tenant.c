@@ -16,21 +16,46 @@
 #include "cmds.h"
 
 static const char usage[] =
-    "usage: vault tenant add TENANT [--max-ttl DURATION] "
+    "usage: vault tenant add TENANT --as CUSTODIAN [--max-ttl DURATION] "
     "[--approval-window DURATION]\n"
     "                        [--rotation-deadline DURATION] "
     "[--client-cosign N]\n"
-    "       vault tenant set TENANT [--max-ttl DURATION] "
+    "       vault tenant set TENANT --as PERSON [--max-ttl DURATION] "
     "[--approval-window DURATION]\n"
     "                        [--rotation-deadline DURATION] "
     "[--client-cosign N]\n"
     "       vault tenant list [--json]\n"
     "       vault tenant show TENANT [--json]\n"
-    "       vault tenant offboard TENANT --confirm TENANT "
+    "       vault tenant offboard TENANT --confirm TENANT --as OPERATOR "
     "[--certificate FILE]\n"
     "       vault tenant verify-certificate FILE\n";
 
-enum { OPT_MAX_TTL = VOPT_LOCAL, OPT_WINDOW, OPT_ROTDL, OPT_COSIGN };
+enum { OPT_MAX_TTL = VOPT_LOCAL, OPT_WINDOW, OPT_ROTDL, OPT_COSIGN,
+    OPT_AS_ };
+
+/* add, set and offboard: signed acts (vault_signed_act). */
+struct tact {
+	bg_vault_t			*v;
+	const char			*tenant, *confirm;
+	const bg_vault_tenant_opts_t	*o;
+	int				 which;	/* 0 add, 1 set, 2 offboard */
+	char				*cert;
+};
+
+static int
+tact_op(void *arg, const bg_vault_signer_t *by)
+{
+	struct tact *t = arg;
+
+	if (t->which == 0)
+		return bg_vault_tenant_add(t->v, by, t->tenant, t->o);
+	if (t->which == 1)
+		return bg_vault_tenant_set(t->v, by, t->tenant, t->o);
+	free(t->cert);
+	t->cert = NULL;
+	return bg_vault_tenant_offboard(t->v, by, t->tenant, t->confirm,
+	    by->tok != NULL ? &t->cert : NULL);
+}
 
 static json_t *
 tenant_json(const bg_vault_tenant_info_t *t)
@@ -63,13 +88,17 @@ add_or_set(int argc, char **argv, bool add)
 		{ "approval-window",	required_argument, NULL, OPT_WINDOW },
 		{ "rotation-deadline",	required_argument, NULL, OPT_ROTDL },
 		{ "client-cosign",	required_argument, NULL, OPT_COSIGN },
+		{ "as",			required_argument, NULL, OPT_AS_ },
 		{ NULL, 0, NULL, 0 }
 	};
 	bg_vault_tenant_opts_t o;
+	struct tact ta;
 	bg_vault_t *v = NULL;
+	const char *as = NULL;
+	char what[BG_VAULT_NAME_MAX + 32];
 	uint64_t n = 0;
 	int64_t *dst;
-	int c, r, ex = VAULT_EXIT_FAIL;
+	int c, ex = VAULT_EXIT_FAIL;
 
 	memset(&o, 0, sizeof(o));
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -102,6 +131,9 @@ add_or_set(int argc, char **argv, bool add)
 			}
 			o.client_cosign = (int)n;
 			break;
+		case OPT_AS_:
+			as = optarg;
+			break;
 		default:
 			ex = vault_usage_err(usage);
 			goto out;
@@ -113,15 +145,16 @@ add_or_set(int argc, char **argv, bool add)
 	}
 	if ((ex = vault_open(&v)) != 0)
 		goto out;
-	if (add)
-		r = bg_vault_tenant_add(v, vault_actor(), argv[optind], &o);
-	else
-		r = bg_vault_tenant_set(v, vault_actor(), argv[optind], &o);
-	if (r != BG_OK) {
-		ex = vault_fail(v, r, "tenant %s %s", add ? "add" : "set",
-		    argv[optind]);
+	memset(&ta, 0, sizeof(ta));
+	ta.v = v;
+	ta.tenant = argv[optind];
+	ta.o = &o;
+	ta.which = add ? 0 : 1;
+	(void)snprintf(what, sizeof(what), "tenant %s %s", add ? "add" : "set",
+	    argv[optind]);
+	if ((ex = vault_signed_act(v, add ? NULL : argv[optind], as, what,
+	    NULL, tact_op, &ta)) != 0)
 		goto out;
-	}
 	printf("tenant %s %s: its draft link takes effect when it is signed "
 	    "(vault chain show %s)\n", argv[optind], add ? "added" :
 	    "updated", argv[optind]);
@@ -410,12 +443,14 @@ tenant_offboard(int argc, char **argv)
 		VAULT_GLOBAL_LONGOPTS,
 		{ "confirm",	 required_argument, NULL, OPT_CONFIRM },
 		{ "certificate", required_argument, NULL, OPT_CERT },
+		{ "as",		 required_argument, NULL, OPT_AS_ },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct tact ta;
 	bg_vault_t *v = NULL;
-	const char *confirm = NULL, *file = NULL;
-	char *cert = NULL;
-	int c, fd = -1, r, ex = VAULT_EXIT_FAIL;
+	const char *confirm = NULL, *file = NULL, *as = NULL;
+	char *cert = NULL, what[BG_VAULT_NAME_MAX + 32];
+	int c, fd = -1, ex = VAULT_EXIT_FAIL;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (vault_global_opt(c, optarg))
@@ -429,6 +464,9 @@ tenant_offboard(int argc, char **argv)
 			break;
 		case OPT_CERT:
 			file = optarg;
+			break;
+		case OPT_AS_:
+			as = optarg;
 			break;
 		default:
 			ex = vault_usage_err(usage);
@@ -450,11 +488,16 @@ tenant_offboard(int argc, char **argv)
 	}
 	if ((ex = vault_open(&v)) != 0)
 		goto out;
-	if ((r = bg_vault_tenant_offboard(v, vault_actor(), argv[optind],
-	    confirm, &cert)) != BG_OK) {
-		ex = vault_fail(v, r, "tenant offboard %s", argv[optind]);
+	memset(&ta, 0, sizeof(ta));
+	ta.v = v;
+	ta.tenant = argv[optind];
+	ta.confirm = confirm;
+	ta.which = 2;
+	(void)snprintf(what, sizeof(what), "tenant offboard %s", argv[optind]);
+	ex = vault_signed_act(v, argv[optind], as, what, NULL, tact_op, &ta);
+	cert = ta.cert;
+	if (ex != 0)
 		goto out;
-	}
 	if (fd >= 0) {
 		if (write_all(fd, cert, strlen(cert)) != 0 || fsync(fd) != 0 ||
 		    close(fd) != 0) {

@@ -412,23 +412,40 @@ out:
 	return r;
 }
 
-/* Log the export (its own transaction; refusals recorded). */
+/*
+ * Log the export, signed by by (the tenant's auditor or an operator, or a
+ * custodian): its own transaction; refusals recorded.  *checkedp: check
+ * mode (by->tok NULL) ended here with nothing written.
+ */
 static int
-log_export(bg_vault_t *v, const char *actor,
-    const bg_vault_request_info_t *q)
+log_export(bg_vault_t *v, const bg_vault_signer_t *by,
+    const bg_vault_request_info_t *q, bool *checkedp)
 {
+	bg_tenant_row_t t;
+	bg_admin_t a;
 	json_t *det = NULL;
+	char *lines = NULL;
 	int64_t now = 0;
 	int r = BG_ERR_INTERNAL;
 
+	memset(&t, 0, sizeof(t));
+	memset(&a, 0, sizeof(a));
 	if ((r = bg_store_begin(v)) != BG_OK ||
-	    (r = bg_vault_now(v, &now)) != BG_OK)
+	    (r = bg_vault_now(v, &now)) != BG_OK ||
+	    (r = bg_tenant_get(v, q->tenant, &t)) != BG_OK ||
+	    (r = bg_admin_who(v, &t, by->person, BG_ADMIN_AUDITOR |
+	    BG_ADMIN_OPERATOR | BG_ADMIN_CUSTODIAN, now, &a)) != BG_OK)
 		goto out;
-	if ((det = json_pack("{s:I}", "request", (json_int_t)q->id)) == NULL) {
+	if ((det = json_pack("{s:I}", "request", (json_int_t)q->id)) == NULL ||
+	    bg_strcatf(&lines, "request: %lld\nsecret: %s\n",
+	    (long long)q->id, q->secret) != BG_OK) {
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
-	r = bg_audit_append(v, now, actor, "evidence.export", q->tenant,
+	if ((r = bg_admin_act(v, t.name, &a, by, "evidence.export", lines, now,
+	    det, checkedp)) != BG_OK || *checkedp)
+		goto out;
+	r = bg_audit_append(v, now, by->person, "evidence.export", q->tenant,
 	    q->secret, det);
 	det = NULL;
 	if (r != BG_OK)
@@ -436,14 +453,18 @@ log_export(bg_vault_t *v, const char *actor,
 	r = bg_store_commit(v);
 out:
 	json_decref(det);
-	return bg_vault_finish(v, r, actor, "evidence.export", q->tenant,
+	free(lines);
+	bg_admin_clear(&a);
+	bg_tenant_row_clear(&t);
+	return bg_vault_finish(v, r, by->person, "evidence.export", q->tenant,
 	    q->secret);
 }
 
 int
-bg_vault_evidence_export(bg_vault_t *v, const char *actor,
+bg_vault_evidence_export(bg_vault_t *v, const bg_vault_signer_t *by,
     int64_t request_id, const char *receipt, char **bundlep)
 {
+	bool checked = false;
 	bg_vault_report_query_t rq;
 	bg_vault_request_info_t *q = NULL;
 	bg_treehead_t th;
@@ -462,10 +483,10 @@ bg_vault_evidence_export(bg_vault_t *v, const char *actor,
 		return BG_ERR_INVALID_ARG;
 	*bundlep = NULL;
 	bg_vault_clear_err(v);
-	if ((r = bg_vault_check_name(v, "actor", actor)) != BG_OK ||
+	if ((r = bg_admin_need(v, by)) != BG_OK ||
 	    (r = bg_vault_request_show(v, request_id, &q)) != BG_OK)
 		goto out;
-	if ((r = log_export(v, actor, q)) != BG_OK)
+	if ((r = log_export(v, by, q, &checked)) != BG_OK || checked)
 		goto out;
 	bg_vault_clear_err(v);
 	if ((r = bg_treelog_seal(v, &th)) != BG_OK ||

@@ -304,10 +304,12 @@ keygen_cdh(const bg_vault_t *v, const char *tenant, const char *person,
 }
 
 int
-bg_vault_member_add(bg_vault_t *v, const char *actor, const char *tenant,
-    const char *person, int role, int side, int64_t expires_at,
-    const char *label, bg_token_t *tok, const char *pin)
+bg_vault_member_add(bg_vault_t *v, const char *tenant, const char *person,
+    int role, int side, int64_t expires_at, const char *label,
+    bg_token_t *tok, const char *pin)
 {
+	/* The enrollee acts: their new credential signs the enrollment. */
+	const char *actor = person;
 	bg_tenant_row_t t;
 	bg_chain_link_t *d = NULL;
 	bg_chain_member_t *m = NULL;
@@ -329,8 +331,7 @@ bg_vault_member_add(bg_vault_t *v, const char *actor, const char *tenant,
 	bg_vault_clear_err(v);
 	(void)snprintf(obj, sizeof(obj), "%.64s (%s)", person != NULL ?
 	    person : "", bg_vault_role_name(role));
-	if ((r = bg_vault_check_name(v, "actor", actor)) != BG_OK ||
-	    (r = bg_vault_check_name(v, "person", person)) != BG_OK ||
+	if ((r = bg_vault_check_name(v, "person", person)) != BG_OK ||
 	    (r = check_role(v, role, false)) != BG_OK)
 		goto out;
 	if (role == BG_VAULT_ROLE_APPROVER && side != BG_VAULT_SIDE_CLIENT &&
@@ -451,10 +452,14 @@ out:
 /* --- recertification and removal: amendments of the draft -------------------- */
 
 int
-bg_vault_member_recertify(bg_vault_t *v, const char *actor,
+bg_vault_member_recertify(bg_vault_t *v, const bg_vault_signer_t *by,
     const char *tenant, const char *person, int role, int64_t expires_at,
     bool shorten)
 {
+	bg_admin_t a;
+	char *lines = NULL;
+	const char *actor = by != NULL ? by->person : NULL;
+	bool checked = false;
 	bg_tenant_row_t t;
 	bg_chain_link_t *d = NULL;
 	char obj[2 * BG_VAULT_NAME_MAX + 16], when[32];
@@ -464,16 +469,19 @@ bg_vault_member_recertify(bg_vault_t *v, const char *actor,
 	int r = BG_ERR_INTERNAL;
 
 	memset(&t, 0, sizeof(t));
+	memset(&a, 0, sizeof(a));
 	bg_vault_clear_err(v);
 	(void)snprintf(obj, sizeof(obj), "%.64s (%s)", person != NULL ?
 	    person : "", role == 0 ? "all roles" : bg_vault_role_name(role));
-	if ((r = bg_vault_check_name(v, "actor", actor)) != BG_OK ||
+	if ((r = bg_admin_need(v, by)) != BG_OK ||
 	    (r = bg_vault_check_name(v, "person", person)) != BG_OK ||
 	    (r = check_role(v, role, true)) != BG_OK)
 		goto out;
 	if ((r = bg_store_begin(v)) != BG_OK ||
 	    (r = bg_vault_now(v, &now)) != BG_OK ||
 	    (r = bg_tenant_get(v, tenant, &t)) != BG_OK ||
+	    (r = bg_admin_who(v, &t, by->person, BG_ADMIN_OPERATOR |
+	    BG_ADMIN_CUSTODIAN, now, &a)) != BG_OK ||
 	    (r = bg_chain_draft_get(v, t.name, now, &d)) != BG_OK)
 		goto out;
 	if (expires_at <= now) {
@@ -518,6 +526,10 @@ bg_vault_member_recertify(bg_vault_t *v, const char *actor,
 	}
 	if ((r = bg_chain_draft_note(d, det)) != BG_OK)
 		goto out;
+	if ((r = bg_admin_draft_lines(d, NULL, &lines)) != BG_OK ||
+	    (r = bg_admin_act(v, t.name, &a, by, "member.recertify", lines,
+	    now, det, &checked)) != BG_OK || checked)
+		goto out;
 	r = bg_audit_append(v, now, actor, "member.recertify", t.name, obj,
 	    det);
 	det = NULL;
@@ -525,6 +537,8 @@ bg_vault_member_recertify(bg_vault_t *v, const char *actor,
 		goto out;
 	r = BG_OK;
 out:
+	free(lines);
+	bg_admin_clear(&a);
 	json_decref(det);
 	bg_chain_link_free(&d);
 	bg_tenant_row_clear(&t);
@@ -532,9 +546,13 @@ out:
 }
 
 int
-bg_vault_member_remove(bg_vault_t *v, const char *actor, const char *tenant,
-    const char *person, int role)
+bg_vault_member_remove(bg_vault_t *v, const bg_vault_signer_t *by,
+    const char *tenant, const char *person, int role)
 {
+	bg_admin_t a;
+	char *lines = NULL;
+	const char *actor = by != NULL ? by->person : NULL;
+	bool checked = false;
 	bg_tenant_row_t t;
 	bg_chain_link_t *d = NULL;
 	bg_policy_t *pol = NULL;
@@ -545,16 +563,19 @@ bg_vault_member_remove(bg_vault_t *v, const char *actor, const char *tenant,
 	int ro, r = BG_ERR_INTERNAL;
 
 	memset(&t, 0, sizeof(t));
+	memset(&a, 0, sizeof(a));
 	bg_vault_clear_err(v);
 	(void)snprintf(obj, sizeof(obj), "%.64s (%s)", person != NULL ?
 	    person : "", role == 0 ? "all roles" : bg_vault_role_name(role));
-	if ((r = bg_vault_check_name(v, "actor", actor)) != BG_OK ||
+	if ((r = bg_admin_need(v, by)) != BG_OK ||
 	    (r = bg_vault_check_name(v, "person", person)) != BG_OK ||
 	    (r = check_role(v, role, true)) != BG_OK)
 		goto out;
 	if ((r = bg_store_begin(v)) != BG_OK ||
 	    (r = bg_vault_now(v, &now)) != BG_OK ||
 	    (r = bg_tenant_get(v, tenant, &t)) != BG_OK ||
+	    (r = bg_admin_who(v, &t, by->person, BG_ADMIN_OPERATOR |
+	    BG_ADMIN_CUSTODIAN, now, &a)) != BG_OK ||
 	    (r = bg_chain_draft_get(v, t.name, now, &d)) != BG_OK)
 		goto out;
 	if ((role == 0 || role == BG_VAULT_ROLE_APPROVER) &&
@@ -587,12 +608,18 @@ bg_vault_member_remove(bg_vault_t *v, const char *actor, const char *tenant,
 	}
 	if ((r = bg_chain_draft_note(d, det)) != BG_OK)
 		goto out;
+	if ((r = bg_admin_draft_lines(d, NULL, &lines)) != BG_OK ||
+	    (r = bg_admin_act(v, t.name, &a, by, "member.remove", lines,
+	    now, det, &checked)) != BG_OK || checked)
+		goto out;
 	r = bg_audit_append(v, now, actor, "member.remove", t.name, obj, det);
 	det = NULL;
 	if (r != BG_OK || (r = bg_store_commit(v)) != BG_OK)
 		goto out;
 	r = BG_OK;
 out:
+	free(lines);
+	bg_admin_clear(&a);
 	json_decref(det);
 	bg_policy_free(&pol);
 	bg_chain_link_free(&d);

@@ -12,7 +12,7 @@
  *   vault: <vault id>
  *   tenant: <name>
  *   offboarded: <YYYY-MM-DD HH:MM UTC> (<epoch>)
- *   actor: <operator>
+ *   by: <operator> (operator)
  *   secret: <name> version <n> <state> value-sha256 <hex>     (0 or more)
  *   versions destroyed: <n>
  *   shares destroyed: <n>
@@ -162,9 +162,13 @@ out:
 }
 
 int
-bg_vault_tenant_offboard(bg_vault_t *v, const char *actor,
+bg_vault_tenant_offboard(bg_vault_t *v, const bg_vault_signer_t *by,
     const char *tenant, const char *confirm, char **certp)
 {
+	const char *actor = by != NULL ? by->person : NULL;
+	bg_admin_t a;
+	char *lines = NULL;
+	bool checked = false;
 	bg_tenant_row_t t;
 	tbuf_t b = { NULL, 0, 0, false };
 	json_t *det = NULL;
@@ -178,12 +182,13 @@ bg_vault_tenant_offboard(bg_vault_t *v, const char *actor,
 	int r = BG_ERR_INTERNAL;
 
 	memset(&t, 0, sizeof(t));
+	memset(&a, 0, sizeof(a));
 	if (certp != NULL)
 		*certp = NULL;
 	bg_vault_clear_err(v);
-	if ((r = bg_vault_check_name(v, "actor", actor)) != BG_OK)
+	if ((r = bg_admin_need(v, by)) != BG_OK)
 		goto out;
-	if (certp == NULL) {
+	if (certp == NULL && by->tok != NULL) {
 		r = BG_ERR_INVALID_ARG;
 		goto out;
 	}
@@ -196,13 +201,27 @@ bg_vault_tenant_offboard(bg_vault_t *v, const char *actor,
 	}
 	if ((r = bg_store_begin(v)) != BG_OK ||
 	    (r = bg_vault_now(v, &now)) != BG_OK ||
-	    (r = bg_tenant_get(v, tenant, &t)) != BG_OK)
+	    (r = bg_tenant_get(v, tenant, &t)) != BG_OK ||
+	    (r = bg_admin_who(v, &t, by->person, BG_ADMIN_OPERATOR, now, &a))
+	    != BG_OK)
 		goto out;
 	tb_add(&b, CERT_MAGIC);
-	tb_add(&b, "vault: %s\ntenant: %s\noffboarded: %s (%lld)\nactor: %s\n",
-	    v->id, t.name, bg_vault_fmt_time(now, when, sizeof(when)),
-	    (long long)now, actor);
+	tb_add(&b, "vault: %s\ntenant: %s\noffboarded: %s (%lld)\nby: %s "
+	    "(%s)\n", v->id, t.name, bg_vault_fmt_time(now, when,
+	    sizeof(when)), (long long)now, actor, bg_vault_role_name(a.role));
 	if ((r = list_versions(v, t.id, &b, &nvers)) != BG_OK)
+		goto out;
+	/* The operator signs the destruction before anything is destroyed:
+	 * the tenant and every version the certificate lists. */
+	if ((r = bg_strcatf(&lines, "confirm: %s\nversions: %lld\n", t.name,
+	    (long long)nvers)) != BG_OK)
+		goto out;
+	if ((det = json_object()) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = bg_admin_act(v, t.name, &a, by, "tenant.offboard", lines, now,
+	    det, &checked)) != BG_OK || checked)
 		goto out;
 	/* Counts first, then destruction, children before parents. */
 	if ((r = bg_store_int(v, "SELECT count(*) FROM shares WHERE "
@@ -262,13 +281,14 @@ bg_vault_tenant_offboard(bg_vault_t *v, const char *actor,
 		goto out;
 	if ((r = mark_offboarded(v, t.id, now)) != BG_OK)
 		goto out;
-	det = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-	    "versions", (json_int_t)nvers, "shares", (json_int_t)nshares,
-	    "request_keys", (json_int_t)nreqkeys,
-	    "resealed_shares", (json_int_t)nreseal,
-	    "rekeys", (json_int_t)nrekeys, "tokens", (json_int_t)ntokens,
-	    "memberships", (json_int_t)nmembers);
-	if (det == NULL) {
+	if (json_object_set_new(det, "versions", json_integer(nvers)) ||
+	    json_object_set_new(det, "shares", json_integer(nshares)) ||
+	    json_object_set_new(det, "request_keys", json_integer(nreqkeys)) ||
+	    json_object_set_new(det, "resealed_shares",
+	    json_integer(nreseal)) ||
+	    json_object_set_new(det, "rekeys", json_integer(nrekeys)) ||
+	    json_object_set_new(det, "tokens", json_integer(ntokens)) ||
+	    json_object_set_new(det, "memberships", json_integer(nmembers))) {
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
@@ -324,7 +344,9 @@ bg_vault_tenant_offboard(bg_vault_t *v, const char *actor,
 out:
 	json_decref(det);
 	free(msg);
+	free(lines);
 	free(b.s);
+	bg_admin_clear(&a);
 	bg_tenant_row_clear(&t);
 	return bg_vault_finish(v, r, actor != NULL ? actor : "?",
 	    "tenant.offboard", tenant, tenant);

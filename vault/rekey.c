@@ -450,24 +450,33 @@ bg_rekey_open_check(bg_vault_t *v, const bg_tenant_row_t *t)
 /* --- propose ------------------------------------------------------------------- */
 
 int
-bg_vault_rekey_propose(bg_vault_t *v, const char *actor, const char *tenant,
-    int64_t *idp)
+bg_vault_rekey_propose(bg_vault_t *v, const bg_vault_signer_t *by,
+    const char *tenant, int64_t *idp)
 {
+	const char *actor = by != NULL ? by->person : NULL;
 	rk_plan_t p;
+	bg_admin_t a;
 	sqlite3_stmt *st = NULL;
+	json_t *det = NULL;
+	uint8_t bh[BG_VAULT_HASH_LEN];
+	char bhex[2 * BG_VAULT_HASH_LEN + 1], *lines = NULL;
 	int64_t now = 0, id = 0;
 	size_t i;
+	bool checked = false;
 	int r = BG_ERR_INTERNAL;
 
 	memset(&p, 0, sizeof(p));
+	memset(&a, 0, sizeof(a));
 	if (idp != NULL)
 		*idp = 0;
 	bg_vault_clear_err(v);
-	if ((r = bg_vault_check_name(v, "actor", actor)) != BG_OK)
+	if ((r = bg_admin_need(v, by)) != BG_OK)
 		goto out;
 	if ((r = bg_store_begin(v)) != BG_OK ||
 	    (r = bg_vault_now(v, &now)) != BG_OK ||
 	    (r = plan_load(v, tenant, 0, now, &p)) != BG_OK ||
+	    (r = bg_admin_who(v, &p.t, by->person, BG_ADMIN_OPERATOR |
+	    BG_ADMIN_CUSTODIAN, now, &a)) != BG_OK ||
 	    (r = bg_rekey_open_check(v, &p.t)) != BG_OK ||
 	    (r = no_open_requests(v, &p.t, now)) != BG_OK)
 		goto out;
@@ -507,17 +516,33 @@ bg_vault_rekey_propose(bg_vault_t *v, const char *actor, const char *tenant,
 	    (r = bg_store_bind_int(v, st, 2, id)) != BG_OK ||
 	    (r = bg_store_step_done(v, st)) != BG_OK)
 		goto out;
-	if ((r = bg_audit_append(v, now, actor, "rekey.propose", p.t.name, "",
-	    json_pack("{s:I, s:I, s:I, s:s}", "rekey", (json_int_t)id,
-	    "to_seq", (json_int_t)p.t.head->seq, "versions",
-	    (json_int_t)p.n, "new_policy", bg_policy_canonical(p.newp)))) !=
-	    BG_OK || (r = bg_store_commit(v)) != BG_OK)
+	/* The proposer signs the plan the contributors will be shown. */
+	crypto_hash_sha256(bh, (const uint8_t *)p.body, strlen(p.body));
+	bg_hex(bh, sizeof(bh), bhex);
+	det = json_pack("{s:I, s:I, s:I, s:s}", "rekey", (json_int_t)id,
+	    "to_seq", (json_int_t)p.t.head->seq, "versions", (json_int_t)p.n,
+	    "new_policy", bg_policy_canonical(p.newp));
+	if (det == NULL || bg_strcatf(&lines, "rekey: %lld\nto: link %llu\n"
+	    "versions: %zu\nplan-sha256: %s\n", (long long)id,
+	    (unsigned long long)p.t.head->seq, p.n, bhex) != BG_OK) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = bg_admin_act(v, p.t.name, &a, by, "rekey.propose", lines,
+	    now, det, &checked)) != BG_OK || checked)
+		goto out;
+	r = bg_audit_append(v, now, actor, "rekey.propose", p.t.name, "", det);
+	det = NULL;
+	if (r != BG_OK || (r = bg_store_commit(v)) != BG_OK)
 		goto out;
 	if (idp != NULL)
 		*idp = id;
 	r = BG_OK;
 out:
 	sqlite3_finalize(st);
+	json_decref(det);
+	free(lines);
+	bg_admin_clear(&a);
 	plan_clear(&p);
 	return bg_vault_finish(v, r, actor, "rekey.propose", tenant, "");
 }
@@ -1112,24 +1137,35 @@ out:
 /* --- abort and show ------------------------------------------------------------- */
 
 int
-bg_vault_rekey_abort(bg_vault_t *v, const char *actor, int64_t id)
+bg_vault_rekey_abort(bg_vault_t *v, const bg_vault_signer_t *by, int64_t id)
 {
+	const char *actor = by != NULL ? by->person : NULL;
 	rk_row_t k;
+	bg_tenant_row_t t;
+	bg_admin_t a;
 	sqlite3_stmt *st = NULL;
+	json_t *det = NULL;
 	int64_t now = 0;
-	char tenant[BG_VAULT_NAME_MAX + 1];
+	char tenant[BG_VAULT_NAME_MAX + 1], *lines = NULL;
+	bool checked = false;
 	int r = BG_ERR_INTERNAL;
 
 	memset(&k, 0, sizeof(k));
+	memset(&t, 0, sizeof(t));
+	memset(&a, 0, sizeof(a));
 	tenant[0] = '\0';
 	bg_vault_clear_err(v);
-	if ((r = bg_vault_check_name(v, "actor", actor)) != BG_OK)
+	if ((r = bg_admin_need(v, by)) != BG_OK)
 		goto out;
 	if ((r = bg_store_begin(v)) != BG_OK ||
 	    (r = bg_vault_now(v, &now)) != BG_OK ||
 	    (r = rk_get(v, id, &k)) != BG_OK)
 		goto out;
 	(void)snprintf(tenant, sizeof(tenant), "%s", k.tenant);
+	if ((r = bg_tenant_get(v, k.tenant, &t)) != BG_OK ||
+	    (r = bg_admin_who(v, &t, by->person, BG_ADMIN_OPERATOR |
+	    BG_ADMIN_CUSTODIAN, now, &a)) != BG_OK)
+		goto out;
 	if (k.state != RK_OPEN) {
 		r = bg_vault_fail(v, BG_ERR_STATE, "re-key %lld is %s",
 		    (long long)id, bg_vault_rekey_state_name(k.state));
@@ -1148,14 +1184,26 @@ bg_vault_rekey_abort(bg_vault_t *v, const char *actor, int64_t id)
 	    (r = bg_store_bind_int(v, st, 2, id)) != BG_OK ||
 	    (r = bg_store_step_done(v, st)) != BG_OK)
 		goto out;
-	if ((r = bg_audit_append(v, now, actor, "rekey.abort", k.tenant, "",
-	    json_pack("{s:I}", "rekey", (json_int_t)id))) != BG_OK ||
-	    (r = bg_store_commit(v)) != BG_OK)
+	if ((det = json_pack("{s:I}", "rekey", (json_int_t)id)) == NULL ||
+	    bg_strcatf(&lines, "rekey: %lld\n", (long long)id) != BG_OK) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = bg_admin_act(v, k.tenant, &a, by, "rekey.abort", lines, now,
+	    det, &checked)) != BG_OK || checked)
+		goto out;
+	r = bg_audit_append(v, now, actor, "rekey.abort", k.tenant, "", det);
+	det = NULL;
+	if (r != BG_OK || (r = bg_store_commit(v)) != BG_OK)
 		goto out;
 	(void)bg_store_checkpoint(v);
 	r = BG_OK;
 out:
 	sqlite3_finalize(st);
+	json_decref(det);
+	free(lines);
+	bg_admin_clear(&a);
+	bg_tenant_row_clear(&t);
 	free(k.body);
 	return bg_vault_finish(v, r, actor, "rekey.abort", tenant, "");
 }

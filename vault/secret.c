@@ -1008,9 +1008,11 @@ bg_vault_secret_versions(bg_vault_t *v, const char *tenant, const char *name,
 		goto out;
 	if ((r = bg_store_prepare(v, "SELECT x.version, x.state, x.sealed_at, "
 	    "coalesce(x.released_at, 0), coalesce(x.lease_until, 0), "
-	    "coalesce(x.retired_at, 0), x.value_len, x.policy_hash "
+	    "coalesce(x.retired_at, 0), x.value_len, x.policy_hash, "
+	    "coalesce(a.person, '') "
 	    "FROM versions x JOIN secrets s ON s.id = x.secret_id "
-	    "JOIN tenants t ON t.id = s.tenant_id WHERE t.name = ? AND "
+	    "JOIN tenants t ON t.id = s.tenant_id "
+	    "LEFT JOIN acts a ON a.id = x.seal_act WHERE t.name = ? AND "
 	    "s.name = ? ORDER BY x.version", &st)) != BG_OK)
 		goto out;
 	if ((r = bg_store_bind_text(v, st, 1, tenant)) != BG_OK ||
@@ -1038,6 +1040,7 @@ bg_vault_secret_versions(bg_vault_t *v, const char *tenant, const char *name,
 		if (sqlite3_column_bytes(st, 7) == BG_VAULT_HASH_LEN)
 			bg_hex(sqlite3_column_blob(st, 7), BG_VAULT_HASH_LEN,
 			    vi->policy_hash);
+		bg_store_col_text(st, 8, vi->known_to, sizeof(vi->known_to));
 	}
 	if (n == 0) {
 		r = bg_vault_fail(v, BG_ERR_NOT_FOUND, "no secret '%s/%s'",

@@ -131,23 +131,30 @@ settings_json(const bg_chain_link_t *d)
 }
 
 int
-bg_vault_tenant_add(bg_vault_t *v, const char *actor, const char *name,
-    const bg_vault_tenant_opts_t *opts)
+bg_vault_tenant_add(bg_vault_t *v, const bg_vault_signer_t *by,
+    const char *name, const bg_vault_tenant_opts_t *opts)
 {
 	sqlite3_stmt *st = NULL;
 	bg_chain_link_t *d = NULL;
+	bg_admin_t a;
 	int64_t now = 0;
 	json_t *det = NULL;
+	char *lines = NULL;
+	const char *person = by != NULL ? by->person : NULL;
+	bool checked = false;
 	int r = BG_ERR_INTERNAL;
 
+	memset(&a, 0, sizeof(a));
 	bg_vault_clear_err(v);
-	if ((r = bg_vault_check_name(v, "actor", actor)) != BG_OK ||
+	if ((r = bg_admin_need(v, by)) != BG_OK ||
 	    (r = bg_vault_check_name(v, "tenant name", name)) != BG_OK ||
 	    (r = check_opts(v, opts)) != BG_OK)
 		goto out;
 	if ((r = bg_store_begin(v)) != BG_OK ||
 	    (r = bg_vault_now(v, &now)) != BG_OK ||
-	    (r = bg_chain_require_genesis(v)) != BG_OK)
+	    (r = bg_chain_require_genesis(v)) != BG_OK ||
+	    (r = bg_admin_who(v, NULL, by->person, BG_ADMIN_CUSTODIAN, now,
+	    &a)) != BG_OK)
 		goto out;
 	/* The row's settings are display copies; the link holds them. */
 	if ((r = bg_store_prepare(v, "INSERT INTO tenants (name, created_at, "
@@ -173,9 +180,12 @@ bg_vault_tenant_add(bg_vault_t *v, const char *actor, const char *name,
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = bg_chain_draft_note(d, det)) != BG_OK)
+	if ((r = bg_chain_draft_note(d, det)) != BG_OK ||
+	    (r = bg_admin_draft_lines(d, NULL, &lines)) != BG_OK ||
+	    (r = bg_admin_act(v, name, &a, by, "tenant.add", lines, now, det,
+	    &checked)) != BG_OK || checked)
 		goto out;
-	r = bg_audit_append(v, now, actor, "tenant.add", name, name, det);
+	r = bg_audit_append(v, now, by->person, "tenant.add", name, name, det);
 	det = NULL;
 	if (r != BG_OK || (r = bg_store_commit(v)) != BG_OK)
 		goto out;
@@ -183,29 +193,38 @@ bg_vault_tenant_add(bg_vault_t *v, const char *actor, const char *name,
 out:
 	sqlite3_finalize(st);
 	json_decref(det);
+	free(lines);
+	bg_admin_clear(&a);
 	bg_chain_link_free(&d);
-	return bg_vault_finish(v, r, actor, "tenant.add", name, name);
+	return bg_vault_finish(v, r, person, "tenant.add", name, name);
 }
 
 int
-bg_vault_tenant_set(bg_vault_t *v, const char *actor, const char *name,
-    const bg_vault_tenant_opts_t *opts)
+bg_vault_tenant_set(bg_vault_t *v, const bg_vault_signer_t *by,
+    const char *name, const bg_vault_tenant_opts_t *opts)
 {
 	bg_tenant_row_t t;
 	bg_chain_link_t *d = NULL;
+	bg_admin_t a;
 	int64_t now = 0;
 	size_t dropped = 0;
 	json_t *det = NULL;
+	char *lines = NULL;
+	const char *person = by != NULL ? by->person : NULL;
+	bool checked = false;
 	int r = BG_ERR_INTERNAL;
 
 	memset(&t, 0, sizeof(t));
+	memset(&a, 0, sizeof(a));
 	bg_vault_clear_err(v);
-	if ((r = bg_vault_check_name(v, "actor", actor)) != BG_OK ||
+	if ((r = bg_admin_need(v, by)) != BG_OK ||
 	    (r = check_opts(v, opts)) != BG_OK)
 		goto out;
 	if ((r = bg_store_begin(v)) != BG_OK ||
 	    (r = bg_vault_now(v, &now)) != BG_OK ||
 	    (r = bg_tenant_get(v, name, &t)) != BG_OK ||
+	    (r = bg_admin_who(v, &t, by->person, BG_ADMIN_OPERATOR |
+	    BG_ADMIN_CUSTODIAN, now, &a)) != BG_OK ||
 	    (r = bg_chain_draft_get(v, t.name, now, &d)) != BG_OK)
 		goto out;
 	apply_opts(d, opts);
@@ -217,18 +236,23 @@ bg_vault_tenant_set(bg_vault_t *v, const char *actor, const char *name,
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = bg_chain_draft_note(d, det)) != BG_OK)
+	if ((r = bg_chain_draft_note(d, det)) != BG_OK ||
+	    (r = bg_admin_draft_lines(d, NULL, &lines)) != BG_OK ||
+	    (r = bg_admin_act(v, t.name, &a, by, "tenant.set", lines, now, det,
+	    &checked)) != BG_OK || checked)
 		goto out;
-	r = bg_audit_append(v, now, actor, "tenant.set", name, name, det);
+	r = bg_audit_append(v, now, by->person, "tenant.set", name, name, det);
 	det = NULL;
 	if (r != BG_OK || (r = bg_store_commit(v)) != BG_OK)
 		goto out;
 	r = BG_OK;
 out:
 	json_decref(det);
+	free(lines);
+	bg_admin_clear(&a);
 	bg_chain_link_free(&d);
 	bg_tenant_row_clear(&t);
-	return bg_vault_finish(v, r, actor, "tenant.set", name, name);
+	return bg_vault_finish(v, r, person, "tenant.set", name, name);
 }
 
 /*
@@ -423,22 +447,26 @@ out:
 }
 
 int
-bg_vault_policy_set(bg_vault_t *v, const char *actor, const char *tenant,
-    const char *expr, const char *exception_reason, int64_t exception_until)
+bg_vault_policy_set(bg_vault_t *v, const bg_vault_signer_t *by,
+    const char *tenant, const char *expr, const char *exception_reason,
+    int64_t exception_until)
 {
 	bg_tenant_row_t t;
 	bg_chain_link_t *d = NULL;
 	bg_policy_t *pol = NULL;
+	bg_admin_t a;
 	json_t *det = NULL;
-	char ph[2 * BG_VAULT_HASH_LEN + 1];
+	char ph[2 * BG_VAULT_HASH_LEN + 1], *lines = NULL, *extra = NULL;
+	const char *person = by != NULL ? by->person : NULL;
 	int64_t now = 0;
 	size_t dropped = 0;
-	bool alone = false;
+	bool alone = false, checked = false;
 	int r = BG_ERR_INTERNAL;
 
 	memset(&t, 0, sizeof(t));
+	memset(&a, 0, sizeof(a));
 	bg_vault_clear_err(v);
-	if ((r = bg_vault_check_name(v, "actor", actor)) != BG_OK)
+	if ((r = bg_admin_need(v, by)) != BG_OK)
 		goto out;
 	if (exception_reason != NULL && (r = bg_vault_check_text(v,
 	    "exception reason", exception_reason, BG_VAULT_REASON_MAX)) !=
@@ -447,6 +475,8 @@ bg_vault_policy_set(bg_vault_t *v, const char *actor, const char *tenant,
 	if ((r = bg_store_begin(v)) != BG_OK ||
 	    (r = bg_vault_now(v, &now)) != BG_OK ||
 	    (r = bg_tenant_get(v, tenant, &t)) != BG_OK ||
+	    (r = bg_admin_who(v, &t, by->person, BG_ADMIN_OPERATOR |
+	    BG_ADMIN_CUSTODIAN, now, &a)) != BG_OK ||
 	    (r = bg_chain_draft_get(v, t.name, now, &d)) != BG_OK)
 		goto out;
 	if ((r = bg_policy_validate(v, d, t.name, expr, now, &pol)) != BG_OK)
@@ -490,19 +520,27 @@ bg_vault_policy_set(bg_vault_t *v, const char *actor, const char *tenant,
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = bg_chain_draft_note(d, det)) != BG_OK)
+	if ((r = bg_chain_draft_note(d, det)) != BG_OK ||
+	    (r = bg_strcatf(&extra, "policy: %s\n", d->policy)) != BG_OK ||
+	    (r = bg_admin_draft_lines(d, extra, &lines)) != BG_OK ||
+	    (r = bg_admin_act(v, t.name, &a, by, "policy.set", lines, now, det,
+	    &checked)) != BG_OK || checked)
 		goto out;
-	r = bg_audit_append(v, now, actor, "policy.set", t.name, t.name, det);
+	r = bg_audit_append(v, now, by->person, "policy.set", t.name, t.name,
+	    det);
 	det = NULL;
 	if (r != BG_OK || (r = bg_store_commit(v)) != BG_OK)
 		goto out;
 	r = BG_OK;
 out:
 	json_decref(det);
+	free(lines);
+	free(extra);
+	bg_admin_clear(&a);
 	bg_policy_free(&pol);
 	bg_chain_link_free(&d);
 	bg_tenant_row_clear(&t);
-	return bg_vault_finish(v, r, actor, "policy.set", tenant, tenant);
+	return bg_vault_finish(v, r, person, "policy.set", tenant, tenant);
 }
 
 int

@@ -433,6 +433,7 @@ int bg_chain_cred_unique(bg_vault_t *v, const char *person,
 
 /* Roles an act allows (bits of enum bg_vault_role). */
 #define BG_ADMIN_OPERATOR	(1u << BG_VAULT_ROLE_OPERATOR)
+#define BG_ADMIN_AUDITOR	(1u << BG_VAULT_ROLE_AUDITOR)
 #define BG_ADMIN_CUSTODIAN	(1u << BG_VAULT_ROLE_CUSTODIAN)
 
 /* Who acts: found in the verified chain by bg_admin_who. */
@@ -447,6 +448,9 @@ typedef struct bg_admin {
 	int64_t		 act_id;	/* after bg_admin_sign */
 } bg_admin_t;
 
+/* BG_ERR_INVALID_ARG unless by names a person (its token may be NULL:
+ * check only). */
+int bg_admin_need(bg_vault_t *v, const bg_vault_signer_t *by);
 /*
  * person as one of roles: a live operator of t (t's verified head link)
  * or a custodian of the vault link in force, with their credentials.
@@ -456,6 +460,10 @@ typedef struct bg_admin {
 int bg_admin_who(bg_vault_t *v, const bg_tenant_row_t *t, const char *person,
     unsigned roles, int64_t now, bg_admin_t *a);
 void bg_admin_clear(bg_admin_t *a);
+/* A custodian amending the vault's draft d: one of the vault link in
+ * force, or, while the genesis is a draft, one it names. */
+int bg_admin_who_vault(bg_vault_t *v, const struct bg_chain_link *d,
+    const char *person, int64_t now, bg_admin_t *a);
 /*
  * Sign act kind on tenant ("" for vault-wide acts) by a with tok: the
  * statement is the head (admin.c), the time, lines (the act's own
@@ -467,6 +475,20 @@ void bg_admin_clear(bg_admin_t *a);
 int bg_admin_sign(bg_vault_t *v, const char *tenant, bg_admin_t *a,
     const char *kind, const char *lines, bg_token_t *tok, const char *pin,
     int64_t now, json_t *det);
+
+/*
+ * The end of an act that by makes: with a token, bg_admin_sign; in check
+ * mode (by->tok NULL) roll the transaction back and set *checkedp, so
+ * the caller stops with BG_OK having changed nothing.
+ */
+int bg_admin_act(bg_vault_t *v, const char *tenant, bg_admin_t *a,
+    const bg_vault_signer_t *by, const char *kind, const char *lines,
+    int64_t now, json_t *det, bool *checkedp);
+/* "draft: <scope> link <seq>, <hash>" and extra (may be NULL): the lines
+ * of an amendment's statement, naming the draft as amended. */
+struct bg_chain_link;
+int bg_admin_draft_lines(const struct bg_chain_link *d, const char *extra,
+    char **linesp);
 
 /* A stored act. */
 typedef struct bg_act_row {

@@ -202,14 +202,15 @@ typedef struct bg_vault_tenant_info {
  * first link is signed: a custodian quorum, every client approver it
  * names, and each member's own credential (vault/chain.h).
  * BG_ERR_EXISTS if the name is taken; BG_ERR_STATE before the genesis is
- * signed.
+ * signed.  by: a custodian (the act is theirs, signed).
  */
-int bg_vault_tenant_add(bg_vault_t *v, const char *actor, const char *name,
-    const bg_vault_tenant_opts_t *opts);
+int bg_vault_tenant_add(bg_vault_t *v, const bg_vault_signer_t *by,
+    const char *name, const bg_vault_tenant_opts_t *opts);
 /* Change max TTL / approval window / rotation deadline / client
- * co-signers in the tenant's draft link (0 fields kept). */
-int bg_vault_tenant_set(bg_vault_t *v, const char *actor, const char *name,
-    const bg_vault_tenant_opts_t *opts);
+ * co-signers in the tenant's draft link (0 fields kept); by: an operator
+ * of the tenant or a custodian. */
+int bg_vault_tenant_set(bg_vault_t *v, const bg_vault_signer_t *by,
+    const char *name, const bg_vault_tenant_opts_t *opts);
 int bg_vault_tenant_list(bg_vault_t *v, bg_vault_tenant_info_t **listp,
     size_t *np);
 int bg_vault_tenant_show(bg_vault_t *v, const char *name,
@@ -284,16 +285,18 @@ int bg_vault_side_parse(const char *s, int *sidep);
  * (bg_chain_enroll_cdh).  A credential already enrolled under another
  * person is refused.  The same person/tenant/role again adds another
  * token to that membership (its expiry stays: recertify changes it).  label
- * names the token for prompts; NULL or "" gives "token N".
+ * names the token for prompts; NULL or "" gives "token N".  The event's
+ * actor is person, whose new credential signs the enrollment proof.
  */
-int bg_vault_member_add(bg_vault_t *v, const char *actor, const char *tenant,
+int bg_vault_member_add(bg_vault_t *v, const char *tenant,
     const char *person, int role, int side, int64_t expires_at,
     const char *label, bg_token_t *tok, const char *pin);
 /*
  * Remove person's membership(s) in tenant (role 0: every role) from the
  * draft link.  The policy of the draft must not name a removed approver.
+ * by: an operator of the tenant or a custodian, who signs the amendment.
  */
-int bg_vault_member_remove(bg_vault_t *v, const char *actor,
+int bg_vault_member_remove(bg_vault_t *v, const bg_vault_signer_t *by,
     const char *tenant, const char *person, int role);
 /* tenant/person NULL: all.  Sorted by tenant, person, role, token id. */
 int bg_vault_member_list(bg_vault_t *v, const char *tenant,
@@ -311,10 +314,12 @@ void bg_vault_member_free(bg_vault_member_info_t **p);
  * approver 'zed'").  A policy that some set of MSP approvers alone could
  * satisfy needs an exception: exception_reason (NULL: none) and
  * exception_until.  Takes effect when the draft is signed; versions
- * sealed before stay under the link they were sealed with.
+ * sealed before stay under the link they were sealed with.  by: an
+ * operator of the tenant or a custodian, who signs the amendment.
  */
-int bg_vault_policy_set(bg_vault_t *v, const char *actor, const char *tenant,
-    const char *expr, const char *exception_reason, int64_t exception_until);
+int bg_vault_policy_set(bg_vault_t *v, const bg_vault_signer_t *by,
+    const char *tenant, const char *expr, const char *exception_reason,
+    int64_t exception_until);
 /*
  * The canonical policy text (malloc; free()) and its policy hash
  * (vault/policy.h: BLAKE2b-256), hex into hash_hex (may be NULL).  BG_ERR_NOT_FOUND when the tenant has none.
@@ -366,6 +371,10 @@ typedef struct bg_vault_version_info {
 	int64_t	 sealed_at, released_at, lease_until, retired_at; /* 0 = not yet */
 	size_t	 value_len;
 	char	 policy_hash[2 * BG_VAULT_HASH_LEN + 1];
+	/* The operator who sealed it and so knows the value ("" for a
+	 * version without a seal); they may not request it.  As the file
+	 * says: a request checks the seal's signature. */
+	char	 known_to[BG_VAULT_NAME_MAX + 1];
 } bg_vault_version_info_t;
 
 /*

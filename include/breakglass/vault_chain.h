@@ -70,8 +70,9 @@ int bg_vault_chain_sign(bg_vault_t *v, const char *tenant, const char *person,
 int bg_vault_chain_sign_check(bg_vault_t *v, const char *tenant,
     const char *person) __attribute__((warn_unused_result));
 
-/* Drop the scope's draft and its signatures. */
-int bg_vault_chain_discard(bg_vault_t *v, const char *actor,
+/* Drop the scope's draft and its signatures; by: an operator of the
+ * tenant or a custodian (the vault's draft: a custodian), who signs it. */
+int bg_vault_chain_discard(bg_vault_t *v, const bg_vault_signer_t *by,
     const char *tenant);
 
 /*
@@ -79,20 +80,22 @@ int bg_vault_chain_discard(bg_vault_t *v, const char *actor,
  * before the genesis is signed, afterwards into the vault's draft (the
  * next vault link, which a custodian quorum of the link in force signs).
  * quorum (0 = keep; new genesis drafts: 2) is how many custodians sign a
- * tenant's first link and the next vault link.
+ * tenant's first link and the next vault link.  The event's actor is
+ * person, whose new credential signs the enrollment proof.
  */
-int bg_vault_custodian_add(bg_vault_t *v, const char *actor,
-    const char *person, const char *label, int quorum, bg_token_t *tok,
-    const char *pin) __attribute__((warn_unused_result));
+int bg_vault_custodian_add(bg_vault_t *v, const char *person,
+    const char *label, int quorum, bg_token_t *tok, const char *pin)
+    __attribute__((warn_unused_result));
 
 /*
  * Remove custodian person in the vault's draft (after the genesis).
  * BG_ERR_STATE when fewer than two custodians would be left, when the
  * draft's quorum could not be met without them, or when the custodians
  * of the vault link in force that the draft keeps cannot reach its
- * quorum (lower the quorum in a link of its own first).
+ * quorum (lower the quorum in a link of its own first).  by: a
+ * custodian in force, who signs the amendment.
  */
-int bg_vault_custodian_remove(bg_vault_t *v, const char *actor,
+int bg_vault_custodian_remove(bg_vault_t *v, const bg_vault_signer_t *by,
     const char *person) __attribute__((warn_unused_result));
 
 /*
@@ -114,9 +117,11 @@ int bg_vault_custodian_trust(bg_vault_t *v, const char *actor,
  * quorum (0 = keep; else 2..custodians) and allow_soft (-1 keep, 0
  * refuse software tokens: a production vault, 1 allow them: a drill
  * vault).  Refusing them while a custodian holds one is BG_ERR_STATE.
+ * by: a custodian in force (or, before the genesis is signed, one its
+ * draft names), who signs the amendment.
  */
-int bg_vault_custodian_set(bg_vault_t *v, const char *actor, int quorum,
-    int allow_soft) __attribute__((warn_unused_result));
+int bg_vault_custodian_set(bg_vault_t *v, const bg_vault_signer_t *by,
+    int quorum, int allow_soft) __attribute__((warn_unused_result));
 
 /*
  * After a successful bg_vault_member_add or bg_vault_custodian_add: the

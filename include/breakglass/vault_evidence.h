@@ -67,8 +67,10 @@ int bg_vault_report_render(const char *json, int format, char **outp);
  * receipt line: the bundle then carries the full root at its size and a
  * consistency proof to the bundle's tree head (BG_ERR_AUTH when today's
  * log does not extend it).  BG_ERR_NOT_FOUND for no such request.
+ * by: the tenant's auditor, an operator of it or a custodian, who signs
+ * the export (tok NULL: check only, no bundle).
  */
-int bg_vault_evidence_export(bg_vault_t *v, const char *actor,
+int bg_vault_evidence_export(bg_vault_t *v, const bg_vault_signer_t *by,
     int64_t request_id, const char *receipt, char **bundlep);
 
 /*

@@ -36,7 +36,8 @@ typedef struct bg_vault_rekey_info {
 	char	*body;			/* the statement without log lines */
 } bg_vault_rekey_info_t;
 
-int bg_vault_rekey_propose(bg_vault_t *v, const char *actor,
+/* by: an operator of the tenant or a custodian, who signs the plan. */
+int bg_vault_rekey_propose(bg_vault_t *v, const bg_vault_signer_t *by,
     const char *tenant, int64_t *idp);
 /* The statement a contributor is shown and signs, and its hash. */
 int bg_vault_rekey_statement(bg_vault_t *v, int64_t id, char **textp,
@@ -44,7 +45,9 @@ int bg_vault_rekey_statement(bg_vault_t *v, int64_t id, char **textp,
 int bg_vault_rekey_contribute(bg_vault_t *v, int64_t id, const char *person,
     const uint8_t shown_hash[BG_VAULT_HASH_LEN], bg_token_t *tok,
     const char *pin, bool *committedp);
-int bg_vault_rekey_abort(bg_vault_t *v, const char *actor, int64_t id);
+/* by: an operator of the tenant or a custodian. */
+int bg_vault_rekey_abort(bg_vault_t *v, const bg_vault_signer_t *by,
+    int64_t id);
 int bg_vault_rekey_show(bg_vault_t *v, int64_t id,
     bg_vault_rekey_info_t **infop);
 void bg_vault_rekey_free(bg_vault_rekey_info_t **p);
@@ -56,9 +59,10 @@ void bg_vault_rekey_free(bg_vault_rekey_info_t **p);
  * expire at expires_at, as an amendment of the tenant's draft link: it
  * takes effect when the client co-signers sign it (vault chain sign).  A
  * date earlier than the current expiry is refused unless shorten is set
- * (then it is a removal-class change).
+ * (then it is a removal-class change).  by: an operator of the tenant or
+ * a custodian, who signs the amendment.
  */
-int bg_vault_member_recertify(bg_vault_t *v, const char *actor,
+int bg_vault_member_recertify(bg_vault_t *v, const bg_vault_signer_t *by,
     const char *tenant, const char *person, int role, int64_t expires_at,
     bool shorten);
 
@@ -201,10 +205,12 @@ int bg_vault_recert_report(bg_vault_t *v, const char *tenant, char **jsonp);
  * memberships and mark it offboarded, in one transaction with the
  * "tenant.offboard" event (audit events are kept); secure_delete is on,
  * and a WAL checkpoint TRUNCATE follows.  confirm must equal the tenant
- * name.  *certp (malloc; free()) gets the signed destruction certificate
- * (docs/vault.1, DESTRUCTION CERTIFICATE).
+ * name.  by: an operator of the tenant, who signs the destruction first
+ * (tok NULL: check only, certp may then be NULL).  *certp (malloc;
+ * free()) gets the signed destruction certificate (docs/vault.1,
+ * DESTRUCTION CERTIFICATE).
  */
-int bg_vault_tenant_offboard(bg_vault_t *v, const char *actor,
+int bg_vault_tenant_offboard(bg_vault_t *v, const bg_vault_signer_t *by,
     const char *tenant, const char *confirm, char **certp);
 /*
  * Check a destruction certificate's format and signature against this

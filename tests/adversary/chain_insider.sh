@@ -34,12 +34,12 @@ expect_event refused secret.add
 as alice vault approve "$REQ"; refused 3 "link 2 of acme"
 db "DELETE FROM link_sigs WHERE tenant = 'acme' AND seq = 2"
 db "DELETE FROM links WHERE tenant = 'acme' AND seq = 2"
-run vault chain discard acme; ok
+as carol vault chain discard acme; ok
 
 step "2. tom points the policy at two fresh 'people' who are his token"
 with tom vault member add acme x1 --role approver --side client; ok
 with tom vault member add acme x2 --role approver --side client; ok
-run vault policy set acme '2-of(x1,x2)'; ok
+as carol vault policy set acme '2-of(x1,x2)'; ok
 for x in x1 x2; do with tom vault chain sign acme --as $x; ok; done
 still_needs acme
 [ "$(head_seq acme)" = 1 ] || fail "the policy of x1 and x2 took effect"
@@ -47,7 +47,7 @@ op_in "$T/value" vault secret add acme after; ok
 [ "$(db "SELECT v.chain_seq FROM versions v JOIN secrets s ON
     s.id = v.secret_id WHERE s.name = 'after'")" = 1 ] ||
     fail "the new secret was not sealed under link 1"
-run vault chain discard acme; ok
+as carol vault chain discard acme; ok
 
 step "3. the same, as a row: tenants.policy and memberships edited"
 db "UPDATE tenants SET policy = '2-of(x1,x2)'"
@@ -95,12 +95,12 @@ db "UPDATE meta SET value = '0' WHERE key = 'allow_soft_tokens'"
 run vault tenant show acme; ok	# nothing changed: the genesis says drill
 db "UPDATE links SET body = replace(body, '\"allow_soft\":true',
     '\"allow_soft\":false') WHERE tenant = '' AND seq = 0"
-run vault tenant add beta; refused 3 "the vault's genesis does not verify"
+as carol vault tenant add beta; refused 3 "the vault's genesis does not verify"
 db "UPDATE links SET body = replace(body, '\"allow_soft\":false',
     '\"allow_soft\":true') WHERE tenant = '' AND seq = 0"
 db "UPDATE links SET body = replace(body, '\"custodian_quorum\":2',
     '\"custodian_quorum\":1') WHERE tenant = '' AND seq = 0"
-run vault tenant add beta; refused 3 "the vault's genesis does not verify"
+as carol vault tenant add beta; refused 3 "the vault's genesis does not verify"
 db "UPDATE links SET body = replace(body, '\"custodian_quorum\":1',
     '\"custodian_quorum\":2') WHERE tenant = '' AND seq = 0"
 # a production vault cannot be built on software tokens at all
@@ -110,18 +110,18 @@ refused 3 "--allow-soft-tokens"
 [ ! -e "$T/prod.db" ] || fail "a failed init left a vault file"
 
 step "6. tom grants himself a longer membership"
-run vault member recertify acme tom --until +400d; ok
+as carol vault member recertify acme tom --until +400d; ok
 as tom vault chain sign acme; ok
 still_needs acme
 expect_out "client co-signer"
-run vault chain discard acme; ok
+as carol vault chain discard acme; ok
 
 step "7. splicing a link of another tenant, replaying an old one"
-run vault tenant add beta; ok
+as carol vault tenant add beta; ok
 with tom vault member add beta tom --role requester; ok
 with alice vault member add beta alice --role approver --side client; ok
 with mia vault member add beta mia --role approver --side msp; ok
-run vault policy set beta '2-of(alice,mia)'; ok
+as carol vault policy set beta '2-of(alice,mia)'; ok
 for p in carol dave alice; do as $p vault chain sign beta; ok; done
 expect_out "takes effect now"
 cp "$BREAKGLASS_VAULT" "$T/keep.db"
@@ -142,8 +142,8 @@ op_in "$T/value" vault secret add acme replayed; refused 3 "link 2 of acme"
 cp "$T/keep.db" "$BREAKGLASS_VAULT"; rm -f "$BREAKGLASS_VAULT-wal" "$BREAKGLASS_VAULT-shm"
 
 step "8. rolling the chain back to a keyset that still had bob"
-run vault policy set acme 'all-of(1-of(alice),1-of(mia))'; ok
-run vault member remove acme bob; ok
+as carol vault policy set acme 'all-of(1-of(alice),1-of(mia))'; ok
+as carol vault member remove acme bob; ok
 for p in alice mia; do as $p vault chain sign acme; ok; done
 expect_out "takes effect now"
 RCPT=$("$VAULT_BIN" audit receipt 2>/dev/null | grep -o 'BG1-[0-9a-f-]*' | head -n 1)

@@ -42,13 +42,13 @@ for p in carol dave erin; do as $p vault chain sign; ok; done
 expect_out "the vault's genesis takes effect now"
 run vault chain show; ok
 expect_out "in force: genesis 0"; expect_out "custodian quorum: 2"
-run vault tenant add acme; ok
+as carol vault tenant add acme; ok
 with tom vault member add acme tom --role requester; ok
 with alice vault member add acme alice --role approver --side client; ok
 with bob vault member add acme bob --role approver --side client; ok
 with mia vault member add acme mia --role approver --side msp; ok
 with olga vault member add acme olga --role operator; ok
-run vault policy set acme 'all-of(1-of(alice,bob),1-of(mia))'; ok
+as carol vault policy set acme 'all-of(1-of(alice,bob),1-of(mia))'; ok
 for p in carol dave alice bob; do as $p vault chain sign acme; ok; done
 expect_out "link 1 of acme takes effect now"
 printf 'hunter2-domain-admin\n' >"$T/value"
@@ -75,44 +75,44 @@ db "INSERT INTO links SELECT tenant, 1, body, x'00', 0 FROM drafts
 db "INSERT INTO link_sigs (tenant, seq, person, cred_id, authdata, sig)
     SELECT tenant, 1, person, cred_id, authdata, sig FROM draft_sigs
     WHERE tenant = ''"
-run vault tenant add beta; refused 3 "vault link 1 does not verify: needs: a custodian quorum (1 more of: carol, erin)"
+as carol vault tenant add beta; refused 3 "vault link 1 does not verify: needs: a custodian quorum (1 more of: carol, erin)"
 op_in "$T/value" vault secret add acme other; refused 3 "vault link 1 does not verify"
 as alice vault chain sign acme; refused 3 "vault link 1 does not verify"
 run vault status; ok	# reads still work
 put_back
-run vault chain discard; ok
+as carol vault chain discard; ok
 run vault chain show; ok; expect_no_out "draft:"; expect_no_out "zed"
 
 step "3. the quorum and drill/production: a custodian quorum of the link in force"
-run vault custodian set --custodian-quorum 4
+as carol vault custodian set --custodian-quorum 4
 refused 1 "the custodian quorum must be 2..3"
-run vault custodian set; expect_rc 2; expect_err "nothing to set"
-run vault custodian set --allow-soft-tokens --refuse-soft-tokens; expect_rc 2
-run vault custodian set --custodian-quorum 3; ok
+as carol vault custodian set; expect_rc 2; expect_err "nothing to set"
+as carol vault custodian set --allow-soft-tokens --refuse-soft-tokens; expect_rc 2
+as carol vault custodian set --custodian-quorum 3; ok
 run vault chain show; ok; expect_out "custodian quorum: 3  (changed)"
 as carol vault chain sign; ok
 expect_out "still needs: a custodian quorum (1 more of: dave, erin)"
 as dave vault chain sign; ok; expect_out "vault link 1 takes effect now"
 expect_event vault.link '"custodian_quorum": 3'
 # a production vault takes no software token: these custodians hold them
-run vault custodian set --refuse-soft-tokens
+as carol vault custodian set --refuse-soft-tokens
 refused 1 "custodian carol's token is a software token"
 # root flips the flag in the draft: not the draft the log names
-run vault custodian set --custodian-quorum 2; ok
+as carol vault custodian set --custodian-quorum 2; ok
 db "UPDATE drafts SET body = replace(body, '\"allow_soft\":true',
     '\"allow_soft\":false') WHERE tenant = ''"
 as carol vault chain sign; refused 1 "not the newest one the audit log names"
-run vault chain discard; ok
+as carol vault chain discard; ok
 # ... or in the link in force: it no longer verifies, every act stops
 keep
 db "UPDATE links SET body = replace(body, '\"allow_soft\":true',
     '\"allow_soft\":false') WHERE tenant = '' AND seq = 1"
-run vault tenant add beta; refused 3 "vault link 1 does not verify"
-run vault custodian set --custodian-quorum 2; refused 3 "vault link 1 does not verify"
+as carol vault tenant add beta; refused 3 "vault link 1 does not verify"
+as carol vault custodian set --custodian-quorum 2; refused 3 "vault link 1 does not verify"
 run vault tenant show acme; ok	# reads still work
 put_back
 # back to 2: now all three of the quorum in force sign
-run vault custodian set --custodian-quorum 2; ok
+as carol vault custodian set --custodian-quorum 2; ok
 as carol vault chain sign; ok
 as dave vault chain sign; ok
 expect_out "still needs: a custodian quorum (1 more of: erin)"
@@ -120,15 +120,15 @@ as erin vault chain sign; ok; expect_out "vault link 2 takes effect now"
 
 step "4. removing erin needs two of the others; her signature does not count"
 # beta's first draft, made now, under vault link 2 (used in 5)
-run vault tenant add beta; ok
+as carol vault tenant add beta; ok
 with tom vault member add beta tom --role requester; ok
 with alice vault member add beta alice --role approver --side client; ok
 with mia vault member add beta mia --role approver --side msp; ok
-run vault policy set beta '2-of(alice,mia)'; ok
+as carol vault policy set beta '2-of(alice,mia)'; ok
 for p in erin alice; do as $p vault chain sign beta; ok; done
 expect_out "still needs: a custodian quorum (1 more of: carol, dave)"
 run vault chain show beta; ok; expect_out "under vault link 2"
-run vault custodian remove erin; ok
+as carol vault custodian remove erin; ok
 expect_out "custodian erin removed in the vault's draft"
 run vault chain show; ok; expect_out "- custodian erin"
 as erin vault chain sign; ok
@@ -141,7 +141,7 @@ expect_event vault.link '"signed_by": "erin, carol, dave"'
 run vault chain show; ok; expect_out "in force: vault link 3"
 expect_no_out "+ custodian erin"
 # the quorum in force can no longer lose a custodian
-run vault custodian remove dave; refused 1 "a vault keeps at least two custodians"
+as carol vault custodian remove dave; refused 1 "a vault keeps at least two custodians"
 
 step "5. beta's draft, made before erin's removal, is refused"
 as dave vault chain sign beta
@@ -153,12 +153,12 @@ refused 1 "the vault's custodians changed since this draft was made"
 [ "$(head_seq beta)" = "" ] || fail "beta has a link"
 
 step "6. erin cannot sign beta's first link"
-run vault chain discard beta; ok
-run vault tenant set beta --max-ttl 2h; ok
+as carol vault chain discard beta; ok
+as carol vault tenant set beta --max-ttl 2h; ok
 with tom vault member add beta tom --role requester; ok
 with alice vault member add beta alice --role approver --side client; ok
 with mia vault member add beta mia --role approver --side msp; ok
-run vault policy set beta '2-of(alice,mia)'; ok
+as carol vault policy set beta '2-of(alice,mia)'; ok
 as erin vault chain sign beta; refused 1 "erin holds no credential"
 expect_event refused chain.sign
 with erin vault chain sign beta --as carol; refused 3 "vault: chain sign"
@@ -180,7 +180,7 @@ keep
 # erin's removal rolled back: the log names vault link 3
 db "DELETE FROM link_sigs WHERE tenant = '' AND seq = 3"
 db "DELETE FROM links WHERE tenant = '' AND seq = 3"
-run vault tenant add gamma
+as carol vault tenant add gamma
 refused 3 "the audit log records vault link 3, but the vault's chain ends at link 2"
 as erin vault chain sign acme; refused 3 "rolled back"
 run vault status; ok
@@ -195,11 +195,11 @@ db "INSERT INTO links SELECT '', 4, body, hash, committed_at FROM links
 db "INSERT INTO link_sigs (tenant, seq, person, cred_id, authdata, sig)
     SELECT '', 4, person, cred_id, authdata, sig FROM link_sigs
     WHERE tenant = '' AND seq = 1"
-run vault tenant add gamma; refused 3 "vault link 4 is stored as vault link 1"
+as carol vault tenant add gamma; refused 3 "vault link 4 is stored as vault link 1"
 put_back
 db "UPDATE links SET body = (SELECT body FROM links WHERE tenant = ''
     AND seq = 1) WHERE tenant = '' AND seq = 3"
-run vault tenant add gamma
+as carol vault tenant add gamma
 refused 3 "vault link 3 is stored as vault link 1"
 put_back
 # a tenant link spliced in as a vault link, with its signatures
@@ -209,12 +209,12 @@ db "DELETE FROM link_sigs WHERE tenant = '' AND seq = 1"
 db "INSERT INTO link_sigs (tenant, seq, person, cred_id, authdata, sig)
     SELECT '', 1, person, cred_id, authdata, sig FROM link_sigs
     WHERE tenant = 'beta' AND seq = 1"
-run vault tenant add gamma
+as carol vault tenant add gamma
 refused 3 "vault link 1 does not verify: the link is not a vault link"
 put_back
 # a gap in the vault's chain
 db "UPDATE links SET seq = 9 WHERE tenant = '' AND seq = 3"
-run vault tenant add gamma; refused 3 "has link 9 where link 3 belongs"
+as carol vault tenant add gamma; refused 3 "has link 9 where link 3 belongs"
 put_back
 # beta's link pointed at the vault link that still had erin
 db "UPDATE links SET body = replace(body, '\"vault_seq\":3',

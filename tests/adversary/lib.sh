@@ -26,13 +26,13 @@ adv_vault() {
 	with dave vault custodian add dave; ok
 	as carol vault chain sign; ok
 	as dave vault chain sign; ok
-	run vault tenant add acme; ok
+	as carol vault tenant add acme; ok
 	with tom vault member add acme tom --role requester; ok
 	with alice vault member add acme alice --role approver --side client; ok
 	with bob vault member add acme bob --role approver --side client; ok
 	with mia vault member add acme mia --role approver --side msp; ok
 	with olga vault member add acme olga --role operator; ok
-	run vault policy set acme 'all-of(1-of(alice,bob),1-of(mia))'; ok
+	as carol vault policy set acme 'all-of(1-of(alice,bob),1-of(mia))'; ok
 	for p in carol dave alice bob; do as $p vault chain sign acme; ok; done
 	expect_out "takes effect now"
 	printf 'hunter2-domain-admin\n' >"$T/value"

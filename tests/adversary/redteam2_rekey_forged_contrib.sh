@@ -22,13 +22,13 @@ adv_vault
 step "erin joins and the policy names her (link 2)"
 soft_person erin pin-erin-1
 with erin vault member add acme erin --role approver --side client; ok
-run vault policy set acme 'all-of(1-of(alice,bob,erin),1-of(mia))'; ok
+as carol vault policy set acme 'all-of(1-of(alice,bob,erin),1-of(mia))'; ok
 as alice vault chain sign acme; ok
 as mia vault chain sign acme; ok
 expect_out "link 2 of acme takes effect now"
 
 step "a re-key: contributors alice and mia"
-run vault rekey propose acme; ok
+as carol vault rekey propose acme; ok
 RK=$(head -n 1 "$T/out")
 run vault rekey show "$RK"; ok
 expect_out "contributors: alice x"

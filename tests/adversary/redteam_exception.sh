@@ -20,7 +20,7 @@ soft_person mike pin-mike-1
 
 step "the client grants the MSP a two-day exception"
 with mike vault member add acme mike --role approver --side msp; ok
-run vault policy set acme '2-of(alice,mia,mike)' \
+as carol vault policy set acme '2-of(alice,mia,mike)' \
     --exception "datacenter move, MSP alone for the weekend" \
     --exception-until +2d; ok
 run vault chain show acme; ok

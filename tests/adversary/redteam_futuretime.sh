@@ -22,12 +22,12 @@ as carol vault init --allow-soft-tokens; ok
 with dave vault custodian add dave; ok
 as carol vault chain sign; ok
 as dave vault chain sign; ok
-run vault tenant add acme; ok
+as carol vault tenant add acme; ok
 with tom vault member add acme tom --role requester; ok
 with alice vault member add acme alice --role approver --side client; ok
 with bob vault member add acme bob --role approver --side client; ok
 with mia vault member add acme mia --role approver --side msp; ok
-run vault policy set acme 'all-of(1-of(alice,bob),1-of(mia))'; ok
+as carol vault policy set acme 'all-of(1-of(alice,bob),1-of(mia))'; ok
 
 step "tom dates the draft in 2100"
 NOW=$(db "SELECT json_extract(body, '$.time') FROM drafts WHERE tenant = 'acme'")
@@ -41,7 +41,7 @@ as carol vault chain sign acme; refused 1 "not within the last 14 days"
 as dave vault chain sign acme; refused 1 "not within the last 14 days"
 if [ "$(head_seq acme)" = 1 ]; then
 	cat "$T/show"
-	run vault tenant set acme --max-ttl 2h; ok
+	as carol vault tenant set acme --max-ttl 2h; ok
 	as alice vault chain sign acme
 	echo "   (afterwards an honest change: rc $RC, $(tail -n 1 "$T/err"))"
 	fail "link 1 took effect without alice or bob: dated in 2100, no client approver is 'live'"

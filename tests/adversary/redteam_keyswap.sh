@@ -24,7 +24,7 @@ bg_setup
 adv_vault
 
 step "an honest settings change is drafted and shown"
-run vault tenant set acme --max-ttl 2h; ok
+as carol vault tenant set acme --max-ttl 2h; ok
 run vault chain show acme; ok
 grep -v '^draft:' "$T/out" >"$T/honest"
 
@@ -54,7 +54,7 @@ fi
 step "tom alone: approvers al2 (client) and mi2 (msp) on his token, policy over them"
 with tom vault member add acme al2 --role approver --side client; ok
 with tom vault member add acme mi2 --role approver --side msp; ok
-run vault policy set acme '2-of(al2,mi2)'; ok
+as carol vault policy set acme '2-of(al2,mi2)'; ok
 run "$ADV" sign "$BREAKGLASS_VAULT" "$(token tom)" "$T/tom.pin" acme alice \
     "$T/k-alice"; ok
 run "$ADV" sign "$BREAKGLASS_VAULT" "$(token tom)" "$T/tom.pin" acme mia \

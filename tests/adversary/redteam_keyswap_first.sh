@@ -25,12 +25,12 @@ as carol vault init --allow-soft-tokens; ok
 with dave vault custodian add dave; ok
 as carol vault chain sign; ok
 as dave vault chain sign; ok
-run vault tenant add acme; ok
+as carol vault tenant add acme; ok
 with tom vault member add acme tom --role requester; ok
 with alice vault member add acme alice --role approver --side client; ok
 with bob vault member add acme bob --role approver --side client; ok
 with mia vault member add acme mia --role approver --side msp; ok
-run vault policy set acme 'all-of(1-of(alice,bob),1-of(mia))'; ok
+as carol vault policy set acme 'all-of(1-of(alice,bob),1-of(mia))'; ok
 run vault chain show acme; ok
 grep -v '^draft:' "$T/out" >"$T/honest"
 
@@ -68,7 +68,7 @@ as alice vault chain sign acme; expect_rc 4	# nothing left for her to sign
 step "tom alone: approvers al2 and mi2 on his token, policy over them"
 with tom vault member add acme al2 --role approver --side client; ok
 with tom vault member add acme mi2 --role approver --side msp; ok
-run vault policy set acme '2-of(al2,mi2)'; ok
+as carol vault policy set acme '2-of(al2,mi2)'; ok
 for p in alice mia; do
 	run "$ADV" sign "$BREAKGLASS_VAULT" "$(token tom)" "$T/tom.pin" \
 	    acme $p "$T/k-$p"; ok

@@ -17,7 +17,7 @@ bg_setup
 adv_vault
 
 step "a policy without bob is drafted; alice signs it"
-run vault policy set acme '2-of(alice,mia)'; ok
+as carol vault policy set acme '2-of(alice,mia)'; ok
 as alice vault chain sign acme; ok
 still_needs acme
 
@@ -26,7 +26,7 @@ db "CREATE TABLE x_draft AS SELECT * FROM drafts WHERE tenant = 'acme'"
 db "CREATE TABLE x_sigs AS SELECT * FROM draft_sigs WHERE tenant = 'acme'"
 
 step "alice changes her mind and discards the draft"
-run vault chain discard acme; ok
+as carol vault chain discard acme; ok
 expect_event chain.discard
 
 step "tom puts the draft and alice's signature back; mia signs"

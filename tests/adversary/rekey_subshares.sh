@@ -12,17 +12,17 @@ adv_vault
 step "erin joins and the policy names her: a link the policy in force signs"
 soft_person erin pin-erin-1
 with erin vault member add acme erin --role approver --side client; ok
-run vault policy set acme 'all-of(1-of(alice,bob,erin),1-of(mia))'; ok
+as carol vault policy set acme 'all-of(1-of(alice,bob,erin),1-of(mia))'; ok
 as alice vault chain sign acme; ok
 as mia vault chain sign acme; ok
 expect_out "link 2 of acme takes effect now"
 
 step "a re-key waits for open requests; while it is open nothing is requested"
 request_da
-run vault rekey propose acme; refused 1 "open request"
+as carol vault rekey propose acme; refused 1 "open request"
 as tom vault deny "$REQ" --reason x; refused 1 "requester"
 as bob vault deny "$REQ" --reason "not now"; ok
-run vault rekey propose acme; ok
+as carol vault rekey propose acme; ok
 RK=$(head -n 1 "$T/out")
 as tom vault request acme/da --reason r --ticket T --ttl 1h; refused 1 "re-key $RK of acme is open"
 op_in "$T/value" vault secret add acme other; refused 1 "re-key $RK of acme is open"

@@ -34,11 +34,11 @@ rec() {
 step "vault, tokens, policy"
 for p in tom alice mia olga; do soft_person $p "pin-$p-1"; done
 std_genesis; rec
-run vault tenant add acme; ok; rec
+as carol vault tenant add acme; ok; rec
 as_enroll tom requester; rec
 as_enroll olga operator; rec
 for p in alice mia; do as_enroll $p approver; rec; done
-run vault policy set acme 'all-of(1-of(alice),1-of(mia))'; ok; rec
+as carol vault policy set acme 'all-of(1-of(alice),1-of(mia))'; ok; rec
 for p in carol dave alice; do sign_link acme $p; rec; done
 expect_out "link 1 of acme takes effect now"
 

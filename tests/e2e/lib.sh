@@ -268,11 +268,11 @@ sign_link() {
 std_vault() {
 	for p in tom alice bob mia olga; do soft_person $p "pin-$p-1"; done
 	std_genesis
-	run vault tenant add acme; ok
+	as carol vault tenant add acme; ok
 	as_enroll tom requester
 	as_enroll olga operator
 	for p in alice bob mia; do as_enroll $p approver; done
-	run vault policy set acme 'all-of(1-of(alice,bob),1-of(mia))'; ok
+	as carol vault policy set acme 'all-of(1-of(alice,bob),1-of(mia))'; ok
 	sign_link acme carol dave alice bob
 	expect_out "link 1 of acme takes effect now"
 	printf 'hunter2-domain-admin\n' >"$T/value"

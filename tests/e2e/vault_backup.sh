@@ -23,7 +23,7 @@ run vault backup --out "$T/b1.db"; expect_rc 1; expect_err "refusing to overwrit
 B1N=$(sqlite3 "$T/b1.db" "SELECT MAX(seq) FROM events")
 
 step "the vault moves on; a receipt is taken"
-run vault tenant add beta; ok
+as carol vault tenant add beta; ok
 run vault audit receipt; ok
 R2=$(cat "$T/out")
 N2=$(db "SELECT MAX(seq) FROM events")
@@ -38,7 +38,7 @@ expect_err "the backup does not extend receipt $R2"
 
 step "a newer backup restores in place and keeps the old file"
 run vault backup --out "$T/b2.db"; ok
-run vault tenant add gamma; ok
+as carol vault tenant add gamma; ok
 db "UPDATE events SET entry = entry || ' ' WHERE seq = 2"	# damage the live log
 run vault audit verify; expect_rc 6
 run vault restore --from "$T/b2.db" --receipt "$R2" --force; ok
@@ -47,7 +47,7 @@ expect_err "the previous file is"
 run vault audit verify --receipt "$R2"; ok
 run vault tenant show beta; ok
 run vault tenant show gamma; expect_rc 4
-run vault tenant add delta; ok
+as carol vault tenant add delta; ok
 run vault audit verify; ok
 
 step "a corrupted backup is refused"
@@ -87,7 +87,8 @@ ok
 [ -f "$T/new/vault.db.key" ] || fail "key not restored"
 cmp -s "$T/new/vault.db.key" "$T/b2.db.key" || fail "key differs"
 RC=0
-BREAKGLASS_VAULT=$T/new/vault.db "$VAULT_BIN" tenant add epsilon \
+BREAKGLASS_VAULT=$T/new/vault.db "$VAULT_BIN" --token "$(token carol)" \
+    --pin-file "$T/carol.pin" tenant add epsilon --as carol \
     >"$T/out" 2>"$T/err" || RC=$?
 ok
 BREAKGLASS_VAULT=$T/new/vault.db "$VAULT_BIN" audit verify >"$T/out" \

@@ -47,7 +47,7 @@ run vault --token "$(token carol)" --pin-file "$T/carol.pin" \
     init --allow-soft-tokens --as carol
 ok; expect_out "first custodian:  carol"; expect_out "custodian quorum: 2"
 expect_err "two touches"
-run vault tenant add acme; refused 1 "the vault's genesis is not signed yet"
+as carol vault tenant add acme; refused 1 "the vault's genesis is not signed yet"
 run vault --token "$(token dave)" --pin-file "$T/dave.pin" custodian add dave
 ok; expect_out "dave enrolled as a custodian in the genesis draft"
 expect_event custodian.add dave
@@ -67,7 +67,7 @@ refused 3 "vault: chain sign"
 as carol vault chain sign; ok
 expect_out "carol signed; the draft still needs: a signature by dave"
 expect_event chain.sign carol
-run vault tenant add acme; refused 1 "the vault's genesis is not signed yet"
+as carol vault tenant add acme; refused 1 "the vault's genesis is not signed yet"
 as dave vault chain sign; ok; expect_out "takes effect now"
 expect_event vault.genesis '"signed_by": "carol, dave"'
 run vault chain show; ok; expect_out "in force: genesis 0"; expect_no_out "draft:"
@@ -79,10 +79,10 @@ run vault chain show; ok
 expect_out "in force: genesis 0"; expect_out "draft:    vault link 1"
 expect_out "+ custodian erin"
 expect_out "still needs: a custodian quorum (2 more of: carol, dave)"
-run vault chain discard; ok
+as carol vault chain discard; ok
 
 step "tenant acme: its first link is a draft until it is signed"
-run vault tenant add acme; ok; expect_out "its draft link takes effect when it is signed"
+as carol vault tenant add acme; ok; expect_out "its draft link takes effect when it is signed"
 as_enroll tom requester
 as_enroll olga operator
 expect_err "three touches"
@@ -93,7 +93,7 @@ run vault member add acme erin --role approver; expect_rc 2
 expect_err "an approver needs --side client"
 run vault member add acme erin --role requester --side client; expect_rc 2
 expect_err "only approvers have a --side"
-run vault policy set acme 'all-of(1-of(alice,bob),1-of(mia))'; ok
+as carol vault policy set acme 'all-of(1-of(alice,bob),1-of(mia))'; ok
 expect_out "set in its draft link"
 in_force
 run vault member list acme; ok; expect_out "no members in acme"
@@ -138,8 +138,8 @@ as_enroll ted requester
 in_force tom olga alice bob mia
 as ted vault request acme/da --reason r --ticket T --ttl 1h
 refused 1 "vault: request acme/da"
-run vault chain discard acme; ok
-run vault chain discard acme; refused 4 "has no draft"
+as carol vault chain discard acme; ok
+as carol vault chain discard acme; refused 4 "has no draft"
 run vault chain show acme; ok; expect_no_out "draft:"; expect_no_out "requester ted"
 
 step "a grant: a client approver co-signs, never the grantee"
@@ -154,7 +154,7 @@ as bob vault chain sign acme; ok; expect_out "link 2 of acme takes effect now"
 run vault member list acme --person alice --json; ok; expect_out '"auditor"'
 
 step "a removal of a requester or auditor: one client approver"
-run vault member remove acme alice --role auditor; ok
+as carol vault member remove acme alice --role auditor; ok
 expect_out "removed from the draft link"
 as mia vault chain sign acme; ok; expect_out "still needs"
 as bob vault chain sign acme; ok; expect_out "link 3 of acme takes effect now"
@@ -163,7 +163,7 @@ expect_no_out '"auditor"'
 
 step "a new approver and a new policy: the policy in force signs, plus a client approver"
 as_enroll erin approver
-run vault policy set acme 'all-of(1-of(alice,bob,erin),1-of(mia))'; ok
+as carol vault policy set acme 'all-of(1-of(alice,bob,erin),1-of(mia))'; ok
 run vault chain show acme; ok
 expect_out "+ client approver erin"
 expect_out "policy: 2-of(1-of(alice,bob,erin),1-of(mia))  (changed)"
@@ -192,11 +192,11 @@ release_with erin mia
 
 step "an approver named by the policy is removed with the policy that drops them"
 rotate_to fourth-value	# sealed under link 4, bob named
-run vault member remove acme bob
+as carol vault member remove acme bob
 refused 1 "bob is named by the draft's policy of acme"
 expect_event refused "member.remove"
-run vault policy set acme 'all-of(1-of(alice,erin),1-of(mia))'; ok
-run vault member remove acme bob; ok
+as carol vault policy set acme 'all-of(1-of(alice,erin),1-of(mia))'; ok
+as carol vault member remove acme bob; ok
 run vault chain show acme; ok; expect_out "- client approver bob"
 # bob's own signature does not count for the link that removes him
 as bob vault chain sign acme; ok; expect_out "still needs"
@@ -212,7 +212,7 @@ as mia vault approve "$REQ"; ok
 as tom vault release "$REQ"; ok; expect_out fourth-value
 
 step "raise a threshold, then lower it: each a link the policy in force signs"
-run vault policy set acme '3-of(alice,erin,mia)'; ok
+as carol vault policy set acme '3-of(alice,erin,mia)'; ok
 as alice vault chain sign acme; ok; expect_out "still needs"
 as mia vault chain sign acme; ok; expect_out "link 6 of acme takes effect now"
 rotate_to fifth-value
@@ -222,7 +222,7 @@ as erin vault approve "$REQ"; ok
 as tom vault release "$REQ"; refused 1 "needs 1 more from: mia"
 as mia vault approve "$REQ"; ok
 as tom vault release "$REQ"; ok; expect_out fifth-value
-run vault policy set acme '2-of(alice,erin,mia)'; ok
+as carol vault policy set acme '2-of(alice,erin,mia)'; ok
 as alice vault chain sign acme; ok; expect_out "still needs"
 as mia vault chain sign acme; ok; expect_out "still needs"
 as erin vault chain sign acme; ok; expect_out "link 7 of acme takes effect now"
@@ -230,16 +230,16 @@ rotate_to sixth-value
 release_with alice erin
 
 step "amending a draft drops the signatures on it"
-run vault tenant set acme --max-ttl 2h; ok
+as carol vault tenant set acme --max-ttl 2h; ok
 as alice vault chain sign acme; ok
 run vault chain show acme; ok; expect_out "signed by: alice"
-run vault tenant set acme --max-ttl 3h; ok
+as carol vault tenant set acme --max-ttl 3h; ok
 run vault chain show acme; ok; expect_out "signed by: nobody yet"
 expect_out "max TTL 10800s"
-run vault chain discard acme; ok
+as carol vault chain discard acme; ok
 
 step "settings: more client co-signers, signed by the policy in force"
-run vault tenant set acme --client-cosign 2; ok
+as carol vault tenant set acme --client-cosign 2; ok
 run vault chain show acme; ok; expect_out "client co-signers 2"
 as mia vault chain sign acme; ok; expect_out "still needs"
 as alice vault chain sign acme; ok; expect_out "link 8 of acme takes effect now"
@@ -271,15 +271,15 @@ run vault member list acme --person alice; ok; expect_out alice-spare
 step "a policy MSP approvers alone could meet needs a signed exception"
 soft_person max pin-max-1
 as_enroll max approver acme msp
-run vault policy set acme '2-of(alice,mia,max)'
+as carol vault policy set acme '2-of(alice,mia,max)'
 refused 1 "MSP approvers alone could meet this policy"
 expect_err "--exception REASON --exception-until TIME"
-run vault policy set acme '2-of(alice,mia,max)' --exception "MSP night shift"
+as carol vault policy set acme '2-of(alice,mia,max)' --exception "MSP night shift"
 expect_rc 2; expect_err "go together"
-run vault policy set acme '2-of(alice,mia,max)' --exception "MSP night shift" \
+as carol vault policy set acme '2-of(alice,mia,max)' --exception "MSP night shift" \
     --exception-until -1d
 refused 1 "the exception must end in the future"
-run vault policy set acme '2-of(alice,mia,max)' --exception "MSP night shift" \
+as carol vault policy set acme '2-of(alice,mia,max)' --exception "MSP night shift" \
     --exception-until +30d
 ok
 run vault chain show acme; ok

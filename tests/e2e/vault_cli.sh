@@ -18,7 +18,7 @@ for v in init custodian chain rekey tenant member policy secret request \
     approve deny release ceremony rotate status check audit; do
 	run vault $v --help; ok; expect_out "usage: vault $v"
 done
-run vault tenant add; expect_rc 2; expect_err "usage: vault tenant"
+as carol vault tenant add; expect_rc 2; expect_err "usage: vault tenant"
 run vault approve; expect_rc 2; expect_err "usage: vault approve"
 run vault init --bogus; expect_rc 2
 
@@ -43,7 +43,7 @@ as carol vault init --allow-soft-tokens; expect_rc 1
 expect_err "vault: init: "; expect_err "already exists"
 
 step "global options after the verb"
-run vault tenant add acme; ok
+as carol vault tenant add acme; ok
 run vault tenant list --json; ok; expect_out '"acme"'
 python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/out" ||
     fail "tenant list --json is not JSON"
@@ -78,7 +78,7 @@ grep -qF "accepts software tokens" "$T/out" "$T/err" ||
     fail "drill vault not marked"
 
 step "argument checks"
-run vault policy set acme 'bad((('; refused 1 "position"
+as carol vault policy set acme 'bad((('; refused 1 "position"
 run vault secret add acme x --length 12; expect_rc 2
 run vault secret add acme x --generate --length 3; expect_rc 2
 run vault secret add acme x --generate --charset hex; expect_rc 2
@@ -98,7 +98,7 @@ op vault rotate commit acme da; expect_rc 2
 expect_err "rotate commit takes TENANT/NAME, one word: vault rotate commit acme/da"
 run vault approve abc --as alice; expect_rc 2
 run vault release 1; expect_rc 2
-run vault tenant add acme2 --max-ttl 5x; expect_rc 2
+as carol vault tenant add acme2 --max-ttl 5x; expect_rc 2
 run vault audit log --since yesterday-ish; expect_rc 2
 run vault secret list nosuch; [ "$RC" -ne 0 ] || fail "unknown tenant listed"
 run vault check; expect_rc 0
@@ -107,9 +107,9 @@ python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/out" ||
     fail "status --json is not JSON"
 
 step "names: the man page states the rule the program applies"
-run vault tenant add Acme; refused 2 "may only hold a-z"
-run vault tenant add -acme; expect_rc 2
-run vault tenant add db01.backup_x-y; ok
+as carol vault tenant add Acme; refused 2 "may only hold a-z"
+as carol vault tenant add -acme; expect_rc 2
+as carol vault tenant add db01.backup_x-y; ok
 python3 - "$(dirname "$0")/../../docs/vault.1" <<'PY' || fail "docs/vault.1 states another name rule"
 import re, subprocess, sys
 txt = subprocess.run(["mandoc", "-T", "ascii", sys.argv[1]], capture_output=True, text=True).stdout

@@ -29,15 +29,15 @@ print("%s-%04x" % (body, binascii.crc_hqx(body.encode(), 0)))')
 [ -n "$RECEIPT" ] || fail "no receipt"
 
 step "export"
-run vault evidence export --request "$REQ" --out "$T/bundle.json" --receipt "$RECEIPT"
+as carol vault evidence export --request "$REQ" --out "$T/bundle.json" --receipt "$RECEIPT"
 ok; expect_err "written to"
 expect_event evidence.export
-run vault evidence export --request "$REQ" --out "$T/bundle.json"
+as carol vault evidence export --request "$REQ" --out "$T/bundle.json"
 refused 1 "already exists"
-run vault evidence export --request "$REQ1" --out "$T/denied.json"; ok
-run vault evidence export --request 999 --out "$T/none.json"; refused 4 "999"
+as carol vault evidence export --request "$REQ1" --out "$T/denied.json"; ok
+as carol vault evidence export --request 999 --out "$T/none.json"; refused 4 "999"
 [ ! -e "$T/none.json" ] || fail "a bundle for no request"
-run vault evidence export --out "$T/x.json"; expect_rc 2
+as carol vault evidence export --out "$T/x.json"; expect_rc 2
 
 step "copy elsewhere, remove the vault, verify"
 mkdir "$T/auditor"

@@ -98,7 +98,7 @@ op vault secret add acme gen2 --generate --length 16 --show; ok
 op vault secret add acme empty; refused 1 "empty value refused"
 
 step "memberships expiring within 30 days show in status"
-run vault member recertify acme bob --until +10d --shorten; ok
+as carol vault member recertify acme bob --until +10d --shorten; ok
 expect_event member.recertify bob
 run vault status acme; ok; expect_no_out "expiring within 30 days"
 run vault chain show acme; ok; expect_out "still needs"

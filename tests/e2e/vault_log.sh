@@ -179,7 +179,7 @@ expect_err "do not match the receipt"
 
 step "the signing key missing: the change is made, the head waits"
 mv "$T/vault.db.key" "$T/key.away"
-run vault tenant add beta; ok
+as carol vault tenant add beta; ok
 run vault audit head; expect_rc 4; expect_err "signing key"
 mv "$T/key.away" "$T/vault.db.key"
 run vault audit head; ok

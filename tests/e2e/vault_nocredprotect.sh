@@ -21,7 +21,7 @@ expect_out credProtect
 
 step "vault, tenant, enrolment, first link: level 0 recorded for the old tokens"
 std_genesis
-run vault tenant add acme; ok
+as carol vault tenant add acme; ok
 as_enroll tom requester
 as_enroll olga operator
 expect_event member.add '"cred_protect": 3'
@@ -30,7 +30,7 @@ for p in alice bob mia; do
 	expect_event member.add '"cred_protect": 0'
 	expect_event member.add "$p"
 done
-run vault policy set acme 'all-of(1-of(alice,bob),1-of(mia))'; ok
+as carol vault policy set acme 'all-of(1-of(alice,bob),1-of(mia))'; ok
 # signed by the custodians and both client approvers (tokens without
 # credProtect sign links as they approve)
 sign_link acme carol dave alice bob

@@ -8,11 +8,11 @@ bg_setup
 
 std_vault
 # a second tenant that must come through untouched
-run vault tenant add beta; ok
+as carol vault tenant add beta; ok
 as_enroll tom requester beta
 as_enroll olga operator beta
 for p in alice mia; do as_enroll $p approver beta; done
-run vault policy set beta '2-of(alice,mia)'; ok
+as carol vault policy set beta '2-of(alice,mia)'; ok
 sign_link beta carol dave alice
 expect_out "link 1 of beta takes effect now"
 printf 'beta-keeps-this\n' >"$T/bvalue"
@@ -41,12 +41,12 @@ done
 NEV=$(count_events release)
 
 step "confirmation is required"
-run vault tenant offboard acme; refused 2 "confirm with the tenant's name"
-run vault tenant offboard acme --confirm beta; refused 2 "--confirm acme"
+op vault tenant offboard acme; refused 2 "confirm with the tenant's name"
+op vault tenant offboard acme --confirm beta; refused 2 "--confirm acme"
 run vault secret list acme; ok; expect_out "da"
 
 step "offboard"
-run vault tenant offboard acme --confirm acme --certificate "$T/cert"; ok
+op vault tenant offboard acme --confirm acme --certificate "$T/cert"; ok
 expect_out "breakglass destruction certificate v1"
 expect_out "tenant: acme"
 expect_out "secret: da version 2 sealed value-sha256 "
@@ -55,7 +55,7 @@ expect_out "request keys destroyed: 1"
 expect_err "acme offboarded"
 [ "$(stat -c %a "$T/cert")" = 600 ] || fail "certificate file not 0600"
 cmp -s "$T/out" "$T/cert" || fail "printed and written certificates differ"
-run vault tenant offboard acme --confirm acme --certificate "$T/cert"
+op vault tenant offboard acme --confirm acme --certificate "$T/cert"
 refused 1 "File exists"
 expect_event tenant.offboard
 
@@ -118,10 +118,10 @@ run vault audit verify; ok
 run vault secret list acme; refused 1 "was offboarded"
 as tom vault request acme/da --reason r --ticket T --ttl 1h
 refused 1 "was offboarded"
-run vault policy set acme '2-of(alice,mia)'; refused 1 "was offboarded"
-run vault member recertify acme tom --until +400d; refused 1 "was offboarded"
-run vault member remove acme tom; refused 1 "was offboarded"
-run vault tenant set acme --max-ttl 2h; refused 1 "was offboarded"
+as carol vault policy set acme '2-of(alice,mia)'; refused 1 "was offboarded"
+as carol vault member recertify acme tom --until +400d; refused 1 "was offboarded"
+as carol vault member remove acme tom; refused 1 "was offboarded"
+as carol vault tenant set acme --max-ttl 2h; refused 1 "was offboarded"
 run vault --token "$(token alice)" --pin-file "$T/alice.pin" \
     member add acme alice --role auditor
 refused 1 "was offboarded"

@@ -46,7 +46,7 @@ as mia vault request withdraw "$REQ"; refused 1 "only the requester"
 untouched
 
 step "chain sign"
-run vault tenant set acme --max-ttl 2h; ok
+as carol vault tenant set acme --max-ttl 2h; ok
 as zed vault chain sign acme; refused 1 "zed holds no credential"
 untouched; expect_event refused zed
 run vault chain sign nosuch --as carol; expect_rc 4; untouched

@@ -50,7 +50,7 @@ json "$T/out" 'sorted(s["person"] for s in [m for m in j["raci"]["members"] if m
 json "$T/out" 'sorted(s["person"] for s in [m for m in j["raci"]["members"] if m["person"] == "alice"][0]["signed_by"]) == ["alice", "bob", "carol", "dave"]'
 
 step "recertification: a draft the client signs, then the report says who"
-run vault member recertify acme tom --until +400d; ok
+as carol vault member recertify acme tom --until +400d; ok
 sign_link acme bob
 expect_out "link 3 of acme takes effect now"
 run vault report acme --recertification; ok
@@ -86,7 +86,7 @@ expect_out '<section class="raci">'
 
 step "an MSP self-approval exception: flagged in show, report and status"
 as_enroll max approver acme msp
-run vault policy set acme '2-of(alice,mia,max)' --exception 'night shift <b>cover</b>' \
+as carol vault policy set acme '2-of(alice,mia,max)' --exception 'night shift <b>cover</b>' \
     --exception-until +20d
 ok
 sign_link acme alice mia

@@ -24,19 +24,19 @@ sign_genesis carol dave
 
 step "tenant, member, policy, chain"
 for p in tom alice bob mia olga; do soft_person $p "pin-$p-1"; done
-run vault tenant add acme; receipted
-run vault tenant set acme --max-ttl 2h; receipted
+as carol vault tenant add acme; receipted
+as carol vault tenant set acme --max-ttl 2h; receipted
 run vault --token "$(token tom)" --pin-file "$T/tom.pin" \
     member add acme tom --role requester; receipted
 for p in alice bob mia; do as_enroll $p approver; done
-run vault policy set acme 'all-of(1-of(alice,bob),1-of(mia))'; receipted
-run vault member remove acme tom; receipted
-run vault chain discard acme; receipted
+as carol vault policy set acme 'all-of(1-of(alice,bob),1-of(mia))'; receipted
+as carol vault member remove acme tom; receipted
+as carol vault chain discard acme; receipted
 run vault --token "$(token tom)" --pin-file "$T/tom.pin" \
     member add acme tom --role requester; ok
 as_enroll olga operator
 for p in alice bob mia; do as_enroll $p approver; done
-run vault policy set acme 'all-of(1-of(alice,bob),1-of(mia))'; ok
+as carol vault policy set acme 'all-of(1-of(alice,bob),1-of(mia))'; ok
 sign_link acme carol dave alice bob; receipted
 
 step "secret add and import"
@@ -58,6 +58,6 @@ op vault rotate begin acme/da --generate; receipted
 op vault rotate abort acme/da; receipted
 
 step "evidence export, offboard"
-run vault evidence export --request "$REQ" --out "$T/b"; receipted
-run vault tenant offboard acme --confirm acme; receipted
+as carol vault evidence export --request "$REQ" --out "$T/b"; receipted
+op vault tenant offboard acme --confirm acme; receipted
 echo "receipts: all passed"

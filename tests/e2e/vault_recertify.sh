@@ -51,16 +51,16 @@ PY
 run vault check; ok; expect_no_out "quorum"; expect_out "ok: nothing overdue"
 
 step "usage: --until is required; the two-touch sign-off is gone"
-run vault member recertify acme alice --expires +10d; expect_rc 2
+as carol vault member recertify acme alice --expires +10d; expect_rc 2
 expect_err "--until TIME is required"
-run vault member recertify acme alice; expect_rc 2
+as carol vault member recertify acme alice; expect_rc 2
 expect_err "--until TIME is required"
-run vault member recertify acme alice --until +400d \
+as carol vault member recertify acme alice --until +400d \
     --person-token "$(token alice)"
 expect_rc 2
 
 step "recertify only amends the draft: nothing changes until it is signed"
-run vault member recertify acme tom --until +400d; ok
+as carol vault member recertify acme tom --until +400d; ok
 expect_out "tom in acme until"; expect_out "in the draft link"
 expect_event member.recertify tom
 [ "$(expiry tom)" = "$TOM0" ] || fail "tom's expiry changed before a signature"
@@ -68,7 +68,7 @@ run vault chain show acme; ok
 expect_out "in force: link 1"; expect_out "draft:    link 2"
 expect_out "~ requester tom"; expect_out "signed by: nobody yet"
 expect_out "still needs"
-run vault chain discard acme; ok; expect_out "draft of acme discarded"
+as carol vault chain discard acme; ok; expect_out "draft of acme discarded"
 expect_event chain.discard
 run vault chain show acme; ok; expect_no_out "draft:"
 [ "$(expiry tom)" = "$TOM0" ] || fail "a discarded draft changed tom's expiry"
@@ -81,21 +81,21 @@ expect_out "quorum lost for acme"
 run vault check; expect_rc 0; expect_out "quorum-at-risk: acme/policy"
 
 step "refusals"
-run vault member recertify acme alice --until "-1d"
+as carol vault member recertify acme alice --until "-1d"
 refused 1 "must lie in the future"
-run vault member recertify acme nobody --until "+400d"
+as carol vault member recertify acme nobody --until "+400d"
 refused 4 "nobody has no such membership in acme"
-run vault member recertify acme alice --until "+400d" --role requester
+as carol vault member recertify acme alice --until "+400d" --role requester
 refused 4 "alice has no such membership in acme"
 # +10d from now is before alice's expiry (+365d from the start)
-run vault member recertify acme alice --until "+10d"
+as carol vault member recertify acme alice --until "+10d"
 refused 1 "recertify extends; say --shorten"
 expect_event refused "member.recertify"
 run vault chain show acme; ok; expect_no_out "draft:"
 
 step "alice and mia are recertified in one draft"
-run vault member recertify acme alice --until "+400d"; ok
-run vault member recertify acme mia --until "+400d"; ok
+as carol vault member recertify acme alice --until "+400d"; ok
+as carol vault member recertify acme mia --until "+400d"; ok
 expect_event member.recertify '"signatures_dropped": 0'
 run vault chain show acme; ok
 expect_out "~ client approver alice"; expect_out "~ msp approver mia"
@@ -128,13 +128,13 @@ assert "bob" in signers and "mia" in signers, signers
 PY
 
 step "amending a draft drops the signatures already on it"
-run vault member recertify acme bob --until "+500d"; ok
+as carol vault member recertify acme bob --until "+500d"; ok
 as alice vault chain sign acme; ok
 run vault chain show acme; ok; expect_out "signed by: alice"
-run vault member recertify acme bob --until "+501d"; ok
+as carol vault member recertify acme bob --until "+501d"; ok
 expect_event member.recertify '"signatures_dropped": 1'
 run vault chain show acme; ok; expect_out "signed by: nobody yet"
-run vault chain discard acme; ok
+as carol vault chain discard acme; ok
 
 at "+380d"
 step "bob and tom expired: they can neither approve nor request"
@@ -145,7 +145,7 @@ as tom vault request acme/da --reason r --ticket T-1 --ttl 1h
 refused 1 "expired"
 
 step "tom is recertified (even after expiry): one client approver signs"
-run vault member recertify acme tom --until "+400d"; ok
+as carol vault member recertify acme tom --until "+400d"; ok
 as tom vault request acme/da --reason r --ticket T-1 --ttl 1h
 refused 1 "expired"
 as alice vault chain sign acme; ok

@@ -21,15 +21,15 @@ run vault member list acme --person alice; ok; expect_out alice-spare
 
 step "policies a single person could satisfy are refused, with positions"
 run vault policy show acme; ok
-run vault tenant add beta; ok
+as carol vault tenant add beta; ok
 for p in alice bob; do as_enroll $p approver beta; done
-run vault policy set beta '1-of(alice,bob)'; refused 1 "single"
-run vault policy set beta '2-of(alice,alice)'; refused 1 "position"
-run vault policy set beta '2-of(alice,nobody)'; refused 4 "position 12: unknown approver 'nobody'"
-run vault policy set beta '3-of(alice,bob)'; refused 1 "position"
-run vault policy set beta '2-of(alice,bob'; refused 1 "position"
+as carol vault policy set beta '1-of(alice,bob)'; refused 1 "single"
+as carol vault policy set beta '2-of(alice,alice)'; refused 1 "position"
+as carol vault policy set beta '2-of(alice,nobody)'; refused 4 "position 12: unknown approver 'nobody'"
+as carol vault policy set beta '3-of(alice,bob)'; refused 1 "position"
+as carol vault policy set beta '2-of(alice,bob'; refused 1 "position"
 expect_event refused
-run vault policy set acme '1-of(alice,bob,mia)'; refused 1 "vault: policy set acme"
+as carol vault policy set acme '1-of(alice,bob,mia)'; refused 1 "vault: policy set acme"
 expect_err "a single approver"
 run vault chain show acme; ok; expect_out "in force: link 2"
 expect_no_out "draft:"
@@ -98,12 +98,12 @@ expect_no_out db-password
 
 step "the still-missing list names only those who can approve"
 # tom requests in gamma and is also one of its MSP approvers
-run vault tenant add gamma; ok
+as carol vault tenant add gamma; ok
 as_enroll tom requester gamma
 as_enroll olga operator gamma
 as_enroll tom approver gamma msp
 for p in alice bob mia; do as_enroll $p approver gamma; done
-run vault policy set gamma 'all-of(1-of(alice,bob),1-of(mia,tom))'; ok
+as carol vault policy set gamma 'all-of(1-of(alice,bob),1-of(mia,tom))'; ok
 sign_link gamma carol dave alice bob
 expect_out "link 1 of gamma takes effect now"
 printf 'gamma-value\n' >"$T/v"; op_in "$T/v" vault secret add gamma g; ok

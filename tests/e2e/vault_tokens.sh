@@ -16,7 +16,7 @@ run vault --vault "$T/prod.db" member list acme; expect_rc 4
 
 step "wrong PIN: refused with the tries left"
 std_genesis
-run vault tenant add acme; ok
+as carol vault tenant add acme; ok
 pin_file wrong 9999-wrong
 run vault --token "$(token alice)" --pin-file "$T/wrong.pin" \
     member add acme alice --role approver --side client
@@ -60,7 +60,7 @@ soft_person tom pin-tom-1
 as_enroll tom requester
 soft_person olga pin-olga-1
 as_enroll olga operator
-run vault policy set acme '2-of(alice,bob)'; ok
+as carol vault policy set acme '2-of(alice,bob)'; ok
 sign_link acme carol dave alice bob
 expect_out "link 1 of acme takes effect now"
 printf 'x-value\n' >"$T/v"; op_in "$T/v" vault secret add acme x; ok

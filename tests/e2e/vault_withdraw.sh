@@ -44,6 +44,6 @@ as tom vault release "$REQ"; ok; expect_out hunter2-domain-admin
 
 step "the report shows the withdrawal"
 run vault report acme; ok; expect_out "tom withdrew the request"
-run vault evidence export --request 1 --out "$T/wd.bundle"; ok
+as carol vault evidence export --request 1 --out "$T/wd.bundle"; ok
 run vault evidence verify "$T/wd.bundle"; ok; expect_no_out FAIL
 echo "withdraw: all passed"

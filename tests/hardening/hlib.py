@@ -29,6 +29,10 @@ VALUE2 = "rotated-value-v2"
 # client, mia for the MSP.
 CUSTODIANS = ("carol", "dave")
 OPERATOR = "olga"
+# acts a custodian signs (--as) in these tests
+CUSTODIAN_ACTS = (["tenant", "add"], ["tenant", "set"], ["policy", "set"],
+                  ["member", "remove"], ["member", "recertify"],
+                  ["chain", "discard"])
 PEOPLE = CUSTODIANS + ("tom", "alice", "bob", "mia", OPERATOR)
 SIDE = {"alice": "client", "bob": "client", "mia": "msp"}
 POLICY = "all-of(1-of(alice,bob),1-of(mia))"
@@ -120,11 +124,14 @@ class Env:
     def run(self, args, stdin=b"", prefix=(), env=None, who=None, db=None,
             timeout=120):
         cmd = list(prefix) + [VAULT]
-        # sealing and rotating are the operator's signed acts
+        # sealing and rotating are the operator's signed acts; a tenant
+        # and its draft are amended by a custodian's
         if who is None and (args[0] == "rotate" or
                             list(args[:2]) in (["secret", "add"],
                                                ["secret", "import"])):
             who = OPERATOR
+        if who is None and list(args[:2]) in CUSTODIAN_ACTS:
+            who = CUSTODIANS[0]
         if who is not None:
             cmd += ["--token", self.token(who), "--pin-file", self.pin(who)]
         if db is not None:
@@ -134,6 +141,7 @@ class Env:
                                              "release", "init", "rotate") or
                                 list(args[:2]) in (["secret", "add"],
                                                    ["secret", "import"]) or
+                                list(args[:2]) in CUSTODIAN_ACTS or
                                 list(args[:2]) == ["chain", "sign"]):
             cmd += ["--as", who]
         e = self.env if env is None else env

@@ -79,7 +79,7 @@ bgt_genesis(bg_vault_t *v)
 		(void)atexit(bgt_fixture_done);
 	}
 	for (i = 0; i < 2 && r == BG_OK; i++) {
-		r = bg_vault_custodian_add(v, "root", cust_names[i], NULL, 0,
+		r = bg_vault_custodian_add(v, cust_names[i], NULL, 0,
 		    custodians[i].tok, BGT_PIN);
 		if (r != BG_OK)
 			fprintf(stderr, "fixture: custodian %s: %s\n",
@@ -105,7 +105,7 @@ bgt_operator_enroll(bg_vault_t *v, const char *tenant)
 		have_operator = true;
 		(void)atexit(bgt_fixture_done);
 	}
-	r = bg_vault_member_add(v, "root", tenant, BGT_OPERATOR,
+	r = bg_vault_member_add(v, tenant, BGT_OPERATOR,
 	    BG_VAULT_ROLE_OPERATOR, BG_VAULT_SIDE_NONE,
 	    bg_vault_created_at(v) + 3 * 365 * 86400, "olga-soft",
 	    operator_tok.tok, BGT_PIN);
@@ -113,6 +113,17 @@ bgt_operator_enroll(bg_vault_t *v, const char *tenant)
 		fprintf(stderr, "fixture: operator of %s: %s\n", tenant,
 		    bg_vault_errmsg(v));
 	return r;
+}
+
+const bg_vault_signer_t *
+bgt_by_custodian(void)
+{
+	static bg_vault_signer_t by;
+
+	by.person = cust_names[0];
+	by.tok = have_custodians ? custodians[0].tok : NULL;
+	by.pin = BGT_PIN;
+	return &by;
 }
 
 const bg_vault_signer_t *

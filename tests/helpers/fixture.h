@@ -48,6 +48,8 @@ int bgt_sign(bg_vault_t *v, const char *tenant, const char *person,
 #define BGT_OPERATOR	"olga"
 int bgt_operator_enroll(bg_vault_t *v, const char *tenant);
 const bg_vault_signer_t *bgt_operator(void);
+/* cust-a as the signer of a custodian's act (tenant add, amendments). */
+const bg_vault_signer_t *bgt_by_custodian(void);
 /* Free the custodians' tokens (at the end of a test program). */
 void bgt_fixture_done(void);
 
