@@ -215,6 +215,13 @@ out:
 }
 
 bool
+bg_attest_trust_vets(const bg_attest_trust_t *t)
+{
+	return t != NULL && ((t->mds != NULL && t->fido_root != NULL) ||
+	    (t->n_roots > 0 && t->n_aaguids > 0));
+}
+
+bool
 bg_attest_trust_same(const bg_attest_trust_t *a, const bg_attest_trust_t *b)
 {
 	size_t i;

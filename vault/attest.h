@@ -57,6 +57,10 @@ int	bg_attest_trust_dup(const bg_attest_trust_t *t,
 /* Whether a and b hold the same store (both may be NULL). */
 bool	bg_attest_trust_same(const bg_attest_trust_t *a,
 	    const bg_attest_trust_t *b);
+/* Whether t can vet any token: a metadata BLOB (with its FIDO root), or
+ * at least one vendor root and one AAGUID on the allow-list.  A
+ * production vault's every link carries such a store. */
+bool	bg_attest_trust_vets(const bg_attest_trust_t *t);
 /* Add a root (DER, a copy) or an AAGUID, kept sorted; BG_ERR_EXISTS for a
  * repeat, BG_ERR_RANGE past the limits, BG_ERR_PARSE for a DER that is
  * not one X.509 certificate. */

@@ -2060,8 +2060,13 @@ bg_chain_vet(bg_vault_t *v, const bg_chain_link_t *vl,
 	char why[BG_CHAIN_WHY_MAX];
 	int r;
 
-	if (vl == NULL || vl->settings.allow_soft || vl->trust == NULL)
+	if (vl == NULL || vl->settings.allow_soft)
 		return BG_OK;
+	if (!bg_attest_trust_vets(vl->trust))
+		return bg_vault_fail(v, BG_ERR_TOKEN_ATTESTATION, "this "
+		    "production vault pins no trust store, so it can vet no "
+		    "token: custodians pin one with vault custodian trust "
+		    "(or make a drill vault with --allow-soft-tokens)");
 	if (ct->att_stmt_len == 0)
 		return bg_vault_fail(v, BG_ERR_TOKEN_ATTESTATION, "the token "
 		    "gave no attestation (format '%s'); this production vault "
@@ -2422,6 +2427,13 @@ bg_vault_custodian_set(bg_vault_t *v, const char *actor, int quorum,
 				goto out;
 			}
 		}
+		if (!bg_attest_trust_vets(d->trust)) {
+			r = bg_vault_fail(v, BG_ERR_STATE, "a production vault "
+			    "vets every token against a trust store, and the "
+			    "vault's draft pins none that vets: pin one first "
+			    "(vault custodian trust)");
+			goto out;
+		}
 	}
 	if (quorum != 0 && quorum != d->settings.custodian_quorum) {
 		d->settings.custodian_quorum = quorum;
@@ -2483,7 +2495,7 @@ custodian_trust(bg_vault_t *v, const char *actor,
 	}
 	if ((r = bg_store_begin(v)) != BG_OK ||
 	    (r = bg_vault_now(v, &now)) != BG_OK ||
-	    (r = custodian_draft(v, now, false, &d, &genesis)) != BG_OK)
+	    (r = custodian_draft(v, now, true, &d, &genesis)) != BG_OK)
 		goto out;
 	if (d->trust != NULL) {
 		if ((r = bg_attest_trust_dup(d->trust, &nt)) != BG_OK)
@@ -2575,6 +2587,12 @@ custodian_trust(bg_vault_t *v, const char *actor,
 	}
 	if ((r = bg_attest_trust_validate(nt, why, sizeof(why))) != BG_OK) {
 		r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "%s", why);
+		goto out;
+	}
+	if (!d->settings.allow_soft && !bg_attest_trust_vets(nt)) {
+		r = bg_vault_fail(v, BG_ERR_STATE, "a production vault's trust "
+		    "store must vet tokens: keep a metadata BLOB with its FIDO "
+		    "root, or a vendor root and an AAGUID on the allow-list");
 		goto out;
 	}
 	if (bg_attest_trust_same(d->trust, nt)) {
