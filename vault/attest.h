@@ -73,6 +73,12 @@ int	bg_attest_trust_add_aaguid(bg_attest_trust_t *t,
 int	bg_attest_trust_validate(const bg_attest_trust_t *t, char *why,
 	    size_t whylen) __attribute__((warn_unused_result));
 
+/* A certificate in words, for people who check a trust store: its
+ * subject (one line, RFC 2253 order) and the first 16 hex digits of the
+ * SHA-256 of its DER.  "(not a certificate)" when der does not parse. */
+void	bg_attest_cert_name(const uint8_t *der, size_t len, char *subject,
+	    size_t subjectlen, char fpr[17]);
+
 /* A certificate file (PEM, one certificate, or DER) to DER, malloc'd. */
 int	bg_attest_cert_read(const char *path, uint8_t **derp, size_t *lenp,
 	    char *why, size_t whylen) __attribute__((warn_unused_result));

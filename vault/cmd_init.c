@@ -19,8 +19,8 @@
 static const char usage[] =
     "usage: vault init --as CUSTODIAN [--allow-soft-tokens] "
     "[--custodian-quorum N]\n"
-    "                  [--fido-root FILE] [--mds FILE] [--root FILE]... "
-    "[--allow-aaguid HEX]...\n"
+    "                  [--fido-root FILE] [--mds FILE] [--root FILE] "
+    "[--allow-aaguid HEX]\n"
     "                  [--label LABEL] [--token PATH] [--pin-file PATH]\n";
 
 enum { OPT_SOFT = VOPT_LOCAL, OPT_AS, OPT_QUORUM, OPT_LABEL, OPT_FIDO_ROOT,
