@@ -12,6 +12,9 @@
  * and each assertion is made the way an authenticator makes one
  * (authenticator data = SHA-256(rp_id) || flags || counter, signature over
  * authenticator data || clientDataHash), which bg_token_verify() checks.
+ * Each credential also carries packed attestation by a test vendor (a
+ * chain from scripts/test-ca), and production vault links pin that
+ * vendor's root and AAGUID, as a production vault must.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +27,8 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <sodium.h>
 
 #include "breakglass/err.h"
@@ -39,6 +44,157 @@
 
 #define UP	0x01
 #define UV	0x04
+#define GUID	"0123456789abcdef0123456789abcdef"
+
+/* --- the test vendor: scripts/test-ca ------------------------------------ */
+static char ca_dir[64];
+static uint8_t ca_aaguid[16];
+static EVP_PKEY *ca_leaf_key;
+static uint8_t *ca_leaf, *ca_inter, *ca_root;
+static size_t ca_leaf_len, ca_inter_len, ca_root_len;
+
+static int
+ca_setup(void **state)
+{
+	char cmd[160], path[128];
+	FILE *f;
+	size_t i;
+
+	(void)state;
+	(void)snprintf(ca_dir, sizeof(ca_dir), "%s/bg-chain-XXXXXX",
+	    getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
+	if (mkdtemp(ca_dir) == NULL)
+		return -1;
+	(void)snprintf(cmd, sizeof(cmd), "scripts/test-ca ca %s " GUID,
+	    ca_dir);
+	if (system(cmd) != 0)
+		return -1;
+	for (i = 0; i < 16; i++)
+		(void)sscanf(GUID + 2 * i, "%2hhx", &ca_aaguid[i]);
+	(void)snprintf(path, sizeof(path), "%s/leaf.key", ca_dir);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	ca_leaf_key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	(void)fclose(f);
+#define CERT(name, p, l) do {						\
+	(void)snprintf(path, sizeof(path), "%s/" name, ca_dir);	\
+	if (bg_attest_cert_read(path, &(p), &(l), NULL, 0) != BG_OK)	\
+		return -1;						\
+} while (0)
+	CERT("leaf.pem", ca_leaf, ca_leaf_len);
+	CERT("inter.pem", ca_inter, ca_inter_len);
+	CERT("root.pem", ca_root, ca_root_len);
+#undef CERT
+	return ca_leaf_key != NULL ? 0 : -1;
+}
+
+static int
+ca_teardown(void **state)
+{
+	char cmd[160];
+
+	(void)state;
+	EVP_PKEY_free(ca_leaf_key);
+	free(ca_leaf);
+	free(ca_inter);
+	free(ca_root);
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf %s", ca_dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* The test vendor's root with its AAGUID on the allow-list. */
+static bg_attest_trust_t *
+vendor_trust(void)
+{
+	bg_attest_trust_t *t = bg_attest_trust_new();
+
+	assert_non_null(t);
+	assert_int_equal(bg_attest_trust_add_root(t, ca_root, ca_root_len),
+	    BG_OK);
+	assert_int_equal(bg_attest_trust_add_aaguid(t, ca_aaguid), BG_OK);
+	return t;
+}
+
+/* A production vault link: software tokens refused, the vendor pinned. */
+static void
+make_production(bg_chain_link_t *l)
+{
+	l->settings.allow_soft = false;
+	bg_attest_trust_free(&l->trust);
+	l->trust = vendor_trust();
+}
+
+struct cw { uint8_t *b; size_t n, cap; };
+
+static void
+cw_head(struct cw *w, uint8_t major, uint64_t v)
+{
+	uint8_t mt = (uint8_t)(major << 5);
+
+	assert_true(w->n + 9 <= w->cap);
+	if (v < 24)
+		w->b[w->n++] = (uint8_t)(mt | v);
+	else if (v < 256) {
+		w->b[w->n++] = mt | 24;
+		w->b[w->n++] = (uint8_t)v;
+	} else {
+		assert_true(v < 65536);
+		w->b[w->n++] = mt | 25;
+		w->b[w->n++] = (uint8_t)(v >> 8);
+		w->b[w->n++] = (uint8_t)v;
+	}
+}
+
+static void
+cw_bytes(struct cw *w, uint8_t major, const void *p, size_t n)
+{
+	cw_head(w, major, n);
+	assert_true(w->n + n <= w->cap);
+	memcpy(w->b + w->n, p, n);
+	w->n += n;
+}
+
+/* Packed attestation of t (an Ed25519 credential) by the test vendor's
+ * leaf, with x5c [leaf, intermediate], as a vendor's token makes it. */
+static void
+attest_tok(bg_chain_token_t *t)
+{
+	struct cw ad = { t->att_authdata, 0, sizeof(t->att_authdata) };
+	struct cw st = { t->att_stmt, 0, sizeof(t->att_stmt) };
+	uint8_t msg[BG_ATTEST_AUTHDATA_MAX + 32], sig[128];
+	size_t siglen = sizeof(sig);
+	EVP_MD_CTX *md;
+
+	crypto_hash_sha256(t->att_cdh, t->cred_id, t->cred_id_len);
+	crypto_hash_sha256(ad.b, (const uint8_t *)RP, strlen(RP));
+	ad.b[32] = UP | UV | 0x40;
+	memset(ad.b + 33, 0, 4);
+	memcpy(ad.b + 37, t->aaguid, 16);
+	ad.b[53] = (uint8_t)(t->cred_id_len >> 8);
+	ad.b[54] = (uint8_t)t->cred_id_len;
+	memcpy(ad.b + 55, t->cred_id, t->cred_id_len);
+	ad.n = 55 + t->cred_id_len;
+	cw_head(&ad, 5, 4);			/* COSE OKP Ed25519 */
+	cw_head(&ad, 0, 1); cw_head(&ad, 0, 1);
+	cw_head(&ad, 0, 3); cw_head(&ad, 1, 7);
+	cw_head(&ad, 1, 0); cw_head(&ad, 0, 6);
+	cw_head(&ad, 1, 1); cw_bytes(&ad, 2, t->pubkey, 32);
+	t->att_authdata_len = ad.n;
+	memcpy(msg, ad.b, ad.n);
+	memcpy(msg + ad.n, t->att_cdh, 32);
+	assert_non_null(md = EVP_MD_CTX_new());
+	assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL,
+	    ca_leaf_key), 1);
+	assert_int_equal(EVP_DigestSign(md, sig, &siglen, msg, ad.n + 32), 1);
+	EVP_MD_CTX_free(md);
+	cw_head(&st, 5, 3);
+	cw_bytes(&st, 3, "alg", 3); cw_head(&st, 1, 6);
+	cw_bytes(&st, 3, "sig", 3); cw_bytes(&st, 2, sig, siglen);
+	cw_bytes(&st, 3, "x5c", 3); cw_head(&st, 4, 2);
+	cw_bytes(&st, 2, ca_leaf, ca_leaf_len);
+	cw_bytes(&st, 2, ca_inter, ca_inter_len);
+	t->att_stmt_len = st.n;
+}
 
 /* --- credentials made here ---------------------------------------------- */
 
@@ -134,10 +290,11 @@ mktok(const tkey_t *k, bool custodian, bg_chain_token_t *t)
 	t->cred_id_len = sizeof(k->cred);
 	memcpy(t->pubkey, k->pk, sizeof(k->pk));
 	t->pubkey_len = sizeof(k->pk);
-	memset(t->aaguid, 0x11, sizeof(t->aaguid));
+	memcpy(t->aaguid, ca_aaguid, sizeof(t->aaguid));
 	(void)snprintf(t->fmt, sizeof(t->fmt), "packed");
 	if (!custodian)
 		crypto_hash_sha256(t->member_pk, k->pk, sizeof(k->pk));
+	attest_tok(t);
 }
 
 static void
@@ -257,6 +414,8 @@ mk_genesis(const char *vault_id, bool allow_soft)
 	add_member(g, "dave", BG_CHAIN_ROLE_CUSTODIAN, 0, "dave");
 	add_member(g, "erin", BG_CHAIN_ROLE_CUSTODIAN, 0, "erin");
 	g->settings.allow_soft = allow_soft;
+	if (!allow_soft)
+		make_production(g);
 	g->settings.custodian_quorum = 2;
 	enroll_all(g);
 	return g;
@@ -1686,6 +1845,70 @@ test_soft_tokens(void **state)
 	bg_chain_link_free(&gs);
 }
 
+/* A production vault vets every token: its genesis pins a trust store,
+ * and each new credential carries attestation that store vets. */
+static void
+test_vetted(void **state)
+{
+	fx_t *f = *state;
+	bg_chain_link_t *g, *l, *v;
+	bg_chain_member_t *m;
+	size_t n;
+	char why[BG_CHAIN_WHY_MAX];
+	int r;
+
+	/* a production genesis without a trust store */
+	g = mk_genesis(VID, false);
+	bg_attest_trust_free(&g->trust);
+	n = sign_by(g, WHO("carol", "dave", "erin"));
+	r = bg_chain_check_genesis(g, sigs, n, why, sizeof(why));
+	expect(r, BG_ERR_AUTH, why, "without a trust store that vets");
+	/* ... or with one that vets nothing (a root, no AAGUID) */
+	g->trust = vendor_trust();
+	free(g->trust->aaguids);
+	g->trust->aaguids = NULL;
+	g->trust->n_aaguids = 0;
+	n = sign_by(g, WHO("carol", "dave", "erin"));
+	r = bg_chain_check_genesis(g, sigs, n, why, sizeof(why));
+	expect(r, BG_ERR_AUTH, why, "without a trust store that vets");
+	bg_chain_link_free(&g);
+	/* a custodian whose credential the genesis' store does not vet */
+	g = mk_genesis(VID, false);
+	m = bg_chain_member_find(g, "erin", BG_CHAIN_ROLE_CUSTODIAN);
+	m->tokens[0].att_stmt_len = 0;
+	m->tokens[0].att_authdata_len = 0;
+	memset(m->tokens[0].att_cdh, 0, 32);
+	n = sign_by(g, WHO("carol", "dave", "erin"));
+	r = bg_chain_check_genesis(g, sigs, n, why, sizeof(why));
+	expect(r, BG_ERR_AUTH, why, "of erin carries no attestation");
+	bg_chain_link_free(&g);
+	/* a later vault link may not drop the trust store */
+	v = mk_vnext(f->g);
+	bg_attest_trust_free(&v->trust);
+	VCHECK(f->g, v, WHO("carol", "dave", "erin"), BG_ERR_AUTH,
+	    "without a trust store that vets");
+	bg_chain_link_free(&v);
+
+	/* a tenant credential without attestation, or with another model */
+	l = mk_first(f->g, "acme", 1);
+	m = bg_chain_member_find(l, "rob", BG_CHAIN_ROLE_REQUESTER);
+	m->tokens[0].att_stmt_len = 0;
+	m->tokens[0].att_authdata_len = 0;
+	memset(m->tokens[0].att_cdh, 0, 32);
+	CHECK(f->g, NULL, l, WHO("carol", "dave", "alice", "bob"),
+	    BG_ERR_AUTH, "of rob carries no attestation");
+	bg_chain_link_free(&l);
+	l = mk_first(f->g, "acme", 1);
+	m = bg_chain_member_find(l, "rob", BG_CHAIN_ROLE_REQUESTER);
+	memset(m->tokens[0].aaguid, 0x22, 16);
+	attest_tok(&m->tokens[0]);
+	m->tokens[0].enroll_sig_len = 0;
+	enroll_all(l);
+	CHECK(f->g, NULL, l, WHO("carol", "dave", "alice", "bob"),
+	    BG_ERR_AUTH, "of rob:");
+	bg_chain_link_free(&l);
+}
+
 static void
 test_invalid_sigs_ignored(void **state)
 {
@@ -1944,7 +2167,7 @@ test_vault_settings(void **state)
 	assert_int_equal(bg_chain_check_genesis(gs, sigs, n, why,
 	    sizeof(why)), BG_OK);
 	v = mk_vnext(gs);
-	v->settings.allow_soft = false;
+	make_production(v);
 	VCHECK(gs, v, WHO("carol"), BG_ERR_DENIED,
 	    "needs: a custodian quorum (1 more of: dave, erin)");
 	VCHECK(gs, v, WHO("carol", "erin"), BG_OK, NULL);
@@ -2109,6 +2332,7 @@ test_vault_structure(void **state)
 	add_custodian(v, "fay", "fay");
 	m = bg_chain_member_find(v, "fay", BG_CHAIN_ROLE_CUSTODIAN);
 	memcpy(m->tokens[0].pubkey, K("dave")->pk, 32);
+	attest_tok(&m->tokens[0]);
 	m->tokens[0].enroll_sig_len = 0;
 	enroll_with(v, m, &m->tokens[0], K("dave"));
 	VCHECK(f->g, v, WHO("carol", "dave"), BG_ERR_AUTH,
@@ -2206,7 +2430,7 @@ test_tenant_vault_seq(void **state)
 	    sizeof(why)), BG_OK);
 	bg_chain_link_free(&v1);
 	v1 = mk_vnext(gs);
-	v1->settings.allow_soft = false;
+	make_production(v1);
 	VCHECK(gs, v1, WHO("carol", "dave"), BG_OK, NULL);
 	l = mk_first(gs, "acme", 1);
 	m = bg_chain_member_find(l, "rob", BG_CHAIN_ROLE_REQUESTER);
@@ -2321,10 +2545,12 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_vault_text, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_vetted, setup, teardown),
 	};
 
 	if (sodium_init() < 0 || bg_token_init() != BG_OK)
 		return 1;
 	make_keys();
-	return cmocka_run_group_tests_name("chain", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("chain", tests, ca_setup,
+	    ca_teardown);
 }

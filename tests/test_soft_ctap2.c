@@ -845,9 +845,12 @@ test_state_blob(void **state)
 	assert_int_equal(bg_soft_new(&env, NULL, blob, sizeof(blob), &s),
 	    BG_ERR_PARSE);
 	blob[0] ^= 1;
-	blob[7] = 2;
+	blob[7] = 3;
 	assert_int_equal(bg_soft_new(&env, NULL, blob, sizeof(blob), &s),
 	    BG_ERR_UNSUPPORTED);
+	blob[7] = 2;		/* version 2 without its attestation part */
+	assert_int_equal(bg_soft_new(&env, NULL, blob, sizeof(blob), &s),
+	    BG_ERR_PARSE);
 	blob[7] = 1;
 	blob[40] = 0x02;	/* unknown flag */
 	assert_int_equal(bg_soft_new(&env, NULL, blob, sizeof(blob), &s),

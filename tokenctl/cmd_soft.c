@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,9 @@
 #include "util.h"
 
 static const char usage_text[] =
-    "usage: tokenctl soft create --state FILE\n"
+    "usage: tokenctl soft create --state FILE [--attestation-cert FILE "
+    "--attestation-key FILE\n"
+    "           [--attestation-chain FILE] --aaguid HEX]\n"
     "       tokenctl soft serve --state FILE --socket PATH [--no-presence] "
     "[--no-uv] [--pin-protocols LIST] [--no-cred-protect]\n";
 
@@ -109,24 +112,78 @@ state_error(const char *path, int r, unsigned mode)
 	}
 }
 
+/* 32 hex digits, dashes allowed between them (a UUID's spelling). */
+static int
+parse_aaguid(const char *s, uint8_t out[BG_SOFT_AAGUID_LEN])
+{
+	size_t n = 0;
+	int hi = -1, v;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '-')
+			continue;
+		if (*s >= '0' && *s <= '9')
+			v = *s - '0';
+		else if (*s >= 'a' && *s <= 'f')
+			v = *s - 'a' + 10;
+		else if (*s >= 'A' && *s <= 'F')
+			v = *s - 'A' + 10;
+		else
+			return BG_ERR_INVALID_ARG;
+		if (n == BG_SOFT_AAGUID_LEN)
+			return BG_ERR_INVALID_ARG;
+		if (hi < 0) {
+			hi = v;
+			continue;
+		}
+		out[n++] = (uint8_t)(hi << 4 | v);
+		hi = -1;
+	}
+	return n == BG_SOFT_AAGUID_LEN && hi < 0 ? 0 : BG_ERR_INVALID_ARG;
+}
+
 static int
 soft_create(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "state", required_argument, NULL, 's' },
+		{ "attestation-cert", required_argument, NULL, 'c' },
+		{ "attestation-key", required_argument, NULL, 'k' },
+		{ "attestation-chain", required_argument, NULL, 'C' },
+		{ "aaguid", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *state = NULL;
-	uint8_t *blob = NULL;
+	const char *state = NULL, *cert = NULL, *key = NULL, *chain = NULL;
+	uint8_t *blob = NULL, aaguid[BG_SOFT_AAGUID_LEN];
+	char why[256];
 	size_t len = 0;
+	bool have_aaguid = false;
 	int ch, r, ret = BG_EXIT_FAIL;
 
 	optind = 0;
+	why[0] = '\0';
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			state = optarg;
+			break;
+		case 'c':
+			cert = optarg;
+			break;
+		case 'k':
+			key = optarg;
+			break;
+		case 'C':
+			chain = optarg;
+			break;
+		case 'a':
+			if (parse_aaguid(optarg, aaguid) != 0) {
+				(void)fprintf(stderr, "tokenctl: --aaguid takes "
+				    "32 hex digits (dashes allowed)\n");
+				return usage(stderr, BG_EXIT_USAGE);
+			}
+			have_aaguid = true;
 			break;
 		case 'h':
 			return usage(stdout, BG_EXIT_OK);
@@ -136,14 +193,27 @@ soft_create(int argc, char **argv)
 	}
 	if (optind != argc || state == NULL) {
 		(void)fprintf(stderr, "tokenctl: soft create needs --state "
-		    "FILE and nothing else\n");
+		    "FILE\n");
+		return usage(stderr, BG_EXIT_USAGE);
+	}
+	if ((cert != NULL || key != NULL || chain != NULL || have_aaguid) &&
+	    (cert == NULL || key == NULL || !have_aaguid)) {
+		(void)fprintf(stderr, "tokenctl: an attestation identity needs "
+		    "--attestation-cert, --attestation-key and --aaguid\n");
 		return usage(stderr, BG_EXIT_USAGE);
 	}
 	if (sodium_init() < 0) {
 		(void)fprintf(stderr, "tokenctl: libsodium failed to start\n");
 		goto out;
 	}
-	if ((r = bg_soft_state_create(rnd, NULL, &blob, &len)) != 0) {
+	if (cert != NULL) {
+		if ((r = bg_soft_state_create_att(rnd, NULL, aaguid, cert, key,
+		    chain, &blob, &len, why, sizeof(why))) != 0) {
+			(void)fprintf(stderr, "tokenctl: %s\n", why[0] != '\0' ?
+			    why : bg_strerror(r));
+			goto out;
+		}
+	} else if ((r = bg_soft_state_create(rnd, NULL, &blob, &len)) != 0) {
 		(void)fprintf(stderr, "tokenctl: cannot make a token state: "
 		    "%s\n", bg_strerror(r));
 		goto out;

@@ -31,7 +31,9 @@ static const char usage_text[] =
     "       tokenctl reset --token PATH [--yes]\n"
     "       tokenctl test --token PATH [--pin-file FILE] [--alg es256|eddsa]\n"
     "                [--timeout SECONDS]\n"
-    "       tokenctl soft create --state FILE\n"
+    "       tokenctl soft create --state FILE [--attestation-cert FILE "
+    "--attestation-key FILE\n"
+    "           [--attestation-chain FILE] --aaguid HEX]\n"
     "       tokenctl soft serve --state FILE --socket PATH [--no-presence]\n"
     "                [--no-uv] [--pin-protocols LIST] [--no-cred-protect]\n"
     "       tokenctl --help | --version\n";

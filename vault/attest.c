@@ -9,6 +9,7 @@
  * evidence can add a root.
  */
 #include <ctype.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 
 #include <cbor.h>
 #include <jansson.h>
+#include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
@@ -212,6 +214,50 @@ bg_attest_trust_dup(const bg_attest_trust_t *t, bg_attest_trust_t **outp)
 out:
 	bg_attest_trust_free(&c);
 	return r;
+}
+
+void
+bg_attest_cert_name(const uint8_t *der, size_t len, char *subject,
+    size_t subjectlen, char fpr[17])
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = der;
+	uint8_t h[32];
+	X509 *x = NULL;
+	BIO *b = NULL;
+	char *mem = NULL;
+	long n;
+	size_t i;
+
+	crypto_hash_sha256(h, der, len);
+	for (i = 0; i < 8; i++) {
+		fpr[2 * i] = hex[h[i] >> 4];
+		fpr[2 * i + 1] = hex[h[i] & 15];
+	}
+	fpr[16] = '\0';
+	(void)snprintf(subject, subjectlen, "(not a certificate)");
+	if (len > LONG_MAX || (x = d2i_X509(NULL, &p, (long)len)) == NULL ||
+	    (b = BIO_new(BIO_s_mem())) == NULL ||
+	    X509_NAME_print_ex(b, X509_get_subject_name(x), 0,
+	    XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0 ||
+	    (n = BIO_get_mem_data(b, &mem)) < 0)
+		goto out;
+	(void)snprintf(subject, subjectlen, "%.*s", (int)n, mem);
+	/* only printable ASCII reaches a terminal */
+	for (i = 0; subject[i] != '\0'; i++)
+		if ((unsigned char)subject[i] < 0x20 ||
+		    (unsigned char)subject[i] > 0x7e)
+			subject[i] = '?';
+out:
+	BIO_free(b);
+	X509_free(x);
+}
+
+bool
+bg_attest_trust_vets(const bg_attest_trust_t *t)
+{
+	return t != NULL && ((t->mds != NULL && t->fido_root != NULL) ||
+	    (t->n_roots > 0 && t->n_aaguids > 0));
 }
 
 bool

@@ -57,6 +57,10 @@ int	bg_attest_trust_dup(const bg_attest_trust_t *t,
 /* Whether a and b hold the same store (both may be NULL). */
 bool	bg_attest_trust_same(const bg_attest_trust_t *a,
 	    const bg_attest_trust_t *b);
+/* Whether t can vet any token: a metadata BLOB (with its FIDO root), or
+ * at least one vendor root and one AAGUID on the allow-list.  A
+ * production vault's every link carries such a store. */
+bool	bg_attest_trust_vets(const bg_attest_trust_t *t);
 /* Add a root (DER, a copy) or an AAGUID, kept sorted; BG_ERR_EXISTS for a
  * repeat, BG_ERR_RANGE past the limits, BG_ERR_PARSE for a DER that is
  * not one X.509 certificate. */
@@ -68,6 +72,12 @@ int	bg_attest_trust_add_aaguid(bg_attest_trust_t *t,
  * with a FIDO root: BG_OK or BG_ERR_PARSE with why. */
 int	bg_attest_trust_validate(const bg_attest_trust_t *t, char *why,
 	    size_t whylen) __attribute__((warn_unused_result));
+
+/* A certificate in words, for people who check a trust store: its
+ * subject (one line, RFC 2253 order) and the first 16 hex digits of the
+ * SHA-256 of its DER.  "(not a certificate)" when der does not parse. */
+void	bg_attest_cert_name(const uint8_t *der, size_t len, char *subject,
+	    size_t subjectlen, char fpr[17]);
 
 /* A certificate file (PEM, one certificate, or DER) to DER, malloc'd. */
 int	bg_attest_cert_read(const char *path, uint8_t **derp, size_t *lenp,

@@ -2256,12 +2256,19 @@ vault_structure(const bg_chain_link_t *l, const bg_chain_link_t *prev,
 		    "exception, which belong in tenant links", what);
 		goto out;
 	}
+	/* A production vault vets every token from its genesis on. */
+	if (!s->allow_soft && !bg_attest_trust_vets(l->trust)) {
+		say(why, whylen, "%s is a production vault link without a "
+		    "trust store that vets tokens", what);
+		goto out;
+	}
 	if (verify && (r = trust_follows(l, prev, &mds, why, whylen)) !=
 	    BG_OK)
 		goto out;
 	/* A production vault's trust store vets every new custodian
 	 * credential, and every custodian when it is first pinned. */
-	vet_all = prev == NULL || prev->trust == NULL;
+	vet_all = prev == NULL || prev->trust == NULL ||
+	    prev->settings.allow_soft;
 	for (i = 0; i < l->n_members; i++) {
 		m = &l->members[i];
 		r = BG_ERR_AUTH;
@@ -2736,12 +2743,17 @@ link_structure(struct ctx *c, char *why, size_t whylen)
 				    id, m->person, role_name(m->role));
 				goto out;
 			}
-			/* A production vault with a trust store takes only
-			 * tokens it vets, judged at the link's time (one
-			 * without a trust store vets nothing, as before
-			 * trust stores: docs/security.md). */
-			if (g->settings.allow_soft || g->trust == NULL)
+			/* A production vault takes only tokens its trust
+			 * store vets, judged at the link's time; one
+			 * without a trust store takes none. */
+			if (g->settings.allow_soft)
 				continue;
+			if (!bg_attest_trust_vets(g->trust)) {
+				say(why, whylen, "credential %s of %s cannot be "
+				    "vetted: the production vault link in force "
+				    "pins no trust store", id, m->person);
+				goto out;
+			}
 			if (!mds_read && (r = trust_mds(g->trust, next->time,
 			    &mds, why, whylen)) != BG_OK)
 				goto out;

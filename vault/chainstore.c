@@ -1767,6 +1767,58 @@ same_creds(const bg_chain_member_t *a, const bg_chain_member_t *b)
 	return true;
 }
 
+/* A vault link's trust store in words: what custodians check before
+ * they sign (docs/security.md, "Vetted tokens"). */
+static int
+render_trust(char **sp, const bg_chain_link_t *l,
+    const bg_chain_link_t *before)
+{
+	const bg_attest_trust_t *t = l->trust;
+	char subj[256], fpr[17], day[32], why[BG_CHAIN_WHY_MAX];
+	bg_mds_t *mds = NULL;
+	const uint8_t *a;
+	size_t i;
+	int r;
+
+	if ((r = bg_strcatf(sp, "  trust store:%s%s\n", t == NULL ? " none" :
+	    "", before != NULL && !bg_attest_trust_same(before->trust, t) ?
+	    "  (changed)" : "")) != BG_OK || t == NULL)
+		return r;
+	if (t->fido_root != NULL) {
+		bg_attest_cert_name(t->fido_root, t->fido_root_len, subj,
+		    sizeof(subj), fpr);
+		r = bg_strcatf(sp, "    FIDO root: %s (sha256 %s)\n", subj, fpr);
+	}
+	if (r == BG_OK && t->mds != NULL) {
+		why[0] = '\0';
+		if (bg_mds_parse(t->mds, t->fido_root, t->fido_root_len, l->time,
+		    &mds, why, sizeof(why)) == BG_OK)
+			r = bg_strcatf(sp, "    metadata BLOB: serial %llu, "
+			    "nextUpdate %.10s\n",
+			    (unsigned long long)bg_mds_serial(mds),
+			    bg_vault_fmt_time(bg_mds_next_update(mds), day,
+			    sizeof(day)));
+		else
+			r = bg_strcatf(sp, "    metadata BLOB: does not verify "
+			    "(%s)\n", why);
+		bg_mds_free(&mds);
+	}
+	for (i = 0; i < t->n_roots && r == BG_OK; i++) {
+		bg_attest_cert_name(t->roots[i].der, t->roots[i].len, subj,
+		    sizeof(subj), fpr);
+		r = bg_strcatf(sp, "    vendor root: %s (sha256 %s)\n", subj,
+		    fpr);
+	}
+	for (i = 0; i < t->n_aaguids && r == BG_OK; i++) {
+		a = t->aaguids[i];
+		r = bg_strcatf(sp, "    allowed AAGUID: %02x%02x%02x%02x-%02x%02x-"
+		    "%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x\n", a[0], a[1],
+		    a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10],
+		    a[11], a[12], a[13], a[14], a[15]);
+	}
+	return r;
+}
+
 /*
  * A link in words, each membership marked against the link before it:
  * "+" new, "-" gone, "~" changed, " " the same.  This is what a signer
@@ -1800,6 +1852,8 @@ render(const bg_chain_link_t *l, const bg_chain_link_t *before, char **textp)
 			    l->settings.custodian_quorum, before != NULL &&
 			    before->settings.custodian_quorum !=
 			    l->settings.custodian_quorum ? "  (changed)" : "");
+		if (r == BG_OK)
+			r = render_trust(&s, l, before);
 	} else {
 		r = bg_strcatf(&s, "link %llu of tenant %s%s%s\n", (unsigned long long)
 		    l->seq, l->tenant, l->note[0] != '\0' ? ": " : "",
@@ -2099,8 +2153,13 @@ bg_chain_vet(bg_vault_t *v, const bg_chain_link_t *vl,
 	char why[BG_CHAIN_WHY_MAX];
 	int r;
 
-	if (vl == NULL || vl->settings.allow_soft || vl->trust == NULL)
+	if (vl == NULL || vl->settings.allow_soft)
 		return BG_OK;
+	if (!bg_attest_trust_vets(vl->trust))
+		return bg_vault_fail(v, BG_ERR_TOKEN_ATTESTATION, "this "
+		    "production vault pins no trust store, so it can vet no "
+		    "token: custodians pin one with vault custodian trust "
+		    "(or make a drill vault with --allow-soft-tokens)");
 	if (ct->att_stmt_len == 0)
 		return bg_vault_fail(v, BG_ERR_TOKEN_ATTESTATION, "the token "
 		    "gave no attestation (format '%s'); this production vault "
@@ -2481,6 +2540,13 @@ bg_vault_custodian_set(bg_vault_t *v, const bg_vault_signer_t *by,
 				goto out;
 			}
 		}
+		if (!bg_attest_trust_vets(d->trust)) {
+			r = bg_vault_fail(v, BG_ERR_STATE, "a production vault "
+			    "vets every token against a trust store, and the "
+			    "vault's draft pins none that vets: pin one first "
+			    "(vault custodian trust)");
+			goto out;
+		}
 	}
 	if (quorum != 0 && quorum != d->settings.custodian_quorum) {
 		d->settings.custodian_quorum = quorum;
@@ -2548,7 +2614,7 @@ custodian_trust(bg_vault_t *v, const char *actor,
 	}
 	if ((r = bg_store_begin(v)) != BG_OK ||
 	    (r = bg_vault_now(v, &now)) != BG_OK ||
-	    (r = custodian_draft(v, now, false, &d, &genesis)) != BG_OK)
+	    (r = custodian_draft(v, now, true, &d, &genesis)) != BG_OK)
 		goto out;
 	if (d->trust != NULL) {
 		if ((r = bg_attest_trust_dup(d->trust, &nt)) != BG_OK)
@@ -2640,6 +2706,12 @@ custodian_trust(bg_vault_t *v, const char *actor,
 	}
 	if ((r = bg_attest_trust_validate(nt, why, sizeof(why))) != BG_OK) {
 		r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "%s", why);
+		goto out;
+	}
+	if (!d->settings.allow_soft && !bg_attest_trust_vets(nt)) {
+		r = bg_vault_fail(v, BG_ERR_STATE, "a production vault's trust "
+		    "store must vet tokens: keep a metadata BLOB with its FIDO "
+		    "root, or a vendor root and an AAGUID on the allow-list");
 		goto out;
 	}
 	if (bg_attest_trust_same(d->trust, nt)) {

@@ -288,36 +288,6 @@ out:
 	return ex;
 }
 
-/* 32 hex digits, dashes allowed where a UUID has them. */
-static bool
-parse_aaguid(const char *s, uint8_t out[16])
-{
-	size_t o = 0;
-	int hi = -1, d;
-
-	for (; *s != '\0'; s++) {
-		if (*s == '-')
-			continue;
-		if (*s >= '0' && *s <= '9')
-			d = *s - '0';
-		else if (*s >= 'a' && *s <= 'f')
-			d = *s - 'a' + 10;
-		else if (*s >= 'A' && *s <= 'F')
-			d = *s - 'A' + 10;
-		else
-			return false;
-		if (o >= 16)
-			return false;
-		if (hi < 0)
-			hi = d;
-		else {
-			out[o++] = (uint8_t)(hi << 4 | d);
-			hi = -1;
-		}
-	}
-	return o == 16 && hi < 0;
-}
-
 #define TRUST_ARGS_MAX	32
 
 static int
@@ -363,7 +333,7 @@ custodian_trust(int argc, char **argv)
 			break;
 		case OPT_AAGUID:
 			if (n_aaguids >= TRUST_ARGS_MAX ||
-			    !parse_aaguid(optarg, aaguids[n_aaguids])) {
+			    !vault_parse_aaguid(optarg, aaguids[n_aaguids])) {
 				vault_errx("custodian trust: --allow-aaguid "
 				    "takes 32 hex digits (at most %d at once)",
 				    TRUST_ARGS_MAX);

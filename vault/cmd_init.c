@@ -12,15 +12,21 @@
 
 #include "breakglass/err.h"
 #include "breakglass/vault.h"
+#include "breakglass/vault_chain.h"
 #include "cmd_util.h"
 #include "cmds.h"
 
 static const char usage[] =
     "usage: vault init --as CUSTODIAN [--allow-soft-tokens] "
     "[--custodian-quorum N]\n"
+    "                  [--fido-root FILE] [--mds FILE] [--root FILE] "
+    "[--allow-aaguid HEX]\n"
     "                  [--label LABEL] [--token PATH] [--pin-file PATH]\n";
 
-enum { OPT_SOFT = VOPT_LOCAL, OPT_AS, OPT_QUORUM, OPT_LABEL };
+enum { OPT_SOFT = VOPT_LOCAL, OPT_AS, OPT_QUORUM, OPT_LABEL, OPT_FIDO_ROOT,
+    OPT_MDS, OPT_ROOT, OPT_AAGUID };
+
+#define TRUST_ARGS_MAX	32
 
 int
 cmd_init(int argc, char **argv)
@@ -31,8 +37,15 @@ cmd_init(int argc, char **argv)
 		{ "as",		required_argument, NULL, OPT_AS },
 		{ "custodian-quorum", required_argument, NULL, OPT_QUORUM },
 		{ "label",	required_argument, NULL, OPT_LABEL },
+		{ "fido-root",	required_argument, NULL, OPT_FIDO_ROOT },
+		{ "mds",	required_argument, NULL, OPT_MDS },
+		{ "root",	required_argument, NULL, OPT_ROOT },
+		{ "allow-aaguid", required_argument, NULL, OPT_AAGUID },
 		{ NULL, 0, NULL, 0 }
 	};
+	const char *fido_root = NULL, *mds = NULL, *roots[TRUST_ARGS_MAX];
+	uint8_t aaguids[TRUST_ARGS_MAX][16];
+	size_t n_roots = 0, n_aaguids = 0;
 	bg_vault_t *v = NULL;
 	bg_vault_log_head_t h;
 	const char *as = NULL, *label = NULL;
@@ -65,6 +78,31 @@ cmd_init(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case OPT_FIDO_ROOT:
+			fido_root = optarg;
+			break;
+		case OPT_MDS:
+			mds = optarg;
+			break;
+		case OPT_ROOT:
+			if (n_roots >= TRUST_ARGS_MAX) {
+				vault_errx("init: at most %d --root",
+				    TRUST_ARGS_MAX);
+				ex = VAULT_EXIT_USAGE;
+				goto out;
+			}
+			roots[n_roots++] = optarg;
+			break;
+		case OPT_AAGUID:
+			if (n_aaguids >= TRUST_ARGS_MAX ||
+			    !vault_parse_aaguid(optarg, aaguids[n_aaguids])) {
+				vault_errx("init: --allow-aaguid takes 32 hex "
+				    "digits (at most %d)", TRUST_ARGS_MAX);
+				ex = VAULT_EXIT_USAGE;
+				goto out;
+			}
+			n_aaguids++;
+			break;
 		default:
 			ex = vault_usage_err(usage);
 			goto out;
@@ -78,6 +116,17 @@ cmd_init(int argc, char **argv)
 		vault_errx("init: --as CUSTODIAN is required: a vault starts "
 		    "with its custodians, each with their own token");
 		ex = vault_usage_err(usage);
+		goto out;
+	}
+	/* A production vault vets its tokens from the genesis on: its
+	 * custodians' too (docs/security.md, "Vetted tokens"). */
+	if (!soft && !(fido_root != NULL && mds != NULL) &&
+	    !(n_roots > 0 && n_aaguids > 0)) {
+		vault_errx("init: a production vault pins a trust store in its "
+		    "genesis: give --fido-root FILE with --mds FILE, or --root "
+		    "FILE with --allow-aaguid HEX (or --allow-soft-tokens for "
+		    "a drill vault)");
+		ex = VAULT_EXIT_USAGE;
 		goto out;
 	}
 	if ((path = vault_path(true)) == NULL)
@@ -95,6 +144,13 @@ cmd_init(int argc, char **argv)
 		goto out;
 	}
 	created = true;
+	if ((fido_root != NULL || mds != NULL || n_roots > 0 ||
+	    n_aaguids > 0) && (r = bg_vault_custodian_trust(v, vault_actor(),
+	    fido_root, mds, roots, n_roots, (const uint8_t (*)[16])aaguids,
+	    n_aaguids, false)) != BG_OK) {
+		ex = vault_fail(v, r, "init");
+		goto out;
+	}
 	if ((ex = vault_custodian_enroll(v, "init", as, label, (int)quorum))
 	    != 0)
 		goto out;
@@ -104,6 +160,11 @@ cmd_init(int argc, char **argv)
 	printf("  software tokens:  %s\n", soft ?
 	    "accepted (test/drill vault)" : "refused (production vault)");
 	printf("  custodian quorum: %llu\n", (unsigned long long)quorum);
+	if (fido_root != NULL || mds != NULL || n_roots > 0 || n_aaguids > 0)
+		printf("  trust store:      %s%zu vendor root%s, %zu AAGUID%s "
+		    "(vault chain show prints it)\n", mds != NULL ?
+		    "metadata BLOB, " : "", n_roots, n_roots == 1 ? "" : "s",
+		    n_aaguids, n_aaguids == 1 ? "" : "s");
 	printf("  first custodian:  %s\n", as);
 	{
 		char sf[17], mf[17];

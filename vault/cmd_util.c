@@ -225,6 +225,36 @@ vault_parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *vp)
 	return 0;
 }
 
+/* 32 hex digits, dashes allowed where a UUID has them. */
+bool
+vault_parse_aaguid(const char *s, uint8_t out[16])
+{
+	size_t o = 0;
+	int hi = -1, d;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '-')
+			continue;
+		if (*s >= '0' && *s <= '9')
+			d = *s - '0';
+		else if (*s >= 'a' && *s <= 'f')
+			d = *s - 'a' + 10;
+		else if (*s >= 'A' && *s <= 'F')
+			d = *s - 'A' + 10;
+		else
+			return false;
+		if (o >= 16)
+			return false;
+		if (hi < 0)
+			hi = d;
+		else {
+			out[o++] = (uint8_t)(hi << 4 | d);
+			hi = -1;
+		}
+	}
+	return o == 16 && hi < 0;
+}
+
 int
 vault_parse_duration(const char *s, int64_t *secsp)
 {

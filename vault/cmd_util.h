@@ -91,6 +91,8 @@ int vault_subcommand_unknown(const char *cmd, const char *sub,
  * 0 or -1.
  */
 int vault_parse_duration(const char *s, int64_t *secsp);
+/* An AAGUID: 32 hex digits, dashes allowed where a UUID has them. */
+bool vault_parse_aaguid(const char *s, uint8_t out[16]);
 /* Parse a decimal unsigned integer in [lo, hi].  Returns 0 or -1. */
 int vault_parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *vp);
 /*

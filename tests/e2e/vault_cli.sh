@@ -67,9 +67,9 @@ run vault tenant list --vault "$T/other.db" --json; ok; expect_no_out acme
 	[ -f "$T/xdg/breakglass/vault.db" ] || fail "XDG_DATA_HOME default"
 )
 
-step "a production vault refuses a software custodian, leaving no vault"
+step "a production vault without a trust store is refused, leaving no vault"
 as carol vault --vault "$T/prod.db" init
-refused 3 "software token"
+refused 2 "a production vault pins a trust store in its genesis"
 [ ! -e "$T/prod.db" ] || fail "a refused init left its vault file"
 run vault --vault "$T/prod.db" tenant list; expect_rc 4
 step "a drill vault is marked"

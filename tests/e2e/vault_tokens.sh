@@ -7,8 +7,12 @@ soft_person alice pin-alice-1
 soft_person bob pin-bob-1
 
 step "a production vault refuses software tokens, its first custodian's too"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$T/root.key" -out "$T/root.pem" -subj /CN=root -days 1 \
+    2>/dev/null || fail "openssl req"
 run vault --vault "$T/prod.db" --token "$(token alice)" \
-    --pin-file "$T/alice.pin" init --as alice
+    --pin-file "$T/alice.pin" init --as alice --root "$T/root.pem" \
+    --allow-aaguid 0123456789abcdef0123456789abcdef
 refused 3 "software token"
 expect_err "created without --allow-soft-tokens"
 [ ! -e "$T/prod.db" ] || fail "a refused init left its vault file"

@@ -443,13 +443,14 @@ bg_soft_commit(bg_soft_t *s)
 {
 	int r = BG_ERR_INTERNAL;
 	uint8_t *blob = NULL;
+	size_t len = bg_soft_state_len(&s->att);
 
-	if ((blob = sodium_malloc(BG_SOFT_STATE_LEN)) == NULL) {
+	if ((blob = sodium_malloc(len)) == NULL) {
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
-	bg_soft_state_write(s->sec, &s->ps, blob);
-	if (s->env.save(s->env.ctx, blob, BG_SOFT_STATE_LEN) != 0) {
+	bg_soft_state_write_att(s->sec, &s->ps, &s->att, blob);
+	if (s->env.save(s->env.ctx, blob, len) != 0) {
 		r = BG_ERR_IO;
 		goto out;
 	}
@@ -536,7 +537,8 @@ bg_soft_new(const bg_soft_env_t *env, const bg_soft_opts_t *opts,
 	s->presence_ctx = env->ctx;
 	if (opts != NULL)
 		s->opts = *opts;
-	if ((r = bg_soft_state_read(blob, len, s->sec, &s->ps)) != BG_OK)
+	if ((r = bg_soft_state_read_att(blob, len, s->sec, &s->ps, &s->att))
+	    != BG_OK)
 		goto out;
 	bg_soft_power_cycle(s);
 	if (s->ka[0] == NULL || s->ka[1] == NULL) {
@@ -1047,7 +1049,7 @@ cmd_make_credential(bg_soft_t *s, const cbor_item_t *req, bg_cbw_t *w)
 	const uint8_t *cdh = NULL;
 	uint8_t rp_hash[32], id[BG_SOFT_CRED_ID_LEN], flags = 0;
 	uint8_t ad[512], sig[72], x[32], y[32];
-	struct cred c;
+	struct cred c, ac;
 	int64_t proto = 0, cp_req = 0;
 	int rk, up, uv;
 	bool done, uv_done = false, want_hmac = false;
@@ -1057,6 +1059,7 @@ cmd_make_credential(bg_soft_t *s, const cbor_item_t *req, bg_cbw_t *w)
 	bg_cbw_t aw;
 
 	sodium_memzero(&c, sizeof(c));
+	sodium_memzero(&ac, sizeof(ac));
 	st = check_pin_uv_param(s, pin_param, pin_proto, &proto, &done);
 	if (done)
 		goto out;
@@ -1178,7 +1181,8 @@ cmd_make_credential(bg_soft_t *s, const cbor_item_t *req, bg_cbw_t *w)
 	memcpy(ad, rp_hash, 32);
 	ad[32] = flags;
 	put_be32(ad + 33, cnt);
-	memcpy(ad + 37, bg_soft_aaguid, BG_SOFT_AAGUID_LEN);
+	memcpy(ad + 37, s->att.on ? s->att.aaguid : bg_soft_aaguid,
+	    BG_SOFT_AAGUID_LEN);
 	ad[53] = (uint8_t)(BG_SOFT_CRED_ID_LEN >> 8);
 	ad[54] = (uint8_t)BG_SOFT_CRED_ID_LEN;
 	memcpy(ad + 55, id, BG_SOFT_CRED_ID_LEN);
@@ -1204,8 +1208,13 @@ cmd_make_credential(bg_soft_t *s, const cbor_item_t *req, bg_cbw_t *w)
 		goto out;
 	}
 	adlen += aw.len;
-	/* packed self attestation: signed by the credential key itself */
-	if ((r = cred_sign(&c, ad, adlen, cdh, 32, sig, &siglen)) != BG_OK) {
+	/* packed: by the attestation key with its x5c when the token has
+	 * one, else self attestation by the credential key itself */
+	ac.alg = BG_SOFT_CRED_ALG_ES256;
+	if (s->att.on)
+		memcpy(ac.key, s->sec->att_key, sizeof(ac.key));
+	if ((r = cred_sign(s->att.on ? &ac : &c, ad, adlen, cdh, 32, sig,
+	    &siglen)) != BG_OK) {
 		st = r;
 		goto out;
 	}
@@ -1215,15 +1224,24 @@ cmd_make_credential(bg_soft_t *s, const cbor_item_t *req, bg_cbw_t *w)
 	bg_cbw_uint(w, 2);
 	bg_cbw_bytes(w, ad, adlen);
 	bg_cbw_uint(w, 3);
-	bg_cbw_map(w, 2);
+	bg_cbw_map(w, s->att.on ? 3 : 2);
 	bg_cbw_text(w, "alg");
-	bg_cbw_int(w, c.alg == BG_SOFT_CRED_ALG_ES256 ? COSE_ES256 : COSE_EDDSA);
+	bg_cbw_int(w, s->att.on || c.alg == BG_SOFT_CRED_ALG_ES256 ?
+	    COSE_ES256 : COSE_EDDSA);
 	bg_cbw_text(w, "sig");
 	bg_cbw_bytes(w, sig, siglen);
+	if (s->att.on) {
+		bg_cbw_text(w, "x5c");
+		bg_cbw_array(w, s->att.n);
+		for (size_t i = 0; i < s->att.n; i++)
+			bg_cbw_bytes(w, s->att.x5c + s->att.off[i],
+			    s->att.len[i]);
+	}
 	st = CTAP2_OK;
 out:
 	EVP_PKEY_free(pk);
 	sodium_memzero(&c, sizeof(c));
+	sodium_memzero(&ac, sizeof(ac));
 	return st;
 }
 
@@ -1457,6 +1475,13 @@ out:
 /* ===================================================================== */
 /* authenticatorGetInfo, authenticatorReset, authenticatorSelection       */
 
+/* The AAGUID the token reports: its attestation identity's, if any. */
+static const uint8_t *
+soft_aaguid(const bg_soft_t *s)
+{
+	return s->att.on ? s->att.aaguid : bg_soft_aaguid;
+}
+
 static int
 cmd_get_info(bg_soft_t *s, bg_cbw_t *w)
 {
@@ -1476,7 +1501,7 @@ cmd_get_info(bg_soft_t *s, bg_cbw_t *w)
 		bg_cbw_text(w, "credProtect");
 	bg_cbw_text(w, "hmac-secret");
 	bg_cbw_uint(w, 0x03);			/* aaguid */
-	bg_cbw_bytes(w, bg_soft_aaguid, BG_SOFT_AAGUID_LEN);
+	bg_cbw_bytes(w, soft_aaguid(s), BG_SOFT_AAGUID_LEN);
 	bg_cbw_uint(w, 0x04);			/* options */
 	bg_cbw_map(w, pin ? 4 : 2);
 	bg_cbw_text(w, "rk");

@@ -32,7 +32,7 @@
 #define BG_CTAPHID_BROADCAST	0xffffffffu
 
 /* Largest message accepted or sent; BCNT above it is ERR_INVALID_LEN. */
-#define BG_CTAPHID_MAX_MSG	1200	/* == BG_SOFT_MAX_MSG (getInfo maxMsgSize) */
+#define BG_CTAPHID_MAX_MSG	2048	/* == BG_SOFT_MAX_MSG (getInfo maxMsgSize) */
 
 #define BG_CTAPHID_MSG_TIMEOUT_MS	500	/* between packets of a message */
 #define BG_CTAPHID_KEEPALIVE_MS		100

@@ -30,7 +30,14 @@
 }
 extern const uint8_t bg_soft_aaguid[BG_SOFT_AAGUID_LEN];
 
-#define BG_SOFT_MAX_MSG		1200	/* maxMsgSize advertised in getInfo */
+/*
+ * maxMsgSize advertised in getInfo, and the largest reply.  CTAPHID over
+ * 64-byte reports carries at most 57 + 128 * 59 = 7609 bytes (CTAP 2.1,
+ * "Message and packet structure"); libfido2 1.12 reads at most 2048
+ * (FIDO_MAXMSG) and sizes its reply buffer by maxMsgSize, which a
+ * makeCredential reply with an x5c chain (~1.4 KB) needs.
+ */
+#define BG_SOFT_MAX_MSG		2048
 
 /* Outcome of a request for user presence. */
 enum bg_soft_up {
@@ -72,6 +79,22 @@ typedef struct bg_soft bg_soft_t;
  */
 int bg_soft_state_create(void (*rnd)(void *, uint8_t *, size_t), void *ctx,
     uint8_t **blobp, size_t *lenp);
+
+/*
+ * A fresh token state with an attestation identity (state version 2):
+ * makeCredential then reports aaguid and answers with packed attestation
+ * signed by the P-256 key in key_path (PEM; a regular file not
+ * accessible to group or others) with x5c = the certificate in cert_path
+ * (PEM, its public key the key's) followed by those in chain_path (PEM,
+ * may be NULL), at most 4 in all and 1536 bytes of DER.  *blobp is
+ * sodium_malloc memory.  BG_OK, or a BG_ERR_* code with one sentence in
+ * why.
+ */
+int bg_soft_state_create_att(void (*rnd)(void *, uint8_t *, size_t),
+    void *ctx, const uint8_t aaguid[BG_SOFT_AAGUID_LEN],
+    const char *cert_path, const char *key_path, const char *chain_path,
+    uint8_t **blobp, size_t *lenp, char *why, size_t whylen)
+    __attribute__((warn_unused_result));
 
 /* Load a token from its state blob (copied).  0 or a BG_ERR_* code. */
 int bg_soft_new(const bg_soft_env_t *env, const bg_soft_opts_t *opts,

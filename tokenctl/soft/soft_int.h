@@ -102,12 +102,33 @@
 #define BG_SOFT_STATE_LEN	(BG_SOFT_STATE_MAGIC_LEN + 1 + \
 				 BG_SOFT_MASTER_LEN + 1 + BG_SOFT_PIN_HASH_LEN + 1 + 4)
 #define BG_SOFT_STATE_F_PIN	0x01
+/*
+ * Version 2 is version 1 followed by an attestation identity: the
+ * attestation key (P-256 scalar, 32 bytes), the AAGUID (16), the number
+ * of certificates (1..BG_SOFT_ATT_CERTS), then each certificate as a
+ * big-endian 16-bit length and its DER: the x5c makeCredential returns
+ * (leaf first).  Their sum is at most BG_SOFT_ATT_X5C_MAX, so that a
+ * makeCredential reply stays within BG_SOFT_MAX_MSG.
+ */
+#define BG_SOFT_STATE_VERSION_ATT 2
+#define BG_SOFT_ATT_CERTS	4
+#define BG_SOFT_ATT_X5C_MAX	1536
+
+/* The public part of a token's attestation identity (none when !on). */
+struct bg_soft_att {
+	bool	 on;
+	uint8_t	 aaguid[BG_SOFT_AAGUID_LEN];
+	size_t	 n;
+	size_t	 off[BG_SOFT_ATT_CERTS], len[BG_SOFT_ATT_CERTS];
+	uint8_t	 x5c[BG_SOFT_ATT_X5C_MAX];	/* the certificates, in order */
+};
 
 /* Secrets, kept together in one sodium_malloc region. */
 struct bg_soft_secrets {
 	uint8_t	 master[BG_SOFT_MASTER_LEN];
 	uint8_t	 pin_hash[BG_SOFT_PIN_HASH_LEN];
 	uint8_t	 puat[BG_SOFT_PUAT_LEN];
+	uint8_t	 att_key[32];		/* attestation key, when att.on */
 };
 
 /* The persistent part of a token, as parsed from its blob. */
@@ -124,6 +145,7 @@ struct bg_soft {
 	bg_soft_opts_t		 opts;
 	struct bg_soft_secrets	*sec;		/* sodium_malloc */
 	struct bg_soft_pstate	 ps;
+	struct bg_soft_att	 att;		/* from the state blob */
 	bool			 broken;	/* env.save failed: refuse all */
 
 	/* volatile, reset by bg_soft_power_cycle() */
@@ -182,10 +204,22 @@ bool bg_soft_cbor_text_eq(const cbor_item_t *it, const char *s);
 /* Serialise master key and pstate into out[BG_SOFT_STATE_LEN]. */
 void bg_soft_state_write(const struct bg_soft_secrets *sec,
     const struct bg_soft_pstate *ps, uint8_t out[BG_SOFT_STATE_LEN]);
+/* Bytes of the blob for a token with attestation identity att (NULL or
+ * off: version 1). */
+size_t bg_soft_state_len(const struct bg_soft_att *att);
+/* As bg_soft_state_write, with att (version 2 when att->on) and
+ * sec->att_key; out has bg_soft_state_len(att) bytes. */
+void bg_soft_state_write_att(const struct bg_soft_secrets *sec,
+    const struct bg_soft_pstate *ps, const struct bg_soft_att *att,
+    uint8_t *out);
 /* Strict parse; fills sec->master, sec->pin_hash and *ps.  BG_ERR_PARSE on
- * a wrong magic, version, length or field value. */
+ * a wrong magic, version, length or field value.  Version 1 only. */
 BG_SOFT_WUR int bg_soft_state_read(const uint8_t *blob, size_t len,
     struct bg_soft_secrets *sec, struct bg_soft_pstate *ps);
+/* Versions 1 and 2: also *att (off for version 1) and sec->att_key. */
+BG_SOFT_WUR int bg_soft_state_read_att(const uint8_t *blob, size_t len,
+    struct bg_soft_secrets *sec, struct bg_soft_pstate *ps,
+    struct bg_soft_att *att);
 
 /* --- core helpers (ctap2.c) ------------------------------------------ */
 void bg_soft_rand(bg_soft_t *s, uint8_t *buf, size_t len);
