@@ -2588,9 +2588,13 @@ out:
 /* --- vetted tokens: the trust store in the vault's draft ------------------ */
 
 static int
-custodian_trust(bg_vault_t *v, const char *actor,
+custodian_trust(bg_vault_t *v, const bg_vault_signer_t *by,
     const bg_attest_trust_t *add, bool clear_roots, bool clear_aaguids)
 {
+	const char *actor = by != NULL ? by->person : NULL;
+	bg_admin_t a;
+	char *lines = NULL;
+	bool checked = false;
 	bg_chain_link_t *d = NULL;
 	bg_attest_trust_t *nt = NULL;
 	bg_mds_t *mds = NULL, *old = NULL;
@@ -2601,9 +2605,10 @@ custodian_trust(bg_vault_t *v, const char *actor,
 	bool genesis = false;
 	int r = BG_ERR_INTERNAL;
 
+	memset(&a, 0, sizeof(a));
 	bg_vault_clear_err(v);
 	why[0] = '\0';
-	if ((r = bg_vault_check_name(v, "actor", actor)) != BG_OK)
+	if ((r = bg_admin_need(v, by)) != BG_OK)
 		goto out;
 	if (add == NULL || (add->fido_root == NULL && add->mds == NULL &&
 	    add->n_roots == 0 && add->n_aaguids == 0 && !clear_roots &&
@@ -2615,6 +2620,13 @@ custodian_trust(bg_vault_t *v, const char *actor,
 	if ((r = bg_store_begin(v)) != BG_OK ||
 	    (r = bg_vault_now(v, &now)) != BG_OK ||
 	    (r = custodian_draft(v, now, true, &d, &genesis)) != BG_OK)
+		goto out;
+	/* A genesis draft that names nobody yet exists only inside vault
+	 * init, before its first custodian enrolls: nobody can sign there,
+	 * and every custodian's signature on the genesis will vouch for the
+	 * trust store it carries.  Everywhere else a custodian signs. */
+	if (!(genesis && d->n_members == 0) &&
+	    (r = bg_admin_who_vault(v, d, by->person, now, &a)) != BG_OK)
 		goto out;
 	if (d->trust != NULL) {
 		if ((r = bg_attest_trust_dup(d->trust, &nt)) != BG_OK)
@@ -2738,12 +2750,18 @@ custodian_trust(bg_vault_t *v, const char *actor,
 		goto out;
 	(void)json_object_set_new(det, "signatures_dropped",
 	    json_integer((json_int_t)dropped));
+	if (a.n > 0 && ((r = bg_admin_draft_lines(d, NULL, &lines)) != BG_OK ||
+	    (r = bg_admin_act(v, "", &a, by, "custodian.trust", lines, now,
+	    det, &checked)) != BG_OK || checked))
+		goto out;
 	r = bg_audit_append(v, now, actor, "custodian.trust", "", "", det);
 	det = NULL;
 	if (r != BG_OK || (r = bg_store_commit(v)) != BG_OK)
 		goto out;
 	r = BG_OK;
 out:
+	free(lines);
+	bg_admin_clear(&a);
 	json_decref(det);
 	bg_mds_free(&mds);
 	bg_mds_free(&old);
@@ -2795,7 +2813,7 @@ out:
 }
 
 int
-bg_vault_custodian_trust(bg_vault_t *v, const char *actor,
+bg_vault_custodian_trust(bg_vault_t *v, const bg_vault_signer_t *by,
     const char *fido_root, const char *mds, const char *const *roots,
     size_t n_roots, const uint8_t (*aaguids)[16], size_t n_aaguids,
     bool clear)
@@ -2848,7 +2866,7 @@ bg_vault_custodian_trust(bg_vault_t *v, const char *actor,
 			goto out;
 		}
 	}
-	r = custodian_trust(v, actor, add, clear, clear);
+	r = custodian_trust(v, by, add, clear, clear);
 out:
 	free(der);
 	bg_attest_trust_free(&add);

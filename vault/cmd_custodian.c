@@ -24,11 +24,32 @@ static const char usage[] =
     "       vault custodian remove PERSON --as CUSTODIAN\n"
     "       vault custodian set --as CUSTODIAN [--custodian-quorum N]\n"
     "                           [--allow-soft-tokens | --refuse-soft-tokens]\n"
-    "       vault custodian trust [--fido-root FILE] [--mds FILE] "
+    "       vault custodian trust --as CUSTODIAN [--fido-root FILE] "
+    "[--mds FILE] "
     "[--root FILE] [--allow-aaguid HEX] [--clear]\n";
 
 enum { OPT_LABEL = VOPT_LOCAL, OPT_QUORUM, OPT_SOFT, OPT_HARD, OPT_FIDO_ROOT,
     OPT_MDS, OPT_ROOT, OPT_AAGUID, OPT_CLEAR, OPT_AS };
+
+/* trust: a custodian's signed act (vault_signed_act). */
+struct trust_ctx {
+	bg_vault_t		 *v;
+	const char		 *fido_root, *mds;
+	const char *const	 *roots;
+	size_t			  n_roots;
+	const uint8_t		(*aaguids)[16];
+	size_t			  n_aaguids;
+	bool			  clear;
+};
+
+static int
+trust_op(void *arg, const bg_vault_signer_t *by)
+{
+	struct trust_ctx *t = arg;
+
+	return bg_vault_custodian_trust(t->v, by, t->fido_root, t->mds,
+	    t->roots, t->n_roots, t->aaguids, t->n_aaguids, t->clear);
+}
 
 /* remove and set: a custodian's signed act (vault_signed_act). */
 struct cu_act {
@@ -300,14 +321,17 @@ custodian_trust(int argc, char **argv)
 		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "allow-aaguid", required_argument, NULL, OPT_AAGUID },
 		{ "clear", no_argument, NULL, OPT_CLEAR },
+		{ "as", required_argument, NULL, OPT_AS },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct trust_ctx tc;
+	const char *as = NULL;
 	bg_vault_t *v = NULL;
 	const char *fido_root = NULL, *mds = NULL, *roots[TRUST_ARGS_MAX];
 	uint8_t aaguids[TRUST_ARGS_MAX][16];
 	size_t n_roots = 0, n_aaguids = 0;
 	bool clear = false;
-	int c, r, ex = VAULT_EXIT_FAIL;
+	int c, ex = VAULT_EXIT_FAIL;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (vault_global_opt(c, optarg))
@@ -345,6 +369,9 @@ custodian_trust(int argc, char **argv)
 		case OPT_CLEAR:
 			clear = true;
 			break;
+		case OPT_AS:
+			as = optarg;
+			break;
 		default:
 			ex = vault_usage_err(usage);
 			goto out;
@@ -356,12 +383,17 @@ custodian_trust(int argc, char **argv)
 	}
 	if ((ex = vault_open(&v)) != 0)
 		goto out;
-	if ((r = bg_vault_custodian_trust(v, vault_actor(), fido_root, mds,
-	    roots, n_roots, (const uint8_t (*)[16])aaguids, n_aaguids, clear))
-	    != BG_OK) {
-		ex = vault_fail(v, r, "custodian trust");
+	tc.v = v;
+	tc.fido_root = fido_root;
+	tc.mds = mds;
+	tc.roots = roots;
+	tc.n_roots = n_roots;
+	tc.aaguids = (const uint8_t (*)[16])aaguids;
+	tc.n_aaguids = n_aaguids;
+	tc.clear = clear;
+	if ((ex = vault_signed_act(v, NULL, as, "custodian trust", NULL,
+	    trust_op, &tc)) != 0)
 		goto out;
-	}
 	printf("trust store set in the vault's draft; it takes effect when a "
 	    "custodian quorum has signed it (vault chain sign --as "
 	    "CUSTODIAN)\n");

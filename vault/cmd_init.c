@@ -43,6 +43,7 @@ cmd_init(int argc, char **argv)
 		{ "allow-aaguid", required_argument, NULL, OPT_AAGUID },
 		{ NULL, 0, NULL, 0 }
 	};
+	bg_vault_signer_t init_by;
 	const char *fido_root = NULL, *mds = NULL, *roots[TRUST_ARGS_MAX];
 	uint8_t aaguids[TRUST_ARGS_MAX][16];
 	size_t n_roots = 0, n_aaguids = 0;
@@ -144,8 +145,13 @@ cmd_init(int argc, char **argv)
 		goto out;
 	}
 	created = true;
+	/* Into the genesis draft before anyone enrolls (no signature: the
+	 * custodians' signatures on the genesis vouch for it). */
+	init_by.person = as;
+	init_by.tok = NULL;
+	init_by.pin = NULL;
 	if ((fido_root != NULL || mds != NULL || n_roots > 0 ||
-	    n_aaguids > 0) && (r = bg_vault_custodian_trust(v, vault_actor(),
+	    n_aaguids > 0) && (r = bg_vault_custodian_trust(v, &init_by,
 	    fido_root, mds, roots, n_roots, (const uint8_t (*)[16])aaguids,
 	    n_aaguids, false)) != BG_OK) {
 		ex = vault_fail(v, r, "init");

@@ -404,47 +404,6 @@ out:
 	return ex;
 }
 
-const char *
-vault_actor(void)
-{
-	static char name[BG_VAULT_NAME_MAX + 1];
-	struct passwd pwbuf, *pw = NULL;
-	char buf[1024];
-	FILE *f;
-	uid_t uid = geteuid();
-	size_t i;
-
-	if (name[0] != '\0')
-		return name;
-	/*
-	 * The local passwd file, not getpwuid(): NSS modules crash when an
-	 * allocation fails inside them (tests/hardening/failmalloc.py), and
-	 * an air-gapped vault machine has only local accounts anyway.
-	 */
-	if ((f = fopen("/etc/passwd", "re")) != NULL) {
-		while (fgetpwent_r(f, &pwbuf, buf, sizeof(buf), &pw) == 0 &&
-		    pw != NULL) {
-			if (pw->pw_uid == uid)
-				break;
-			pw = NULL;
-		}
-		fclose(f);
-	}
-	if (pw != NULL && pw->pw_name != NULL && pw->pw_name[0] != '\0')
-		snprintf(name, sizeof(name), "%s", pw->pw_name);
-	else
-		snprintf(name, sizeof(name), "uid-%lu", (unsigned long)uid);
-	/* keep it a valid name for the engine */
-	for (i = 0; name[i] != '\0'; i++) {
-		char c = name[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-		    c == '-'))
-			name[i] = '_';
-	}
-	return name;
-}
-
 int
 vault_fail(const bg_vault_t *v, int r, const char *fmt, ...)
 {

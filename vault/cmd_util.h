@@ -114,9 +114,6 @@ int vault_json_print(const json_t *j);
  */
 int vault_open(bg_vault_t **vp);
 
-/* The operator's name for admin events: the OS user name ("root"). */
-const char *vault_actor(void);
-
 /*
  * The error line for a failed engine call and its exit code:
  * "vault: <what>: <detail>", detail being bg_vault_errmsg(v) when set,

@@ -106,9 +106,10 @@ int bg_vault_custodian_remove(bg_vault_t *v, const bg_vault_signer_t *by,
  * one pinned), vendor attestation root files and AAGUIDs for the
  * allow-list; NULL / 0 leaves that part as it is, roots and AAGUIDs are
  * added (clear: the pinned roots and AAGUIDs are dropped first).  Takes
- * effect when a custodian quorum signs the vault link.
+ * effect when a custodian quorum signs the vault link.  by: a custodian
+ * in force (or one the genesis draft names), who signs the amendment.
  */
-int bg_vault_custodian_trust(bg_vault_t *v, const char *actor,
+int bg_vault_custodian_trust(bg_vault_t *v, const bg_vault_signer_t *by,
     const char *fido_root, const char *mds, const char *const *roots,
     size_t n_roots, const uint8_t (*aaguids)[16], size_t n_aaguids,
     bool clear);

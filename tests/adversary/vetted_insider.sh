@@ -28,10 +28,10 @@ as dave vault chain sign; ok
 scripts/test-ca blob "$CA" 5 2099-01-01 "$G" REVOKED "Test Key 5" >"$T/blob5"
 scripts/test-ca blob "$CA" 4 2099-01-01 "$G" FIDO_CERTIFIED "Test Key 5" \
     >"$T/blob4"
-run vault custodian trust --fido-root "$CA/mds-root.pem" --mds "$T/blob5"; ok
+as carol vault custodian trust --fido-root "$CA/mds-root.pem" --mds "$T/blob5"; ok
 as carol vault chain sign; ok
 as dave vault chain sign; ok; expect_out "vault link 1 takes effect now"
-run vault tenant add acme; ok
+as carol vault tenant add acme; ok
 with tom vault member add acme tom --role requester
 refused 3 "REVOKED"
 
@@ -45,7 +45,7 @@ db "UPDATE links SET body = replace(body, '$(hexder "$CA/root.pem")',
     '$(hexder "$CA/root2.pem")') WHERE tenant = '' AND seq = 0"
 [ "$(db "SELECT count(*) FROM links WHERE tenant = '' AND body LIKE
     '%$(hexder "$CA/root2.pem")%'")" = 1 ] || fail "the edit did not land"
-run vault tenant add beta; refused 3 "the vault's genesis does not verify"
+as carol vault tenant add beta; refused 3 "the vault's genesis does not verify"
 put_back
 
 step "root drops the REVOKED report (the older BLOB) from vault link 1"
@@ -54,17 +54,17 @@ db "UPDATE links SET body = replace(body, '$(cat "$T/blob5")',
     '$(cat "$T/blob4")') WHERE tenant = '' AND seq = 1"
 [ "$(db "SELECT count(*) FROM links WHERE tenant = '' AND seq = 1 AND
     instr(body, '$(cat "$T/blob4")') > 0")" = 1 ] || fail "the edit did not land"
-run vault tenant add beta; refused 3 "vault link 1 does not verify"
+as carol vault tenant add beta; refused 3 "vault link 1 does not verify"
 put_back
 
 step "an older BLOB replayed into a new vault link: refused"
-run vault custodian trust --mds "$T/blob4"
+as carol vault custodian trust --mds "$T/blob4"
 refused 1 "not above the one pinned (5)"
 
 step "root strips the attestation of a custodian's credential"
 keep
 db "UPDATE links SET body = json_set(body, '\$.members[0].tokens[0].att',
     json('null')) WHERE tenant = '' AND seq = 0"
-run vault tenant add beta; refused 3 "the vault's genesis does not"
+as carol vault tenant add beta; refused 3 "the vault's genesis does not"
 put_back
-run vault tenant add beta; ok
+as carol vault tenant add beta; ok

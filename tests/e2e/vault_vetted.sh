@@ -71,7 +71,7 @@ expect_out "Test Attestation Root"
 expect_out "allowed AAGUID: 01234567-89ab-cdef-0123-456789abcdef"
 
 step "a token whose chain ends at the trusted root enrolls"
-run vault tenant add acme; ok
+as carol vault tenant add acme; ok
 for p in alice bob; do as_enroll $p approver; done
 as_enroll tom requester
 run vault chain show acme; ok; expect_out "requester tom"
@@ -102,22 +102,22 @@ scripts/test-ca blob "$CA" 7 2099-01-01 "$G" REVOKED "Test Key 5" \
     >"$T/blob7"
 sed 's/\.\(.\)/.X\1/' "$T/blob5" | sed 's/\.X./.A/' >"$T/blob-tampered"
 cmp -s "$T/blob5" "$T/blob-tampered" && fail "tampering changed nothing"
-run vault custodian trust --fido-root "$CA/mds-root.pem" --mds "$T/blob-tampered"
+as carol vault custodian trust --fido-root "$CA/mds-root.pem" --mds "$T/blob-tampered"
 refused 3 "the metadata BLOB's signature does not verify"
-run vault custodian trust --fido-root "$CA/mds-root.pem" --mds "$T/blob-other"
+as carol vault custodian trust --fido-root "$CA/mds-root.pem" --mds "$T/blob-other"
 refused 3 "signing certificate does not chain to the pinned FIDO root"
-run vault custodian trust --fido-root "$CA/mds-root.pem" --mds "$T/blob5"; ok
+as carol vault custodian trust --fido-root "$CA/mds-root.pem" --mds "$T/blob5"; ok
 sign_genesis carol dave
 expect_out "vault link 1 takes effect now"
-run vault custodian trust --mds "$T/blob4"
+as carol vault custodian trust --mds "$T/blob4"
 refused 1 "not above the one pinned (5)"
 run vault chain show; ok; expect_out "serial 5"
 
 step "a revoked AAGUID in a newer BLOB: refused"
-run vault custodian trust --mds "$T/blob7"; ok
+as carol vault custodian trust --mds "$T/blob7"; ok
 sign_genesis carol dave
 expect_out "vault link 2 takes effect now"
 vendor_person ann leaf.pem leaf.key chain.pem "$G"
-run vault chain discard acme; ok	# made under vault link 0
+as carol vault chain discard acme; ok	# made under vault link 0
 member ann; refused 3 "Test Key 5"
 expect_err "REVOKED"
