@@ -19,7 +19,9 @@
 
 #include <sodium.h>
 
+#include "chain.h"
 #include "treelog.h"
+#include "vault_int.h"
 
 #define PATH_MAX_BG	4096
 
@@ -155,9 +157,61 @@ fsync_dir_of(const char *path)
 	}
 }
 
-int
-bg_vault_backup(bg_vault_t *v, const char *out, bg_vault_log_head_t *h)
+/*
+ * The custodian's signed act that a backup (or restore) is made, logged
+ * in v inside its own transaction.  Check mode (by->tok NULL) stops
+ * before anything is written: *checkedp.
+ */
+static int
+log_act(bg_vault_t *v, const bg_vault_signer_t *by, const char *kind,
+    const char *file, bool *checkedp)
 {
+	bg_admin_t a;
+	json_t *det = NULL;
+	char *lines = NULL;
+	int64_t now = 0;
+	int r = BG_ERR_INTERNAL;
+
+	memset(&a, 0, sizeof(a));
+	*checkedp = false;
+	if ((r = bg_admin_need(v, by)) != BG_OK)
+		return r;
+	if ((r = bg_store_begin(v)) != BG_OK ||
+	    (r = bg_vault_now(v, &now)) != BG_OK ||
+	    (r = bg_chain_require_genesis(v)) != BG_OK ||
+	    (r = bg_admin_who(v, NULL, by->person, BG_ADMIN_CUSTODIAN, now,
+	    &a)) != BG_OK)
+		goto out;
+	/* the file is named when it is text a person can read */
+	det = bg_chain_text_ok(file, BG_VAULT_REASON_MAX) ?
+	    json_pack("{s:s}", "file", file) : json_object();
+	if (det == NULL || bg_strcatf(&lines, "file: %s\n",
+	    bg_chain_text_ok(file, BG_VAULT_REASON_MAX) ? file : "(unnamed)")
+	    != BG_OK) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = bg_admin_act(v, "", &a, by, kind, lines, now, det,
+	    checkedp)) != BG_OK || *checkedp)
+		goto out;
+	r = bg_audit_append(v, now, by->person, kind, "", "", det);
+	det = NULL;
+	if (r == BG_OK)
+		r = bg_store_commit(v);
+out:
+	json_decref(det);
+	free(lines);
+	bg_admin_clear(&a);
+	if (r != BG_OK || *checkedp)
+		bg_store_rollback(v);
+	return r;
+}
+
+int
+bg_vault_backup(bg_vault_t *v, const bg_vault_signer_t *by, const char *out,
+    bg_vault_log_head_t *h)
+{
+	bool checked = false;
 	sqlite3 *dst = NULL;
 	sqlite3_backup *bk = NULL;
 	char kpath[PATH_MAX_BG], okey[PATH_MAX_BG], ohead[PATH_MAX_BG];
@@ -180,6 +234,15 @@ bg_vault_backup(bg_vault_t *v, const char *out, bg_vault_log_head_t *h)
 	 * now. */
 	if ((r = bg_store_integrity(v, false)) != BG_OK ||
 	    (r = bg_vault_audit_verify(v, &size, &bad)) != BG_OK)
+		goto out;
+	if (access(out, F_OK) == 0) {
+		r = bg_vault_fail(v, BG_ERR_EXISTS, "%s: already exists; "
+		    "refusing to overwrite it", out);
+		goto out;
+	}
+	/* A custodian signs that the backup is made; the copy carries the
+	 * event, so every copy of the vault says who made it. */
+	if ((r = log_act(v, by, "backup", out, &checked)) != BG_OK || checked)
 		goto out;
 	if ((r = bg_vault_log_head(v, h)) != BG_OK)
 		goto out;
@@ -304,8 +367,10 @@ out:
 /* Verify the candidate (a copy of the backup) before it replaces path. */
 static int
 check_candidate(const char *tmp, const cur_vault_t *c, const char *receipt,
-    bool force, bg_vault_log_head_t *h, char *msg, size_t msglen)
+    bool force, const bg_vault_signer_t *by, const char *from,
+    bg_vault_log_head_t *h, char *msg, size_t msglen)
 {
+	bool checked = false;
 	bg_vault_t *b = NULL;
 	bg_treelog_cursor_t cur;
 	uint8_t pk[32];
@@ -356,6 +421,10 @@ check_candidate(const char *tmp, const cur_vault_t *c, const char *receipt,
 		    (unsigned long long)size, (unsigned long long)c->size);
 		goto fail;
 	}
+	/* A custodian of the restored vault signs the restore, into the
+	 * copy before it replaces anything: the restored log says who. */
+	if ((r = log_act(b, by, "restore", from, &checked)) != BG_OK)
+		goto fail;
 	if ((r = bg_vault_log_head(b, h)) != BG_OK)
 		goto fail;
 	r = BG_OK;
@@ -370,7 +439,8 @@ out:
 
 int
 bg_vault_restore(const char *path, const char *from, const char *receipt,
-    bool force, bg_vault_log_head_t *h, char *msg, size_t msglen)
+    bool force, const bg_vault_signer_t *by, bg_vault_log_head_t *h,
+    char *msg, size_t msglen)
 {
 	cur_vault_t c;
 	char tmp[PATH_MAX_BG], tmpkey[PATH_MAX_BG], before[PATH_MAX_BG];
@@ -384,6 +454,11 @@ bg_vault_restore(const char *path, const char *from, const char *receipt,
 		return BG_ERR_INVALID_ARG;
 	memset(h, 0, sizeof(*h));
 	m[0] = '\0';
+	if (by == NULL || by->person == NULL || by->tok == NULL) {
+		setmsg(msg, msglen, "a restore is a custodian's signed act: "
+		    "--as CUSTODIAN with their token");
+		return BG_ERR_INVALID_ARG;
+	}
 	if ((r = suffixed(path, ".restore-XXXXXX", tmp, sizeof(tmp))) !=
 	    BG_OK || (r = suffixed(path, ".before-restore", before,
 	    sizeof(before))) != BG_OK ||
@@ -418,7 +493,8 @@ bg_vault_restore(const char *path, const char *from, const char *receipt,
 	    sizeof(m)) == BG_OK)
 		made_tmpkey = true;
 	m[0] = '\0';
-	if ((r = check_candidate(tmp, &c, receipt, force, h, m, sizeof(m)))
+	if ((r = check_candidate(tmp, &c, receipt, force, by, from, h, m,
+	    sizeof(m)))
 	    != BG_OK)
 		goto out;
 	if (c.exists) {

@@ -518,7 +518,8 @@ vault_with_pin(bg_vault_t *v, const char *tenant, const char *person,
 	if (pin_file == NULL)
 		pin_file = vault_g.pin_file;
 	snprintf(who, sizeof(who), "%s", person);
-	if (bg_vault_member_list(v, tenant, person, false, &m, &n) == BG_OK) {
+	if (v != NULL &&
+	    bg_vault_member_list(v, tenant, person, false, &m, &n) == BG_OK) {
 		size_t w = strlen(who);
 		for (i = 0; i < n && w < sizeof(who); i++) {
 			/* the same label once per token, not once per role */

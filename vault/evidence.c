@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "chain.h"
 #include "merkle.h"
 #include "treehead.h"
 #include "treelog.h"
@@ -205,6 +206,43 @@ out:
 	return r;
 }
 
+/*
+ * The signer's attestation as the verified chain of tenant holds it
+ * (authData, the attStmt with its x5c certificate chain, and the
+ * clientDataHash it signed), so that whoever checks the bundle can check
+ * the token's make and chain too: "attestation" in o, null when the
+ * credential kept none (drill vaults).
+ */
+static int
+add_attestation(bg_vault_t *v, const char *tenant, const uint8_t *cred_id,
+    size_t cred_id_len, json_t *o)
+{
+	bg_chain_link_t *head = NULL;
+	const bg_chain_member_t *m = NULL;
+	const bg_chain_token_t *ct = NULL;
+	uint8_t hash[BG_VAULT_HASH_LEN];
+	json_t *a = NULL;
+	int r;
+
+	if (tenant == NULL || cred_id == NULL)
+		return bg_vault_fail(v, BG_ERR_DB_CORRUPT, "a token row names "
+		    "no tenant or credential");
+	if ((r = bg_chain_tenant(v, tenant, 0, &head, hash)) != BG_OK)
+		return r;
+	if (head != NULL && bg_chain_find_cred(head, cred_id, cred_id_len, &m,
+	    &ct) && ct->att_stmt_len > 0)
+		a = json_pack("{s:o, s:o, s:o}", "authdata",
+		    hex_json(ct->att_authdata, ct->att_authdata_len), "stmt",
+		    hex_json(ct->att_stmt, ct->att_stmt_len), "client_data_hash",
+		    hex_json(ct->att_cdh, sizeof(ct->att_cdh)));
+	else
+		a = json_null();
+	bg_chain_link_free(&head);
+	if (a == NULL || json_object_set_new(o, "attestation", a) != 0)
+		return BG_ERR_NOMEM;
+	return BG_OK;
+}
+
 /* One token (by id) into tokens, its enrollment event into events. */
 static int
 add_token(bg_vault_t *v, int64_t token_id, json_t *tokens, json_t *tokhave,
@@ -224,8 +262,10 @@ add_token(bg_vault_t *v, int64_t token_id, json_t *tokens, json_t *tokhave,
 	    "k.pubkey, k.cose_key, k.aaguid, k.is_soft, "
 	    "(SELECT e.seq FROM events e, json_each(e.entry, "
 	    " '$.details.tokens') j WHERE e.action = 'chain.link' AND "
-	    " json_extract(j.value, '$.id') = k.id ORDER BY e.seq LIMIT 1) "
+	    " json_extract(j.value, '$.id') = k.id ORDER BY e.seq LIMIT 1), "
+	    "t.name, k.cred_id "
 	    "FROM tokens k JOIN memberships m ON m.id = k.membership_id "
+	    "JOIN tenants t ON t.id = m.tenant_id "
 	    "WHERE k.id = ?", &st)) != BG_OK ||
 	    (r = bg_store_bind_int(v, st, 1, token_id)) != BG_OK ||
 	    (r = bg_store_step(v, st, &row)) != BG_OK)
@@ -252,6 +292,10 @@ add_token(bg_vault_t *v, int64_t token_id, json_t *tokens, json_t *tokhave,
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
+	if ((r = add_attestation(v, (const char *)sqlite3_column_text(st, 8),
+	    sqlite3_column_blob(st, 9), (size_t)sqlite3_column_bytes(st, 9),
+	    o)) != BG_OK)
+		goto out;
 	seq = sqlite3_column_int64(st, 7);
 	r = add_event(v, events, evhave, seq, size);
 out:

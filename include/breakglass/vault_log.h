@@ -80,9 +80,12 @@ int bg_vault_log_export(bg_vault_t *v, const char *path, int64_t *neventsp,
  * Backup: copy the vault with SQLite's online backup API into out (a new
  * file, 0600; BG_ERR_EXISTS if anything is there), copy the signing key
  * to out + ".key" (0600) and write the signed tree head of the copy to
- * out + ".head".  *h gets that head.
+ * out + ".head".  *h gets that head.  by: a custodian in force, whose
+ * signed "backup" event is logged first, so the copy carries it (tok
+ * NULL: check only, nothing written).
  */
-int bg_vault_backup(bg_vault_t *v, const char *out, bg_vault_log_head_t *h);
+int bg_vault_backup(bg_vault_t *v, const bg_vault_signer_t *by,
+    const char *out, bg_vault_log_head_t *h);
 
 /*
  * Restore: verify the backup at from (integrity_check, the audit log and
@@ -92,9 +95,12 @@ int bg_vault_backup(bg_vault_t *v, const char *out, bg_vault_log_head_t *h);
  * longer unless force, then replace path atomically (temp file in the
  * same directory, fsync, rename), keeping the old file as
  * path + ".before-restore".  The key file comes along when path has none.
- * msg gets the sentence on failure.  *h gets the restored head.
+ * msg gets the sentence on failure.  *h gets the restored head.  by (with
+ * its token): a custodian of the restored vault, whose signed "restore"
+ * event is logged into the copy before it replaces path.
  */
 int bg_vault_restore(const char *path, const char *from, const char *receipt,
-    bool force, bg_vault_log_head_t *h, char *msg, size_t msglen);
+    bool force, const bg_vault_signer_t *by, bg_vault_log_head_t *h,
+    char *msg, size_t msglen);
 
 #endif /* BREAKGLASS_VAULT_LOG_H */

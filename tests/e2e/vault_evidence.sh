@@ -32,6 +32,15 @@ step "export"
 as carol vault evidence export --request "$REQ" --out "$T/bundle.json" --receipt "$RECEIPT"
 ok; expect_err "written to"
 expect_event evidence.export
+python3 - "$T/bundle.json" <<'PY' || fail "a signer's token carries no attestation"
+import json, sys
+b = json.load(open(sys.argv[1]))
+toks = b["tokens"]
+assert toks, "no tokens"
+for t in toks:
+    a = t["attestation"]
+    assert a is not None and len(a["authdata"]) >= 74 and a["stmt"], t["person"]
+PY
 as carol vault evidence export --request "$REQ" --out "$T/bundle.json"
 refused 1 "already exists"
 as carol vault evidence export --request "$REQ1" --out "$T/denied.json"; ok
