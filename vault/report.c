@@ -291,13 +291,54 @@ out:
 	return r;
 }
 
-/* A timeline item from an event. */
+/* The operator whose signed seal the version names ("" when none). */
+static int
+version_known_to(bg_vault_t *v, const bg_vault_request_info_t *q,
+    char *buf, size_t cap)
+{
+	sqlite3_stmt *st = NULL;
+	bool row = false;
+	int r;
+
+	buf[0] = '\0';
+	if ((r = bg_store_prepare(v, "SELECT coalesce(a.person, '') FROM "
+	    "versions x JOIN secrets s ON s.id = x.secret_id JOIN tenants t "
+	    "ON t.id = s.tenant_id LEFT JOIN acts a ON a.id = x.seal_act "
+	    "WHERE t.name = ? AND s.name = ? AND x.version = ?", &st)) ==
+	    BG_OK && (r = bg_store_bind_text(v, st, 1, q->tenant)) == BG_OK &&
+	    (r = bg_store_bind_text(v, st, 2, q->secret)) == BG_OK &&
+	    (r = bg_store_bind_int(v, st, 3, q->version)) == BG_OK &&
+	    (r = bg_store_step(v, st, &row)) == BG_OK && row)
+		bg_store_col_text(st, 0, buf, cap);
+	sqlite3_finalize(st);
+	return r;
+}
+
+/*
+ * A timeline item from an event.  An administrative act's event carries
+ * the signature (details "signed"): the item names the role the person
+ * acted in and the act, and the text says so.
+ */
 static json_t *
 event_item(const ev_t *x, const char *kind, const char *text)
 {
-	return json_pack("{s:I, s:I, s:s, s:s, s:s}", "seq",
-	    (json_int_t)x->e->seq, "time", (json_int_t)x->e->time, "kind", kind,
-	    "actor", x->e->actor, "text", text);
+	const json_t *sg = json_object_get(x->det, "signed");
+	json_t *o;
+	char t2[BG_VAULT_TEXT_MAX + 96];
+
+	if (!json_is_object(sg))
+		return json_pack("{s:I, s:I, s:s, s:s, s:s}", "seq",
+		    (json_int_t)x->e->seq, "time", (json_int_t)x->e->time,
+		    "kind", kind, "actor", x->e->actor, "text", text);
+	(void)snprintf(t2, sizeof(t2), "%s (%s, signed act %lld)", text,
+	    jstr(sg, "role"), (long long)jint(sg, "act"));
+	o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:{s:s, s:I, s:s, s:s}}",
+	    "seq", (json_int_t)x->e->seq, "time", (json_int_t)x->e->time,
+	    "kind", kind, "actor", x->e->actor, "text", t2, "signed", "role",
+	    jstr(sg, "role"), "act", (json_int_t)jint(sg, "act"),
+	    "statement_sha256", jstr(sg, "statement_sha256"), "sig",
+	    jstr(sg, "sig"));
+	return o;
 }
 
 static bool
@@ -322,7 +363,7 @@ incident_json(bg_vault_t *v, const bg_vault_request_info_t *q,
 	int64_t rotate_by = 0, lag = 0, close_seq = 0;
 	bool has_lag = false;
 	const char *status;
-	char text[BG_VAULT_TEXT_MAX], tb[32];
+	char text[BG_VAULT_TEXT_MAX], tb[32], sealer[BG_VAULT_NAME_MAX + 1];
 	size_t i;
 	int r = BG_ERR_INTERNAL;
 
@@ -552,6 +593,11 @@ incident_json(bg_vault_t *v, const bg_vault_request_info_t *q,
 	    "rotation", rot);
 	if (o == NULL)
 		goto nomem;
+	/* who sealed the version, and so knew its value before any release */
+	if ((r = version_known_to(v, q, sealer, sizeof(sealer))) != BG_OK ||
+	    (r = set_new(o, "known_to", sealer[0] != '\0' ?
+	    json_string(sealer) : json_null())) != BG_OK)
+		goto fail;
 	*outp = o;
 	o = NULL;
 	r = BG_OK;
@@ -1369,6 +1415,11 @@ render_text(sbuf_t *b, const json_t *rep)
 		sb_text(b, jstr(in, "state"));
 		sb_str(b, "\n  requester: ");
 		sb_text(b, jstr(in, "requester"));
+		if (jstr(in, "known_to")[0] != '\0') {
+			sb_str(b, "\n  known to:  ");
+			sb_text(b, jstr(in, "known_to"));
+			sb_str(b, " (sealed this version)");
+		}
 		sb_str(b, "\n  reason:    ");
 		sb_text(b, jstr(in, "reason"));
 		sb_str(b, "\n  ticket:    ");
@@ -1578,6 +1629,8 @@ html_incident(sbuf_t *b, const json_t *in)
 	html_timeline(b, in);
 	sb_str(b, "<table class=\"who\">\n");
 	html_row(b, "requester", jstr(in, "requester"));
+	if (jstr(in, "known_to")[0] != '\0')
+		html_row(b, "known to (sealed it)", jstr(in, "known_to"));
 	html_row(b, "reason", jstr(in, "reason"));
 	html_row(b, "ticket", jstr(in, "ticket"));
 	html_row(b, "ttl", fmt_span(jint(in, "ttl"), sp));

@@ -42,6 +42,7 @@ for s in "Request $REQ: acme/da v1, released" "requester: tom" \
     "reason:    outage INC-1" "ticket:    INC-1" \
     "approvers: alice, mia" "request " "approve " "release " "lease-end" \
     "rotate.begin" "rotate.commit" "signature verifies" "rotated " \
+    "(operator, signed act" "known to:  olga (sealed this version)" \
     "on-time" "BG_ERR_TOKEN_PIN_INVALID" "wrong-pin"; do
 	expect_out "$s"
 done
@@ -78,6 +79,11 @@ assert i["approvers"] == ["alice", "mia"], i["approvers"]
 assert i["requester"] == "tom" and i["ticket"] == "INC-1"
 ev = [t for t in i["timeline"] if t["kind"] == "approve"]
 assert len(ev) == 2 and all(t["evidence"]["signature_valid"] for t in ev)
+# the rotation is the operator's signed act: person, role, signature
+rot = [t for t in i["timeline"] if t["kind"].startswith("rotate.")]
+assert rot and all(t["actor"] == "olga" and t["signed"]["role"] == "operator"
+                   and len(t["signed"]["sig"]) >= 128 for t in rot), rot
+assert i["known_to"] == "olga", i["known_to"]
 rq = [t for t in i["timeline"] if t["kind"] == "request"]
 assert len(rq) == 1 and rq[0]["evidence"]["signature_valid"], rq
 assert all(t["evidence"]["statement_hash"] == t["evidence"]["event_statement_hash"] for t in ev + rq)
