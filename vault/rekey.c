@@ -849,10 +849,12 @@ subshares_complete(bg_vault_t *v, const rk_row_t *k, const rk_plan_t *p,
 	return BG_OK;
 }
 
-/* Every sub-share present: the old shares go, the new ones count. */
+/* Every sub-share present: the old shares go, the new ones count.  The
+ * commit is the act of the contributor whose sub-shares completed it
+ * (by): no event names the machine. */
 static int
 commit_plan(bg_vault_t *v, const rk_row_t *k, const rk_plan_t *p,
-    int64_t now)
+    const char *by, int64_t now)
 {
 	sqlite3_stmt *st = NULL;
 	int64_t n = 0, want = 0;
@@ -924,7 +926,7 @@ commit_plan(bg_vault_t *v, const rk_row_t *k, const rk_plan_t *p,
 	sqlite3_finalize(st);
 	if (r != BG_OK)
 		return r;
-	return bg_audit_append(v, now, "vault", "rekey.commit", k->tenant, "",
+	return bg_audit_append(v, now, by, "rekey.commit", k->tenant, "",
 	    json_pack("{s:I, s:I, s:I}", "rekey", (json_int_t)k->id, "to_seq",
 	    (json_int_t)k->to_seq, "versions", (json_int_t)p->n));
 }
@@ -1111,7 +1113,7 @@ bg_vault_rekey_contribute(bg_vault_t *v, int64_t id, const char *person,
 			goto out;
 	}
 	if ((r = all_in(v, &k, &p, &all)) != BG_OK ||
-	    (all && (r = commit_plan(v, &k, &p, now)) != BG_OK) ||
+	    (all && (r = commit_plan(v, &k, &p, person, now)) != BG_OK) ||
 	    (r = bg_store_commit(v)) != BG_OK)
 		goto out;
 	if (all)

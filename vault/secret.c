@@ -711,8 +711,9 @@ seal_link_seq(const char *statement)
 /*
  * Whether the statement holds the line want, exactly; with any_shares,
  * whatever share hash it names (a re-key replaced the shares the
- * operator sealed: the sub-shares are authenticated by their senders and
- * the key they rebuild by the key commitment, which is still checked).
+ * operator sealed and left no plain share: the sub-shares are
+ * authenticated by their senders and the key they rebuild by the key
+ * commitment, which is still checked).
  */
 static bool
 seal_line_in(const char *statement, const char *want, bool any_shares)
@@ -750,8 +751,8 @@ bg_seal_check(bg_vault_t *v, const bg_tenant_row_t *t, int64_t version_id,
 	bg_chain_link_t *l = NULL;
 	uint8_t lh[BG_VAULT_HASH_LEN];
 	char name[BG_VAULT_NAME_MAX + 1], *line = NULL;
-	int64_t when = 0, seq;
-	bool row = false;
+	int64_t when = 0, seq, nplain = 0;
+	bool row = false, rekeyed;
 	int version, r = BG_ERR_INTERNAL;
 
 	memset(&ar, 0, sizeof(ar));
@@ -802,8 +803,14 @@ bg_seal_check(bg_vault_t *v, const bg_tenant_row_t *t, int64_t version_id,
 	if ((r = bg_admin_verify(v, &ar, "seal", t->name, l != NULL ? l :
 	    t->head, lh, BG_VAULT_ROLE_OPERATOR, &when)) != BG_OK)
 		goto out;
-	if (!seal_line_in(ar.statement, line,
-	    sqlite3_column_int64(st, 6) != seq)) {
+	/* Only a version whose shares are all sub-shares of a committed
+	 * re-key goes without the share hash: a plain share is compared
+	 * whatever link the row names (the row is not the authority). */
+	rekeyed = sqlite3_column_int64(st, 6) != seq;
+	if (rekeyed && (r = bg_store_int(v, "SELECT count(*) FROM shares "
+	    "WHERE version_id = ?", version_id, &nplain)) != BG_OK)
+		goto out;
+	if (!seal_line_in(ar.statement, line, rekeyed && nplain == 0)) {
 		r = bg_vault_fail(v, BG_ERR_AUTH, "version %d of %s/%s is not "
 		    "what %s sealed (its value or a share was changed in the "
 		    "file)", version, t->name, name, ar.person);
