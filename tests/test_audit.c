@@ -206,6 +206,108 @@ test_verify_catches_entry_edit(void **state)
 	assert_int_equal(bad, 2);
 }
 
+/* Replace the newest event's entry and make its leaf and chain fit, so
+ * that only the check that the entry is canonical can object. */
+static void
+rewrite_last(fx_t *f, const char *entry)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	uint8_t prev[32], leaf[32], chain[32];
+	int64_t seq;
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT max(seq) FROM events",
+	    -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	seq = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT chain FROM events "
+	    "WHERE seq = ?", -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_int64(st, 1, seq - 1);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	memcpy(prev, sqlite3_column_blob(st, 0), 32);
+	sqlite3_finalize(st);
+	bg_audit_leaf(entry, leaf);
+	bg_audit_chain(prev, leaf, chain);
+	assert_int_equal(sqlite3_prepare_v2(db, "UPDATE events SET entry = ?, "
+	    "leaf = ?, chain = ? WHERE seq = ?", -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, entry, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 2, leaf, 32, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 3, chain, 32, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 4, seq);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/*
+ * audit verify reads most entries on a fast path without jansson
+ * (audit.c, entry_canonical_fast); what that path does not accept goes
+ * through the full rebuild.  Neither may accept an entry that is not
+ * byte for byte the canonical one of its row.
+ */
+static void
+test_verify_canonical_paths(void **state)
+{
+	fx_t *f = *state;
+	bg_vault_event_t *l = NULL;
+	char *good = NULL, buf[1024];
+	size_t n = 0, k;
+	int64_t bad = 0, size = 0;
+	json_t *d;
+	/* each an equivalent, non-canonical spelling of the canonical entry */
+	static const char *const edits[][2] = {
+		{ "\"v\":1}", "\"v\": 1}" },
+		{ "\"v\":1}", "\"v\":1 }" },
+		{ "\"v\":1}", "\"v\":1.0}" },
+		{ "\"v\":1}", "\"v\":1,\"v\":1}" },
+		{ "\"v\":1}", "\"v\":1,\"w\":0}" },
+		{ "\"details\":{", "\"details\":{\"a\":-0," },
+		{ "\"details\":{", "\"details\":{\"a\":01," },
+		{ "\"details\":{", "\"details\":{\"zz\":1,\"a\":2," },
+		{ "\"details\":{", "\"details\":{\"b\":\"\\u0061\"," },
+		{ "\"details\":{", "\"details\":{\"b\":[1, 2]," },
+		{ "\"details\":{", "\"details\":{\"0\":1,\"0\":1," },
+	};
+
+	/* an entry with escapes and non-ASCII takes the full rebuild and
+	 * verifies */
+	assert_non_null(d = json_pack("{s:s, s:[i, b, n], s:{s:s}}",
+	    "note", "say \"hi\"\n\tcaf\xc3\xa9 / \\", "list", -5, 1,
+	    "o", "k", "v"));
+	assert_int_equal(bg_store_begin(f->v), BG_OK);
+	assert_int_equal(bg_audit_append(f->v, bg_vault_clock(), "ops",
+	    "tenant.set", "acme", "acme", d), BG_OK);
+	assert_int_equal(bg_store_commit(f->v), BG_OK);
+	assert_int_equal(bg_vault_audit_verify(f->v, &size, &bad), BG_OK);
+	assert_int_equal(bad, 0);
+	assert_int_equal(bg_vault_audit_list(f->v, NULL, &l, &n), BG_OK);
+	assert_non_null(strchr(l[n - 1].entry, '\\'));
+	assert_non_null(good = strdup(l[n - 1].entry));
+	bg_vault_audit_free(&l, n);
+	/* the canonical entry put back through rewrite_last verifies */
+	rewrite_last(f, good);
+	assert_int_equal(bg_vault_audit_verify(f->v, NULL, &bad), BG_OK);
+	for (k = 0; k < sizeof(edits) / sizeof(edits[0]); k++) {
+		const char *at = strstr(good, edits[k][0]);
+		int len;
+
+		assert_non_null(at);
+		len = snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - good),
+		    good, edits[k][1], at + strlen(edits[k][0]));
+		assert_true(len > 0 && (size_t)len < sizeof(buf));
+		rewrite_last(f, buf);
+		assert_int_equal(bg_vault_audit_verify(f->v, NULL, &bad),
+		    BG_ERR_AUTH);
+		assert_int_equal(bad, size);
+		/* refused for the entry, before its tree head is reached */
+		assert_non_null(strstr(bg_vault_errmsg(f->v), "entry"));
+		assert_null(strstr(bg_vault_errmsg(f->v), "tree head"));
+	}
+	free(good);
+}
+
 static void
 test_verify_catches_deletion(void **state)
 {
@@ -307,6 +409,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_verify_catches_column_edit,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_catches_entry_edit,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_canonical_paths,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_catches_deletion,
 		    setup, teardown),

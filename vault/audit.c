@@ -459,6 +459,218 @@ bg_vault_audit_head(bg_vault_t *v, int64_t *sizep,
 	return BG_OK;
 }
 
+/*
+ * The fast path of audit verify (docs/benchmarks.md): decide without
+ * jansson that an entry is exactly what bg_audit_entry() would make of its
+ * row, by reading it once as canonical compact JSON.  It accepts only a
+ * strict subset of what bg_audit_entry() emits (strings of printable ASCII
+ * without escapes, integers without sign tricks or exponents, keys in
+ * strictly rising byte order, no whitespace); anything else, and any
+ * disagreement, returns false and the row goes through the full rebuild
+ * in verify_row(), which alone may call a row bad.  So this can make
+ * verification faster, never more lenient.
+ */
+struct cj {
+	const char	*p;
+	int		 depth;
+};
+
+/* A string of printable ASCII, no escapes; its contents in *sp, *np. */
+static bool
+cj_str(struct cj *c, const char **sp, size_t *np)
+{
+	const char *s;
+
+	if (*c->p != '"')
+		return false;
+	s = ++c->p;
+	while (*c->p != '"') {
+		unsigned char ch = (unsigned char)*c->p;
+
+		if (ch < 0x20 || ch > 0x7e || ch == '\\')
+			return false;
+		c->p++;
+	}
+	if (sp != NULL)
+		*sp = s;
+	if (np != NULL)
+		*np = (size_t)(c->p - s);
+	c->p++;
+	return true;
+}
+
+/* An integer as jansson prints one: 0, or -?[1-9][0-9]{0,17}. */
+static bool
+cj_int(struct cj *c, int64_t *xp)
+{
+	int64_t x = 0;
+	bool neg = false;
+	int n = 0;
+
+	if (*c->p == '-') {
+		neg = true;
+		c->p++;
+	}
+	if (*c->p == '0') {
+		c->p++;
+		if (neg || (*c->p >= '0' && *c->p <= '9') || *c->p == '.' ||
+		    *c->p == 'e' || *c->p == 'E')
+			return false;
+		*xp = 0;
+		return true;
+	}
+	while (*c->p >= '0' && *c->p <= '9') {
+		if (++n > 18)
+			return false;
+		x = x * 10 + (*c->p - '0');
+		c->p++;
+	}
+	if (n == 0 || *c->p == '.' || *c->p == 'e' || *c->p == 'E')
+		return false;
+	*xp = neg ? -x : x;
+	return true;
+}
+
+static bool cj_value(struct cj *);
+
+static bool
+cj_object(struct cj *c)
+{
+	const char *prev = NULL, *k;
+	size_t prevn = 0, kn, m;
+	int cmp;
+
+	if (*c->p != '{' || ++c->depth > 32)
+		return false;
+	c->p++;
+	if (*c->p == '}') {
+		c->p++;
+		c->depth--;
+		return true;
+	}
+	for (;;) {
+		if (!cj_str(c, &k, &kn))
+			return false;
+		if (prev != NULL) {
+			m = prevn < kn ? prevn : kn;
+			cmp = memcmp(prev, k, m);	/* public: log keys */
+			if (cmp > 0 || (cmp == 0 && prevn >= kn))
+				return false;	/* not strictly rising */
+		}
+		prev = k;
+		prevn = kn;
+		if (*c->p++ != ':' || !cj_value(c))
+			return false;
+		if (*c->p == '}')
+			break;
+		if (*c->p++ != ',')
+			return false;
+	}
+	c->p++;
+	c->depth--;
+	return true;
+}
+
+static bool
+cj_value(struct cj *c)
+{
+	int64_t x;
+
+	switch (*c->p) {
+	case '"':
+		return cj_str(c, NULL, NULL);
+	case '{':
+		return cj_object(c);
+	case '[':
+		if (++c->depth > 32)
+			return false;
+		c->p++;
+		if (*c->p != ']') {
+			for (;;) {
+				if (!cj_value(c))
+					return false;
+				if (*c->p == ']')
+					break;
+				if (*c->p++ != ',')
+					return false;
+			}
+		}
+		c->p++;
+		c->depth--;
+		return true;
+	case 't':
+		if (strncmp(c->p, "true", 4) != 0)
+			return false;
+		c->p += 4;
+		return true;
+	case 'f':
+		if (strncmp(c->p, "false", 5) != 0)
+			return false;
+		c->p += 5;
+		return true;
+	case 'n':
+		if (strncmp(c->p, "null", 4) != 0)
+			return false;
+		c->p += 4;
+		return true;
+	default:
+		return cj_int(c, &x);
+	}
+}
+
+/* "key": then a string equal to want. */
+static bool
+cj_member_str(struct cj *c, const char *key, const char *want)
+{
+	const char *s;
+	size_t n, kl = strlen(key);
+
+	if (*c->p != '"' || strncmp(c->p + 1, key, kl) != 0 ||
+	    c->p[kl + 1] != '"' || c->p[kl + 2] != ':')
+		return false;
+	c->p += kl + 3;
+	return cj_str(c, &s, &n) && n == strlen(want) &&
+	    memcmp(s, want, n) == 0 && *c->p++ == ',';	/* public: log text */
+}
+
+/* "key": then an integer equal to want; last: '}' follows, else ','. */
+static bool
+cj_member_int(struct cj *c, const char *key, int64_t want, bool last)
+{
+	size_t kl = strlen(key);
+	int64_t x = 0;
+
+	if (*c->p != '"' || strncmp(c->p + 1, key, kl) != 0 ||
+	    c->p[kl + 1] != '"' || c->p[kl + 2] != ':')
+		return false;
+	c->p += kl + 3;
+	return cj_int(c, &x) && x == want && *c->p++ == (last ? '}' : ',');
+}
+
+/* True when entry is, byte for byte, bg_audit_entry() of its columns. */
+static bool
+entry_canonical_fast(const bg_vault_event_t *e, const char *entry)
+{
+	struct cj c;
+
+	c.p = entry;
+	c.depth = 0;
+	if (*c.p++ != '{' ||
+	    !cj_member_str(&c, "action", e->action) ||
+	    !cj_member_str(&c, "actor", e->actor) ||
+	    strncmp(c.p, "\"details\":{", 11) != 0)
+		return false;
+	c.p += 10;
+	if (!cj_object(&c) || *c.p++ != ',' ||
+	    !cj_member_str(&c, "object", e->object) ||
+	    !cj_member_int(&c, "seq", e->seq, false) ||
+	    !cj_member_str(&c, "tenant", e->tenant) ||
+	    !cj_member_int(&c, "time", e->time, false) ||
+	    !cj_member_int(&c, "v", 1, true))
+		return false;
+	return *c.p == '\0';
+}
+
 /* Rebuild the canonical entry of one row from its stored JSON; *ok false
  * (with errmsg) when the row and its entry disagree. */
 static int
@@ -487,6 +699,8 @@ verify_row(bg_vault_t *v, sqlite3_stmt *st, int64_t expect_seq,
 		    "event preceding it", (long long)e.seq);
 		goto out;
 	}
+	if (entry_canonical_fast(&e, e.entry))
+		goto hashes;
 	if ((j = json_loads(e.entry, JSON_REJECT_DUPLICATES, &jerr)) == NULL ||
 	    !json_is_object(j) ||
 	    (det = json_object_get(j, "details")) == NULL ||
@@ -505,6 +719,7 @@ verify_row(bg_vault_t *v, sqlite3_stmt *st, int64_t expect_seq,
 		    "match its columns (edited or reordered)", (long long)e.seq);
 		goto out;
 	}
+hashes:
 	bg_audit_leaf(e.entry, leaf);
 	if (memcmp(leaf, e.leaf, BG_VAULT_HASH_LEN) != 0) { /* public: log hashes */
 		r = bg_vault_fail(v, BG_OK, "event %lld: entry does not match "
