@@ -40,7 +40,7 @@ static void
 head(struct w *w, uint8_t major, uint64_t v)
 {
 	if (v < 24)
-		w->b[w->n++] = (uint8_t)(major << 5 | v);
+		w->b[w->n++] = (uint8_t)((uint64_t)major << 5 | v);
 	else if (v < 256) {
 		w->b[w->n++] = (uint8_t)(major << 5 | 24);
 		w->b[w->n++] = (uint8_t)v;

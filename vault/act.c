@@ -121,15 +121,36 @@ bg_act_sign(bg_vault_t *v, bg_token_t *tok, const char *pin,
     bg_token_assertion_t **assertp, size_t *whichp)
 {
 	bg_token_assertion_t *as = NULL;
-	size_t i;
+	size_t i, usable;
 	int r = BG_ERR_INTERNAL;
 
 	*assertp = NULL;
 	*whichp = 0;
 	if ((r = bg_act_check(v, person, n)) != BG_OK)
 		goto out;
+	/*
+	 * Vetted at use: in a production vault a credential signs only while
+	 * the trust store in force (the newest vault link) vets its
+	 * attestation, whatever link enrolled it, so a link made against an
+	 * older store, a model since revoked, or a drill-era software token
+	 * signs nothing (docs/security.md, "Vetted tokens").
+	 */
+	for (i = 0, usable = 0; i < n; i++)
+		if (creds[i].ct == NULL || (r = bg_chain_vet(v, v->vault_head,
+		    creds[i].ct, bg_vault_read_now(v))) == BG_OK)
+			usable++;
+	if (usable == 0) {
+		r = bg_vault_fail(v, r, "%s's token cannot sign here: %s",
+		    person, bg_vault_errmsg(v));
+		goto out;
+	}
 	r = BG_ERR_TOKEN_NO_CREDENTIAL;
 	for (i = 0; i < n; i++) {
+		if (creds[i].ct != NULL && v->vault_head != NULL &&
+		    !v->vault_head->settings.allow_soft &&
+		    bg_chain_vet(v, v->vault_head, creds[i].ct,
+		    bg_vault_read_now(v)) != BG_OK)
+			continue;
 		r = bg_token_assert(tok, v->rp_id, creds[i].cred_id,
 		    creds[i].cred_id_len, creds[i].alg, creds[i].pubkey,
 		    creds[i].pubkey_len, cdh, salt, pin, &as);

@@ -1440,6 +1440,10 @@ bg_chain_creds_of(const bg_chain_link_t *l, const char *person,
 			memcpy(row->pubkey, t->pubkey, t->pubkey_len);
 			row->pubkey_len = t->pubkey_len;
 			memcpy(row->member_pk, t->member_pk, 32);
+			/* not vetted at use (ct NULL): chain links and
+			 * custodians' acts must stay signable after a model
+			 * is revoked, or a vault whose custodians all hold it
+			 * could never be repaired */
 		}
 	}
 	return BG_OK;

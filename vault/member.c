@@ -180,6 +180,7 @@ bg_member_tokens(bg_vault_t *v, const bg_chain_link_t *ks, const char *person,
 		memcpy(t->pubkey, ct->pubkey, ct->pubkey_len);
 		t->pubkey_len = ct->pubkey_len;
 		memcpy(t->member_pk, ct->member_pk, sizeof(t->member_pk));
+		t->ct = ct;
 		if ((r = bg_store_cached(v, token_id_sql, &st)) != BG_OK ||
 		    (r = bg_store_bind_int(v, st, 1, membership_id)) != BG_OK ||
 		    (r = bg_store_bind_blob(v, st, 2, ct->cred_id,

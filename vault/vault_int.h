@@ -249,6 +249,11 @@ typedef struct bg_token_row {
 	uint8_t	 pubkey[128];	size_t pubkey_len;
 	uint8_t	 member_pk[32];
 	uint32_t sign_count;
+	/* the chain's record of a tenant membership's credential (valid
+	 * while that link lives), or NULL (a credential being made; chain
+	 * signatures and custodians' acts): bg_act_sign vets it against the
+	 * trust store in force before any touch */
+	const struct bg_chain_token *ct;
 } bg_token_row_t;
 
 /*
