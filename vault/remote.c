@@ -225,7 +225,8 @@ canonical(const char *text, size_t len, const char *again, char *why,
 {
 	size_t i;
 
-	if (strlen(again) == len && memcmp(again, text, len) == 0)
+	if (strlen(again) == len && memcmp(again, text, /* public: packet text */
+	    len) == 0)
 		return BG_OK;
 	for (i = 0; i < len && again[i] != '\0' && again[i] == text[i]; i++)
 		;
