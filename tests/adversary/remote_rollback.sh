@@ -7,7 +7,6 @@
 # falls back to its card's head, never to the first packet it sees.
 . "$(dirname "$0")/../e2e/lib.sh"
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/remote_lib.sh"
 bg_setup
 adv_vault
 sqlite3 "$BREAKGLASS_VAULT" ".backup '$T/before-card.db'"

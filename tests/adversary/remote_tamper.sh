@@ -19,7 +19,6 @@
 # own chain, so what the approver signed counts for nobody removed.
 . "$(dirname "$0")/../e2e/lib.sh"
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/remote_lib.sh"
 bg_setup
 adv_vault
 as alice vault packet card acme --out "$T/alice.card"; ok
