@@ -42,7 +42,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	check_why(why, true);
 	if (bg_card_encode(p, &again) != BG_OK || strlen(again) != size ||
-	    memcmp(again, data, size) != 0) /* public */
+	    memcmp(again, data, /* public: packet text */
+	    size) != 0)
 		abort();
 	free(again);
 	if (p->n_creds == 0)
