@@ -106,9 +106,13 @@ $(LIBVAULT): $(call obj,$(VAULT_SRC))
 $(LIBCLI): $(call obj,$(CLI_SRC))
 	@rm -f $@; ar rcsD $@ $^
 
-$(TOKENCTL): $(call obj,$(TOKENCTL_SRC)) $(LIBCLI) $(LIBTOKEN)
+# tokenctl takes the store-free part of the engine (remote approval:
+# remote.c, chain, seal, policy, Merkle); --as-needed keeps SQLite, which
+# nothing it links calls, out of its dependencies (checked by
+# tests/e2e/remote_approval.sh).
+$(TOKENCTL): $(call obj,$(TOKENCTL_SRC)) $(LIBCLI) $(LIBVAULT) $(LIBTOKEN)
 	$(if $(V),,@echo "  LINK    $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -Wl,--as-needed -o $@ $^ $(PKG_LIBS)
 $(VAULT): $(call obj,$(VAULTPRG_SRC)) $(LIBCLI) $(LIBVAULT) $(LIBTOKEN)
 	$(if $(V),,@echo "  LINK    $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)

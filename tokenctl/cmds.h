@@ -9,5 +9,8 @@ int cmd_pin(int argc, char **argv);	/* pin set | pin change */
 int cmd_reset(int argc, char **argv);
 int cmd_test(int argc, char **argv);
 int cmd_soft(int argc, char **argv);	/* soft create | soft serve */
+/* Remote approval on the approver's machine (vault/remote.h). */
+int cmd_approve(int argc, char **argv);
+int cmd_deny(int argc, char **argv);
 
 #endif

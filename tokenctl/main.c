@@ -31,6 +31,12 @@ static const char usage_text[] =
     "       tokenctl reset --token PATH [--yes]\n"
     "       tokenctl test --token PATH [--pin-file FILE] [--alg es256|eddsa]\n"
     "                [--timeout SECONDS]\n"
+    "       tokenctl approve --card FILE --packet FILE --out FILE "
+    "--token PATH\n"
+    "                [--pin-file FILE] [--state DIR]\n"
+    "       tokenctl deny --card FILE --packet FILE --out FILE "
+    "--reason TEXT\n"
+    "                --token PATH [--pin-file FILE] [--state DIR]\n"
     "       tokenctl soft create --state FILE [--attestation-cert FILE "
     "--attestation-key FILE\n"
     "           [--attestation-chain FILE] --aaguid HEX]\n"
@@ -50,6 +56,8 @@ static const struct verb verbs[] = {
 	{ "pin",	cmd_pin,	true },
 	{ "reset",	cmd_reset,	true },
 	{ "test",	cmd_test,	true },
+	{ "approve",	cmd_approve,	true },
+	{ "deny",	cmd_deny,	true },
 	{ "soft",	cmd_soft,	false },
 };
 

@@ -60,7 +60,7 @@ deciding_link(bg_vault_t *v, const bg_tenant_row_t *t, int role,
 
 /* The tenant roles an act may allow, in the order they are looked for. */
 static const int tenant_roles[] = { BG_VAULT_ROLE_OPERATOR,
-    BG_VAULT_ROLE_AUDITOR };
+    BG_VAULT_ROLE_AUDITOR, BG_VAULT_ROLE_REQUESTER };
 
 static const char *
 roles_words(unsigned roles)
@@ -72,6 +72,9 @@ roles_words(unsigned roles)
 		return "a custodian of the vault";
 	case BG_ADMIN_OPERATOR | BG_ADMIN_AUDITOR | BG_ADMIN_CUSTODIAN:
 		return "an operator or the auditor of the tenant, or a "
+		    "custodian";
+	case BG_ADMIN_REQUESTER | BG_ADMIN_OPERATOR | BG_ADMIN_CUSTODIAN:
+		return "a requester or an operator of the tenant, or a "
 		    "custodian";
 	default:
 		return "an operator of the tenant";

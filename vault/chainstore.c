@@ -2876,3 +2876,12 @@ out:
 	bg_attest_trust_free(&add);
 	return r;
 }
+
+/* The stored signatures of link seq of scope ("" for the vault), for
+ * request packets (packet.c). */
+int
+bg_chain_link_sigs(bg_vault_t *v, const char *scope, int64_t seq,
+    bg_chain_sig_t **sigsp, size_t *np)
+{
+	return load_sigs(v, scope, seq, sigsp, np);
+}

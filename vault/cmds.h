@@ -15,6 +15,7 @@ int cmd_secret(int argc, char **argv);	/* secret add | list | show */
 int cmd_request(int argc, char **argv);	/* request | request show | list */
 int cmd_approve(int argc, char **argv);
 int cmd_deny(int argc, char **argv);
+int cmd_packet(int argc, char **argv);	/* packet card | export | import */
 int cmd_release(int argc, char **argv);
 int cmd_ceremony(int argc, char **argv);
 int cmd_rotate(int argc, char **argv);	/* rotate begin | commit | abort */

@@ -44,6 +44,7 @@ static const struct {
 	{ "request",	cmd_request,	"ask for a credential; show or list requests" },
 	{ "approve",	cmd_approve,	"approve a request with your token" },
 	{ "deny",	cmd_deny,	"deny a request with your token" },
+	{ "packet",	cmd_packet,	"approve away from the vault: cards and packets" },
 	{ "release",	cmd_release,	"open an approved credential, once" },
 	{ "ceremony",	cmd_ceremony,	"request, approvals and release in one sitting" },
 	{ "rotate",	cmd_rotate,	"begin, commit or abort a rotation" },

@@ -17,6 +17,7 @@
 
 #include "chain.h"
 #include "policy.h"
+#include "remote.h"
 #include "seal.h"
 #include "treelog.h"
 #include "vault_int.h"
@@ -871,14 +872,185 @@ out:
 	return r;
 }
 
+/* --- remote approvals (issue 13): what replaces the touch ---------------- */
+
+static const char export_at_sql[] = "SELECT action, entry FROM events "
+    "WHERE seq = ?";
+static const char chain_at_sql[] = "SELECT chain FROM events WHERE seq = ?";
+
+/*
+ * The statement of an approval packet: the decision body this vault
+ * writes for the request now (a statement for another request, another
+ * vault or an altered one differs), then the log lines of a size at
+ * which a request packet for this request was written for approver:
+ * its hash-chain head and Merkle root must be this log's at that size.
+ * *exportp gets that export event's details (the sign counters then).
+ */
+static int
+remote_statement(bg_vault_t *v, const req_row_t *q, const char *approver,
+    const bg_apppkt_t *pkt, const char *body, char **textp,
+    uint8_t shash[BG_VAULT_HASH_LEN], json_t **exportp)
+{
+	bg_remote_stmt_t s;
+	sqlite3_stmt *st = NULL;
+	json_t *e = NULL, *d;
+	uint8_t signed_h[32], root[32];
+	uint64_t size = 0;
+	char why[BG_REMOTE_WHY_MAX];
+	const char *action;
+	bool row = false;
+	int r = BG_ERR_INTERNAL;
+
+	*textp = NULL;
+	*exportp = NULL;
+	if (bg_remote_stmt_parse(pkt->statement, true, &s, signed_h, why,
+	    sizeof(why)) != BG_OK || s.body_len != strlen(body) ||
+	    strncmp(pkt->statement, body, s.body_len) != 0) {
+		r = bg_vault_fail(v, BG_ERR_AUTH, "the approval packet's "
+		    "statement is not this vault's statement of request %lld "
+		    "(another request or vault, or altered)", (long long)q->id);
+		goto out;
+	}
+	if ((r = bg_treelog_size(v, &size)) != BG_OK)
+		goto out;
+	if (s.log_size == 0 || s.log_size > size) {
+		r = bg_vault_fail(v, BG_ERR_AUTH, "the approval packet names a "
+		    "log of %llu events; this vault's has %llu (another vault, "
+		    "or this one rolled back)", (unsigned long long)s.log_size,
+		    (unsigned long long)size);
+		goto out;
+	}
+	if ((r = bg_store_cached(v, chain_at_sql, &st)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 1, (int64_t)s.log_size)) != BG_OK ||
+	    (r = bg_store_step(v, st, &row)) != BG_OK)
+		goto out;
+	if (!row || sqlite3_column_bytes(st, 0) != 32 ||
+	    !bg_same(sqlite3_column_blob(st, 0), s.log_head, 32)) {
+		r = bg_vault_fail(v, BG_ERR_AUTH, "the approval packet's log "
+		    "head is not this log's at %llu events",
+		    (unsigned long long)s.log_size);
+		goto out;
+	}
+	bg_store_done(st);
+	st = NULL;
+	if ((r = bg_treelog_root(v, s.log_size, root)) != BG_OK)
+		goto out;
+	if (!bg_same(root, s.tree_root, 32)) {
+		r = bg_vault_fail(v, BG_ERR_AUTH, "the approval packet's tree "
+		    "root is not this log's at %llu events",
+		    (unsigned long long)s.log_size);
+		goto out;
+	}
+	/* the log at that size ends with this request's packet for them */
+	if ((r = bg_store_cached(v, export_at_sql, &st)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 1, (int64_t)s.log_size)) != BG_OK ||
+	    (r = bg_store_step(v, st, &row)) != BG_OK)
+		goto out;
+	action = row ? (const char *)sqlite3_column_text(st, 0) : NULL;
+	if (action == NULL || strcmp(action, "packet.export") != 0 ||
+	    (e = json_loads((const char *)sqlite3_column_text(st, 1), 0,
+	    NULL)) == NULL || (d = json_object_get(e, "details")) == NULL ||
+	    json_integer_value(json_object_get(d, "request")) != q->id ||
+	    !json_is_string(json_object_get(d, "for")) ||
+	    strcmp(json_string_value(json_object_get(d, "for")),
+	    approver) != 0) {
+		r = bg_vault_fail(v, BG_ERR_AUTH, "the approval packet answers "
+		    "no request packet this vault wrote for %s on request %lld",
+		    approver, (long long)q->id);
+		goto out;
+	}
+	if ((*textp = strdup(pkt->statement)) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	crypto_hash_sha256(shash, (const uint8_t *)pkt->statement,
+	    strlen(pkt->statement));
+	*exportp = json_incref(d);
+	r = BG_OK;
+out:
+	bg_store_done(st);
+	json_decref(e);
+	return r;
+}
+
+/*
+ * The approver's signature in an approval packet, over cdh, by one of
+ * the credentials the version's link gives them, with UV.  Sign
+ * counters: packets arrive in any order, so the counter must exceed the
+ * one this vault held for that credential when it wrote the request
+ * packet (recorded in its export event); the stored counter becomes the
+ * larger of the two.  A clone's signature made before the export is
+ * refused; two packets answered in one order and imported in the other
+ * are not.
+ */
+static int
+remote_signed(bg_vault_t *v, const char *approver, const bg_apppkt_t *pkt,
+    const bg_token_row_t *toks, size_t n, const uint8_t cdh[32],
+    const json_t *export_det, size_t *whichp, uint32_t *countp)
+{
+	static const char bump_sql[] = "UPDATE tokens SET sign_count = ?1 "
+	    "WHERE id = ?2 AND sign_count < ?1";
+	sqlite3_stmt *st = NULL;
+	const uint8_t *a = pkt->sig.authdata;
+	char key[24];
+	json_int_t then;
+	uint32_t count;
+	size_t i;
+	int r = BG_ERR_INTERNAL;
+
+	for (i = 0; i < n; i++)
+		if (toks[i].cred_id_len == pkt->sig.cred_id_len &&
+		    bg_same(toks[i].cred_id, pkt->sig.cred_id,
+		    pkt->sig.cred_id_len))
+			break;
+	if (i == n)
+		return bg_vault_fail(v, BG_ERR_AUTH, "the approval packet is "
+		    "signed by a credential that is not %s's as approver",
+		    approver);
+	if ((r = bg_act_verify(v, approver, toks[i].alg, toks[i].pubkey,
+	    toks[i].pubkey_len, cdh, pkt->sig.authdata, pkt->sig.authdata_len,
+	    pkt->sig.sig, pkt->sig.sig_len)) != BG_OK)
+		return r;
+	/* verified: authData is at least rpIdHash, flags and counter */
+	count = (uint32_t)a[33] << 24 | (uint32_t)a[34] << 16 |
+	    (uint32_t)a[35] << 8 | (uint32_t)a[36];
+	(void)snprintf(key, sizeof(key), "%lld", (long long)toks[i].id);
+	then = json_integer_value(json_object_get(json_object_get(export_det,
+	    "sign_counts"), key));
+	if (!(count > (uint32_t)then || (count == 0 && then == 0)))
+		return bg_vault_fail(v, BG_ERR_TOKEN_COUNTER, "the sign counter "
+		    "of %s's token '%s' in the approval packet (%lu) is not past "
+		    "the %lu the vault knew when it wrote the request packet: "
+		    "the token may have been cloned", approver, toks[i].label,
+		    (unsigned long)count, (unsigned long)then);
+	if ((r = bg_store_cached(v, bump_sql, &st)) == BG_OK &&
+	    (r = bg_store_bind_int(v, st, 1, count)) == BG_OK &&
+	    (r = bg_store_bind_int(v, st, 2, toks[i].id)) == BG_OK)
+		r = bg_store_step_done(v, st);
+	bg_store_done(st);
+	if (r != BG_OK)
+		return r;
+	(void)snprintf(v->act_owner, sizeof(v->act_owner), "%s", approver);
+	(void)snprintf(v->act_token, sizeof(v->act_token), "%s",
+	    toks[i].label);
+	*whichp = i;
+	*countp = count;
+	return BG_OK;
+}
+
 /*
  * reason: a denial's reason (required for BG_DENY, NULL for approve).
  * check: as in request_do (shown_hash, tok and pin unused).
+ * pkt: an approval packet made on the approver's machine (remote.h):
+ * every check is the same; its statement and signature stand in for the
+ * touch (shown_hash, tok and pin unused) and its re-sealed share for
+ * the one opened here.
  */
 static int
 decide(bg_vault_t *v, int64_t request_id, const char *approver,
     const uint8_t shown_hash[BG_VAULT_HASH_LEN], bg_token_t *tok,
-    const char *pin, int decision, const char *reason, bool check)
+    const char *pin, int decision, const char *reason, bool check,
+    const bg_apppkt_t *pkt)
 {
 	const char *action = decision == BG_APPROVE ? "approve" : "deny";
 	req_row_t q;
@@ -895,7 +1067,10 @@ decide(bg_vault_t *v, int64_t request_id, const char *approver,
 	bool *have = NULL, row = false, satisfied = false;
 	char *body = NULL, *text = NULL, *missing = NULL, sh[65];
 	char obj[2 * BG_VAULT_NAME_MAX + 16], tenant[BG_VAULT_NAME_MAX + 1];
-	json_t *det = NULL;
+	json_t *det = NULL, *export_det = NULL;
+	const uint8_t *ev_ad, *ev_sig;
+	size_t ev_adlen, ev_siglen;
+	uint32_t ev_count = 0;
 	int64_t now = 0, mid = 0;
 	size_t ntoks = 0, which = 0, leaf = 0, slen = 0, napp = 0;
 	int r = BG_ERR_INTERNAL;
@@ -907,7 +1082,8 @@ decide(bg_vault_t *v, int64_t request_id, const char *approver,
 	bg_vault_clear_err(v);
 	if ((r = bg_vault_check_name(v, "approver", approver)) != BG_OK)
 		goto out;
-	if (!check && (shown_hash == NULL || tok == NULL || pin == NULL)) {
+	if (!check && pkt == NULL && (shown_hash == NULL || tok == NULL ||
+	    pin == NULL)) {
 		r = bg_vault_fail(v, BG_ERR_INVALID_ARG, "the statement hash "
 		    "shown, the approver's token and PIN are needed");
 		goto out;
@@ -922,8 +1098,17 @@ decide(bg_vault_t *v, int64_t request_id, const char *approver,
 		goto out;
 	(void)snprintf(tenant, sizeof(tenant), "%s", q.tenant);
 	(void)snprintf(obj, sizeof(obj), "%s", q.secret);
-	if ((r = check_open(v, &q, now)) != BG_OK)
+	if ((r = check_open(v, &q, now)) != BG_OK) {
+		if (pkt != NULL) {
+			char was[BG_VAULT_ERRMSG_MAX];
+
+			(void)snprintf(was, sizeof(was), "%s",
+			    bg_vault_errmsg(v));
+			r = bg_vault_fail(v, r, "the approval packet is stale: "
+			    "%s", was);
+		}
 		goto out;
+	}
 	if (strcmp(approver, q.requester) == 0) {
 		r = bg_vault_fail(v, BG_ERR_DENIED, "%s is the requester and "
 		    "cannot %s", approver, decision == BG_APPROVE ? "approve" :
@@ -978,10 +1163,16 @@ decide(bg_vault_t *v, int64_t request_id, const char *approver,
 			bg_store_rollback(v);
 		goto out;
 	}
-	if ((r = bg_statement_decision_body(v, q.id, &body)) != BG_OK ||
-	    (r = bg_statement_full(v, body, &text, shash)) != BG_OK)
+	if ((r = bg_statement_decision_body(v, q.id, &body)) != BG_OK)
 		goto out;
-	if (memcmp(shash, shown_hash, sizeof(shash)) != 0) { /* public: hash */
+	if (pkt != NULL) {
+		if ((r = remote_statement(v, &q, approver, pkt, body, &text,
+		    shash, &export_det)) != BG_OK)
+			goto out;
+	} else if ((r = bg_statement_full(v, body, &text, shash)) != BG_OK)
+		goto out;
+	if (pkt == NULL &&
+	    memcmp(shash, shown_hash, sizeof(shash)) != 0) { /* public: hash */
 		r = bg_vault_fail(v, BG_ERR_STATE, "the statement of request "
 		    "%lld changed since it was shown (the audit log moved on); "
 		    "show it again", (long long)q.id);
@@ -989,12 +1180,38 @@ decide(bg_vault_t *v, int64_t request_id, const char *approver,
 	}
 	bg_statement_cdh(action, text, cdh);
 	if ((r = bg_member_tokens(v, vks, approver, BG_VAULT_ROLE_APPROVER,
-	    mid, &toks, &ntoks)) != BG_OK ||
-	    (r = act_sign(v, t.head, vks, tok, pin, approver, toks, ntoks,
-	    cdh, decision == BG_APPROVE ? salt : NULL, &as, &which)) !=
-	    BG_OK)
+	    mid, &toks, &ntoks)) != BG_OK)
 		goto out;
-	if (decision == BG_APPROVE) {
+	if (pkt != NULL) {
+		if ((r = remote_signed(v, approver, pkt, toks, ntoks, cdh,
+		    export_det, &which, &ev_count)) != BG_OK)
+			goto out;
+		if (pkt->leaf != leaf || (decision == BG_APPROVE &&
+		    pkt->resealed_len != sizeof(resealed))) {
+			r = bg_vault_fail(v, BG_ERR_AUTH, "the approval packet's "
+			    "share is for another leaf or malformed");
+			goto out;
+		}
+		ev_ad = pkt->sig.authdata;
+		ev_adlen = pkt->sig.authdata_len;
+		ev_sig = pkt->sig.sig;
+		ev_siglen = pkt->sig.sig_len;
+		if (decision == BG_APPROVE) {
+			memcpy(resealed, pkt->resealed, sizeof(resealed));
+			slen = sizeof(resealed);
+		}
+	} else {
+		if ((r = act_sign(v, t.head, vks, tok, pin, approver, toks,
+		    ntoks, cdh, decision == BG_APPROVE ? salt : NULL, &as,
+		    &which)) != BG_OK)
+			goto out;
+		ev_ad = as->authdata;
+		ev_adlen = as->authdata_len;
+		ev_sig = as->sig;
+		ev_siglen = as->sig_len;
+		ev_count = as->sign_count;
+	}
+	if (pkt == NULL && decision == BG_APPROVE) {
 		if ((r = bg_member_sk(v, approver, &toks[which], as, &sk))
 		    != BG_OK)
 			goto out;
@@ -1014,9 +1231,8 @@ decide(bg_vault_t *v, int64_t request_id, const char *approver,
 	    (r = bg_store_bind_int(v, st, 5, decision)) != BG_OK ||
 	    (r = bg_store_bind_int(v, st, 6, now)) != BG_OK ||
 	    (r = bg_store_bind_text(v, st, 7, text)) != BG_OK ||
-	    (r = bg_store_bind_blob(v, st, 8, as->authdata, as->authdata_len))
-	    != BG_OK ||
-	    (r = bg_store_bind_blob(v, st, 9, as->sig, as->sig_len)) != BG_OK ||
+	    (r = bg_store_bind_blob(v, st, 8, ev_ad, ev_adlen)) != BG_OK ||
+	    (r = bg_store_bind_blob(v, st, 9, ev_sig, ev_siglen)) != BG_OK ||
 	    (r = bg_store_bind_blob(v, st, 10, decision == BG_APPROVE ?
 	    resealed : NULL, slen)) != BG_OK ||
 	    (r = bg_store_step_done(v, st)) != BG_OK)
@@ -1041,10 +1257,11 @@ decide(bg_vault_t *v, int64_t request_id, const char *approver,
 	    "request", (json_int_t)q.id, "approver", approver, "requester",
 	    q.requester, "leaf", (json_int_t)leaf, "statement_hash", sh,
 	    "token", toks[which].label, "sign_count",
-	    (json_int_t)as->sign_count, "satisfied", satisfied,
+	    (json_int_t)ev_count, "satisfied", satisfied,
 	    "missing", satisfied ? "" : missing);
 	if (det == NULL || (decision == BG_DENY && json_object_set_new(det,
-	    "reason", json_string(reason)) != 0)) {
+	    "reason", json_string(reason)) != 0) || (pkt != NULL &&
+	    json_object_set_new(det, "remote", json_true()) != 0)) {
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
@@ -1063,6 +1280,7 @@ out:
 	json_decref(det);
 	free(missing);
 	free(have);
+	json_decref(export_det);
 	if (sk != NULL)
 		sodium_free(sk);
 	free(body);
@@ -1082,7 +1300,7 @@ bg_vault_approve(bg_vault_t *v, int64_t request_id, const char *approver,
     const char *pin)
 {
 	return decide(v, request_id, approver, shown_hash, tok, pin,
-	    BG_APPROVE, NULL, false);
+	    BG_APPROVE, NULL, false, NULL);
 }
 
 int
@@ -1090,7 +1308,7 @@ bg_vault_approve_check(bg_vault_t *v, int64_t request_id,
     const char *approver)
 {
 	return decide(v, request_id, approver, NULL, NULL, NULL, BG_APPROVE,
-	    NULL, true);
+	    NULL, true, NULL);
 }
 
 int
@@ -1098,7 +1316,7 @@ bg_vault_deny_check(bg_vault_t *v, int64_t request_id, const char *approver,
     const char *reason)
 {
 	return decide(v, request_id, approver, NULL, NULL, NULL, BG_DENY,
-	    reason, true);
+	    reason, true, NULL);
 }
 
 int
@@ -1107,7 +1325,46 @@ bg_vault_deny(bg_vault_t *v, int64_t request_id, const char *approver,
     const char *pin, const char *reason)
 {
 	return decide(v, request_id, approver, shown_hash, tok, pin, BG_DENY,
-	    reason, false);
+	    reason, false, NULL);
+}
+
+int
+bg_vault_packet_import(bg_vault_t *v, const char *text, size_t len,
+    int64_t *request_idp, int *decisionp)
+{
+	bg_apppkt_t *pkt = NULL;
+	char why[BG_REMOTE_WHY_MAX];
+	int r = BG_ERR_INTERNAL;
+
+	if (request_idp != NULL)
+		*request_idp = 0;
+	if (decisionp != NULL)
+		*decisionp = 0;
+	bg_vault_clear_err(v);
+	if ((r = bg_apppkt_parse(text, len, &pkt, why, sizeof(why))) !=
+	    BG_OK) {
+		r = bg_vault_fail(v, r, "not an approval packet: %s", why);
+		goto out;
+	}
+	if ((r = bg_chain_require_genesis(v)) != BG_OK)
+		goto out;
+	if (strcmp(pkt->vault_id, v->id) != 0 ||
+	    !bg_same(pkt->genesis, v->genesis_hash, 32)) {
+		r = bg_vault_fail(v, BG_ERR_AUTH, "the approval packet is for "
+		    "another vault (%s), not this one (%s)", pkt->vault_id,
+		    v->id);
+		goto out;
+	}
+	if (request_idp != NULL)
+		*request_idp = pkt->request;
+	if (decisionp != NULL)
+		*decisionp = pkt->decision;
+	r = decide(v, pkt->request, pkt->person, NULL, NULL, NULL,
+	    pkt->decision == BG_REMOTE_APPROVE ? BG_APPROVE : BG_DENY,
+	    pkt->decision == BG_REMOTE_DENY ? pkt->reason : NULL, false, pkt);
+out:
+	bg_apppkt_free(&pkt);
+	return r;
 }
 
 /* --- release ---------------------------------------------------------------- */

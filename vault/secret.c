@@ -1072,17 +1072,3 @@ bg_vault_version_free(bg_vault_version_info_t **p)
 	free(*p);
 	*p = NULL;
 }
-
-void
-bg_share_binding(const uint8_t policy_hash[32], const uint8_t chain_head[32],
-    uint8_t out[32])
-{
-	static const char tag[] = "breakglass share binding v1\n";
-	crypto_hash_sha256_state h;
-
-	crypto_hash_sha256_init(&h);
-	crypto_hash_sha256_update(&h, (const uint8_t *)tag, sizeof(tag) - 1);
-	crypto_hash_sha256_update(&h, policy_hash, 32);
-	crypto_hash_sha256_update(&h, chain_head, 32);
-	crypto_hash_sha256_final(&h, out);
-}

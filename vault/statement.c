@@ -123,23 +123,6 @@ out:
 	return r;
 }
 
-void
-bg_statement_cdh(const char *action, const char *text,
-    uint8_t cdh[BG_TOKEN_CDH_LEN])
-{
-	crypto_hash_sha256_state h;
-	char tag[64];
-	int n;
-
-	n = snprintf(tag, sizeof(tag), "breakglass %s v1\n", action);
-	if (n < 0 || (size_t)n >= sizeof(tag))
-		tag[0] = '\0';
-	crypto_hash_sha256_init(&h);
-	crypto_hash_sha256_update(&h, (const uint8_t *)tag, strlen(tag));
-	crypto_hash_sha256_update(&h, (const uint8_t *)text, strlen(text));
-	crypto_hash_sha256_final(&h, cdh);
-}
-
 /* The requester's signed statement of a request (malloc'd; "" while
  * the request is being made) and its signature. */
 static const char signed_sql[] = "SELECT statement, authdata, sig FROM "

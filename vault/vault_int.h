@@ -427,6 +427,11 @@ int bg_chain_enroll_prove(bg_vault_t *v, bg_token_t *tok, const char *pin,
 struct bg_chain_token;
 void bg_chain_note_enrolled(bg_vault_t *v, const struct bg_chain_token *t,
     bool member);
+/* The stored signatures of link seq of scope ("" for the vault's own
+ * chain): a malloc'd array (free()); malformed rows are left out. */
+struct bg_chain_sig;
+int bg_chain_link_sigs(bg_vault_t *v, const char *scope, int64_t seq,
+    struct bg_chain_sig **sigsp, size_t *np);
 /* Add "draft_hash" of draft (as stored) to an event's details. */
 int bg_chain_draft_note(const struct bg_chain_link *draft, json_t *det);
 /* BG_ERR_EXISTS when a credential id is enrolled under a person other
@@ -439,6 +444,7 @@ int bg_chain_cred_unique(bg_vault_t *v, const char *person,
 /* Roles an act allows (bits of enum bg_vault_role). */
 #define BG_ADMIN_OPERATOR	(1u << BG_VAULT_ROLE_OPERATOR)
 #define BG_ADMIN_AUDITOR	(1u << BG_VAULT_ROLE_AUDITOR)
+#define BG_ADMIN_REQUESTER	(1u << BG_VAULT_ROLE_REQUESTER)
 #define BG_ADMIN_CUSTODIAN	(1u << BG_VAULT_ROLE_CUSTODIAN)
 
 /* Who acts: found in the verified chain by bg_admin_who. */

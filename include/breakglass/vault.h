@@ -698,5 +698,6 @@ int bg_vault_audit_verify(bg_vault_t *v, int64_t *sizep, int64_t *first_badp)
 #include "breakglass/vault_evidence.h"
 #include "breakglass/vault_lifecycle.h"
 #include "breakglass/vault_chain.h"
+#include "breakglass/vault_remote.h"
 
 #endif /* BREAKGLASS_VAULT_H */
