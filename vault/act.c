@@ -115,6 +115,22 @@ bg_act_check(bg_vault_t *v, const char *person, size_t n)
 }
 
 int
+bg_act_vetted(bg_vault_t *v, const char *person, const bg_token_row_t *cred)
+{
+	char why[BG_VAULT_ERRMSG_MAX];
+	int r;
+
+	if (cred->ct == NULL)
+		return BG_OK;
+	if ((r = bg_chain_vet(v, v->vault_head, cred->ct,
+	    bg_vault_read_now(v))) == BG_OK)
+		return BG_OK;
+	(void)snprintf(why, sizeof(why), "%s", bg_vault_errmsg(v));
+	return bg_vault_fail(v, r, "%s's token cannot sign here: %s", person,
+	    why);
+}
+
+int
 bg_act_sign(bg_vault_t *v, bg_token_t *tok, const char *pin,
     const char *person, const bg_token_row_t *creds, size_t n,
     const uint8_t cdh[32], const uint8_t *salt,
@@ -136,20 +152,14 @@ bg_act_sign(bg_vault_t *v, bg_token_t *tok, const char *pin,
 	 * signs nothing (docs/security.md, "Vetted tokens").
 	 */
 	for (i = 0, usable = 0; i < n; i++)
-		if (creds[i].ct == NULL || (r = bg_chain_vet(v, v->vault_head,
-		    creds[i].ct, bg_vault_read_now(v))) == BG_OK)
+		if ((r = bg_act_vetted(v, person, &creds[i])) == BG_OK)
 			usable++;
-	if (usable == 0) {
-		r = bg_vault_fail(v, r, "%s's token cannot sign here: %s",
-		    person, bg_vault_errmsg(v));
+	if (usable == 0)
 		goto out;
-	}
+	bg_vault_clear_err(v);
 	r = BG_ERR_TOKEN_NO_CREDENTIAL;
 	for (i = 0; i < n; i++) {
-		if (creds[i].ct != NULL && v->vault_head != NULL &&
-		    !v->vault_head->settings.allow_soft &&
-		    bg_chain_vet(v, v->vault_head, creds[i].ct,
-		    bg_vault_read_now(v)) != BG_OK)
+		if (bg_act_vetted(v, person, &creds[i]) != BG_OK)
 			continue;
 		r = bg_token_assert(tok, v->rp_id, creds[i].cred_id,
 		    creds[i].cred_id_len, creds[i].alg, creds[i].pubkey,

@@ -1007,6 +1007,10 @@ remote_signed(bg_vault_t *v, const char *approver, const bg_apppkt_t *pkt,
 		return bg_vault_fail(v, BG_ERR_AUTH, "the approval packet is "
 		    "signed by a credential that is not %s's as approver",
 		    approver);
+	/* counted only for a token the trust store in force vets, as at
+	 * the vault (bg_act_sign) */
+	if ((r = bg_act_vetted(v, approver, &toks[i])) != BG_OK)
+		return r;
 	if ((r = bg_act_verify(v, approver, toks[i].alg, toks[i].pubkey,
 	    toks[i].pubkey_len, cdh, pkt->sig.authdata, pkt->sig.authdata_len,
 	    pkt->sig.sig, pkt->sig.sig_len)) != BG_OK)

@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "chain.h"
 #include "treelog.h"
 #include "vault_int.h"
 
@@ -168,6 +169,27 @@ out:
 	return r;
 }
 
+/* Every line of a statement is clean text (bg_chain_text_ok). */
+static bool
+statement_lines_ok(const char *s)
+{
+	char line[BG_VAULT_REASON_MAX + 64];
+	const char *nl;
+	size_t n;
+
+	for (; *s != '\0'; s = nl + 1) {
+		if ((nl = strchr(s, '\n')) == NULL)
+			return false;
+		if ((n = (size_t)(nl - s)) >= sizeof(line))
+			return false;
+		memcpy(line, s, n);
+		line[n] = '\0';
+		if (n > 0 && !bg_chain_text_ok(line, sizeof(line) - 1))
+			return false;
+	}
+	return true;
+}
+
 int
 bg_statement_check_request(bg_vault_t *v, int64_t request_id,
     const char *requester, const bg_token_row_t *tr)
@@ -196,6 +218,16 @@ bg_statement_check_request(bg_vault_t *v, int64_t request_id,
 		r = bg_vault_fail(v, BG_ERR_AUTH, "request %lld is not what %s "
 		    "signed (its request key, keyset or text was changed in "
 		    "the file)", (long long)request_id, requester);
+		goto out;
+	}
+	/* Clean text line by line, as a request is refused at its making:
+	 * a statement re-signed into the file by its requester must not
+	 * carry what a terminal would act on to an approver. */
+	if (!statement_lines_ok(stored)) {
+		r = bg_vault_fail(v, BG_ERR_AUTH, "request %lld carries text "
+		    "no approver should be shown (control characters or "
+		    "bidirectional controls): the file was altered",
+		    (long long)request_id);
 		goto out;
 	}
 	bg_statement_cdh("request", stored, cdh);

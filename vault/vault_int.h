@@ -301,6 +301,15 @@ int bg_act_sign(bg_vault_t *v, bg_token_t *tok, const char *pin,
     bg_token_assertion_t **assertp, size_t *whichp)
     __attribute__((warn_unused_result));
 /*
+ * Vetted at use: a tenant member's credential (cred->ct set) signs only
+ * while the trust store in force (the newest vault link) vets its
+ * attestation; BG_ERR_TOKEN_ATTESTATION with "PERSON's token cannot sign
+ * here: ..." otherwise.  bg_act_sign and the import of an approval packet
+ * both ask it.
+ */
+int bg_act_vetted(bg_vault_t *v, const char *person,
+    const bg_token_row_t *cred);
+/*
  * What bg_act_sign refuses before any token is asked (person holds none
  * of the n credentials): for the checks an act runs before its PIN is
  * asked for (bg_vault_*_check).
