@@ -888,6 +888,12 @@ bg_reqpkt_parse(const char *text, size_t len, bg_reqpkt_t **pp, char *why,
 	    (r = jint(root, "time", 0, INT64_MAX, &p->time, why, whylen)) !=
 	    BG_OK)
 		goto out;
+	/* names only: whatever a refusal quotes must be clean text */
+	if (!name_ok(p->tenant) || !name_ok(p->person)) {
+		r = fail(why, whylen, BG_ERR_PARSE, "the packet's tenant or "
+		    "approver is not a name");
+		goto out;
+	}
 	e = json_object_get(root, "statement");
 	if (!json_is_string(e) || strlen(json_string_value(e)) !=
 	    json_string_length(e) ||
@@ -1251,12 +1257,17 @@ bg_remote_stmt_parse(const char *text, bool decision, bg_remote_stmt_t *s,
 	if (!name_ok(v) || strlen(v) >= sizeof(s->requester))
 		BAD("requester");
 	memcpy(s->requester, v, strlen(v) + 1);
+	/* shown before the touch: clean text only, as the vault refuses it
+	 * at request time (a requester can re-sign a statement into the
+	 * file) */
 	LINE("reason");
-	if (strlen(v) >= sizeof(s->reason))
+	if (strlen(v) >= sizeof(s->reason) ||
+	    !bg_chain_text_ok(v, sizeof(s->reason) - 1))
 		BAD("reason");
 	memcpy(s->reason, v, strlen(v) + 1);
 	LINE("ticket");
-	if (strlen(v) >= sizeof(s->ticket))
+	if (strlen(v) >= sizeof(s->ticket) ||
+	    !bg_chain_text_ok(v, sizeof(s->ticket) - 1))
 		BAD("ticket");
 	memcpy(s->ticket, v, strlen(v) + 1);
 	LINE("ttl");

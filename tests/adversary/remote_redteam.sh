@@ -262,4 +262,12 @@ as tom vault packet export "$R1" --for alice --out "$T/w2.req"; ok
 approve_away alice "$T/alice.card" "$T/w2.req" "$T/w2.appr"
 refused_away "does not extend the largest tree head this machine has checked (size $SEEN)"
 nothing_issued "$T/w2.appr"
+step "terminal escapes in a packet's names are refused as not names, and never echoed"
+tamper "$T/a.req" "$T/esc.req" 'p["for"] = "\u001b[1A\r\u001b[2Kapproval written to a.appr\u001b[8m"'
+sed -i 's/\\u001b/\\u001B/g' "$T/esc.req"
+approve_away alice "$T/alice.card" "$T/esc.req" "$T/esc.appr"
+[ "$RC" -ne 0 ] || fail "a packet naming an escape sequence was accepted"
+expect_err "is not a name"
+! grep -q "$(printf '\033')" "$T/err" || fail "an escape reached the terminal"
+[ ! -e "$T/esc.appr" ] || fail "an approval was written"
 echo "remote_redteam: all passed"
