@@ -21,6 +21,60 @@
 #include "treelog.h"
 #include "vault_int.h"
 
+/* --- witnesses --------------------------------------------------------------------- */
+
+int
+bg_vault_log_check_witness(bg_vault_t *v, const char *text, uint64_t *sizep)
+{
+	bg_witness_t w;
+	char why[BG_REMOTE_WHY_MAX];
+	uint8_t root[32];
+	uint64_t n = 0;
+	int64_t size = 0, bad = 0;
+	int r = BG_ERR_INTERNAL;
+
+	if (sizep != NULL)
+		*sizep = 0;
+	if (v == NULL || text == NULL)
+		return BG_ERR_INVALID_ARG;
+	bg_vault_clear_err(v);
+	if (bg_witness_parse(text, &w, why, sizeof(why)) != BG_OK) {
+		r = bg_vault_fail(v, BG_ERR_PARSE, "%s", why);
+		goto out;
+	}
+	if ((r = bg_chain_require_genesis(v)) != BG_OK)
+		goto out;
+	if (memcmp(w.genesis, v->genesis_hash, 32) != 0) { /* public */
+		r = bg_vault_fail(v, BG_ERR_AUTH, "the witness state is of "
+		    "another vault (another genesis)");
+		goto out;
+	}
+	if ((r = bg_vault_audit_verify(v, &size, &bad)) != BG_OK ||
+	    (r = bg_treelog_size(v, &n)) != BG_OK)
+		goto out;
+	if (n < w.size) {
+		r = bg_vault_fail(v, BG_ERR_AUTH, "the log has %llu events, "
+		    "fewer than the %llu an approver's machine witnessed: the "
+		    "vault file was rolled back (restored from an older copy)",
+		    (unsigned long long)n, (unsigned long long)w.size);
+		goto out;
+	}
+	if ((r = bg_treelog_root(v, w.size, root)) != BG_OK)
+		goto out;
+	if (memcmp(root, w.root, 32) != 0) { /* public: roots */
+		r = bg_vault_fail(v, BG_ERR_AUTH, "the first %llu events are "
+		    "not the log an approver's machine witnessed: the vault "
+		    "file was rolled back and grown again, or its log "
+		    "rewritten", (unsigned long long)w.size);
+		goto out;
+	}
+	if (sizep != NULL)
+		*sizep = w.size;
+	r = BG_OK;
+out:
+	return bg_vault_fail_default(v, r);
+}
+
 /* --- membership cards ----------------------------------------------------------- */
 
 static int
