@@ -1818,6 +1818,7 @@ check_events(const bg_card_t *c, const bg_reqpkt_t *p,
 	size_t i;
 	int r = BG_ERR_INTERNAL;
 
+	/* wsize 0: no witness state of this vault (nothing to compare) */
 	if (w != NULL && same(w->genesis, c->genesis, 32))
 		wsize = w->size;
 	if (p->log_from > c->th.size) {
@@ -1844,11 +1845,11 @@ check_events(const bg_card_t *c, const bg_reqpkt_t *p,
 	}
 	for (i = 0;; i++) {
 		size = p->log_from + i;
-		if (size == c->th.size || (wsize >= p->log_from &&
-		    size == wsize)) {
+		if (size == c->th.size || (wsize > 0 && size == wsize)) {
 			bg_merkle_acc_root(&acc, root);
 			if ((size == c->th.size && !same(root, c->th.root, 32)) ||
-			    (size == wsize && !same(root, w->root, 32))) {
+			    (wsize > 0 && size == wsize &&
+			    !same(root, w->root, 32))) {
 				r = fail(why, whylen, BG_ERR_STATE, "the log in "
 				    "the packet does not extend the tree head of "
 				    "size %" PRIu64 " this machine has checked: "
