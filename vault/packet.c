@@ -44,7 +44,7 @@ bg_vault_log_check_witness(bg_vault_t *v, const char *text, uint64_t *sizep)
 	}
 	if ((r = bg_chain_require_genesis(v)) != BG_OK)
 		goto out;
-	if (memcmp(w.genesis, v->genesis_hash, 32) != 0) { /* public */
+	if (memcmp(w.genesis, v->genesis_hash, 32) != 0) { /* public: hash */
 		r = bg_vault_fail(v, BG_ERR_AUTH, "the witness state is of "
 		    "another vault (another genesis)");
 		goto out;
