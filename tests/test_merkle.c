@@ -663,6 +663,38 @@ test_sweep_roots(void **state)
 		assert_memory_not_equal(big_roots[n], big_roots[n - 1], HL);
 }
 
+/* A frontier at m, resumed and pushed on to n, gives the root of n; a
+ * frontier of the wrong length is refused. */
+static void
+test_sweep_frontier(void **state)
+{
+	bg_merkle_array_t arr = { &big_leaves[0][0], BIG };
+	bg_merkle_acc_t acc;
+	uint8_t fr[64 * HL], out[HL];
+	uint64_t m, n;
+	size_t nf = 0;
+
+	(void)state;
+	for (m = 0; m <= BIG; m++) {
+		assert_int_equal(bg_merkle_frontier(bg_merkle_array_get, &arr,
+		    m, fr, 64, &nf), BG_OK);
+		assert_int_equal(nf, (size_t)__builtin_popcountll(m));
+		assert_int_equal(bg_merkle_acc_resume(&acc, m, fr, nf), BG_OK);
+		bg_merkle_acc_root(&acc, out);
+		assert_memory_equal(out, big_roots[m], HL);
+		for (n = m; n < BIG; n++) {
+			assert_int_equal(bg_merkle_acc_push(&acc, big_leaves[n]),
+			    BG_OK);
+			bg_merkle_acc_root(&acc, out);
+			assert_memory_equal(out, big_roots[n + 1], HL);
+		}
+		assert_int_equal(bg_merkle_acc_resume(&acc, m, fr, nf + 1),
+		    BG_ERR_INVALID_ARG);
+	}
+	assert_int_equal(bg_merkle_frontier(bg_merkle_array_get, &arr, 7, fr,
+	    2, &nf), BG_ERR_RANGE);
+}
+
 static void
 test_sweep_inclusion(void **state)
 {
@@ -892,6 +924,7 @@ main(void)
 		cmocka_unit_test(test_ct_inclusion),
 		cmocka_unit_test(test_ct_consistency),
 		cmocka_unit_test(test_sweep_roots),
+		cmocka_unit_test(test_sweep_frontier),
 		cmocka_unit_test(test_sweep_inclusion),
 		cmocka_unit_test(test_sweep_consistency),
 		cmocka_unit_test(test_tamper),

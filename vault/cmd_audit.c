@@ -19,7 +19,7 @@ static const char usage[] =
     "usage: vault audit log [--json] [--tenant TENANT] [--person PERSON] "
     "[--action ACTION]\n"
     "                       [--since TIME] [--until TIME]\n"
-    "       vault audit verify [--receipt LINE]\n"
+    "       vault audit verify [--receipt LINE] [--witness FILE]\n"
     "       vault audit verify --proof FILE [--key HEX]\n"
     "       vault audit proof --event SEQ [--size N] [--json]\n"
     "       vault audit proof --from M [--to N] [--json]\n"
@@ -31,7 +31,7 @@ static const char usage[] =
 
 enum { OPT_TENANT = VOPT_LOCAL, OPT_PERSON, OPT_ACTION, OPT_SINCE,
     OPT_UNTIL, OPT_RECEIPT, OPT_PROOF, OPT_KEY, OPT_EVENT, OPT_SIZE,
-    OPT_FROM, OPT_TO, OPT_OUT };
+    OPT_FROM, OPT_TO, OPT_OUT, OPT_WITNESS };
 
 static json_t *
 event_json(const bg_vault_event_t *e)
@@ -266,18 +266,46 @@ file_check_run(void *arg)
 	return NULL;
 }
 
+/* A witness state file: one short line. */
+static int
+read_witness(const char *path, char *buf, size_t cap)
+{
+	FILE *f;
+	size_t n;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		vault_errx("audit verify: cannot open witness state %s: %s",
+		    path, strerror(errno));
+		return VAULT_EXIT_FAIL;
+	}
+	n = fread(buf, 1, cap - 1, f);
+	buf[n] = '\0';
+	if (ferror(f) || !feof(f) || fgetc(f) != EOF) {
+		(void)fclose(f);
+		vault_errx("audit verify: witness state %s is not one short "
+		    "line", path);
+		return VAULT_EXIT_USAGE;
+	}
+	(void)fclose(f);
+	return 0;
+}
+
 static int
 audit_verify(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		VAULT_GLOBAL_LONGOPTS,
 		{ "receipt",	required_argument, NULL, OPT_RECEIPT },
+		{ "witness",	required_argument, NULL, OPT_WITNESS },
 		{ "proof",	required_argument, NULL, OPT_PROOF },
 		{ "key",	required_argument, NULL, OPT_KEY },
 		{ NULL, 0, NULL, 0 }
 	};
 	bg_vault_t *v = NULL;
 	const char *receipt = NULL, *proof = NULL, *key = NULL;
+	const char *witness = NULL;
+	char wtext[512];
+	uint64_t wsize = 0;
 	int64_t size = 0, bad = 0;
 	struct file_check fc;
 	pthread_t th;
@@ -302,12 +330,16 @@ audit_verify(int argc, char **argv)
 		case OPT_KEY:
 			key = optarg;
 			break;
+		case OPT_WITNESS:
+			witness = optarg;
+			break;
 		default:
 			ex = vault_usage_err(usage);
 			goto out;
 		}
 	}
-	if (argc - optind != 0 || (proof != NULL && receipt != NULL) ||
+	if (argc - optind != 0 || (proof != NULL && (receipt != NULL ||
+	    witness != NULL)) ||
 	    (key != NULL && proof == NULL)) {
 		ex = vault_usage_err(usage);
 		goto out;
@@ -354,11 +386,29 @@ audit_verify(int argc, char **argv)
 			ex = VAULT_EXIT_USAGE;
 		goto out;
 	}
+	if (witness != NULL) {
+		if ((ex = read_witness(witness, wtext, sizeof(wtext))) != 0)
+			goto out;
+		ex = VAULT_EXIT_FAIL;
+		if ((r = bg_vault_log_check_witness(v, wtext, &wsize)) !=
+		    BG_OK) {
+			ex = vault_fail(v, r, "audit verify: witness %s",
+			    witness);
+			if (r == BG_ERR_AUTH)
+				ex = VAULT_EXIT_TAMPERED;
+			else if (r == BG_ERR_PARSE)
+				ex = VAULT_EXIT_USAGE;
+			goto out;
+		}
+	}
 	printf("audit log intact: %lld events, entries, leaf hashes, chain, "
 	    "Merkle tree and signed tree heads verify (file: quick_check "
 	    "ok)\n", (long long)size);
 	if (receipt != NULL)
 		printf("the log extends receipt %s\n", receipt);
+	if (witness != NULL)
+		printf("the log extends the tree head of size %llu witnessed in "
+		    "%s\n", (unsigned long long)wsize, witness);
 	ex = VAULT_EXIT_OK;
 out:
 	if (started)

@@ -111,7 +111,50 @@ bg_merkle_acc_root(const bg_merkle_acc_t *acc, uint8_t root[HLEN])
 		bg_merkle_node_hash(acc->stack[j - 1], root, root);
 }
 
+int
+bg_merkle_acc_resume(bg_merkle_acc_t *acc, uint64_t count,
+    const uint8_t *frontier, size_t n)
+{
+	if (acc == NULL || (n > 0 && frontier == NULL) ||
+	    n != (size_t)__builtin_popcountll(count))
+		return BG_ERR_INVALID_ARG;
+	bg_merkle_acc_init(acc);
+	if (n > 0)
+		memcpy(acc->stack, frontier, n * HLEN);
+	acc->count = count;
+	return BG_OK;
+}
+
 /* --- roots ------------------------------------------------------------------ */
+
+int
+bg_merkle_frontier(bg_merkle_leaf_fn *get, void *ctx, uint64_t size,
+    uint8_t *out, size_t cap, size_t *np)
+{
+	uint64_t start = 0, len;
+	size_t n = 0;
+	int bit, r = BG_ERR_INTERNAL;
+
+	if (np != NULL)
+		*np = 0;
+	if (get == NULL || out == NULL || np == NULL)
+		return BG_ERR_INVALID_ARG;
+	if ((size_t)__builtin_popcountll(size) > cap)
+		return BG_ERR_RANGE;
+	/* one perfect subtree per set bit of size, largest first */
+	for (bit = 63; bit >= 0; bit--) {
+		len = (uint64_t)1 << bit;
+		if ((size & len) == 0)
+			continue;
+		if ((r = bg_merkle_range_root(get, ctx, start, len,
+		    out + n * HLEN)) != BG_OK)
+			return r;
+		n++;
+		start += len;
+	}
+	*np = n;
+	return BG_OK;
+}
 
 int
 bg_merkle_range_root(bg_merkle_leaf_fn *get, void *ctx, uint64_t start,

@@ -107,6 +107,20 @@ int	bg_merkle_acc_push(bg_merkle_acc_t *acc,
 	    const uint8_t leaf[BG_MERKLE_HASH_LEN]);
 void	bg_merkle_acc_root(const bg_merkle_acc_t *acc,
 	    uint8_t root[BG_MERKLE_HASH_LEN]);
+/*
+ * Resume an accumulator at count leaves from the tree's frontier: the
+ * roots of its perfect subtrees, largest (leftmost) first, one per set
+ * bit of count (n must be popcount(count)).  A frontier is not checked
+ * here: fold it (bg_merkle_acc_root) and compare with a root of count
+ * leaves from an authenticated source before trusting what follows.
+ * BG_ERR_INVALID_ARG when n does not fit count.
+ */
+int	bg_merkle_acc_resume(bg_merkle_acc_t *acc, uint64_t count,
+	    const uint8_t *frontier, size_t n);
+/* The frontier of the first size leaves into out (room for cap hashes,
+ * 64 always enough); *np gets popcount(size).  O(size) hashing. */
+int	bg_merkle_frontier(bg_merkle_leaf_fn *get, void *ctx, uint64_t size,
+	    uint8_t *out, size_t cap, size_t *np);
 
 /*
  * Inclusion proof PATH(index, D[0:size]) (RFC 9162 2.1.3.1) into proof

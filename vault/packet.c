@@ -21,6 +21,60 @@
 #include "treelog.h"
 #include "vault_int.h"
 
+/* --- witnesses --------------------------------------------------------------------- */
+
+int
+bg_vault_log_check_witness(bg_vault_t *v, const char *text, uint64_t *sizep)
+{
+	bg_witness_t w;
+	char why[BG_REMOTE_WHY_MAX];
+	uint8_t root[32];
+	uint64_t n = 0;
+	int64_t size = 0, bad = 0;
+	int r = BG_ERR_INTERNAL;
+
+	if (sizep != NULL)
+		*sizep = 0;
+	if (v == NULL || text == NULL)
+		return BG_ERR_INVALID_ARG;
+	bg_vault_clear_err(v);
+	if (bg_witness_parse(text, &w, why, sizeof(why)) != BG_OK) {
+		r = bg_vault_fail(v, BG_ERR_PARSE, "%s", why);
+		goto out;
+	}
+	if ((r = bg_chain_require_genesis(v)) != BG_OK)
+		goto out;
+	if (memcmp(w.genesis, v->genesis_hash, 32) != 0) { /* public: hash */
+		r = bg_vault_fail(v, BG_ERR_AUTH, "the witness state is of "
+		    "another vault (another genesis)");
+		goto out;
+	}
+	if ((r = bg_vault_audit_verify(v, &size, &bad)) != BG_OK ||
+	    (r = bg_treelog_size(v, &n)) != BG_OK)
+		goto out;
+	if (n < w.size) {
+		r = bg_vault_fail(v, BG_ERR_AUTH, "the log has %llu events, "
+		    "fewer than the %llu an approver's machine witnessed: the "
+		    "vault file was rolled back (restored from an older copy)",
+		    (unsigned long long)n, (unsigned long long)w.size);
+		goto out;
+	}
+	if ((r = bg_treelog_root(v, w.size, root)) != BG_OK)
+		goto out;
+	if (memcmp(root, w.root, 32) != 0) { /* public: roots */
+		r = bg_vault_fail(v, BG_ERR_AUTH, "the first %llu events are "
+		    "not the log an approver's machine witnessed: the vault "
+		    "file was rolled back and grown again, or its log "
+		    "rewritten", (unsigned long long)w.size);
+		goto out;
+	}
+	if (sizep != NULL)
+		*sizep = w.size;
+	r = BG_OK;
+out:
+	return bg_vault_fail_default(v, r);
+}
+
 /* --- membership cards ----------------------------------------------------------- */
 
 static int
@@ -244,11 +298,13 @@ out:
 /*
  * The tree sizes the person's machine may hold as its newest checked
  * head: its cards' heads and the heads of packets written for it.  And
- * the oldest chain link its cards start from (*card_seqp, 0 if none).
+ * the oldest chain link its cards start from (*card_seqp, 0 if none) and
+ * the smallest tree size of its cards (*card_sizep, -1 if none).
  */
 static int
 witness_sizes(bg_vault_t *v, const char *tenant, const char *person,
-    int64_t *sizes, size_t cap, size_t *np, int64_t *card_seqp)
+    int64_t *sizes, size_t cap, size_t *np, int64_t *card_seqp,
+    int64_t *card_sizep)
 {
 	static const char sql[] = "SELECT action, seq, "
 	    "json_extract(entry, '$.details.tree_size'), "
@@ -265,6 +321,7 @@ witness_sizes(bg_vault_t *v, const char *tenant, const char *person,
 
 	*np = 0;
 	*card_seqp = 0;
+	*card_sizep = -1;
 	if ((r = bg_store_prepare(v, sql, &st)) != BG_OK ||
 	    (r = bg_store_bind_text(v, st, 1, tenant)) != BG_OK ||
 	    (r = bg_store_bind_text(v, st, 2, person)) != BG_OK)
@@ -279,6 +336,8 @@ witness_sizes(bg_vault_t *v, const char *tenant, const char *person,
 		sz = card ? sqlite3_column_int64(st, 2) :
 		    sqlite3_column_int64(st, 1);
 		if (card) {
+			if (*card_sizep < 0 || sz < *card_sizep)
+				*card_sizep = sz;
 			cs = sqlite3_column_int64(st, 3);
 			if (cs > 0 && (*card_seqp == 0 || cs < *card_seqp))
 				*card_seqp = cs;
@@ -288,6 +347,54 @@ witness_sizes(bg_vault_t *v, const char *tenant, const char *person,
 		/* every card's head, and the newest packets' */
 		if (i == *np && sz > 0 && *np < cap && (card || *np < cap / 2))
 			sizes[(*np)++] = sz;
+	}
+	r = BG_OK;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+/*
+ * The log from size from (the oldest card's head) to size to: its
+ * frontier there and every entry after it, so that the approver sees
+ * every link event since its card (none can be withheld without a
+ * forked, signed log).
+ */
+static int
+add_log(bg_vault_t *v, bg_reqpkt_t *p, uint64_t from, uint64_t to)
+{
+	sqlite3_stmt *st = NULL;
+	uint8_t fr[64 * 32];
+	size_t n = 0;
+	bool row = false;
+	int r = BG_ERR_INTERNAL;
+
+	if ((r = bg_treelog_frontier(v, from, fr, 64, &n)) != BG_OK ||
+	    (r = bg_reqpkt_set_log(p, from, fr, n)) != BG_OK ||
+	    (r = bg_store_prepare(v, "SELECT seq, entry FROM events WHERE "
+	    "seq > ? AND seq <= ? ORDER BY seq", &st)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 1, (int64_t)from)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 2, (int64_t)to)) != BG_OK)
+		goto out;
+	for (;;) {
+		if ((r = bg_store_step(v, st, &row)) != BG_OK)
+			goto out;
+		if (!row)
+			break;
+		if ((uint64_t)sqlite3_column_int64(st, 0) != from +
+		    p->n_entries + 1 || sqlite3_column_text(st, 1) == NULL) {
+			r = bg_vault_fail(v, BG_ERR_DB_CORRUPT, "the log lacks "
+			    "event %llu", (unsigned long long)(from +
+			    p->n_entries + 1));
+			goto out;
+		}
+		if ((r = bg_reqpkt_add_entry(p, (const char *)
+		    sqlite3_column_text(st, 1))) != BG_OK) {
+			r = bg_vault_fail(v, r, "the log since the approver's "
+			    "oldest card is too long for one packet: make a new "
+			    "card");
+			goto out;
+		}
 	}
 	r = BG_OK;
 out:
@@ -316,7 +423,8 @@ bg_vault_packet_export(bg_vault_t *v, const bg_vault_signer_t *by,
 	char tenant[BG_VAULT_NAME_MAX + 1], secret[BG_VAULT_NAME_MAX + 1];
 	char key[24];
 	int64_t now = 0, mid = 0, chain_seq = 0, version_id = 0, seq = 0;
-	int64_t sizes[BG_REMOTE_MAX_PROOFS], card_seq = 0, from;
+	int64_t sizes[BG_REMOTE_MAX_PROOFS], card_seq = 0, card_size = -1;
+	int64_t from;
 	size_t i, n = 0, nsizes = 0, plen = 0, leaf = 0;
 	int state, vstate, version;
 	bool row = false;
@@ -446,7 +554,7 @@ bg_vault_packet_export(bg_vault_t *v, const bg_vault_signer_t *by,
 		goto out;
 	}
 	if ((r = witness_sizes(v, tenant, person, sizes,
-	    BG_REMOTE_MAX_PROOFS, &nsizes, &card_seq)) != BG_OK)
+	    BG_REMOTE_MAX_PROOFS, &nsizes, &card_seq, &card_size)) != BG_OK)
 		goto out;
 	det = json_pack("{s:I, s:s, s:s, s:i, s:O}", "request",
 	    (json_int_t)request_id, "for", person, "secret", secret,
@@ -500,6 +608,9 @@ bg_vault_packet_export(bg_vault_t *v, const bg_vault_signer_t *by,
 		    plen)) != BG_OK)
 			goto out;
 	}
+	if ((r = add_log(v, p, card_size < 0 ? 0 : (uint64_t)card_size,
+	    th.size)) != BG_OK)
+		goto out;
 	/* the vault's chain whole; the tenant's from the oldest link a card
 	 * of the person or the version needs */
 	from = chain_seq;

@@ -609,8 +609,49 @@ bg_reqpkt_free(bg_reqpkt_t **pp)
 	for (i = 0; i < p->n_proofs; i++)
 		free(p->proofs[i].path);
 	free(p->proofs);
+	free(p->frontier);
+	for (i = 0; i < p->n_entries; i++)
+		free(p->entries[i]);
+	free(p->entries);
 	free(p);
 	*pp = NULL;
+}
+
+int
+bg_reqpkt_set_log(bg_reqpkt_t *p, uint64_t from, const uint8_t *frontier,
+    size_t n)
+{
+	uint8_t (*f)[32] = NULL;
+
+	if (n > 64 || (n > 0 && frontier == NULL))
+		return BG_ERR_RANGE;
+	if (n > 0) {
+		if ((f = calloc(n, 32)) == NULL)
+			return BG_ERR_NOMEM;
+		memcpy(f, frontier, n * 32);
+	}
+	free(p->frontier);
+	p->frontier = f;
+	p->n_frontier = n;
+	p->log_from = from;
+	return BG_OK;
+}
+
+int
+bg_reqpkt_add_entry(bg_reqpkt_t *p, const char *entry)
+{
+	char **grown;
+
+	if (p->n_entries >= BG_REMOTE_MAX_ENTRIES)
+		return BG_ERR_RANGE;
+	if ((grown = realloc(p->entries, (p->n_entries + 1) *
+	    sizeof(*grown))) == NULL)
+		return BG_ERR_NOMEM;
+	p->entries = grown;
+	if ((grown[p->n_entries] = strdup(entry)) == NULL)
+		return BG_ERR_NOMEM;
+	p->n_entries++;
+	return BG_OK;
 }
 
 int
@@ -765,7 +806,7 @@ out:
 int
 bg_reqpkt_encode(const bg_reqpkt_t *p, char **textp)
 {
-	json_t *o = NULL, *a, *s, *path;
+	json_t *o = NULL, *a, *s, *path, *lg;
 	char th[BG_TREEHEAD_TEXT_MAX];
 	size_t i, j;
 	int r = BG_ERR_NOMEM;
@@ -778,7 +819,7 @@ bg_reqpkt_encode(const bg_reqpkt_t *p, char **textp)
 	}
 	if ((o = json_object()) == NULL ||
 	    !jset(o, "format", json_string(REQ_FORMAT)) ||
-	    !jset(o, "v", json_integer(BG_REMOTE_V)) ||
+	    !jset(o, "v", json_integer(BG_REMOTE_REQ_V)) ||
 	    !jset(o, "vault_id", json_string(p->vault_id)) ||
 	    !jset(o, "genesis", jhex(p->genesis, 32)) ||
 	    !jset(o, "request", json_integer(p->request)) ||
@@ -817,6 +858,18 @@ bg_reqpkt_encode(const bg_reqpkt_t *p, char **textp)
 			    jhex(p->proofs[i].path[j], 32)) != 0)
 				goto out;
 	}
+	if ((lg = json_object()) == NULL || !jset(o, "log", lg) ||
+	    !jset(lg, "from", json_integer((json_int_t)p->log_from)) ||
+	    (a = json_array()) == NULL || !jset(lg, "frontier", a))
+		goto out;
+	for (i = 0; i < p->n_frontier; i++)
+		if (json_array_append_new(a, jhex(p->frontier[i], 32)) != 0)
+			goto out;
+	if ((a = json_array()) == NULL || !jset(lg, "entries", a))
+		goto out;
+	for (i = 0; i < p->n_entries; i++)
+		if (json_array_append_new(a, json_string(p->entries[i])) != 0)
+			goto out;
 	r = jdump(o, textp);
 out:
 	json_decref(o);
@@ -828,11 +881,12 @@ bg_reqpkt_parse(const char *text, size_t len, bg_reqpkt_t **pp, char *why,
     size_t whylen)
 {
 	static const char *const keys[] = { "for", "format", "genesis",
-	    "links", "log_head", "proofs", "request", "requester_sig",
+	    "links", "log", "log_head", "proofs", "request", "requester_sig",
 	    "shares", "statement", "tenant", "time", "tree_head", "v",
 	    "vault_id", "vault_links" };
 	static const char *const shkeys[] = { "blob", "cred_id", "leaf" };
 	static const char *const prkeys[] = { "from", "path" };
+	static const char *const lgkeys[] = { "entries", "from", "frontier" };
 	bg_reqpkt_t *p = NULL;
 	json_t *root = NULL;
 	const json_t *a, *e, *path;
@@ -856,7 +910,7 @@ bg_reqpkt_parse(const char *text, size_t len, bg_reqpkt_t **pp, char *why,
 	}
 	if ((r = jint(root, "v", 0, INT32_MAX, &n, why, whylen)) != BG_OK)
 		goto out;
-	if (n != BG_REMOTE_V) {
+	if (n != BG_REMOTE_REQ_V) {
 		r = fail(why, whylen, BG_ERR_UNSUPPORTED, "request packet "
 		    "version %" PRId64 " is not known to this program", n);
 		goto out;
@@ -966,6 +1020,55 @@ bg_reqpkt_parse(const char *text, size_t len, bg_reqpkt_t **pp, char *why,
 		}
 		if ((r = bg_reqpkt_add_proof(p, (uint64_t)n, buf[0],
 		    json_array_size(path))) != BG_OK)
+			goto out;
+	}
+	a = json_object_get(root, "log");
+	if ((r = jkeys(a, "the packet's log", lgkeys, 3, why, whylen)) !=
+	    BG_OK || (r = jint(a, "from", 0, INT64_MAX, &n, why, whylen)) !=
+	    BG_OK)
+		goto out;
+	path = json_object_get(a, "frontier");
+	e = json_object_get(a, "entries");
+	if (!json_is_array(path) || json_array_size(path) > 64 ||
+	    !json_is_array(e) || json_array_size(e) > BG_REMOTE_MAX_ENTRIES) {
+		r = fail(why, whylen, BG_ERR_PARSE, "the packet's log is not a "
+		    "frontier of at most 64 hashes and at most %d entries",
+		    BG_REMOTE_MAX_ENTRIES);
+		goto out;
+	}
+	free(buf);
+	if ((buf = calloc(json_array_size(path) + 1, 32)) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	for (j = 0; j < json_array_size(path); j++) {
+		json_t *one = json_object();
+
+		if (one == NULL || json_object_set(one, "frontier",
+		    json_array_get(path, j)) != 0) {
+			json_decref(one);
+			r = BG_ERR_NOMEM;
+			goto out;
+		}
+		r = jbin(one, "frontier", buf[j], 32, true, NULL, why, whylen);
+		json_decref(one);
+		if (r != BG_OK)
+			goto out;
+	}
+	if ((r = bg_reqpkt_set_log(p, (uint64_t)n, buf[0],
+	    json_array_size(path))) != BG_OK)
+		goto out;
+	for (j = 0; j < json_array_size(e); j++) {
+		const json_t *en = json_array_get(e, j);
+
+		if (!json_is_string(en) || strlen(json_string_value(en)) !=
+		    json_string_length(en)) {
+			r = fail(why, whylen, BG_ERR_PARSE, "log entry %zu is "
+			    "not a string", j);
+			goto out;
+		}
+		if ((r = bg_reqpkt_add_entry(p, json_string_value(en))) !=
+		    BG_OK)
 			goto out;
 	}
 	if ((r = bg_reqpkt_encode(p, &again)) != BG_OK) {
@@ -1621,6 +1724,192 @@ out:
 	return r;
 }
 
+/*
+ * One log entry, event number seq: canonical JSON with that seq.  A link
+ * event of the card's tenant, or of the vault's chain, must name a link
+ * the packet carries (marked in tlog/vlog), with its hash, and no link
+ * newer than the packet's newest: else links were withheld.
+ */
+static int
+check_entry(const bg_card_t *c, const bg_reqpkt_t *p, bg_chain_link_t **tl,
+    const char *entry, uint64_t seq, bool *tlog, bool *vlog, char *why,
+    size_t whylen)
+{
+	json_t *o = NULL;
+	const json_t *d;
+	const char *action, *tenant, *hx;
+	char *again = NULL;
+	uint8_t want[32], h[32];
+	uint64_t ls;
+	size_t j, nl;
+	bool vault;
+	const bg_remote_link_t *pl;
+	int r = BG_ERR_AUTH;
+
+	if ((o = json_loads(entry, JSON_REJECT_DUPLICATES, NULL)) == NULL ||
+	    (again = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) == NULL ||
+	    strcmp(again, entry) != 0 ||
+	    !json_is_integer(json_object_get(o, "seq")) ||
+	    json_integer_value(json_object_get(o, "seq")) != (json_int_t)seq ||
+	    (action = json_string_value(json_object_get(o, "action"))) ==
+	    NULL ||
+	    (tenant = json_string_value(json_object_get(o, "tenant"))) ==
+	    NULL) {
+		r = fail(why, whylen, BG_ERR_AUTH, "log entry %" PRIu64 " in "
+		    "the packet is not an event of this log", seq);
+		goto out;
+	}
+	vault = tenant[0] == '\0' && (strcmp(action, "vault.genesis") == 0 ||
+	    strcmp(action, "vault.link") == 0);
+	if (!vault && (strcmp(action, "chain.link") != 0 ||
+	    strcmp(tenant, c->tenant) != 0)) {
+		r = BG_OK;
+		goto out;
+	}
+	d = json_object_get(o, "details");
+	if (!json_is_integer(json_object_get(d, "seq")) ||
+	    json_integer_value(json_object_get(d, "seq")) < 0 ||
+	    (hx = json_string_value(json_object_get(d, "hash"))) == NULL ||
+	    hex32(hx, want) != BG_OK) {
+		r = fail(why, whylen, BG_ERR_AUTH, "log entry %" PRIu64 " is a "
+		    "link event without a link number and hash", seq);
+		goto out;
+	}
+	ls = (uint64_t)json_integer_value(json_object_get(d, "seq"));
+	nl = vault ? p->n_vault_links : p->n_links;
+	for (j = 0; j < nl; j++)
+		if ((vault ? (uint64_t)j : tl[j]->seq) == ls)
+			break;
+	if (j == nl) {
+		if (!vault && ls < tl[0]->seq) {
+			r = BG_OK;	/* older than the card's link */
+			goto out;
+		}
+		r = fail(why, whylen, BG_ERR_AUTH, "%s link %" PRIu64 " took "
+		    "effect in the log (event %" PRIu64 ") but the packet "
+		    "withholds it: whoever wrote the packet left out the "
+		    "newest links (do not approve)", vault ? "vault" :
+		    c->tenant, ls, seq);
+		goto out;
+	}
+	pl = vault ? &p->vault_links[j] : &p->links[j];
+	bg_chain_text_hash(pl->body, h);
+	if (!same(h, want, 32)) {
+		r = fail(why, whylen, BG_ERR_AUTH, "the log's event %" PRIu64
+		    " names another %s link %" PRIu64 " than the packet's",
+		    seq, vault ? "vault" : c->tenant, ls);
+		goto out;
+	}
+	if (vault)
+		vlog[j] = true;
+	else
+		tlog[j] = true;
+	r = BG_OK;
+out:
+	free(again);
+	json_decref(o);
+	return r;
+}
+
+/*
+ * The log itself, from the packet's start to its tree head: the frontier
+ * and the entries fold to the card's root at its size, to the witness's
+ * at its size and to the signed root, so the entries are the log's and
+ * none is left out; then every link newer than the card's is in it and
+ * every link event in it is in the packet (check_entry).
+ */
+static int
+check_events(const bg_card_t *c, const bg_reqpkt_t *p,
+    const bg_witness_t *w, bg_chain_link_t **tl, char *why, size_t whylen)
+{
+	bg_merkle_acc_t acc;
+	uint8_t root[32], leaf[32];
+	uint64_t size, wsize = 0;
+	bool *tlog = NULL, *vlog = NULL;
+	size_t i;
+	int r = BG_ERR_INTERNAL;
+
+	/* wsize 0: no witness state of this vault (nothing to compare) */
+	if (w != NULL && same(w->genesis, c->genesis, 32))
+		wsize = w->size;
+	if (p->log_from > c->th.size) {
+		r = fail(why, whylen, BG_ERR_STATE, "the packet's log starts "
+		    "at event %" PRIu64 ", after your card's tree head (size %"
+		    PRIu64 "): it cannot show every link since your card "
+		    "(the vault has no record of your card: was the file "
+		    "rolled back?)", p->log_from + 1, c->th.size);
+		goto out;
+	}
+	if (p->th.size < p->log_from ||
+	    p->n_entries != p->th.size - p->log_from ||
+	    bg_merkle_acc_resume(&acc, p->log_from, p->n_frontier > 0 ?
+	    p->frontier[0] : NULL, p->n_frontier) != BG_OK) {
+		r = fail(why, whylen, BG_ERR_AUTH, "the packet's log does not "
+		    "run from its start to its tree head's size %" PRIu64
+		    " (entries left out or added)", p->th.size);
+		goto out;
+	}
+	if ((tlog = calloc(p->n_links + 1, sizeof(*tlog))) == NULL ||
+	    (vlog = calloc(p->n_vault_links + 1, sizeof(*vlog))) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0;; i++) {
+		size = p->log_from + i;
+		if (size == c->th.size || (wsize > 0 && size == wsize)) {
+			bg_merkle_acc_root(&acc, root);
+			if ((size == c->th.size && !same(root, c->th.root, 32)) ||
+			    (wsize > 0 && size == wsize &&
+			    !same(root, w->root, 32))) {
+				r = fail(why, whylen, BG_ERR_STATE, "the log in "
+				    "the packet does not extend the tree head of "
+				    "size %" PRIu64 " this machine has checked: "
+				    "the vault file was rolled back or its log "
+				    "rewritten (do not approve; see "
+				    "docs/remote-approval.md, \"a forked log\")",
+				    size);
+				goto out;
+			}
+		}
+		if (i == p->n_entries)
+			break;
+		if ((r = check_entry(c, p, tl, p->entries[i], size + 1, tlog,
+		    vlog, why, whylen)) != BG_OK)
+			goto out;
+		bg_merkle_leaf_hash((const uint8_t *)p->entries[i],
+		    strlen(p->entries[i]), leaf);
+		if (bg_merkle_acc_push(&acc, leaf) != BG_OK) {
+			r = BG_ERR_RANGE;
+			goto out;
+		}
+	}
+	bg_merkle_acc_root(&acc, root);
+	if (!same(root, p->th.root, 32)) {
+		r = fail(why, whylen, BG_ERR_AUTH, "the log entries in the "
+		    "packet are not the log its tree head signs: entries were "
+		    "left out, added or edited");
+		goto out;
+	}
+	for (i = 0; i < p->n_links; i++)
+		if (tl[i]->seq > c->chain_seq && !tlog[i]) {
+			r = fail(why, whylen, BG_ERR_AUTH, "link %" PRIu64 " of "
+			    "%s is not in the log the packet carries",
+			    tl[i]->seq, c->tenant);
+			goto out;
+		}
+	for (i = 0; i < p->n_vault_links; i++)
+		if ((uint64_t)i > c->vault_seq && !vlog[i]) {
+			r = fail(why, whylen, BG_ERR_AUTH, "vault link %zu is not "
+			    "in the log the packet carries", i);
+			goto out;
+		}
+	r = BG_OK;
+out:
+	free(tlog);
+	free(vlog);
+	return r;
+}
+
 static bool
 cred_match(const bg_chain_token_t *t, const bg_card_cred_t *k)
 {
@@ -1668,7 +1957,8 @@ bg_remote_check(const bg_card_t *c, const bg_reqpkt_t *p,
 	}
 	if ((r = check_log(c, p, w, why, whylen)) != BG_OK ||
 	    (r = check_vault_chain(c, p, now, &vl, why, whylen)) != BG_OK ||
-	    (r = check_tenant_chain(c, p, vl, now, &tl, why, whylen)) != BG_OK)
+	    (r = check_tenant_chain(c, p, vl, now, &tl, why, whylen)) != BG_OK ||
+	    (r = check_events(c, p, w, tl, why, whylen)) != BG_OK)
 		goto out;
 	head = tl[p->n_links - 1];
 	if ((ck = calloc(1, sizeof(*ck))) == NULL) {

@@ -40,6 +40,8 @@
 #define BG_REMOTE_MAX		(4u * 1024u * 1024u)	/* bytes of a packet */
 #define BG_REMOTE_MAX_LINKS	256	/* links of one kind in a packet */
 #define BG_REMOTE_MAX_PROOFS	64
+#define BG_REMOTE_MAX_ENTRIES	65536	/* log entries in a request packet */
+#define BG_REMOTE_REQ_V		2	/* request packets: v2 carries the log */
 #define BG_REMOTE_MAX_SHARES	BG_CHAIN_MAX_TOKENS
 #define BG_REMOTE_SHARE_BLOB	(BG_POLICY_SHARE_LEN + BG_SEAL_BOX_OVERHEAD)
 #define BG_REMOTE_WHY_MAX	512
@@ -132,6 +134,15 @@ typedef struct bg_reqpkt {
 	uint8_t	 log_head[32];		/* the event hash chain at th.size */
 	size_t	 n_proofs;
 	bg_remote_proof_t *proofs;	/* to th.size from earlier sizes */
+	/* The log itself from size log_from (at most the approver's card's
+	 * tree size) to th.size: the frontier at log_from and every entry
+	 * after it, so that the approver recomputes the roots its card,
+	 * its witness state and th name and sees every link event. */
+	uint64_t log_from;
+	size_t	 n_frontier;
+	uint8_t	 (*frontier)[32];
+	size_t	 n_entries;
+	char	**entries;		/* event seq log_from+1+i */
 	int64_t	 time;
 } bg_reqpkt_t;
 
@@ -175,6 +186,11 @@ int	bg_reqpkt_add_link(bg_reqpkt_t *p, bool vault, const char *body,
 /* Append a consistency proof from size from (n hashes). */
 int	bg_reqpkt_add_proof(bg_reqpkt_t *p, uint64_t from,
 	    const uint8_t *path, size_t n);
+/* Set the log's start: size from and its frontier (n hashes). */
+int	bg_reqpkt_set_log(bg_reqpkt_t *p, uint64_t from,
+	    const uint8_t *frontier, size_t n);
+/* Append a copy of the next log entry (the event's canonical text). */
+int	bg_reqpkt_add_entry(bg_reqpkt_t *p, const char *entry);
 int	bg_reqpkt_encode(const bg_reqpkt_t *p, char **textp);
 int	bg_reqpkt_parse(const char *text, size_t len, bg_reqpkt_t **pp,
 	    char *why, size_t whylen) __attribute__((warn_unused_result));
@@ -247,7 +263,11 @@ typedef struct bg_remote_check bg_remote_check_t;
  * through the vault link it pins, by signatures; the tenant's links from
  * the card's head by signatures (older links back by hash); the request
  * statement's vault, genesis, tenant, keyset link and hash; the
- * requester live in the newest link with the credential that signed, and
+ * log's entries from the packet's start fold to the roots of the card's
+ * head, of w and of the tree head, and every link event among them names
+ * a link the packet carries (none withheld) and every link newer than the
+ * card's is among them; the requester live in the newest link with the
+ * credential that signed, and
  * the signature (UV) over exactly that statement; the person a live
  * approver named by the policy that sealed the version, with the card's
  * salt and credentials there; the deadline not passed.  *wp gets the

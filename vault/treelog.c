@@ -808,6 +808,19 @@ bg_treelog_consistency_proof(bg_vault_t *v, uint64_t first, uint64_t second,
 	return r;
 }
 
+int
+bg_treelog_frontier(bg_vault_t *v, uint64_t size, uint8_t *out, size_t cap,
+    size_t *np)
+{
+	bg_treelog_cursor_t c;
+	int r;
+
+	bg_treelog_cursor_init(&c, v);
+	r = bg_merkle_frontier(bg_treelog_leaf_get, &c, size, out, cap, np);
+	bg_treelog_cursor_done(&c);
+	return r;
+}
+
 /* --- public: heads, receipts, proofs, export -------------------------------- */
 
 static int

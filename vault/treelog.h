@@ -118,4 +118,8 @@ int bg_treelog_inclusion_proof(bg_vault_t *v, uint64_t index, uint64_t size,
 int bg_treelog_consistency_proof(bg_vault_t *v, uint64_t first,
     uint64_t second, uint8_t *proof, size_t cap, size_t *lenp);
 
+/* The frontier of the first size events (see bg_merkle_frontier). */
+int bg_treelog_frontier(bg_vault_t *v, uint64_t size, uint8_t *out,
+    size_t cap, size_t *np);
+
 #endif /* BG_TREELOG_H */

@@ -52,4 +52,17 @@ int bg_vault_packet_export(bg_vault_t *v, const bg_vault_signer_t *by,
 int bg_vault_packet_import(bg_vault_t *v, const char *text, size_t len,
     int64_t *request_idp, int *decisionp);
 
+/*
+ * Does today's log extend the tree head an approver's machine witnessed?
+ * text: the witness state file's one line (tokenctl's
+ * "witness-<genesis>").  It must name this vault's genesis; the log must
+ * verify whole (bg_vault_audit_verify()), have at least its size events
+ * and the root of its first size events must be its root.  *sizep (may
+ * be NULL) gets the witnessed size.  BG_OK; BG_ERR_PARSE (not a witness
+ * state); BG_ERR_AUTH (another vault's, or this log rolled back behind
+ * it or rewritten: errmsg says which).
+ */
+int bg_vault_log_check_witness(bg_vault_t *v, const char *text,
+    uint64_t *sizep) __attribute__((warn_unused_result));
+
 #endif /* BREAKGLASS_VAULT_REMOTE_H */

@@ -13,10 +13,12 @@
 #    person or vault, its statement or signature edited, or turned into
 #    a denial: refused at import, nothing stored;
 #  - stale packets (denied, withdrawn) refused with a sentence saying so.
-# Not refused on the approver's machine (a known limit, docs/security.md
-# "Remote approval"): newer links withheld from the end of the packet (a
-# freeze); the import re-checks every membership against the vault's
-# own chain, so what the approver signed counts for nobody removed.
+#  - the newest keyset link withheld (issue 13): the packet carries the
+#    log's entries since the card's head, which must fold to the card's
+#    root and the signed root; the link's chain.link event is among them,
+#    so a withheld link, a dropped or edited event, or an edited frontier
+#    is refused.  Withholding is left only with a forked, signed log,
+#    which the witnesses catch (docs/security.md, "Remote approval").
 . "$(dirname "$0")/../e2e/lib.sh"
 . "$(dirname "$0")/lib.sh"
 bg_setup
@@ -57,6 +59,13 @@ another tenant|p["tenant"] = "beta"|the packet is for alice of beta
 another person|p["for"] = "bob"|the packet is for bob of acme
 another vault|p["vault_id"] = "0" * 32|another vault
 share from another leaf|p["shares"][0]["cred_id"] = flip(p["shares"][0]["cred_id"])|holds no share
+newest link withheld|p["links"] = p["links"][:-1]|acme link 2 took effect in the log (event
+newest link and its log event withheld|p["links"] = p["links"][:-1]; p["log"]["entries"] = [e for e in p["log"]["entries"] if not ('"action":"chain.link"' in e and '"tenant":"acme"' in e)]|entries left out or added
+newest link withheld, its event renamed|p["links"] = p["links"][:-1]; p["log"]["entries"] = [e.replace('"action":"chain.link"', '"action":"chain.note"') for e in p["log"]["entries"]]|not the log its tree head signs
+a log entry edited|p["log"]["entries"][0] = p["log"]["entries"][0].replace('"actor":"', '"actor":"x')|not the log its tree head signs
+log frontier flipped|p["log"]["frontier"][0] = flip(p["log"]["frontier"][0])|does not extend the tree head of size
+log started after the card|p["log"]["from"] += 1; p["log"]["entries"] = p["log"]["entries"][1:]|after your card's tree head
+log entries reordered|p["log"]["entries"][0], p["log"]["entries"][1] = p["log"]["entries"][1], p["log"]["entries"][0]|not an event of this log
 CASES
 echo "  $n tampered packets refused"
 
