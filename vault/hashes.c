@@ -5,6 +5,7 @@
  * binding a version's shares carry in their associated data.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -27,6 +28,19 @@ bg_statement_cdh(const char *action, const char *text,
 	crypto_hash_sha256_update(&h, (const uint8_t *)tag, strlen(tag));
 	crypto_hash_sha256_update(&h, (const uint8_t *)text, strlen(text));
 	crypto_hash_sha256_final(&h, cdh);
+}
+
+int
+bg_deny_text(char **textp, const char *reason)
+{
+	char *s = NULL;
+
+	if (reason == NULL || asprintf(&s, "%sdeny-reason: %s\n", *textp,
+	    reason) < 0)
+		return BG_ERR_NOMEM;
+	free(*textp);
+	*textp = s;
+	return BG_OK;
 }
 
 void

@@ -2137,7 +2137,7 @@ bg_remote_sign(const bg_card_t *c, const bg_remote_check_t *ck,
 	bg_apppkt_t *out = NULL;
 	bg_seal_ad_t ad;
 	uint8_t cdh[32], pk[32], *sk = NULL, *share = NULL;
-	char idbuf[24];
+	char idbuf[24], *dtext = NULL;
 	size_t i, plen = 0;
 	int r = BG_ERR_INTERNAL;
 
@@ -2149,7 +2149,17 @@ bg_remote_sign(const bg_card_t *c, const bg_remote_check_t *ck,
 		    "reason of valid UTF-8 without control characters");
 		goto out;
 	}
-	bg_statement_cdh(approve ? "approve" : "deny", ck->text, cdh);
+	if (approve)
+		bg_statement_cdh("approve", ck->text, cdh);
+	else {
+		/* the reason is signed with the decision (bg_deny_text) */
+		if ((dtext = strdup(ck->text)) == NULL ||
+		    bg_deny_text(&dtext, reason) != BG_OK) {
+			r = BG_ERR_NOMEM;
+			goto out;
+		}
+		bg_statement_cdh("deny", dtext, cdh);
+	}
 	r = BG_ERR_TOKEN_NO_CREDENTIAL;
 	for (i = 0; i < ck->n_use; i++) {
 		k = &c->creds[ck->use[i]];
@@ -2250,6 +2260,7 @@ out:
 	if (share != NULL)
 		sodium_free(share);
 	bg_token_assertion_free(&as);
+	free(dtext);
 	bg_apppkt_free(&out);
 	return r;
 }

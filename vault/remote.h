@@ -52,6 +52,9 @@
 /* Shared with the vault (hashes.c; also declared in vault_int.h). */
 void	bg_statement_cdh(const char *action, const char *text,
 	    uint8_t cdh[BG_TOKEN_CDH_LEN]);
+/* What a denial signs: the statement with "deny-reason: REASON" as its
+ * last line (*textp replaced; reason is clean text). */
+int	bg_deny_text(char **textp, const char *reason);
 void	bg_share_binding(const uint8_t policy_hash[32],
 	    const uint8_t chain_head[32], uint8_t out[32]);
 

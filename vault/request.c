@@ -1182,6 +1182,15 @@ decide(bg_vault_t *v, int64_t request_id, const char *approver,
 		    "show it again", (long long)q.id);
 		goto out;
 	}
+	/* A denial signs its reason too (bg_deny_text), at the vault and on
+	 * the approver's machine alike, and the stored statement is what
+	 * was signed: whoever carries a denial cannot change why. */
+	if (decision != BG_APPROVE) {
+		if ((r = bg_deny_text(&text, reason)) != BG_OK)
+			goto out;
+		/* the event names the hash of what was signed */
+		crypto_hash_sha256(shash, (const uint8_t *)text, strlen(text));
+	}
 	bg_statement_cdh(action, text, cdh);
 	if ((r = bg_member_tokens(v, vks, approver, BG_VAULT_ROLE_APPROVER,
 	    mid, &toks, &ntoks)) != BG_OK)

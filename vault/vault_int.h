@@ -591,6 +591,9 @@ int bg_statement_full(bg_vault_t *v, const char *body, char **textp,
 /* cdh = SHA-256("breakglass <action> v1\n" || text). */
 void bg_statement_cdh(const char *action, const char *text,
     uint8_t cdh[BG_TOKEN_CDH_LEN]);
+/* What a denial signs: the statement with "deny-reason: REASON" as its
+ * last line (*textp replaced; reason is clean text). */
+int bg_deny_text(char **textp, const char *reason);
 
 /*
  * Equality of public bytes (keys, ids, hashes, AAGUIDs, salts): never for
