@@ -48,10 +48,11 @@
  * PRAGMA user_version this program writes: 1 base schema, 2 transparency
  * log, 3 lifecycle (re-key, offboarding), 4 indexes for scale, 5 indexes
  * for the keyset check and status at scale, 6 and 7 indexes for status,
- * 8 signed genesis and keyset chains, 9 signed administrative acts.
- * Raise it with each new entry of migrations[] in vault/store.c.
+ * 8 signed genesis and keyset chains, 9 signed administrative acts,
+ * 10 per-tenant counts for listings.  Raise it with each new entry of
+ * migrations[] in vault/store.c.
  */
-#define BG_VAULT_SCHEMA_VERSION	9
+#define BG_VAULT_SCHEMA_VERSION	10
 #define BG_VAULT_SCHEMA_GENESIS	8	/* older files are refused */
 #define BG_VAULT_ID_LEN		32	/* hex characters of the vault id */
 #define BG_VAULT_HASH_LEN	32	/* SHA-256 */
