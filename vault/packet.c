@@ -233,7 +233,7 @@ out:
 
 static const char req_sql[] = "SELECT q.state, q.deadline, q.statement, "
     "q.authdata, q.sig, k.cred_id, x.chain_seq, x.id, x.state, t.name, "
-    "x.version, s.name FROM requests q JOIN tokens k ON k.id = q.token_id "
+    "x.version, s.name, x.seal_act FROM requests q JOIN tokens k ON k.id = q.token_id "
     "JOIN versions x ON x.id = q.version_id "
     "JOIN secrets s ON s.id = x.secret_id "
     "JOIN tenants t ON t.id = s.tenant_id WHERE q.id = ?";
@@ -408,6 +408,7 @@ bg_vault_packet_export(bg_vault_t *v, const bg_vault_signer_t *by,
 {
 	const char *actor = by != NULL ? by->person : NULL;
 	bg_admin_t a;
+	bg_act_row_t ar;
 	char *lines = NULL;
 	bool checked = false;
 	bg_tenant_row_t t;
@@ -424,7 +425,7 @@ bg_vault_packet_export(bg_vault_t *v, const bg_vault_signer_t *by,
 	char key[24];
 	int64_t now = 0, mid = 0, chain_seq = 0, version_id = 0, seq = 0;
 	int64_t sizes[BG_REMOTE_MAX_PROOFS], card_seq = 0, card_size = -1;
-	int64_t from;
+	int64_t from, seal_act = 0, seal_seq, chain_seq_min = 0;
 	size_t i, n = 0, nsizes = 0, plen = 0, leaf = 0;
 	int state, vstate, version;
 	bool row = false;
@@ -432,6 +433,7 @@ bg_vault_packet_export(bg_vault_t *v, const bg_vault_signer_t *by,
 
 	memset(&t, 0, sizeof(t));
 	memset(&a, 0, sizeof(a));
+	memset(&ar, 0, sizeof(ar));
 	*packetp = NULL;
 	if (sizep != NULL)
 		*sizep = 0;
@@ -488,6 +490,8 @@ bg_vault_packet_export(bg_vault_t *v, const bg_vault_signer_t *by,
 		goto out;
 	chain_seq = sqlite3_column_int64(st, 6);
 	version_id = sqlite3_column_int64(st, 7);
+	seal_act = sqlite3_column_type(st, 12) == SQLITE_NULL ? 0 :
+	    sqlite3_column_int64(st, 12);
 	sqlite3_finalize(st);
 	st = NULL;
 	/* the approver: live now, named by the policy that sealed it */
@@ -499,6 +503,24 @@ bg_vault_packet_export(bg_vault_t *v, const bg_vault_signer_t *by,
 	    (r = bg_chain_tenant(v, tenant, (uint64_t)chain_seq, &vks, h)) !=
 	    BG_OK)
 		goto out;
+	/* the operator's signed seal, checked here as at approval, goes
+	 * with the packet for the approver's machine to check again */
+	if ((r = bg_seal_check(v, &t, version_id, NULL)) != BG_OK ||
+	    (r = bg_admin_load(v, seal_act, &ar)) != BG_OK)
+		goto out;
+	if ((seal_seq = bg_seal_link_seq(ar.statement)) > 0 &&
+	    seal_seq < chain_seq)
+		chain_seq_min = seal_seq;
+	if ((p->seal = strdup(ar.statement)) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	memcpy(p->seal_sig.cred_id, ar.cred_id, ar.cred_id_len);
+	p->seal_sig.cred_id_len = ar.cred_id_len;
+	memcpy(p->seal_sig.authdata, ar.authdata, ar.authdata_len);
+	p->seal_sig.authdata_len = ar.authdata_len;
+	memcpy(p->seal_sig.sig, ar.sig, ar.sig_len);
+	p->seal_sig.sig_len = ar.sig_len;
 	if ((m = bg_chain_member_find(vks, person,
 	    BG_CHAIN_ROLE_APPROVER)) == NULL ||
 	    bg_policy_parse(vks->policy, &pol, NULL) != BG_OK ||
@@ -612,8 +634,8 @@ bg_vault_packet_export(bg_vault_t *v, const bg_vault_signer_t *by,
 	    th.size)) != BG_OK)
 		goto out;
 	/* the vault's chain whole; the tenant's from the oldest link a card
-	 * of the person or the version needs */
-	from = chain_seq;
+	 * of the person, the version or its seal needs */
+	from = chain_seq_min > 0 ? chain_seq_min : chain_seq;
 	if (card_seq > 0 && card_seq < from)
 		from = card_seq;
 	if ((r = add_links(v, p, true, "", 0)) != BG_OK ||
@@ -640,6 +662,7 @@ out:
 	bg_reqpkt_free(&p);
 	sodium_memzero(salt, sizeof(salt));
 	bg_tenant_row_clear(&t);
+	bg_act_row_clear(&ar);
 	free(lines);
 	bg_admin_clear(&a);
 	return bg_vault_finish(v, r, actor, "packet.export", tenant, secret);

@@ -604,6 +604,7 @@ bg_reqpkt_free(bg_reqpkt_t **pp)
 	if (pp == NULL || (p = *pp) == NULL)
 		return;
 	free(p->statement);
+	free(p->seal);
 	links_free(p->vault_links, p->n_vault_links);
 	links_free(p->links, p->n_links);
 	for (i = 0; i < p->n_proofs; i++)
@@ -812,7 +813,7 @@ bg_reqpkt_encode(const bg_reqpkt_t *p, char **textp)
 	int r = BG_ERR_NOMEM;
 
 	*textp = NULL;
-	if (p->statement == NULL ||
+	if (p->statement == NULL || p->seal == NULL ||
 	    bg_treehead_format(&p->th, th, sizeof(th)) != BG_OK) {
 		r = BG_ERR_INVALID_ARG;
 		goto out;
@@ -827,6 +828,9 @@ bg_reqpkt_encode(const bg_reqpkt_t *p, char **textp)
 	    !jset(o, "for", json_string(p->person)) ||
 	    !jset(o, "statement", json_string(p->statement)) ||
 	    !jset(o, "requester_sig", sig_json(&p->req_sig)) ||
+	    (s = json_object()) == NULL || !jset(o, "seal", s) ||
+	    !jset(s, "signature", sig_json(&p->seal_sig)) ||
+	    !jset(s, "statement", json_string(p->seal)) ||
 	    !jset(o, "vault_links", links_json(p->vault_links,
 	    p->n_vault_links)) ||
 	    !jset(o, "links", links_json(p->links, p->n_links)) ||
@@ -882,11 +886,12 @@ bg_reqpkt_parse(const char *text, size_t len, bg_reqpkt_t **pp, char *why,
 {
 	static const char *const keys[] = { "for", "format", "genesis",
 	    "links", "log", "log_head", "proofs", "request", "requester_sig",
-	    "shares", "statement", "tenant", "time", "tree_head", "v",
+	    "seal", "shares", "statement", "tenant", "time", "tree_head", "v",
 	    "vault_id", "vault_links" };
 	static const char *const shkeys[] = { "blob", "cred_id", "leaf" };
 	static const char *const prkeys[] = { "from", "path" };
 	static const char *const lgkeys[] = { "entries", "from", "frontier" };
+	static const char *const slkeys[] = { "signature", "statement" };
 	bg_reqpkt_t *p = NULL;
 	json_t *root = NULL;
 	const json_t *a, *e, *path;
@@ -954,6 +959,21 @@ bg_reqpkt_parse(const char *text, size_t len, bg_reqpkt_t **pp, char *why,
 	    (p->statement = strdup(json_string_value(e))) == NULL) {
 		r = fail(why, whylen, BG_ERR_PARSE, "\"statement\" is not a "
 		    "string");
+		goto out;
+	}
+	/* the version's seal act: its statement and the operator's
+	 * assertion (checked by bg_remote_check, not here) */
+	a = json_object_get(root, "seal");
+	if ((r = jkeys(a, "the seal act", slkeys, 2, why, whylen)) != BG_OK ||
+	    (r = sig_from(json_object_get(a, "signature"), "the seal act's "
+	    "signature", &p->seal_sig, why, whylen)) != BG_OK)
+		goto out;
+	e = json_object_get(a, "statement");
+	if (!json_is_string(e) || strlen(json_string_value(e)) !=
+	    json_string_length(e) ||
+	    (p->seal = strdup(json_string_value(e))) == NULL) {
+		r = fail(why, whylen, BG_ERR_PARSE, "the seal act's "
+		    "\"statement\" is not a string");
 		goto out;
 	}
 	if (bg_treehead_parse(th, &p->th, thwhy, sizeof(thwhy)) != BG_OK) {
@@ -1910,6 +1930,146 @@ out:
 	return r;
 }
 
+/* Whether s is n lower-case hex digits followed by tail. */
+static bool
+hex_then(const char *s, size_t n, const char *tail)
+{
+	return strspn(s, "0123456789abcdef") == n &&
+	    strncmp(s + n, tail, strlen(tail)) == 0;
+}
+
+/*
+ * The version's seal act, store-free (the vault's bg_seal_check without
+ * the file): its head names this vault, genesis, tenant and a keyset link
+ * of the verified chain tl no newer than the request's; its signer is an
+ * operator of that link, with the credential that signed, live at the
+ * act's time; the signature (UV) verifies over the whole statement; and
+ * it holds a well-formed "value:" line for the request's secret and
+ * version.  The shares hash on that line covers every approver's share,
+ * which this machine does not see: it is checked at the vault
+ * (docs/security.md, "Remote approval").
+ */
+static int
+check_seal(const bg_card_t *c, const bg_reqpkt_t *p, bg_chain_link_t **tl,
+    const bg_remote_stmt_t *st, char *why, size_t whylen)
+{
+	const bg_chain_link_t *l = NULL;
+	const bg_chain_member_t *m;
+	const bg_chain_token_t *ct = NULL;
+	const char *q = p->seal, *v;
+	char val[BG_CHAIN_NAME_MAX + 128], *want = NULL, *sp;
+	uint8_t h[32], lh[32], cdh[32];
+	unsigned long long seq = 0;
+	int64_t t = 0;
+	size_t i, n;
+	int r = BG_ERR_INTERNAL;
+
+	if (stmt_line(&q, "vault", val, sizeof(val), why, whylen) != BG_OK ||
+	    strcmp(val, c->vault_id) != 0 ||
+	    stmt_line(&q, "genesis", val, sizeof(val), why, whylen) != BG_OK ||
+	    hex32(val, h) != BG_OK || !same(h, c->genesis, 32) ||
+	    stmt_line(&q, "act", val, sizeof(val), why, whylen) != BG_OK ||
+	    strcmp(val, "seal") != 0 ||
+	    stmt_line(&q, "tenant", val, sizeof(val), why, whylen) != BG_OK ||
+	    strcmp(val, c->tenant) != 0) {
+		r = fail(why, whylen, BG_ERR_AUTH, "the version's seal act "
+		    "is not a seal of this vault and tenant (%s)", c->tenant);
+		goto out;
+	}
+	if (stmt_line(&q, "keyset", val, sizeof(val), why, whylen) != BG_OK ||
+	    sscanf(val, "link %llu, ", &seq) != 1 || seq < 1 ||
+	    (sp = strchr(val, ' ')) == NULL ||
+	    (sp = strchr(sp + 1, ' ')) == NULL || hex32(sp + 1, lh) != BG_OK) {
+		r = fail(why, whylen, BG_ERR_AUTH, "the version's seal act "
+		    "names no keyset link");
+		goto out;
+	}
+	for (i = 0; i < p->n_links; i++)
+		if (tl[i]->seq == seq)
+			break;
+	if (i < p->n_links)
+		bg_chain_text_hash(p->links[i].body, h);
+	if (i == p->n_links || seq > st->keyset_seq || !same(h, lh, 32)) {
+		r = fail(why, whylen, BG_ERR_AUTH, "the version's seal act "
+		    "names link %llu of %s, which is not in the chain this "
+		    "machine verified (or is newer than the request's)", seq,
+		    c->tenant);
+		goto out;
+	}
+	l = tl[i];
+	if (stmt_line(&q, "by", val, sizeof(val), why, whylen) != BG_OK ||
+	    (n = strlen(val)) < sizeof(" (operator)") ||
+	    strcmp(val + n - strlen(" (operator)"), " (operator)") != 0) {
+		r = fail(why, whylen, BG_ERR_AUTH, "the version's seal act is "
+		    "not made by an operator");
+		goto out;
+	}
+	val[n - strlen(" (operator)")] = '\0';
+	if (!name_ok(val) || (m = bg_chain_member_find(l, val,
+	    BG_CHAIN_ROLE_OPERATOR)) == NULL) {
+		r = fail(why, whylen, BG_ERR_AUTH, "the version's seal act is "
+		    "not made by an operator link %llu of %s names", seq,
+		    c->tenant);
+		goto out;
+	}
+	for (i = 0; i < m->n_tokens && ct == NULL; i++)
+		if (m->tokens[i].cred_id_len == p->seal_sig.cred_id_len &&
+		    same(m->tokens[i].cred_id, p->seal_sig.cred_id,
+		    p->seal_sig.cred_id_len))
+			ct = &m->tokens[i];
+	if (stmt_line(&q, "time", val, sizeof(val), why, whylen) != BG_OK ||
+	    paren_num(val, &t) != BG_OK) {
+		r = fail(why, whylen, BG_ERR_AUTH, "the version's seal act "
+		    "has no time");
+		goto out;
+	}
+	bg_statement_cdh("seal", p->seal, cdh);
+	if (ct == NULL || bg_token_verify(ct->alg, ct->pubkey,
+	    ct->pubkey_len, c->rp_id, cdh, p->seal_sig.authdata,
+	    p->seal_sig.authdata_len, p->seal_sig.sig, p->seal_sig.sig_len,
+	    true) != BG_OK) {
+		r = fail(why, whylen, BG_ERR_AUTH, "the operator's signature "
+		    "over the version's seal does not verify with a credential "
+		    "link %llu gives %s", seq, m->person);
+		goto out;
+	}
+	if (m->expires_at != 0 && m->expires_at <= t) {
+		r = fail(why, whylen, BG_ERR_AUTH, "%s's operator membership "
+		    "had expired when the version was sealed", m->person);
+		goto out;
+	}
+	/* "value: <secret> version <n>, <len> bytes, ciphertext <hex>,
+	 * shares <hex>, key-commitment <hex>" among the act's own lines */
+	if (asprintf(&want, "\nvalue: %s version %d, ", st->secret,
+	    st->version) < 0) {
+		want = NULL;
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	for (v = q - 1; (v = strstr(v, want)) != NULL; v++) {
+		const char *x = v + strlen(want);
+
+		if ((n = strspn(x, "0123456789")) == 0 || n > 19 ||
+		    strncmp(x + n, " bytes, ciphertext ", 19) != 0)
+			continue;
+		x += n + 19;
+		if (hex_then(x, 64, ", shares ") &&
+		    hex_then(x + 64 + 9, 64, ", key-commitment ") &&
+		    hex_then(x + 64 + 9 + 64 + 17, 64, "\n"))
+			break;
+	}
+	if (v == NULL) {
+		r = fail(why, whylen, BG_ERR_AUTH, "%s's seal does not name "
+		    "%s/%s v%d: the version is not what an operator sealed",
+		    m->person, c->tenant, st->secret, st->version);
+		goto out;
+	}
+	r = BG_OK;
+out:
+	free(want);
+	return r;
+}
+
 static bool
 cred_match(const bg_chain_token_t *t, const bg_card_cred_t *k)
 {
@@ -1997,6 +2157,9 @@ bg_remote_check(const bg_card_t *c, const bg_reqpkt_t *p,
 		    ck->stmt.keyset_seq);
 		goto out;
 	}
+	/* the version: sealed by an operator's signed act */
+	if ((r = check_seal(c, p, tl, &ck->stmt, why, whylen)) != BG_OK)
+		goto out;
 	/* the requester: live now, the credential that signed theirs */
 	if (strcmp(ck->stmt.requester, c->person) == 0) {
 		r = fail(why, whylen, BG_ERR_DENIED, "you are the requester");

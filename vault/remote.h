@@ -18,7 +18,7 @@
  *   card:      {"body":{...},"signature":{"authdata","cred_id","sig"}}
  *              the person's token signs SHA-256("breakglass card v1\n"
  *              || body's canonical text) with UV
- *   request:   {"format":"bg-request-packet","v":1,...}
+ *   request:   {"format":"bg-request-packet","v":3,...}
  *   approval:  {"format":"bg-approval-packet","v":1,...}
  *
  * Errors: BG_OK or a negative BG_ERR_*; why/whylen get one sentence.
@@ -41,7 +41,8 @@
 #define BG_REMOTE_MAX_LINKS	256	/* links of one kind in a packet */
 #define BG_REMOTE_MAX_PROOFS	64
 #define BG_REMOTE_MAX_ENTRIES	65536	/* log entries in a request packet */
-#define BG_REMOTE_REQ_V		2	/* request packets: v2 carries the log */
+#define BG_REMOTE_REQ_V		3	/* request packets: v2 carries the log,
+					 * v3 the version's seal act */
 #define BG_REMOTE_MAX_SHARES	BG_CHAIN_MAX_TOKENS
 #define BG_REMOTE_SHARE_BLOB	(BG_POLICY_SHARE_LEN + BG_SEAL_BOX_OVERHEAD)
 #define BG_REMOTE_WHY_MAX	512
@@ -146,6 +147,12 @@ typedef struct bg_reqpkt {
 	uint8_t	 (*frontier)[32];
 	size_t	 n_entries;
 	char	**entries;		/* event seq log_from+1+i */
+	/* The operator's signed seal of the version (the acts row): its
+	 * statement and the assertion over SHA-256("breakglass seal v1\n"
+	 * || statement), checked on the approver's machine through the
+	 * chain it verifies (bg_remote_check). */
+	char	*seal;
+	bg_remote_sig_t seal_sig;
 	int64_t	 time;
 } bg_reqpkt_t;
 
@@ -273,7 +280,11 @@ typedef struct bg_remote_check bg_remote_check_t;
  * credential that signed, and
  * the signature (UV) over exactly that statement; the person a live
  * approver named by the policy that sealed the version, with the card's
- * salt and credentials there; the deadline not passed.  *wp gets the
+ * salt and credentials there; the version's seal act signed (UV) by an
+ * operator of the keyset link it names (in the verified chain, no newer
+ * than the statement's), live at the act's time with that credential,
+ * naming this vault and tenant and holding a well-formed "value:" line
+ * for the statement's secret and version; the deadline not passed.  *wp gets the
  * witness state to keep once the person acts.  BG_ERR_AUTH (forged,
  * spliced, foreign), BG_ERR_STATE (rolled back or forked log: why says
  * so), BG_ERR_EXPIRED, BG_ERR_DENIED.
