@@ -903,9 +903,9 @@ bg_reqpkt_parse(const char *text, size_t len, bg_reqpkt_t **pp, char *why,
 
 	say(why, whylen, "%s", "");
 	*pp = NULL;
+	/* the format and version first: an older packet is refused as one,
+	 * not for the keys it lacks */
 	if ((r = jload(text, len, &root, why, whylen)) != BG_OK ||
-	    (r = jkeys(root, "the request packet", keys,
-	    sizeof(keys) / sizeof(keys[0]), why, whylen)) != BG_OK ||
 	    (r = jstr(root, "format", fmt, sizeof(fmt), why, whylen)) != BG_OK)
 		goto out;
 	if (strcmp(fmt, REQ_FORMAT) != 0) {
@@ -917,9 +917,14 @@ bg_reqpkt_parse(const char *text, size_t len, bg_reqpkt_t **pp, char *why,
 		goto out;
 	if (n != BG_REMOTE_REQ_V) {
 		r = fail(why, whylen, BG_ERR_UNSUPPORTED, "request packet "
-		    "version %" PRId64 " is not known to this program", n);
+		    "version %" PRId64 " is not known to this program (it "
+		    "needs version %d: export the packet again)", n,
+		    BG_REMOTE_REQ_V);
 		goto out;
 	}
+	if ((r = jkeys(root, "the request packet", keys,
+	    sizeof(keys) / sizeof(keys[0]), why, whylen)) != BG_OK)
+		goto out;
 	if ((p = bg_reqpkt_new()) == NULL) {
 		r = BG_ERR_NOMEM;
 		goto out;
@@ -2008,7 +2013,7 @@ check_seal(const bg_card_t *c, const bg_reqpkt_t *p, bg_chain_link_t **tl,
 	if (!name_ok(val) || (m = bg_chain_member_find(l, val,
 	    BG_CHAIN_ROLE_OPERATOR)) == NULL) {
 		r = fail(why, whylen, BG_ERR_AUTH, "the version's seal act is "
-		    "not made by an operator link %llu of %s names", seq,
+		    "not made by an operator of link %llu of %s", seq,
 		    c->tenant);
 		goto out;
 	}
