@@ -605,6 +605,9 @@ bg_reqpkt_free(bg_reqpkt_t **pp)
 		return;
 	free(p->statement);
 	free(p->seal);
+	for (i = 0; i < p->n_cosigs; i++)
+		free(p->cosigs[i].statement);
+	free(p->cosigs);
 	links_free(p->vault_links, p->n_vault_links);
 	links_free(p->links, p->n_links);
 	for (i = 0; i < p->n_proofs; i++)
@@ -652,6 +655,30 @@ bg_reqpkt_add_entry(bg_reqpkt_t *p, const char *entry)
 	if ((grown[p->n_entries] = strdup(entry)) == NULL)
 		return BG_ERR_NOMEM;
 	p->n_entries++;
+	return BG_OK;
+}
+
+int
+bg_reqpkt_add_cosig(bg_reqpkt_t *p, const char *person,
+    const char *statement, const bg_remote_sig_t *sig)
+{
+	bg_remote_cosig_t *grown, *k;
+
+	if (p->n_cosigs >= BG_REMOTE_MAX_COSIGS)
+		return BG_ERR_RANGE;
+	if (strlen(person) >= sizeof(k->person))
+		return BG_ERR_INVALID_ARG;
+	if ((grown = realloc(p->cosigs, (p->n_cosigs + 1) *
+	    sizeof(*grown))) == NULL)
+		return BG_ERR_NOMEM;
+	p->cosigs = grown;
+	k = &grown[p->n_cosigs];
+	memset(k, 0, sizeof(*k));
+	(void)snprintf(k->person, sizeof(k->person), "%s", person);
+	k->sig = *sig;
+	if ((k->statement = strdup(statement)) == NULL)
+		return BG_ERR_NOMEM;
+	p->n_cosigs++;
 	return BG_OK;
 }
 
@@ -849,6 +876,15 @@ bg_reqpkt_encode(const bg_reqpkt_t *p, char **textp)
 		    !jset(s, "leaf", json_integer((json_int_t)
 		    p->shares[i].leaf)))
 			goto out;
+	if ((a = json_array()) == NULL || !jset(o, "cosignatures", a))
+		goto out;
+	for (i = 0; i < p->n_cosigs; i++)
+		if ((s = json_object()) == NULL ||
+		    json_array_append_new(a, s) != 0 ||
+		    !jset(s, "person", json_string(p->cosigs[i].person)) ||
+		    !jset(s, "signature", sig_json(&p->cosigs[i].sig)) ||
+		    !jset(s, "statement", json_string(p->cosigs[i].statement)))
+			goto out;
 	if ((a = json_array()) == NULL || !jset(o, "proofs", a))
 		goto out;
 	for (i = 0; i < p->n_proofs; i++) {
@@ -884,14 +920,18 @@ int
 bg_reqpkt_parse(const char *text, size_t len, bg_reqpkt_t **pp, char *why,
     size_t whylen)
 {
-	static const char *const keys[] = { "for", "format", "genesis",
-	    "links", "log", "log_head", "proofs", "request", "requester_sig",
+	static const char *const keys[] = { "cosignatures", "for", "format",
+	    "genesis", "links", "log", "log_head", "proofs", "request", "requester_sig",
 	    "seal", "shares", "statement", "tenant", "time", "tree_head", "v",
 	    "vault_id", "vault_links" };
 	static const char *const shkeys[] = { "blob", "cred_id", "leaf" };
 	static const char *const prkeys[] = { "from", "path" };
 	static const char *const lgkeys[] = { "entries", "from", "frontier" };
 	static const char *const slkeys[] = { "signature", "statement" };
+	static const char *const cskeys[] = { "person", "signature",
+	    "statement" };
+	bg_remote_sig_t csig;
+	char cperson[BG_CHAIN_NAME_MAX + 1];
 	bg_reqpkt_t *p = NULL;
 	json_t *root = NULL;
 	const json_t *a, *e, *path;
@@ -1005,6 +1045,34 @@ bg_reqpkt_parse(const char *text, size_t len, bg_reqpkt_t **pp, char *why,
 			goto out;
 		s->leaf = (uint64_t)n;
 		p->n_shares++;
+	}
+	a = json_object_get(root, "cosignatures");
+	if (!json_is_array(a) || json_array_size(a) > BG_REMOTE_MAX_COSIGS) {
+		r = fail(why, whylen, BG_ERR_PARSE, "\"cosignatures\" is not a "
+		    "list of at most %d", BG_REMOTE_MAX_COSIGS);
+		goto out;
+	}
+	for (i = 0; i < json_array_size(a); i++) {
+		const json_t *st;
+
+		e = json_array_get(a, i);
+		st = json_object_get(e, "statement");
+		if ((r = jkeys(e, "a cosignature", cskeys, 3, why, whylen)) !=
+		    BG_OK || (r = jstr(e, "person", cperson, sizeof(cperson),
+		    why, whylen)) != BG_OK || (r = sig_from(json_object_get(e,
+		    "signature"), "a cosignature's signature", &csig, why,
+		    whylen)) != BG_OK)
+			goto out;
+		if (!name_ok(cperson) || !json_is_string(st) ||
+		    strlen(json_string_value(st)) != json_string_length(st)) {
+			r = fail(why, whylen, BG_ERR_PARSE, "a cosignature's "
+			    "person is not a name or its statement not a "
+			    "string");
+			goto out;
+		}
+		if ((r = bg_reqpkt_add_cosig(p, cperson, json_string_value(st),
+		    &csig)) != BG_OK)
+			goto out;
 	}
 	a = json_object_get(root, "proofs");
 	if (!json_is_array(a) || json_array_size(a) > BG_REMOTE_MAX_PROOFS) {
@@ -1520,31 +1588,39 @@ same(const void *a, const void *b, size_t n)
 	return memcmp(a, b, n) == 0;	/* public: hashes, ids, keys */
 }
 
-/* The tree head is the vault's and extends what this machine knows. */
+/*
+ * The tree head is the vault's and extends what this machine knows: the
+ * card's head, and w when it is larger (whose: what w is, for the
+ * sentence; NULL: this machine's own witness state).
+ */
 static int
 check_log(const bg_card_t *c, const bg_reqpkt_t *p, const bg_witness_t *w,
-    char *why, size_t whylen)
+    const char *whose_w, char *why, size_t whylen)
 {
 	uint64_t base = c->th.size;
 	const uint8_t *root = c->th.root;
-	const char *whose = "your card's";
+	const char *whose = "your card's tree head";
 	size_t i;
 
 	if (strcmp(p->th.vault_id, c->vault_id) != 0 ||
 	    bg_treehead_verify(&p->th, c->log_key) != BG_OK)
 		return fail(why, whylen, BG_ERR_AUTH, "the packet's tree head "
 		    "is not signed by the vault key on your card");
-	if (w != NULL && same(w->genesis, c->genesis, 32) && w->size > base) {
+	/* a cosigned head counts even below the card's: it is another
+	 * person's token's word on the log */
+	if (w != NULL && same(w->genesis, c->genesis, 32) && w->size > 0 &&
+	    (w->size > base || whose_w != NULL)) {
 		base = w->size;
 		root = w->root;
-		whose = "the largest";
+		whose = whose_w != NULL ? whose_w : "the largest tree head "
+		    "this machine has checked";
 	}
 	if (p->th.size < base)
 		return fail(why, whylen, BG_ERR_STATE, "the vault's log has %"
-		    PRIu64 " events, fewer than the %" PRIu64 " of %s tree head "
-		    "this machine has checked: the vault file was rolled back "
-		    "(do not approve; see docs/remote-approval.md, \"a forked "
-		    "log\")", p->th.size, base, whose);
+		    PRIu64 " events, fewer than the %" PRIu64 " of %s: the "
+		    "vault file was rolled back (do not approve; see "
+		    "docs/remote-approval.md, \"a forked log\")", p->th.size,
+		    base, whose);
 	if (p->th.size == base) {
 		if (!same(p->th.root, root, 32))
 			goto forked;
@@ -1555,9 +1631,8 @@ check_log(const bg_card_t *c, const bg_reqpkt_t *p, const bg_witness_t *w,
 			break;
 	if (i == p->n_proofs)
 		return fail(why, whylen, BG_ERR_STATE, "the packet carries no "
-		    "consistency proof from %s tree head this machine has "
-		    "checked (size %" PRIu64 "): it cannot show that the log "
-		    "extends it", whose, base);
+		    "consistency proof from %s (size %" PRIu64 "): it cannot "
+		    "show that the log extends it", whose, base);
 	if (bg_merkle_verify_consistency(base, p->th.size, root, p->th.root,
 	    p->proofs[i].n > 0 ? p->proofs[i].path[0] : NULL,
 	    p->proofs[i].n) != BG_OK)
@@ -1565,10 +1640,9 @@ check_log(const bg_card_t *c, const bg_reqpkt_t *p, const bg_witness_t *w,
 	return BG_OK;
 forked:
 	return fail(why, whylen, BG_ERR_STATE, "the vault's log does not "
-	    "extend %s tree head this machine has checked (size %" PRIu64
-	    "): the vault file was rolled back or its log rewritten (do not "
-	    "approve; see docs/remote-approval.md, \"a forked log\")", whose,
-	    base);
+	    "extend %s (size %" PRIu64 "): the vault file was rolled back or "
+	    "its log rewritten (do not approve; see docs/remote-approval.md, "
+	    "\"a forked log\")", whose, base);
 }
 
 static void
@@ -1845,7 +1919,8 @@ out:
  */
 static int
 check_events(const bg_card_t *c, const bg_reqpkt_t *p,
-    const bg_witness_t *w, bg_chain_link_t **tl, char *why, size_t whylen)
+    const bg_witness_t *w, const bg_witness_t *cw, const char *cwho,
+    bg_chain_link_t **tl, char *why, size_t whylen)
 {
 	bg_merkle_acc_t acc;
 	uint8_t root[32], leaf[32];
@@ -1881,6 +1956,19 @@ check_events(const bg_card_t *c, const bg_reqpkt_t *p,
 	}
 	for (i = 0;; i++) {
 		size = p->log_from + i;
+		if (cw != NULL && cw->size > 0 && size == cw->size) {
+			bg_merkle_acc_root(&acc, root);
+			if (!same(root, cw->root, 32)) {
+				r = fail(why, whylen, BG_ERR_STATE, "the log in "
+				    "the packet does not extend the tree head of "
+				    "size %" PRIu64 " %s's token cosigned: the "
+				    "vault file was rolled back or its log "
+				    "rewritten (do not approve; see "
+				    "docs/remote-approval.md, \"a forked log\")",
+				    size, cwho);
+				goto out;
+			}
+		}
 		if (size == c->th.size || (wsize > 0 && size == wsize)) {
 			bg_merkle_acc_root(&acc, root);
 			if ((size == c->th.size && !same(root, c->th.root, 32)) ||
@@ -2075,6 +2163,104 @@ out:
 	return r;
 }
 
+/*
+ * The witnesses' cosignatures the packet ships: each an approval
+ * statement of this vault and tenant, signed (UV) by an approver of the
+ * keyset link it names, a link of the chain tl this machine verified,
+ * with a credential that link gives them.  A cosignature that does not
+ * verify is a tampered packet.  *best gets the largest head they name
+ * (size 0: none) and who its cosigner; two that name different roots at
+ * one size are a forked log.
+ */
+static int
+check_cosigs(const bg_card_t *c, const bg_reqpkt_t *p, bg_chain_link_t **tl,
+    bg_witness_t *best, char who[BG_CHAIN_NAME_MAX + 1], char *why,
+    size_t whylen)
+{
+	const bg_remote_cosig_t *k;
+	const bg_chain_member_t *m;
+	const bg_chain_token_t *ct;
+	bg_remote_stmt_t *st = NULL;
+	uint8_t h[32], cdh[32], signed_h[32];
+	char swhy[BG_REMOTE_WHY_MAX];
+	size_t i, j;
+	int r = BG_ERR_INTERNAL;
+
+	memset(best, 0, sizeof(*best));
+	who[0] = '\0';
+	if (p->n_cosigs > 0 &&
+	    (st = calloc(p->n_cosigs, sizeof(*st))) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < p->n_cosigs; i++) {
+		k = &p->cosigs[i];
+		if (bg_remote_stmt_parse(k->statement, true, &st[i], signed_h,
+		    swhy, sizeof(swhy)) != BG_OK ||
+		    strcmp(st[i].vault_id, c->vault_id) != 0 ||
+		    !same(st[i].genesis, c->genesis, 32) ||
+		    strcmp(st[i].tenant, c->tenant) != 0) {
+			r = fail(why, whylen, BG_ERR_AUTH, "%s's cosignature is "
+			    "not an approval statement of this vault and "
+			    "tenant", k->person);
+			goto out;
+		}
+		for (j = 0; j < p->n_links; j++)
+			if (tl[j]->seq == st[i].keyset_seq)
+				break;
+		if (j < p->n_links)
+			bg_chain_text_hash(p->links[j].body, h);
+		if (j == p->n_links || !same(h, st[i].keyset_hash, 32)) {
+			r = fail(why, whylen, BG_ERR_AUTH, "%s's cosignature "
+			    "names link %" PRIu64 " of %s, which is not in the "
+			    "chain this machine verified", k->person,
+			    st[i].keyset_seq, c->tenant);
+			goto out;
+		}
+		ct = NULL;
+		m = bg_chain_member_find(tl[j], k->person,
+		    BG_CHAIN_ROLE_APPROVER);
+		for (j = 0; m != NULL && j < m->n_tokens && ct == NULL; j++)
+			if (m->tokens[j].cred_id_len == k->sig.cred_id_len &&
+			    same(m->tokens[j].cred_id, k->sig.cred_id,
+			    k->sig.cred_id_len))
+				ct = &m->tokens[j];
+		bg_statement_cdh("approve", k->statement, cdh);
+		if (ct == NULL || bg_token_verify(ct->alg, ct->pubkey,
+		    ct->pubkey_len, c->rp_id, cdh, k->sig.authdata,
+		    k->sig.authdata_len, k->sig.sig, k->sig.sig_len, true) !=
+		    BG_OK) {
+			r = fail(why, whylen, BG_ERR_AUTH, "%s's cosignature "
+			    "does not verify with a credential link %" PRIu64
+			    " gives them as approver", k->person,
+			    st[i].keyset_seq);
+			goto out;
+		}
+		for (j = 0; j < i; j++)
+			if (st[j].log_size == st[i].log_size &&
+			    !same(st[j].tree_root, st[i].tree_root, 32)) {
+				r = fail(why, whylen, BG_ERR_STATE, "%s's and %s's "
+				    "cosignatures name different logs of %"
+				    PRIu64 " events: the vault's log was forked "
+				    "(do not approve; see docs/remote-approval.md, "
+				    "\"a forked log\")", p->cosigs[j].person,
+				    k->person, st[i].log_size);
+				goto out;
+			}
+		if (st[i].log_size > best->size) {
+			memcpy(best->genesis, c->genesis, 32);
+			best->size = st[i].log_size;
+			memcpy(best->root, st[i].tree_root, 32);
+			(void)snprintf(who, BG_CHAIN_NAME_MAX + 1, "%s",
+			    k->person);
+		}
+	}
+	r = BG_OK;
+out:
+	free(st);
+	return r;
+}
+
 static bool
 cred_match(const bg_chain_token_t *t, const bg_card_cred_t *k)
 {
@@ -2095,8 +2281,10 @@ bg_remote_check(const bg_card_t *c, const bg_reqpkt_t *p,
 	const bg_chain_member_t *m;
 	const bg_chain_token_t *tok;
 	bg_policy_t *pol = NULL;
+	bg_witness_t cw;
 	uint8_t h[32], cdh[32];
-	char rsh[65], lh[65], rt[65], when[32];
+	char rsh[65], lh[65], rt[65], when[32], cwho[BG_CHAIN_NAME_MAX + 1];
+	char cwhose[BG_CHAIN_NAME_MAX + 64];
 	size_t i, j, k;
 	int r = BG_ERR_INTERNAL;
 
@@ -2120,10 +2308,21 @@ bg_remote_check(const bg_card_t *c, const bg_reqpkt_t *p,
 		    "approver's");
 		goto out;
 	}
-	if ((r = check_log(c, p, w, why, whylen)) != BG_OK ||
+	/* the log extends what this machine has checked, and the largest
+	 * head a witness of the tenant cosigned (verified through the
+	 * chain, so the chains first) */
+	if ((r = check_log(c, p, w, NULL, why, whylen)) != BG_OK ||
 	    (r = check_vault_chain(c, p, now, &vl, why, whylen)) != BG_OK ||
 	    (r = check_tenant_chain(c, p, vl, now, &tl, why, whylen)) != BG_OK ||
-	    (r = check_events(c, p, w, tl, why, whylen)) != BG_OK)
+	    (r = check_cosigs(c, p, tl, &cw, cwho, why, whylen)) != BG_OK)
+		goto out;
+	if (cw.size > 0) {
+		(void)snprintf(cwhose, sizeof(cwhose), "the tree head %s's "
+		    "token cosigned at an approval", cwho);
+		if ((r = check_log(c, p, &cw, cwhose, why, whylen)) != BG_OK)
+			goto out;
+	}
+	if ((r = check_events(c, p, w, &cw, cwho, tl, why, whylen)) != BG_OK)
 		goto out;
 	head = tl[p->n_links - 1];
 	if ((ck = calloc(1, sizeof(*ck))) == NULL) {

@@ -98,7 +98,7 @@ approve_away alice "$T/alice.card" "$T/sp.req" "$T/sp.appr"
 refused_away "not consecutive links of acme"
 
 step "a packet not in canonical form, and the card edited"
-sed 's/{"for"/{ "for"/' "$T/a.req" >"$T/ws.req"
+sed 's/^{"/{ "/' "$T/a.req" >"$T/ws.req"
 approve_away alice "$T/alice.card" "$T/ws.req" "$T/ws.appr"
 refused_away "not in canonical form"
 tamper "$T/alice.card" "$T/evil.card" 'p["body"]["salt"] = "00" * 32'
