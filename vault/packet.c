@@ -233,7 +233,7 @@ out:
 
 static const char req_sql[] = "SELECT q.state, q.deadline, q.statement, "
     "q.authdata, q.sig, k.cred_id, x.chain_seq, x.id, x.state, t.name, "
-    "x.version, s.name FROM requests q JOIN tokens k ON k.id = q.token_id "
+    "x.version, s.name, x.seal_act FROM requests q JOIN tokens k ON k.id = q.token_id "
     "JOIN versions x ON x.id = q.version_id "
     "JOIN secrets s ON s.id = x.secret_id "
     "JOIN tenants t ON t.id = s.tenant_id WHERE q.id = ?";
@@ -402,12 +402,108 @@ out:
 	return r;
 }
 
+/*
+ * The newest cosignature of every witness of the tenant: per person, the
+ * approval (decision 1, request.c's BG_APPROVE) whose signed statement
+ * names the largest log size, as the approvals rows keep it (statement,
+ * assertion, the credential's id).  Each size is added to sizes (for a
+ * consistency proof) and *minseqp lowered to the oldest keyset link they
+ * name (the approver verifies each through the chain).
+ */
+static int
+add_cosigs(bg_vault_t *v, bg_reqpkt_t *p, int64_t tenant_id,
+    int64_t *minseqp, int64_t *sizes, size_t cap, size_t *np)
+{
+	static const char sql[] = "SELECT a.person, a.statement, a.authdata, "
+	    "a.sig, k.cred_id FROM approvals a "
+	    "JOIN requests q ON q.id = a.request_id "
+	    "JOIN versions x ON x.id = q.version_id "
+	    "JOIN secrets s ON s.id = x.secret_id "
+	    "JOIN tokens k ON k.id = a.token_id "
+	    "WHERE s.tenant_id = ? AND a.decision = 1 ORDER BY a.person, a.id";
+	sqlite3_stmt *st = NULL;
+	bg_remote_stmt_t rs;
+	bg_remote_sig_t sig, best_sig;
+	uint8_t sh[32];
+	char why[BG_REMOTE_WHY_MAX], person[BG_VAULT_NAME_MAX + 1];
+	char cur[BG_VAULT_NAME_MAX + 1], *best = NULL;
+	uint64_t best_size = 0;
+	int64_t best_seq = 0;
+	const char *text;
+	bool row = false;
+	size_t i;
+	int r = BG_ERR_INTERNAL;
+
+	cur[0] = '\0';
+	memset(&best_sig, 0, sizeof(best_sig));
+	if ((r = bg_store_prepare(v, sql, &st)) != BG_OK ||
+	    (r = bg_store_bind_int(v, st, 1, tenant_id)) != BG_OK)
+		goto out;
+	for (;;) {
+		if ((r = bg_store_step(v, st, &row)) != BG_OK)
+			goto out;
+		if (row)
+			bg_store_col_text(st, 0, person, sizeof(person));
+		/* a person's rows end: their newest goes in the packet */
+		if (best != NULL && (!row || strcmp(person, cur) != 0)) {
+			if ((r = bg_reqpkt_add_cosig(p, cur, best, &best_sig)) !=
+			    BG_OK) {
+				r = bg_vault_fail(v, r, "too many witnesses' "
+				    "cosignatures for one packet");
+				goto out;
+			}
+			if (best_seq > 0 && (*minseqp == 0 ||
+			    best_seq < *minseqp))
+				*minseqp = best_seq;
+			for (i = 0; i < *np && sizes[i] != (int64_t)best_size;
+			    i++)
+				;
+			if (i == *np && *np < cap)
+				sizes[(*np)++] = (int64_t)best_size;
+			free(best);
+			best = NULL;
+			best_size = 0;
+		}
+		if (!row)
+			break;
+		(void)snprintf(cur, sizeof(cur), "%s", person);
+		text = (const char *)sqlite3_column_text(st, 1);
+		/* a statement that is not an approval's (altered) is no
+		 * witness's word: it is left out, as root could anyway */
+		if (text == NULL || bg_remote_stmt_parse(text, true, &rs, sh,
+		    why, sizeof(why)) != BG_OK || rs.log_size <= best_size)
+			continue;
+		memset(&sig, 0, sizeof(sig));
+		if ((r = col_blob(v, st, 2, sig.authdata, sizeof(sig.authdata),
+		    &sig.authdata_len)) != BG_OK ||
+		    (r = col_blob(v, st, 3, sig.sig, sizeof(sig.sig),
+		    &sig.sig_len)) != BG_OK ||
+		    (r = col_blob(v, st, 4, sig.cred_id, sizeof(sig.cred_id),
+		    &sig.cred_id_len)) != BG_OK)
+			goto out;
+		free(best);
+		if ((best = strdup(text)) == NULL) {
+			r = BG_ERR_NOMEM;
+			goto out;
+		}
+		best_sig = sig;
+		best_size = rs.log_size;
+		best_seq = (int64_t)rs.keyset_seq;
+	}
+	r = BG_OK;
+out:
+	free(best);
+	sqlite3_finalize(st);
+	return r;
+}
+
 int
 bg_vault_packet_export(bg_vault_t *v, const bg_vault_signer_t *by,
     int64_t request_id, const char *person, char **packetp, int64_t *sizep)
 {
 	const char *actor = by != NULL ? by->person : NULL;
 	bg_admin_t a;
+	bg_act_row_t ar;
 	char *lines = NULL;
 	bool checked = false;
 	bg_tenant_row_t t;
@@ -424,7 +520,7 @@ bg_vault_packet_export(bg_vault_t *v, const bg_vault_signer_t *by,
 	char key[24];
 	int64_t now = 0, mid = 0, chain_seq = 0, version_id = 0, seq = 0;
 	int64_t sizes[BG_REMOTE_MAX_PROOFS], card_seq = 0, card_size = -1;
-	int64_t from;
+	int64_t from, seal_act = 0, seal_seq, chain_seq_min = 0, cosig_seq = 0;
 	size_t i, n = 0, nsizes = 0, plen = 0, leaf = 0;
 	int state, vstate, version;
 	bool row = false;
@@ -432,6 +528,7 @@ bg_vault_packet_export(bg_vault_t *v, const bg_vault_signer_t *by,
 
 	memset(&t, 0, sizeof(t));
 	memset(&a, 0, sizeof(a));
+	memset(&ar, 0, sizeof(ar));
 	*packetp = NULL;
 	if (sizep != NULL)
 		*sizep = 0;
@@ -488,6 +585,8 @@ bg_vault_packet_export(bg_vault_t *v, const bg_vault_signer_t *by,
 		goto out;
 	chain_seq = sqlite3_column_int64(st, 6);
 	version_id = sqlite3_column_int64(st, 7);
+	seal_act = sqlite3_column_type(st, 12) == SQLITE_NULL ? 0 :
+	    sqlite3_column_int64(st, 12);
 	sqlite3_finalize(st);
 	st = NULL;
 	/* the approver: live now, named by the policy that sealed it */
@@ -499,6 +598,24 @@ bg_vault_packet_export(bg_vault_t *v, const bg_vault_signer_t *by,
 	    (r = bg_chain_tenant(v, tenant, (uint64_t)chain_seq, &vks, h)) !=
 	    BG_OK)
 		goto out;
+	/* the operator's signed seal, checked here as at approval, goes
+	 * with the packet for the approver's machine to check again */
+	if ((r = bg_seal_check(v, &t, version_id, NULL)) != BG_OK ||
+	    (r = bg_admin_load(v, seal_act, &ar)) != BG_OK)
+		goto out;
+	if ((seal_seq = bg_seal_link_seq(ar.statement)) > 0 &&
+	    seal_seq < chain_seq)
+		chain_seq_min = seal_seq;
+	if ((p->seal = strdup(ar.statement)) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	memcpy(p->seal_sig.cred_id, ar.cred_id, ar.cred_id_len);
+	p->seal_sig.cred_id_len = ar.cred_id_len;
+	memcpy(p->seal_sig.authdata, ar.authdata, ar.authdata_len);
+	p->seal_sig.authdata_len = ar.authdata_len;
+	memcpy(p->seal_sig.sig, ar.sig, ar.sig_len);
+	p->seal_sig.sig_len = ar.sig_len;
 	if ((m = bg_chain_member_find(vks, person,
 	    BG_CHAIN_ROLE_APPROVER)) == NULL ||
 	    bg_policy_parse(vks->policy, &pol, NULL) != BG_OK ||
@@ -554,7 +671,9 @@ bg_vault_packet_export(bg_vault_t *v, const bg_vault_signer_t *by,
 		goto out;
 	}
 	if ((r = witness_sizes(v, tenant, person, sizes,
-	    BG_REMOTE_MAX_PROOFS, &nsizes, &card_seq, &card_size)) != BG_OK)
+	    BG_REMOTE_MAX_PROOFS, &nsizes, &card_seq, &card_size)) != BG_OK ||
+	    (r = add_cosigs(v, p, t.id, &cosig_seq, sizes,
+	    BG_REMOTE_MAX_PROOFS, &nsizes)) != BG_OK)
 		goto out;
 	det = json_pack("{s:I, s:s, s:s, s:i, s:O}", "request",
 	    (json_int_t)request_id, "for", person, "secret", secret,
@@ -612,10 +731,12 @@ bg_vault_packet_export(bg_vault_t *v, const bg_vault_signer_t *by,
 	    th.size)) != BG_OK)
 		goto out;
 	/* the vault's chain whole; the tenant's from the oldest link a card
-	 * of the person or the version needs */
-	from = chain_seq;
+	 * of the person, the version, its seal or a cosignature needs */
+	from = chain_seq_min > 0 ? chain_seq_min : chain_seq;
 	if (card_seq > 0 && card_seq < from)
 		from = card_seq;
+	if (cosig_seq > 0 && cosig_seq < from)
+		from = cosig_seq;
 	if ((r = add_links(v, p, true, "", 0)) != BG_OK ||
 	    (r = add_links(v, p, false, tenant, from)) != BG_OK)
 		goto out;
@@ -640,6 +761,7 @@ out:
 	bg_reqpkt_free(&p);
 	sodium_memzero(salt, sizeof(salt));
 	bg_tenant_row_clear(&t);
+	bg_act_row_clear(&ar);
 	free(lines);
 	bg_admin_clear(&a);
 	return bg_vault_finish(v, r, actor, "packet.export", tenant, secret);

@@ -604,6 +604,10 @@ bg_reqpkt_free(bg_reqpkt_t **pp)
 	if (pp == NULL || (p = *pp) == NULL)
 		return;
 	free(p->statement);
+	free(p->seal);
+	for (i = 0; i < p->n_cosigs; i++)
+		free(p->cosigs[i].statement);
+	free(p->cosigs);
 	links_free(p->vault_links, p->n_vault_links);
 	links_free(p->links, p->n_links);
 	for (i = 0; i < p->n_proofs; i++)
@@ -651,6 +655,30 @@ bg_reqpkt_add_entry(bg_reqpkt_t *p, const char *entry)
 	if ((grown[p->n_entries] = strdup(entry)) == NULL)
 		return BG_ERR_NOMEM;
 	p->n_entries++;
+	return BG_OK;
+}
+
+int
+bg_reqpkt_add_cosig(bg_reqpkt_t *p, const char *person,
+    const char *statement, const bg_remote_sig_t *sig)
+{
+	bg_remote_cosig_t *grown, *k;
+
+	if (p->n_cosigs >= BG_REMOTE_MAX_COSIGS)
+		return BG_ERR_RANGE;
+	if (strlen(person) >= sizeof(k->person))
+		return BG_ERR_INVALID_ARG;
+	if ((grown = realloc(p->cosigs, (p->n_cosigs + 1) *
+	    sizeof(*grown))) == NULL)
+		return BG_ERR_NOMEM;
+	p->cosigs = grown;
+	k = &grown[p->n_cosigs];
+	memset(k, 0, sizeof(*k));
+	(void)snprintf(k->person, sizeof(k->person), "%s", person);
+	k->sig = *sig;
+	if ((k->statement = strdup(statement)) == NULL)
+		return BG_ERR_NOMEM;
+	p->n_cosigs++;
 	return BG_OK;
 }
 
@@ -812,7 +840,7 @@ bg_reqpkt_encode(const bg_reqpkt_t *p, char **textp)
 	int r = BG_ERR_NOMEM;
 
 	*textp = NULL;
-	if (p->statement == NULL ||
+	if (p->statement == NULL || p->seal == NULL ||
 	    bg_treehead_format(&p->th, th, sizeof(th)) != BG_OK) {
 		r = BG_ERR_INVALID_ARG;
 		goto out;
@@ -827,6 +855,9 @@ bg_reqpkt_encode(const bg_reqpkt_t *p, char **textp)
 	    !jset(o, "for", json_string(p->person)) ||
 	    !jset(o, "statement", json_string(p->statement)) ||
 	    !jset(o, "requester_sig", sig_json(&p->req_sig)) ||
+	    (s = json_object()) == NULL || !jset(o, "seal", s) ||
+	    !jset(s, "signature", sig_json(&p->seal_sig)) ||
+	    !jset(s, "statement", json_string(p->seal)) ||
 	    !jset(o, "vault_links", links_json(p->vault_links,
 	    p->n_vault_links)) ||
 	    !jset(o, "links", links_json(p->links, p->n_links)) ||
@@ -844,6 +875,15 @@ bg_reqpkt_encode(const bg_reqpkt_t *p, char **textp)
 		    p->shares[i].cred_id_len)) ||
 		    !jset(s, "leaf", json_integer((json_int_t)
 		    p->shares[i].leaf)))
+			goto out;
+	if ((a = json_array()) == NULL || !jset(o, "cosignatures", a))
+		goto out;
+	for (i = 0; i < p->n_cosigs; i++)
+		if ((s = json_object()) == NULL ||
+		    json_array_append_new(a, s) != 0 ||
+		    !jset(s, "person", json_string(p->cosigs[i].person)) ||
+		    !jset(s, "signature", sig_json(&p->cosigs[i].sig)) ||
+		    !jset(s, "statement", json_string(p->cosigs[i].statement)))
 			goto out;
 	if ((a = json_array()) == NULL || !jset(o, "proofs", a))
 		goto out;
@@ -880,13 +920,18 @@ int
 bg_reqpkt_parse(const char *text, size_t len, bg_reqpkt_t **pp, char *why,
     size_t whylen)
 {
-	static const char *const keys[] = { "for", "format", "genesis",
-	    "links", "log", "log_head", "proofs", "request", "requester_sig",
-	    "shares", "statement", "tenant", "time", "tree_head", "v",
+	static const char *const keys[] = { "cosignatures", "for", "format",
+	    "genesis", "links", "log", "log_head", "proofs", "request", "requester_sig",
+	    "seal", "shares", "statement", "tenant", "time", "tree_head", "v",
 	    "vault_id", "vault_links" };
 	static const char *const shkeys[] = { "blob", "cred_id", "leaf" };
 	static const char *const prkeys[] = { "from", "path" };
 	static const char *const lgkeys[] = { "entries", "from", "frontier" };
+	static const char *const slkeys[] = { "signature", "statement" };
+	static const char *const cskeys[] = { "person", "signature",
+	    "statement" };
+	bg_remote_sig_t csig;
+	char cperson[BG_CHAIN_NAME_MAX + 1];
 	bg_reqpkt_t *p = NULL;
 	json_t *root = NULL;
 	const json_t *a, *e, *path;
@@ -898,9 +943,9 @@ bg_reqpkt_parse(const char *text, size_t len, bg_reqpkt_t **pp, char *why,
 
 	say(why, whylen, "%s", "");
 	*pp = NULL;
+	/* the format and version first: an older packet is refused as one,
+	 * not for the keys it lacks */
 	if ((r = jload(text, len, &root, why, whylen)) != BG_OK ||
-	    (r = jkeys(root, "the request packet", keys,
-	    sizeof(keys) / sizeof(keys[0]), why, whylen)) != BG_OK ||
 	    (r = jstr(root, "format", fmt, sizeof(fmt), why, whylen)) != BG_OK)
 		goto out;
 	if (strcmp(fmt, REQ_FORMAT) != 0) {
@@ -912,9 +957,14 @@ bg_reqpkt_parse(const char *text, size_t len, bg_reqpkt_t **pp, char *why,
 		goto out;
 	if (n != BG_REMOTE_REQ_V) {
 		r = fail(why, whylen, BG_ERR_UNSUPPORTED, "request packet "
-		    "version %" PRId64 " is not known to this program", n);
+		    "version %" PRId64 " is not known to this program (it "
+		    "needs version %d: export the packet again)", n,
+		    BG_REMOTE_REQ_V);
 		goto out;
 	}
+	if ((r = jkeys(root, "the request packet", keys,
+	    sizeof(keys) / sizeof(keys[0]), why, whylen)) != BG_OK)
+		goto out;
 	if ((p = bg_reqpkt_new()) == NULL) {
 		r = BG_ERR_NOMEM;
 		goto out;
@@ -956,6 +1006,21 @@ bg_reqpkt_parse(const char *text, size_t len, bg_reqpkt_t **pp, char *why,
 		    "string");
 		goto out;
 	}
+	/* the version's seal act: its statement and the operator's
+	 * assertion (checked by bg_remote_check, not here) */
+	a = json_object_get(root, "seal");
+	if ((r = jkeys(a, "the seal act", slkeys, 2, why, whylen)) != BG_OK ||
+	    (r = sig_from(json_object_get(a, "signature"), "the seal act's "
+	    "signature", &p->seal_sig, why, whylen)) != BG_OK)
+		goto out;
+	e = json_object_get(a, "statement");
+	if (!json_is_string(e) || strlen(json_string_value(e)) !=
+	    json_string_length(e) ||
+	    (p->seal = strdup(json_string_value(e))) == NULL) {
+		r = fail(why, whylen, BG_ERR_PARSE, "the seal act's "
+		    "\"statement\" is not a string");
+		goto out;
+	}
 	if (bg_treehead_parse(th, &p->th, thwhy, sizeof(thwhy)) != BG_OK) {
 		r = fail(why, whylen, BG_ERR_PARSE, "the packet's tree head: "
 		    "%s", thwhy);
@@ -980,6 +1045,34 @@ bg_reqpkt_parse(const char *text, size_t len, bg_reqpkt_t **pp, char *why,
 			goto out;
 		s->leaf = (uint64_t)n;
 		p->n_shares++;
+	}
+	a = json_object_get(root, "cosignatures");
+	if (!json_is_array(a) || json_array_size(a) > BG_REMOTE_MAX_COSIGS) {
+		r = fail(why, whylen, BG_ERR_PARSE, "\"cosignatures\" is not a "
+		    "list of at most %d", BG_REMOTE_MAX_COSIGS);
+		goto out;
+	}
+	for (i = 0; i < json_array_size(a); i++) {
+		const json_t *st;
+
+		e = json_array_get(a, i);
+		st = json_object_get(e, "statement");
+		if ((r = jkeys(e, "a cosignature", cskeys, 3, why, whylen)) !=
+		    BG_OK || (r = jstr(e, "person", cperson, sizeof(cperson),
+		    why, whylen)) != BG_OK || (r = sig_from(json_object_get(e,
+		    "signature"), "a cosignature's signature", &csig, why,
+		    whylen)) != BG_OK)
+			goto out;
+		if (!name_ok(cperson) || !json_is_string(st) ||
+		    strlen(json_string_value(st)) != json_string_length(st)) {
+			r = fail(why, whylen, BG_ERR_PARSE, "a cosignature's "
+			    "person is not a name or its statement not a "
+			    "string");
+			goto out;
+		}
+		if ((r = bg_reqpkt_add_cosig(p, cperson, json_string_value(st),
+		    &csig)) != BG_OK)
+			goto out;
 	}
 	a = json_object_get(root, "proofs");
 	if (!json_is_array(a) || json_array_size(a) > BG_REMOTE_MAX_PROOFS) {
@@ -1495,31 +1588,39 @@ same(const void *a, const void *b, size_t n)
 	return memcmp(a, b, n) == 0;	/* public: hashes, ids, keys */
 }
 
-/* The tree head is the vault's and extends what this machine knows. */
+/*
+ * The tree head is the vault's and extends what this machine knows: the
+ * card's head, and w when it is larger (whose: what w is, for the
+ * sentence; NULL: this machine's own witness state).
+ */
 static int
 check_log(const bg_card_t *c, const bg_reqpkt_t *p, const bg_witness_t *w,
-    char *why, size_t whylen)
+    const char *whose_w, char *why, size_t whylen)
 {
 	uint64_t base = c->th.size;
 	const uint8_t *root = c->th.root;
-	const char *whose = "your card's";
+	const char *whose = "your card's tree head";
 	size_t i;
 
 	if (strcmp(p->th.vault_id, c->vault_id) != 0 ||
 	    bg_treehead_verify(&p->th, c->log_key) != BG_OK)
 		return fail(why, whylen, BG_ERR_AUTH, "the packet's tree head "
 		    "is not signed by the vault key on your card");
-	if (w != NULL && same(w->genesis, c->genesis, 32) && w->size > base) {
+	/* a cosigned head counts even below the card's: it is another
+	 * person's token's word on the log */
+	if (w != NULL && same(w->genesis, c->genesis, 32) && w->size > 0 &&
+	    (w->size > base || whose_w != NULL)) {
 		base = w->size;
 		root = w->root;
-		whose = "the largest";
+		whose = whose_w != NULL ? whose_w : "the largest tree head "
+		    "this machine has checked";
 	}
 	if (p->th.size < base)
 		return fail(why, whylen, BG_ERR_STATE, "the vault's log has %"
-		    PRIu64 " events, fewer than the %" PRIu64 " of %s tree head "
-		    "this machine has checked: the vault file was rolled back "
-		    "(do not approve; see docs/remote-approval.md, \"a forked "
-		    "log\")", p->th.size, base, whose);
+		    PRIu64 " events, fewer than the %" PRIu64 " of %s: the "
+		    "vault file was rolled back (do not approve; see "
+		    "docs/remote-approval.md, \"a forked log\")", p->th.size,
+		    base, whose);
 	if (p->th.size == base) {
 		if (!same(p->th.root, root, 32))
 			goto forked;
@@ -1530,9 +1631,8 @@ check_log(const bg_card_t *c, const bg_reqpkt_t *p, const bg_witness_t *w,
 			break;
 	if (i == p->n_proofs)
 		return fail(why, whylen, BG_ERR_STATE, "the packet carries no "
-		    "consistency proof from %s tree head this machine has "
-		    "checked (size %" PRIu64 "): it cannot show that the log "
-		    "extends it", whose, base);
+		    "consistency proof from %s (size %" PRIu64 "): it cannot "
+		    "show that the log extends it", whose, base);
 	if (bg_merkle_verify_consistency(base, p->th.size, root, p->th.root,
 	    p->proofs[i].n > 0 ? p->proofs[i].path[0] : NULL,
 	    p->proofs[i].n) != BG_OK)
@@ -1540,10 +1640,9 @@ check_log(const bg_card_t *c, const bg_reqpkt_t *p, const bg_witness_t *w,
 	return BG_OK;
 forked:
 	return fail(why, whylen, BG_ERR_STATE, "the vault's log does not "
-	    "extend %s tree head this machine has checked (size %" PRIu64
-	    "): the vault file was rolled back or its log rewritten (do not "
-	    "approve; see docs/remote-approval.md, \"a forked log\")", whose,
-	    base);
+	    "extend %s (size %" PRIu64 "): the vault file was rolled back or "
+	    "its log rewritten (do not approve; see docs/remote-approval.md, "
+	    "\"a forked log\")", whose, base);
 }
 
 static void
@@ -1820,7 +1919,8 @@ out:
  */
 static int
 check_events(const bg_card_t *c, const bg_reqpkt_t *p,
-    const bg_witness_t *w, bg_chain_link_t **tl, char *why, size_t whylen)
+    const bg_witness_t *w, const bg_witness_t *cw, const char *cwho,
+    bg_chain_link_t **tl, char *why, size_t whylen)
 {
 	bg_merkle_acc_t acc;
 	uint8_t root[32], leaf[32];
@@ -1856,6 +1956,19 @@ check_events(const bg_card_t *c, const bg_reqpkt_t *p,
 	}
 	for (i = 0;; i++) {
 		size = p->log_from + i;
+		if (cw != NULL && cw->size > 0 && size == cw->size) {
+			bg_merkle_acc_root(&acc, root);
+			if (!same(root, cw->root, 32)) {
+				r = fail(why, whylen, BG_ERR_STATE, "the log in "
+				    "the packet does not extend the tree head of "
+				    "size %" PRIu64 " %s's token cosigned: the "
+				    "vault file was rolled back or its log "
+				    "rewritten (do not approve; see "
+				    "docs/remote-approval.md, \"a forked log\")",
+				    size, cwho);
+				goto out;
+			}
+		}
 		if (size == c->th.size || (wsize > 0 && size == wsize)) {
 			bg_merkle_acc_root(&acc, root);
 			if ((size == c->th.size && !same(root, c->th.root, 32)) ||
@@ -1910,6 +2023,244 @@ out:
 	return r;
 }
 
+/* Whether s is n lower-case hex digits followed by tail. */
+static bool
+hex_then(const char *s, size_t n, const char *tail)
+{
+	return strspn(s, "0123456789abcdef") == n &&
+	    strncmp(s + n, tail, strlen(tail)) == 0;
+}
+
+/*
+ * The version's seal act, store-free (the vault's bg_seal_check without
+ * the file): its head names this vault, genesis, tenant and a keyset link
+ * of the verified chain tl no newer than the request's; its signer is an
+ * operator of that link, with the credential that signed, live at the
+ * act's time; the signature (UV) verifies over the whole statement; and
+ * it holds a well-formed "value:" line for the request's secret and
+ * version.  The shares hash on that line covers every approver's share,
+ * which this machine does not see: it is checked at the vault
+ * (docs/security.md, "Remote approval").
+ */
+static int
+check_seal(const bg_card_t *c, const bg_reqpkt_t *p, bg_chain_link_t **tl,
+    const bg_remote_stmt_t *st, char *why, size_t whylen)
+{
+	const bg_chain_link_t *l = NULL;
+	const bg_chain_member_t *m;
+	const bg_chain_token_t *ct = NULL;
+	const char *q = p->seal, *v;
+	char val[BG_CHAIN_NAME_MAX + 128], *want = NULL, *sp;
+	uint8_t h[32], lh[32], cdh[32];
+	unsigned long long seq = 0;
+	int64_t t = 0;
+	size_t i, n;
+	int r = BG_ERR_INTERNAL;
+
+	if (stmt_line(&q, "vault", val, sizeof(val), why, whylen) != BG_OK ||
+	    strcmp(val, c->vault_id) != 0 ||
+	    stmt_line(&q, "genesis", val, sizeof(val), why, whylen) != BG_OK ||
+	    hex32(val, h) != BG_OK || !same(h, c->genesis, 32) ||
+	    stmt_line(&q, "act", val, sizeof(val), why, whylen) != BG_OK ||
+	    strcmp(val, "seal") != 0 ||
+	    stmt_line(&q, "tenant", val, sizeof(val), why, whylen) != BG_OK ||
+	    strcmp(val, c->tenant) != 0) {
+		r = fail(why, whylen, BG_ERR_AUTH, "the version's seal act "
+		    "is not a seal of this vault and tenant (%s)", c->tenant);
+		goto out;
+	}
+	if (stmt_line(&q, "keyset", val, sizeof(val), why, whylen) != BG_OK ||
+	    sscanf(val, "link %llu, ", &seq) != 1 || seq < 1 ||
+	    (sp = strchr(val, ' ')) == NULL ||
+	    (sp = strchr(sp + 1, ' ')) == NULL || hex32(sp + 1, lh) != BG_OK) {
+		r = fail(why, whylen, BG_ERR_AUTH, "the version's seal act "
+		    "names no keyset link");
+		goto out;
+	}
+	for (i = 0; i < p->n_links; i++)
+		if (tl[i]->seq == seq)
+			break;
+	if (i < p->n_links)
+		bg_chain_text_hash(p->links[i].body, h);
+	if (i == p->n_links || seq > st->keyset_seq || !same(h, lh, 32)) {
+		r = fail(why, whylen, BG_ERR_AUTH, "the version's seal act "
+		    "names link %llu of %s, which is not in the chain this "
+		    "machine verified (or is newer than the request's)", seq,
+		    c->tenant);
+		goto out;
+	}
+	l = tl[i];
+	if (stmt_line(&q, "by", val, sizeof(val), why, whylen) != BG_OK ||
+	    (n = strlen(val)) < sizeof(" (operator)") ||
+	    strcmp(val + n - strlen(" (operator)"), " (operator)") != 0) {
+		r = fail(why, whylen, BG_ERR_AUTH, "the version's seal act is "
+		    "not made by an operator");
+		goto out;
+	}
+	val[n - strlen(" (operator)")] = '\0';
+	if (!name_ok(val) || (m = bg_chain_member_find(l, val,
+	    BG_CHAIN_ROLE_OPERATOR)) == NULL) {
+		r = fail(why, whylen, BG_ERR_AUTH, "the version's seal act is "
+		    "not made by an operator of link %llu of %s", seq,
+		    c->tenant);
+		goto out;
+	}
+	for (i = 0; i < m->n_tokens && ct == NULL; i++)
+		if (m->tokens[i].cred_id_len == p->seal_sig.cred_id_len &&
+		    same(m->tokens[i].cred_id, p->seal_sig.cred_id,
+		    p->seal_sig.cred_id_len))
+			ct = &m->tokens[i];
+	if (stmt_line(&q, "time", val, sizeof(val), why, whylen) != BG_OK ||
+	    paren_num(val, &t) != BG_OK) {
+		r = fail(why, whylen, BG_ERR_AUTH, "the version's seal act "
+		    "has no time");
+		goto out;
+	}
+	bg_statement_cdh("seal", p->seal, cdh);
+	if (ct == NULL || bg_token_verify(ct->alg, ct->pubkey,
+	    ct->pubkey_len, c->rp_id, cdh, p->seal_sig.authdata,
+	    p->seal_sig.authdata_len, p->seal_sig.sig, p->seal_sig.sig_len,
+	    true) != BG_OK) {
+		r = fail(why, whylen, BG_ERR_AUTH, "the operator's signature "
+		    "over the version's seal does not verify with a credential "
+		    "link %llu gives %s", seq, m->person);
+		goto out;
+	}
+	if (m->expires_at != 0 && m->expires_at <= t) {
+		r = fail(why, whylen, BG_ERR_AUTH, "%s's operator membership "
+		    "had expired when the version was sealed", m->person);
+		goto out;
+	}
+	/* "value: <secret> version <n>, <len> bytes, ciphertext <hex>,
+	 * shares <hex>, key-commitment <hex>" among the act's own lines */
+	if (asprintf(&want, "\nvalue: %s version %d, ", st->secret,
+	    st->version) < 0) {
+		want = NULL;
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	for (v = q - 1; (v = strstr(v, want)) != NULL; v++) {
+		const char *x = v + strlen(want);
+
+		if ((n = strspn(x, "0123456789")) == 0 || n > 19 ||
+		    strncmp(x + n, " bytes, ciphertext ", 19) != 0)
+			continue;
+		x += n + 19;
+		if (hex_then(x, 64, ", shares ") &&
+		    hex_then(x + 64 + 9, 64, ", key-commitment ") &&
+		    hex_then(x + 64 + 9 + 64 + 17, 64, "\n"))
+			break;
+	}
+	if (v == NULL) {
+		r = fail(why, whylen, BG_ERR_AUTH, "%s's seal does not name "
+		    "%s/%s v%d: the version is not what an operator sealed",
+		    m->person, c->tenant, st->secret, st->version);
+		goto out;
+	}
+	r = BG_OK;
+out:
+	free(want);
+	return r;
+}
+
+/*
+ * The witnesses' cosignatures the packet ships: each an approval
+ * statement of this vault and tenant, signed (UV) by an approver of the
+ * keyset link it names, a link of the chain tl this machine verified,
+ * with a credential that link gives them.  A cosignature that does not
+ * verify is a tampered packet.  *best gets the largest head they name
+ * (size 0: none) and who its cosigner; two that name different roots at
+ * one size are a forked log.
+ */
+static int
+check_cosigs(const bg_card_t *c, const bg_reqpkt_t *p, bg_chain_link_t **tl,
+    bg_witness_t *best, char who[BG_CHAIN_NAME_MAX + 1], char *why,
+    size_t whylen)
+{
+	const bg_remote_cosig_t *k;
+	const bg_chain_member_t *m;
+	const bg_chain_token_t *ct;
+	bg_remote_stmt_t *st = NULL;
+	uint8_t h[32], cdh[32], signed_h[32];
+	char swhy[BG_REMOTE_WHY_MAX];
+	size_t i, j;
+	int r = BG_ERR_INTERNAL;
+
+	memset(best, 0, sizeof(*best));
+	who[0] = '\0';
+	if (p->n_cosigs > 0 &&
+	    (st = calloc(p->n_cosigs, sizeof(*st))) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < p->n_cosigs; i++) {
+		k = &p->cosigs[i];
+		if (bg_remote_stmt_parse(k->statement, true, &st[i], signed_h,
+		    swhy, sizeof(swhy)) != BG_OK ||
+		    strcmp(st[i].vault_id, c->vault_id) != 0 ||
+		    !same(st[i].genesis, c->genesis, 32) ||
+		    strcmp(st[i].tenant, c->tenant) != 0) {
+			r = fail(why, whylen, BG_ERR_AUTH, "%s's cosignature is "
+			    "not an approval statement of this vault and "
+			    "tenant", k->person);
+			goto out;
+		}
+		for (j = 0; j < p->n_links; j++)
+			if (tl[j]->seq == st[i].keyset_seq)
+				break;
+		if (j < p->n_links)
+			bg_chain_text_hash(p->links[j].body, h);
+		if (j == p->n_links || !same(h, st[i].keyset_hash, 32)) {
+			r = fail(why, whylen, BG_ERR_AUTH, "%s's cosignature "
+			    "names link %" PRIu64 " of %s, which is not in the "
+			    "chain this machine verified", k->person,
+			    st[i].keyset_seq, c->tenant);
+			goto out;
+		}
+		ct = NULL;
+		m = bg_chain_member_find(tl[j], k->person,
+		    BG_CHAIN_ROLE_APPROVER);
+		for (j = 0; m != NULL && j < m->n_tokens && ct == NULL; j++)
+			if (m->tokens[j].cred_id_len == k->sig.cred_id_len &&
+			    same(m->tokens[j].cred_id, k->sig.cred_id,
+			    k->sig.cred_id_len))
+				ct = &m->tokens[j];
+		bg_statement_cdh("approve", k->statement, cdh);
+		if (ct == NULL || bg_token_verify(ct->alg, ct->pubkey,
+		    ct->pubkey_len, c->rp_id, cdh, k->sig.authdata,
+		    k->sig.authdata_len, k->sig.sig, k->sig.sig_len, true) !=
+		    BG_OK) {
+			r = fail(why, whylen, BG_ERR_AUTH, "%s's cosignature "
+			    "does not verify with a credential link %" PRIu64
+			    " gives them as approver", k->person,
+			    st[i].keyset_seq);
+			goto out;
+		}
+		for (j = 0; j < i; j++)
+			if (st[j].log_size == st[i].log_size &&
+			    !same(st[j].tree_root, st[i].tree_root, 32)) {
+				r = fail(why, whylen, BG_ERR_STATE, "%s's and %s's "
+				    "cosignatures name different logs of %"
+				    PRIu64 " events: the vault's log was forked "
+				    "(do not approve; see docs/remote-approval.md, "
+				    "\"a forked log\")", p->cosigs[j].person,
+				    k->person, st[i].log_size);
+				goto out;
+			}
+		if (st[i].log_size > best->size) {
+			memcpy(best->genesis, c->genesis, 32);
+			best->size = st[i].log_size;
+			memcpy(best->root, st[i].tree_root, 32);
+			(void)snprintf(who, BG_CHAIN_NAME_MAX + 1, "%s",
+			    k->person);
+		}
+	}
+	r = BG_OK;
+out:
+	free(st);
+	return r;
+}
+
 static bool
 cred_match(const bg_chain_token_t *t, const bg_card_cred_t *k)
 {
@@ -1930,8 +2281,10 @@ bg_remote_check(const bg_card_t *c, const bg_reqpkt_t *p,
 	const bg_chain_member_t *m;
 	const bg_chain_token_t *tok;
 	bg_policy_t *pol = NULL;
+	bg_witness_t cw;
 	uint8_t h[32], cdh[32];
-	char rsh[65], lh[65], rt[65], when[32];
+	char rsh[65], lh[65], rt[65], when[32], cwho[BG_CHAIN_NAME_MAX + 1];
+	char cwhose[BG_CHAIN_NAME_MAX + 64];
 	size_t i, j, k;
 	int r = BG_ERR_INTERNAL;
 
@@ -1955,10 +2308,21 @@ bg_remote_check(const bg_card_t *c, const bg_reqpkt_t *p,
 		    "approver's");
 		goto out;
 	}
-	if ((r = check_log(c, p, w, why, whylen)) != BG_OK ||
+	/* the log extends what this machine has checked, and the largest
+	 * head a witness of the tenant cosigned (verified through the
+	 * chain, so the chains first) */
+	if ((r = check_log(c, p, w, NULL, why, whylen)) != BG_OK ||
 	    (r = check_vault_chain(c, p, now, &vl, why, whylen)) != BG_OK ||
 	    (r = check_tenant_chain(c, p, vl, now, &tl, why, whylen)) != BG_OK ||
-	    (r = check_events(c, p, w, tl, why, whylen)) != BG_OK)
+	    (r = check_cosigs(c, p, tl, &cw, cwho, why, whylen)) != BG_OK)
+		goto out;
+	if (cw.size > 0) {
+		(void)snprintf(cwhose, sizeof(cwhose), "the tree head %s's "
+		    "token cosigned at an approval", cwho);
+		if ((r = check_log(c, p, &cw, cwhose, why, whylen)) != BG_OK)
+			goto out;
+	}
+	if ((r = check_events(c, p, w, &cw, cwho, tl, why, whylen)) != BG_OK)
 		goto out;
 	head = tl[p->n_links - 1];
 	if ((ck = calloc(1, sizeof(*ck))) == NULL) {
@@ -1997,6 +2361,9 @@ bg_remote_check(const bg_card_t *c, const bg_reqpkt_t *p,
 		    ck->stmt.keyset_seq);
 		goto out;
 	}
+	/* the version: sealed by an operator's signed act */
+	if ((r = check_seal(c, p, tl, &ck->stmt, why, whylen)) != BG_OK)
+		goto out;
 	/* the requester: live now, the credential that signed theirs */
 	if (strcmp(ck->stmt.requester, c->person) == 0) {
 		r = fail(why, whylen, BG_ERR_DENIED, "you are the requester");

@@ -18,7 +18,7 @@
  *   card:      {"body":{...},"signature":{"authdata","cred_id","sig"}}
  *              the person's token signs SHA-256("breakglass card v1\n"
  *              || body's canonical text) with UV
- *   request:   {"format":"bg-request-packet","v":1,...}
+ *   request:   {"format":"bg-request-packet","v":3,...}
  *   approval:  {"format":"bg-approval-packet","v":1,...}
  *
  * Errors: BG_OK or a negative BG_ERR_*; why/whylen get one sentence.
@@ -41,7 +41,10 @@
 #define BG_REMOTE_MAX_LINKS	256	/* links of one kind in a packet */
 #define BG_REMOTE_MAX_PROOFS	64
 #define BG_REMOTE_MAX_ENTRIES	65536	/* log entries in a request packet */
-#define BG_REMOTE_REQ_V		2	/* request packets: v2 carries the log */
+#define BG_REMOTE_REQ_V		3	/* request packets: v2 carries the log,
+					 * v3 the version's seal act and the
+					 * witnesses' cosignatures */
+#define BG_REMOTE_MAX_COSIGS	256	/* witnesses' cosignatures in a packet */
 #define BG_REMOTE_MAX_SHARES	BG_CHAIN_MAX_TOKENS
 #define BG_REMOTE_SHARE_BLOB	(BG_POLICY_SHARE_LEN + BG_SEAL_BOX_OVERHEAD)
 #define BG_REMOTE_WHY_MAX	512
@@ -118,6 +121,18 @@ typedef struct bg_remote_proof {
 	uint8_t	 (*path)[32];
 } bg_remote_proof_t;
 
+/*
+ * A witness's cosignature: the statement an approver's token signed at an
+ * approval (at the vault or away), which names the genesis, the tenant,
+ * the keyset link whose credential signed, and the log's size, head and
+ * root the approver was shown; and that assertion.
+ */
+typedef struct bg_remote_cosig {
+	char	 person[BG_CHAIN_NAME_MAX + 1];
+	char	*statement;
+	bg_remote_sig_t sig;
+} bg_remote_cosig_t;
+
 /* A request packet: one request, for one approver. */
 typedef struct bg_reqpkt {
 	char	 vault_id[33];
@@ -146,6 +161,18 @@ typedef struct bg_reqpkt {
 	uint8_t	 (*frontier)[32];
 	size_t	 n_entries;
 	char	**entries;		/* event seq log_from+1+i */
+	/* The operator's signed seal of the version (the acts row): its
+	 * statement and the assertion over SHA-256("breakglass seal v1\n"
+	 * || statement), checked on the approver's machine through the
+	 * chain it verifies (bg_remote_check). */
+	char	*seal;
+	bg_remote_sig_t seal_sig;
+	/* The newest cosignature of every witness of the tenant the vault
+	 * holds (the approval with the largest log size, per person): the
+	 * approver's machine refuses a log that does not extend the
+	 * largest it verifies. */
+	size_t	 n_cosigs;
+	bg_remote_cosig_t *cosigs;
 	int64_t	 time;
 } bg_reqpkt_t;
 
@@ -194,6 +221,9 @@ int	bg_reqpkt_set_log(bg_reqpkt_t *p, uint64_t from,
 	    const uint8_t *frontier, size_t n);
 /* Append a copy of the next log entry (the event's canonical text). */
 int	bg_reqpkt_add_entry(bg_reqpkt_t *p, const char *entry);
+/* Append a copy of a witness's cosignature (person: a name). */
+int	bg_reqpkt_add_cosig(bg_reqpkt_t *p, const char *person,
+	    const char *statement, const bg_remote_sig_t *sig);
 int	bg_reqpkt_encode(const bg_reqpkt_t *p, char **textp);
 int	bg_reqpkt_parse(const char *text, size_t len, bg_reqpkt_t **pp,
 	    char *why, size_t whylen) __attribute__((warn_unused_result));
@@ -273,8 +303,16 @@ typedef struct bg_remote_check bg_remote_check_t;
  * credential that signed, and
  * the signature (UV) over exactly that statement; the person a live
  * approver named by the policy that sealed the version, with the card's
- * salt and credentials there; the deadline not passed.  *wp gets the
- * witness state to keep once the person acts.  BG_ERR_AUTH (forged,
+ * salt and credentials there; the version's seal act signed (UV) by an
+ * operator of the keyset link it names (in the verified chain, no newer
+ * than the statement's), live at the act's time with that credential,
+ * naming this vault and tenant and holding a well-formed "value:" line
+ * for the statement's secret and version; every cosignature an approval
+ * statement of this vault and tenant, signed (UV) by an approver of the
+ * keyset link it names (in the verified chain) with that credential, and
+ * the log extends the largest head they name (a consistency proof from
+ * it, and the carried log's root at its size); the deadline not
+ * passed.  *wp gets the witness state to keep once the person acts.  BG_ERR_AUTH (forged,
  * spliced, foreign), BG_ERR_STATE (rolled back or forked log: why says
  * so), BG_ERR_EXPIRED, BG_ERR_DENIED.
  */

@@ -696,9 +696,8 @@ bg_vault_secret_add(bg_vault_t *v, const bg_vault_signer_t *by,
 	    &len);
 }
 
-/* The link number a seal statement names ("keyset: link N, "), or -1. */
-static int64_t
-seal_link_seq(const char *statement)
+int64_t
+bg_seal_link_seq(const char *statement)
 {
 	const char *p = strstr(statement, "\nkeyset: link ");
 	long long n = -1;
@@ -789,7 +788,7 @@ bg_seal_check(bg_vault_t *v, const bg_tenant_row_t *t, int64_t version_id,
 		goto out;
 	/* The operator must have been one in the link the seal names,
 	 * verified from the genesis like any link. */
-	if ((seq = seal_link_seq(ar.statement)) < 0) {
+	if ((seq = bg_seal_link_seq(ar.statement)) < 0) {
 		r = bg_vault_fail(v, BG_ERR_AUTH, "the seal of %s/%s v%d names "
 		    "no keyset link: the file was altered", t->name, name,
 		    version);

@@ -559,6 +559,8 @@ int bg_secret_seal(bg_vault_t *v, const bg_tenant_row_t *t, bg_admin_t *a,
  */
 int bg_seal_check(bg_vault_t *v, const bg_tenant_row_t *t,
     int64_t version_id, char sealer[BG_VAULT_NAME_MAX + 1]);
+/* The link number a seal statement names ("keyset: link N, "), or -1. */
+int64_t bg_seal_link_seq(const char *statement);
 /* SHA-256 over a version's share ciphertexts in (leaf, blob) order, each
  * framed by its leaf and length. */
 int bg_seal_shares_hash(bg_vault_t *v, int64_t version_id, uint8_t out[32]);

@@ -19,6 +19,13 @@
  *	signature as PERSON's, under the credential id that the link in
  *	force (else the draft) gives PERSON with STATE's public key.
  *
+ *   adv_forge sealsign VAULT TOKEN PIN-FILE TENANT PERSON STATEMENT-FILE
+ *	Sign the text in STATEMENT-FILE as a seal act (SHA-256("breakglass
+ *	seal v1\n" || text)) with PERSON's first credential in the
+ *	tenant's newest link, whatever PERSON's role, and print the
+ *	assertion as one JSON object {"authdata","cred_id","sig"} (hex):
+ *	the insider's seal, for a request packet he writes.
+ *
  * Exit 0 on success, 1 when the vault file does not allow it, 2 on a
  * usage or set-up error.
  */
@@ -33,6 +40,7 @@
 #include "breakglass/token.h"
 #include "chain.h"
 #include "pin.h"
+#include "remote.h"
 
 struct cred {
 	int	 alg;
@@ -351,6 +359,68 @@ out:
 	return ex;
 }
 
+static int
+do_sealsign(bg_token_t *tok, const char *pin, const char *tenant,
+    const char *person, const char *file)
+{
+	bg_chain_link_t *head = NULL;
+	bg_token_assertion_t *as = NULL;
+	const bg_chain_token_t *ct = NULL;
+	char *text = NULL, *stmt = NULL, why[BG_CHAIN_WHY_MAX];
+	uint8_t cdh[32];
+	size_t i, n;
+	FILE *f = NULL;
+	int ex = 1;
+
+	if ((f = fopen(file, "rb")) == NULL ||
+	    (stmt = calloc(1, 65536)) == NULL ||
+	    (n = fread(stmt, 1, 65535, f)) == 0) {
+		fprintf(stderr, "adv_forge: cannot read %s\n", file);
+		ex = 2;
+		goto out;
+	}
+	stmt[n] = '\0';
+	if ((text = query_text("SELECT body FROM links WHERE tenant = ? "
+	    "ORDER BY seq DESC LIMIT 1", tenant)) == NULL ||
+	    bg_chain_link_parse(text, &head, why, sizeof(why)) != BG_OK)
+		goto out;
+	for (i = 0; i < head->n_members && ct == NULL; i++)
+		if (strcmp(head->members[i].person, person) == 0 &&
+		    head->members[i].n_tokens > 0)
+			ct = &head->members[i].tokens[0];
+	if (ct == NULL) {
+		fprintf(stderr, "adv_forge: %s holds no credential in %s\n",
+		    person, tenant);
+		goto out;
+	}
+	bg_statement_cdh("seal", stmt, cdh);
+	if (bg_token_assert(tok, rp, ct->cred_id, ct->cred_id_len, ct->alg,
+	    ct->pubkey, ct->pubkey_len, cdh, NULL, pin, &as) != BG_OK) {
+		fprintf(stderr, "adv_forge: signing failed\n");
+		ex = 2;
+		goto out;
+	}
+	printf("{\"authdata\":\"");
+	for (i = 0; i < as->authdata_len; i++)
+		printf("%02x", as->authdata[i]);
+	printf("\",\"cred_id\":\"");
+	for (i = 0; i < ct->cred_id_len; i++)
+		printf("%02x", ct->cred_id[i]);
+	printf("\",\"sig\":\"");
+	for (i = 0; i < as->sig_len; i++)
+		printf("%02x", as->sig[i]);
+	printf("\"}\n");
+	ex = 0;
+out:
+	if (f != NULL)
+		fclose(f);
+	free(stmt);
+	free(text);
+	bg_token_assertion_free(&as);
+	bg_chain_link_free(&head);
+	return ex;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -359,9 +429,10 @@ main(int argc, char **argv)
 	int ex = 2;
 
 	if (argc != 8 || (strcmp(argv[1], "swapkey") != 0 &&
-	    strcmp(argv[1], "sign") != 0)) {
-		fprintf(stderr, "usage: adv_forge swapkey|sign VAULT TOKEN "
-		    "PIN-FILE TENANT PERSON STATE\n");
+	    strcmp(argv[1], "sign") != 0 && strcmp(argv[1], "sealsign") !=
+	    0)) {
+		fprintf(stderr, "usage: adv_forge swapkey|sign|sealsign VAULT "
+		    "TOKEN PIN-FILE TENANT PERSON STATE|FILE\n");
 		return 2;
 	}
 	if (sodium_init() < 0 || bg_token_init() != BG_OK ||
@@ -374,8 +445,10 @@ main(int argc, char **argv)
 		goto out;
 	if (strcmp(argv[1], "swapkey") == 0)
 		ex = do_swapkey(tok, pin, argv[5], argv[6], argv[7]);
-	else
+	else if (strcmp(argv[1], "sign") == 0)
 		ex = do_sign(tok, pin, argv[5], argv[6], argv[7]);
+	else
+		ex = do_sealsign(tok, pin, argv[5], argv[6], argv[7]);
 out:
 	sqlite3_close(db);
 	bg_token_close(&tok);

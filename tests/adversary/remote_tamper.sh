@@ -13,6 +13,11 @@
 #    person or vault, its statement or signature edited, or turned into
 #    a denial: refused at import, nothing stored;
 #  - stale packets (denied, withdrawn) refused with a sentence saying so.
+#  - the version's seal act (packet v3): missing (or an older packet
+#    version without it), its statement edited, its signature flipped,
+#    another secret's seal swapped in, a seal the insider (a requester)
+#    signs with his own token as "operator", or his signature over the
+#    real operator's statement: refused on the approver's machine.
 #  - the newest keyset link withheld (issue 13): the packet carries the
 #    log's entries since the card's head, which must fold to the card's
 #    root and the signed root; the link's chain.link event is among them,
@@ -93,7 +98,7 @@ approve_away alice "$T/alice.card" "$T/sp.req" "$T/sp.appr"
 refused_away "not consecutive links of acme"
 
 step "a packet not in canonical form, and the card edited"
-sed 's/{"for"/{ "for"/' "$T/a.req" >"$T/ws.req"
+sed 's/^{"/{ "/' "$T/a.req" >"$T/ws.req"
 approve_away alice "$T/alice.card" "$T/ws.req" "$T/ws.appr"
 refused_away "not in canonical form"
 tamper "$T/alice.card" "$T/evil.card" 'p["body"]["salt"] = "00" * 32'
@@ -151,4 +156,79 @@ run vault packet import "$T/b.appr"
 refused 1 "stale: request $REQ2 was denied"
 as tom vault packet export "$REQ2" --for alice --out "$T/c.req"
 refused 1 "is denied: no packet"
+step "the version's seal act, checked on the approver's machine"
+printf 'db-value\n' >"$T/dbv"
+op_in "$T/dbv" vault secret add acme db; ok
+DBSEAL=$(db "SELECT a.statement FROM acts a JOIN versions x ON x.seal_act = a.id
+    JOIN secrets s ON s.id = x.secret_id WHERE s.name = 'db'")
+DBSIG=$(db "SELECT json_object('authdata', lower(hex(a.authdata)), 'cred_id',
+    lower(hex(a.cred_id)), 'sig', lower(hex(a.sig))) FROM acts a
+    JOIN versions x ON x.seal_act = a.id JOIN secrets s ON s.id = x.secret_id
+    WHERE s.name = 'db'")
+export DBSEAL DBSIG
+request_da
+as tom vault packet export "$REQ" --for alice --out "$T/d.req"; ok
+n=0
+while IFS='|' read -r what expr why; do
+	n=$((n + 1))
+	tamper "$T/d.req" "$T/sl$n.req" "$expr"
+	approve_away alice "$T/alice.card" "$T/sl$n.req" "$T/sl$n.appr"
+	refused_away "$why"
+	[ ! -e "$T/sl$n.appr" ] || fail "$what: an approval was written"
+	echo "  refused: $what"
+done <<'CASES'
+seal act missing|del p["seal"]|lacks "seal"
+a version 2 packet (no seal act)|del p["seal"]; p["v"] = 2|request packet version 2 is not known
+seal statement's value line edited|import re; p["seal"]["statement"] = re.sub("ciphertext [0-9a-f]{64}", "ciphertext " + "ab" * 32, p["seal"]["statement"])|signature over the version's seal does not verify
+seal signature flipped|p["seal"]["signature"]["sig"] = flip(p["seal"]["signature"]["sig"])|signature over the version's seal does not verify
+seal signed with another credential|p["seal"]["signature"]["cred_id"] = flip(p["seal"]["signature"]["cred_id"])|signature over the version's seal does not verify
+a newer link's seal (acme/db's)|import os, json; p["seal"]["statement"] = os.environ["DBSEAL"] + "\n"; p["seal"]["signature"] = json.loads(os.environ["DBSIG"])|or is newer than the request's
+seal of another tenant|p["seal"]["statement"] = p["seal"]["statement"].replace("tenant: acme", "tenant: beta")|not a seal of this vault and tenant
+seal naming a link not in the chain|import re; p["seal"]["statement"] = re.sub("keyset: link 1, [0-9a-f]{64}", "keyset: link 1, " + "cd" * 32, p["seal"]["statement"])|not in the chain this machine verified
+seal by a requester|p["seal"]["statement"] = p["seal"]["statement"].replace("by: olga (operator)", "by: tom (requester)")|not made by an operator
+CASES
+echo "  $n packets with a bad seal act refused"
+# a request for acme/db carrying acme/da's seal (an older link's, signed
+# by the operator): it names no value line for db
+as tom vault request acme/db --reason "outage INC-9" --ticket INC-9 \
+    --ttl 1h; ok
+as tom vault packet export "$(cat "$T/out")" --for alice --out "$T/e.req"; ok
+python3 - "$T/e.req" "$T/d.req" "$T/ed.req" <<'PY'
+import json, sys
+e = json.load(open(sys.argv[1])); d = json.load(open(sys.argv[2]))
+e["seal"] = d["seal"]
+open(sys.argv[3], "w").write(json.dumps(e, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n")
+PY
+approve_away alice "$T/alice.card" "$T/ed.req" "$T/ed.appr"
+refused_away "olga's seal does not name acme/db v1"
+[ ! -e "$T/ed.appr" ] || fail "another secret's seal: an approval was written"
+echo "  refused: another secret's seal (acme/da's for acme/db)"
+# the statement kept as the vault stores it (no trailing line feed added)
+python3 - "$T/d.req" <<'PY' >"$T/seal.txt"
+import json, sys
+sys.stdout.write(json.load(open(sys.argv[1]))["seal"]["statement"])
+PY
+for how in own olga; do
+	if [ $how = own ]; then
+		sed 's/^by: olga (operator)$/by: tom (operator)/' "$T/seal.txt" \
+		    >"$T/tseal.txt"
+		why="not made by an operator of link 1 of acme"
+	else
+		cp "$T/seal.txt" "$T/tseal.txt"
+		why="does not verify with a credential link 1 gives olga"
+	fi
+	"$BG_BUILD/adversary/adv_forge" sealsign "$BREAKGLASS_VAULT" \
+	    "$(token tom)" "$T/tom.pin" acme tom "$T/tseal.txt" \
+	    >"$T/tsig.json" || fail "adv_forge sealsign failed"
+	TSEAL=$(cat "$T/tseal.txt"; printf x)
+	TSEAL=${TSEAL%x}
+	TSIG=$(cat "$T/tsig.json")
+	export TSEAL TSIG
+	tamper "$T/d.req" "$T/ts.req" 'import os, json; p["seal"]["statement"] = os.environ["TSEAL"]; p["seal"]["signature"] = json.loads(os.environ["TSIG"])'
+	approve_away alice "$T/alice.card" "$T/ts.req" "$T/ts.appr"
+	refused_away "$why"
+	[ ! -e "$T/ts.appr" ] || fail "tom's seal ($how): an approval was written"
+	echo "  refused: a seal tom signed with his own token ($how statement)"
+done
+approve_away alice "$T/alice.card" "$T/d.req" "$T/d.appr"; ok
 echo ok

@@ -98,6 +98,13 @@ op_in "$T/value" vault rotate begin acme/da; ok
 op vault rotate commit acme/da; ok
 new_request
 as tom vault packet export "$REQ" --for alice --out "$T/alice2.req"; ok
+# the newest cosignature of every witness, remote or in person
+python3 - "$T/alice2.req" <<'PY' || fail "the packet lacks a witness's cosignature"
+import json, sys
+p = json.load(open(sys.argv[1]))
+assert sorted(k["person"] for k in p["cosignatures"]) == ["alice", "bob", "mia"]
+PY
+echo "request packet with 3 cosignatures: $(wc -c <"$T/alice2.req") bytes"
 away alice approve --card "$T/alice.card" --packet "$T/alice2.req" \
     --out "$T/alice2.appr" --token "$(token alice)" --pin-file "$T/alice.pin"
 ok
