@@ -234,10 +234,22 @@ parse_part(const char *t, size_t len, struct part *p)
 	return true;
 }
 
-int
-bg_qrpart_join(const char *const *texts, const size_t *lens, size_t n,
-    uint8_t **outp, size_t *lenp, char *why, size_t whylen)
+/* names[i] when given, else "input i+1" (1-based), into buf. */
+static const char *
+label(const char *const *names, size_t i, char *buf, size_t len)
 {
+	if (names != NULL && names[i] != NULL)
+		return names[i];
+	(void)snprintf(buf, len, "input %zu", i + 1u);
+	return buf;
+}
+
+int
+bg_qrpart_join(const char *const *texts, const size_t *lens,
+    const char *const *names, size_t n, uint8_t **outp, size_t *lenp,
+    char *why, size_t whylen)
+{
+	char lb[32];
 	struct part p, first;
 	const char **slot = NULL;
 	size_t *slen = NULL, i, k, missing = 0, firstmiss = 0, total = 0;
@@ -259,8 +271,9 @@ bg_qrpart_join(const char *const *texts, const size_t *lens, size_t n,
 		memset(&p, 0, sizeof(p));
 		if (memchr(texts[i], '\0', lens[i]) != NULL ||
 		    !parse_part(texts[i], lens[i], &p)) {
-			say(why, whylen, "input %zu is not a breakglass QR part "
-			    "(BG1/k/n/id/base45 data)", i + 1u);
+			say(why, whylen, "%s is not a breakglass QR part "
+			    "(BG1/k/n/id/base45 data)", label(names, i, lb,
+			    sizeof(lb)));
 			r = BG_ERR_PARSE;
 			goto out;
 		}
@@ -272,18 +285,20 @@ bg_qrpart_join(const char *const *texts, const size_t *lens, size_t n,
 				goto out;
 			}
 		} else if (p.n != first.n || strcmp(p.id, first.id) != 0) {
-			say(why, whylen, "input %zu is part of another packet "
+			say(why, whylen, "%s is part of another packet "
 			    "(%s, %zu parts), not of %s (%zu parts): parts of "
-			    "two packets are mixed", i + 1u, p.id, p.n,
-			    first.id, first.n);
+			    "two packets are mixed", label(names, i, lb,
+			    sizeof(lb)), p.id, p.n, first.id, first.n);
 			goto out;
 		}
 		k = p.k - 1u;
 		if (slot[k] != NULL) {
 			if (slen[k] != p.dlen ||
 			    memcmp(slot[k], p.data, p.dlen) != 0) { /* public: */
-				say(why, whylen, "two different texts for part "
-				    "%zu of %zu of packet %s", p.k, p.n, p.id);
+				say(why, whylen, "%s: another text for part %zu "
+				    "of %zu of packet %s was read already",
+				    label(names, i, lb, sizeof(lb)), p.k, p.n,
+				    p.id);
 				goto out;
 			}
 			continue;

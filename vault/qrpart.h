@@ -52,6 +52,7 @@ void bg_qrparts_free(bg_qrparts_t **pp);
 /*
  * Join n part texts (texts[i] of lens[i] bytes, in any order; a part
  * seen twice with the same text counts once) into the packet they cut.
+ * names[i] (names may be NULL: "input i+1") names a text in why.
  * Refused, with one sentence in why: a text that is not a part, parts of
  * two packets, a part missing, two different texts for one part number,
  * a joined packet whose SHA-256 does not start with the id.  On success
@@ -60,8 +61,9 @@ void bg_qrparts_free(bg_qrparts_t **pp);
  * do not make one packet), BG_ERR_AUTH (the id does not match),
  * BG_ERR_NOMEM.
  */
-int bg_qrpart_join(const char *const *texts, const size_t *lens, size_t n,
-    uint8_t **outp, size_t *lenp, char *why, size_t whylen)
+int bg_qrpart_join(const char *const *texts, const size_t *lens,
+    const char *const *names, size_t n, uint8_t **outp, size_t *lenp,
+    char *why, size_t whylen)
     __attribute__((warn_unused_result));
 
 /* Base45 (RFC 9285) of len bytes into out (3 chars per 2 bytes, 2 for
