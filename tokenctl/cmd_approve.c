@@ -37,19 +37,19 @@
 #define PROG	"tokenctl"
 
 static const char usage_approve[] =
-    "usage: tokenctl approve --card FILE {--packet FILE | --packet-qr DIR} "
-    "--out FILE\n"
+    "usage: tokenctl approve {--card FILE | --card-qr DIR}\n"
+    "                {--packet FILE | --packet-qr DIR} --out FILE\n"
     "                --token PATH [--pin-file FILE] [--state DIR] "
     "[--out-qr DIR] [--show-qr]\n";
 static const char usage_deny[] =
-    "usage: tokenctl deny --card FILE {--packet FILE | --packet-qr DIR} "
-    "--out FILE\n"
+    "usage: tokenctl deny {--card FILE | --card-qr DIR}\n"
+    "                {--packet FILE | --packet-qr DIR} --out FILE\n"
     "                --reason TEXT --token PATH [--pin-file FILE] "
     "[--state DIR]\n"
     "                [--out-qr DIR] [--show-qr]\n";
 
 enum { OPT_CARD = 0x100, OPT_PACKET, OPT_OUT, OPT_TOKEN, OPT_PIN_FILE,
-    OPT_STATE, OPT_REASON, OPT_PACKET_QR, OPT_OUT_QR, OPT_SHOW_QR };
+    OPT_STATE, OPT_REASON, OPT_PACKET_QR, OPT_OUT_QR, OPT_SHOW_QR, OPT_CARD_QR };
 
 /* Read a regular file of at most BG_REMOTE_MAX bytes. */
 static int
@@ -267,6 +267,7 @@ approve_or_deny(int argc, char **argv, bool deny)
 		{ "pin-file",	required_argument, NULL, OPT_PIN_FILE },
 		{ "state",	required_argument, NULL, OPT_STATE },
 		{ "reason",	required_argument, NULL, OPT_REASON },
+		{ "card-qr",	required_argument, NULL, OPT_CARD_QR },
 		{ "packet-qr",	required_argument, NULL, OPT_PACKET_QR },
 		{ "out-qr",	required_argument, NULL, OPT_OUT_QR },
 		{ "show-qr",	no_argument,	   NULL, OPT_SHOW_QR },
@@ -276,7 +277,7 @@ approve_or_deny(int argc, char **argv, bool deny)
 	const char *usage = deny ? usage_deny : usage_approve;
 	const char *card_path = NULL, *pkt_path = NULL, *out_path = NULL;
 	const char *tok_path = NULL, *pin_file = NULL, *state = NULL;
-	const char *reason = NULL, *pwhy = NULL, *pkt_qr = NULL;
+	const char *reason = NULL, *pwhy = NULL, *pkt_qr = NULL, *card_qr = NULL;
 	const char *out_qr = NULL;
 	bool show_qr = false;
 	uint8_t *qbuf = NULL;
@@ -307,6 +308,7 @@ approve_or_deny(int argc, char **argv, bool deny)
 		case OPT_TOKEN:		tok_path = optarg;	break;
 		case OPT_PIN_FILE:	pin_file = optarg;	break;
 		case OPT_STATE:		state = optarg;		break;
+		case OPT_CARD_QR:	card_qr = optarg;	break;
 		case OPT_PACKET_QR:	pkt_qr = optarg;	break;
 		case OPT_OUT_QR:	out_qr = optarg;	break;
 		case OPT_SHOW_QR:	show_qr = true;		break;
@@ -323,7 +325,7 @@ approve_or_deny(int argc, char **argv, bool deny)
 			goto usage;
 		}
 	}
-	if (optind != argc || card_path == NULL ||
+	if (optind != argc || (card_path == NULL) == (card_qr == NULL) ||
 	    (pkt_path == NULL) == (pkt_qr == NULL) || out_path == NULL || tok_path == NULL || (deny && reason == NULL))
 		goto usage;
 	if (deny && !bg_chain_text_ok(reason, BG_CHAIN_REASON_MAX)) {
@@ -332,7 +334,17 @@ approve_or_deny(int argc, char **argv, bool deny)
 		ex = BG_EXIT_USAGE;
 		goto out;
 	}
-	if ((r = read_file(card_path, &cbuf, &clen)) != BG_OK)
+	if (card_qr != NULL) {
+		/* the card is named by its directory from here on */
+		card_path = card_qr;
+		if (bg_qr_read_packet(card_qr, &qbuf, &clen, qwhy,
+		    sizeof(qwhy)) != BG_OK) {
+			bg_cli_errx(PROG, "the card %s: %s", card_qr, qwhy);
+			goto out;
+		}
+		cbuf = (char *)qbuf;
+		qbuf = NULL;
+	} else if ((r = read_file(card_path, &cbuf, &clen)) != BG_OK)
 		goto out;
 	if (pkt_qr != NULL) {
 		/* the packet is named by its directory from here on */

@@ -1,7 +1,7 @@
 #!/bin/sh
-# Remote approval by QR code only (issue 13, Transport): the request
-# packets reach the approvers' machines, and the approval and the denial
-# come back, as PNG images of QR parts and nothing else; each kind (card,
+# Remote approval by QR code only (issue 13, Transport): alice's card and
+# the request packets reach the approvers' machines, and the approval and
+# the denial come back, as PNG images of QR parts and nothing else; each kind (card,
 # request, approval, denial) is also read back by a second, independent
 # reader (zbarimg and a base45 decoder in Python) and compared byte for
 # byte; parts missing, mixed or not ours are refused with one line.
@@ -89,12 +89,15 @@ n=$(ls "$T/alice-req-qr" | wc -l)
 [ "$n" -gt 1 ] || fail "the request packet is not multi-part ($n)"
 ls "$T/alice-req-qr" | grep -q "^part-01-of-$n.png$" || fail "part names"
 # only the images travel
+# (alice's card too: bob's goes as a file)
 for p in alice bob; do
 	mkdir -p "$T/$p-machine"
-	cp "$T/$p.card" "$T/$p-machine/$p.card"
 	mv "$T/$p-req-qr" "$T/$p-machine/req-qr"
 	rm "$T/$p.req"
 done
+mv "$T/alice-card-qr" "$T/alice-machine/card-qr"
+cp "$T/alice.card" "$T/alice-machine/alice.card"	# for the refusals below
+cp "$T/bob.card" "$T/bob-machine/bob.card"
 as tom vault packet export "$REQ" --for alice --out "$T/x.req" \
     --out-qr "$T/alice-machine/req-qr"
 refused 1 "is not empty; refusing to mix two packets' images in it"
@@ -133,9 +136,22 @@ away alice approve --card "$T/alice-machine/alice.card" \
     --token "$(token alice)" --pin-file "$T/alice.pin"
 expect_rc 1; expect_err "blank.png is not a readable PNG image"
 [ ! -e "$T/x.appr" ] || fail "an approval was written"
+# a request packet's images given as the card
+away alice approve --card-qr "$T/alice-machine/req-qr" \
+    --packet-qr "$T/alice-machine/req-qr" --out "$T/x.appr" \
+    --token "$(token alice)" --pin-file "$T/alice.pin"
+expect_rc 1; expect_err "the card $T/alice-machine/req-qr: "
+[ "$(wc -l <"$T/err")" -eq 1 ] || fail "more than one line"
+# both a card file and card images
+away alice approve --card "$T/alice-machine/alice.card" \
+    --card-qr "$T/alice-machine/req-qr" \
+    --packet-qr "$T/alice-machine/req-qr" --out "$T/x.appr" \
+    --token "$(token alice)" --pin-file "$T/alice.pin"
+expect_rc 2
 
 step "alice approves from the images; her approval goes back as images"
-away alice approve --card "$T/alice-machine/alice.card" \
+rm "$T/alice-machine/alice.card"
+away alice approve --card-qr "$T/alice-machine/card-qr" \
     --packet-qr "$T/alice-machine/req-qr" --out "$T/alice-machine/a.appr" \
     --out-qr "$T/alice-machine/appr-qr" --show-qr \
     --token "$(token alice)" --pin-file "$T/alice.pin"
