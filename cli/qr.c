@@ -221,10 +221,24 @@ out:
 	return r;
 }
 
+/* Wait for a line on tty (never the PIN's terminal settings: echo on). */
+static void
+wait_enter(FILE *tty, FILE *f, size_t next, size_t n)
+{
+	int c;
+
+	fprintf(f, "Press Enter for part %zu of %zu.", next, n);
+	(void)fflush(f);
+	while ((c = fgetc(tty)) != EOF && c != '\n')
+		;
+	fputc('\n', f);
+}
+
 int
-bg_qr_print(FILE *f, const uint8_t *buf, size_t len, char *why,
+bg_qr_print(FILE *f, const uint8_t *buf, size_t len, bool pause, char *why,
     size_t whylen)
 {
+	FILE *tty = NULL;
 	/* light modules are drawn: [top light][bottom light] */
 	static const char *const cell[2][2] = {
 		{ " ", "\xe2\x96\x84" },		/* dark top: ▄ or blank */
@@ -240,11 +254,15 @@ bg_qr_print(FILE *f, const uint8_t *buf, size_t len, char *why,
 		    bg_strerror(r));
 		goto out;
 	}
+	if (pause && p->n > 1)
+		tty = fopen("/dev/tty", "re");
 	for (i = 0; i < p->n; i++) {
 		if ((q = encode(p->text[i], why, whylen)) == NULL) {
 			r = BG_ERR_INTERNAL;
 			goto out;
 		}
+		if (i > 0 && tty != NULL)
+			wait_enter(tty, f, i + 1u, p->n);
 		fprintf(f, "QR part %zu of %zu:\n", i + 1u, p->n);
 		for (y = -BG_QR_QUIET; y < q->width + BG_QR_QUIET; y += 2) {
 			for (x = -BG_QR_QUIET; x < q->width + BG_QR_QUIET; x++)
@@ -263,6 +281,8 @@ bg_qr_print(FILE *f, const uint8_t *buf, size_t len, char *why,
 	}
 	r = BG_OK;
 out:
+	if (tty != NULL)
+		(void)fclose(tty);
 	if (q != NULL)
 		QRcode_free(q);
 	bg_qrparts_free(&p);

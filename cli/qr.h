@@ -8,6 +8,7 @@
 #ifndef BG_CLI_QR_H
 #define BG_CLI_QR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,10 +43,12 @@ int bg_qr_write_dir(const uint8_t *buf, size_t len, const char *dir,
 /*
  * Print each part of buf to f as a QR code of UTF-8 half blocks (light
  * modules drawn, for a dark terminal background), with a heading line
- * "QR part K of N".  BG_OK or an error with why said.
+ * "QR part K of N".  With pause, and when /dev/tty opens, it waits for
+ * Enter there before each next part (one code on the screen at a time).
+ * BG_OK or an error with why said.
  */
-int bg_qr_print(FILE *f, const uint8_t *buf, size_t len, char *why,
-    size_t whylen) __attribute__((warn_unused_result));
+int bg_qr_print(FILE *f, const uint8_t *buf, size_t len, bool pause,
+    char *why, size_t whylen) __attribute__((warn_unused_result));
 
 /*
  * Read the QR codes of path (a PNG image, or a directory whose *.png

@@ -165,7 +165,8 @@ test_terminal(void **state)
 
 	(void)state;
 	assert_non_null(f);
-	assert_int_equal(bg_qr_print(f, b, 700, why, sizeof(why)), BG_OK);
+	assert_int_equal(bg_qr_print(f, b, 700, false, why, sizeof(why)),
+	    BG_OK);
 	rewind(f);
 	while (fgets(line, sizeof(line), f) != NULL) {
 		if (strncmp(line, "QR part ", 8) == 0)

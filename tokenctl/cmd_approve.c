@@ -465,7 +465,8 @@ approve_or_deny(int argc, char **argv, bool deny)
 		    BG_QRPART_BYTES, out_qr);
 	}
 	if (show_qr && bg_qr_print(stdout, (const uint8_t *)text,
-	    strlen(text), qwhy, sizeof(qwhy)) != BG_OK) {
+	    strlen(text), isatty(STDOUT_FILENO) == 1, qwhy,
+	    sizeof(qwhy)) != BG_OK) {
 		bg_cli_errx(PROG, "%s", qwhy);
 		goto out;
 	}

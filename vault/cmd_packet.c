@@ -53,8 +53,8 @@ qr_out(const char *what, const char *s, const char *dir, bool show)
 		    "%u bytes a part)\n", n, n == 1 ? "" : "s", dir, n,
 		    BG_QRPART_BYTES);
 	}
-	if (show && bg_qr_print(stdout, (const uint8_t *)s, len, why,
-	    sizeof(why)) != BG_OK) {
+	if (show && bg_qr_print(stdout, (const uint8_t *)s, len,
+	    isatty(STDOUT_FILENO) == 1, why, sizeof(why)) != BG_OK) {
 		vault_errx("%s: %s", what, why);
 		return -1;
 	}
