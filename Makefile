@@ -26,7 +26,7 @@ BUILD    ?= build
 VERSION   = 0.1.0
 CC       ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS      = libfido2 libsodium sqlite3 libcbor libcrypto jansson
+PKGS      = libfido2 libsodium sqlite3 libcbor libcrypto jansson libqrencode zbar libpng
 
 WARN     = -Wall -Wextra -Wshadow -Wcast-qual -Wwrite-strings \
            -Wmissing-prototypes -Wconversion -Wsign-conversion -Werror

@@ -29,22 +29,27 @@
 #include "breakglass/token.h"
 #include "cmds.h"
 #include "pin.h"
+#include "qr.h"
+#include "qrpart.h"
 #include "remote.h"
 #include "util.h"
 
 #define PROG	"tokenctl"
 
 static const char usage_approve[] =
-    "usage: tokenctl approve --card FILE --packet FILE --out FILE "
-    "--token PATH\n"
-    "                [--pin-file FILE] [--state DIR]\n";
+    "usage: tokenctl approve {--card FILE | --card-qr DIR}\n"
+    "                {--packet FILE | --packet-qr DIR} --out FILE\n"
+    "                --token PATH [--pin-file FILE] [--state DIR] "
+    "[--out-qr DIR] [--show-qr]\n";
 static const char usage_deny[] =
-    "usage: tokenctl deny --card FILE --packet FILE --out FILE "
-    "--reason TEXT\n"
-    "                --token PATH [--pin-file FILE] [--state DIR]\n";
+    "usage: tokenctl deny {--card FILE | --card-qr DIR}\n"
+    "                {--packet FILE | --packet-qr DIR} --out FILE\n"
+    "                --reason TEXT --token PATH [--pin-file FILE] "
+    "[--state DIR]\n"
+    "                [--out-qr DIR] [--show-qr]\n";
 
 enum { OPT_CARD = 0x100, OPT_PACKET, OPT_OUT, OPT_TOKEN, OPT_PIN_FILE,
-    OPT_STATE, OPT_REASON };
+    OPT_STATE, OPT_REASON, OPT_PACKET_QR, OPT_OUT_QR, OPT_SHOW_QR, OPT_CARD_QR };
 
 /* Read a regular file of at most BG_REMOTE_MAX bytes. */
 static int
@@ -262,13 +267,22 @@ approve_or_deny(int argc, char **argv, bool deny)
 		{ "pin-file",	required_argument, NULL, OPT_PIN_FILE },
 		{ "state",	required_argument, NULL, OPT_STATE },
 		{ "reason",	required_argument, NULL, OPT_REASON },
+		{ "card-qr",	required_argument, NULL, OPT_CARD_QR },
+		{ "packet-qr",	required_argument, NULL, OPT_PACKET_QR },
+		{ "out-qr",	required_argument, NULL, OPT_OUT_QR },
+		{ "show-qr",	no_argument,	   NULL, OPT_SHOW_QR },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *usage = deny ? usage_deny : usage_approve;
 	const char *card_path = NULL, *pkt_path = NULL, *out_path = NULL;
 	const char *tok_path = NULL, *pin_file = NULL, *state = NULL;
-	const char *reason = NULL, *pwhy = NULL;
+	const char *reason = NULL, *pwhy = NULL, *pkt_qr = NULL, *card_qr = NULL;
+	const char *out_qr = NULL;
+	bool show_qr = false;
+	uint8_t *qbuf = NULL;
+	char qwhy[BG_QR_WHY_MAX];
+	size_t nq = 0;
 	struct sign_ctx sc;
 	bg_card_t *card = NULL;
 	bg_reqpkt_t *pkt = NULL;
@@ -294,6 +308,10 @@ approve_or_deny(int argc, char **argv, bool deny)
 		case OPT_TOKEN:		tok_path = optarg;	break;
 		case OPT_PIN_FILE:	pin_file = optarg;	break;
 		case OPT_STATE:		state = optarg;		break;
+		case OPT_CARD_QR:	card_qr = optarg;	break;
+		case OPT_PACKET_QR:	pkt_qr = optarg;	break;
+		case OPT_OUT_QR:	out_qr = optarg;	break;
+		case OPT_SHOW_QR:	show_qr = true;		break;
 		case OPT_REASON:
 			if (!deny)
 				goto usage;
@@ -307,8 +325,8 @@ approve_or_deny(int argc, char **argv, bool deny)
 			goto usage;
 		}
 	}
-	if (optind != argc || card_path == NULL || pkt_path == NULL ||
-	    out_path == NULL || tok_path == NULL || (deny && reason == NULL))
+	if (optind != argc || (card_path == NULL) == (card_qr == NULL) ||
+	    (pkt_path == NULL) == (pkt_qr == NULL) || out_path == NULL || tok_path == NULL || (deny && reason == NULL))
 		goto usage;
 	if (deny && !bg_chain_text_ok(reason, BG_CHAIN_REASON_MAX)) {
 		bg_cli_errx(PROG, "deny: --reason must be valid UTF-8 without "
@@ -316,8 +334,29 @@ approve_or_deny(int argc, char **argv, bool deny)
 		ex = BG_EXIT_USAGE;
 		goto out;
 	}
-	if ((r = read_file(card_path, &cbuf, &clen)) != BG_OK ||
-	    (r = read_file(pkt_path, &pbuf, &plen)) != BG_OK)
+	if (card_qr != NULL) {
+		/* the card is named by its directory from here on */
+		card_path = card_qr;
+		if (bg_qr_read_packet(card_qr, &qbuf, &clen, qwhy,
+		    sizeof(qwhy)) != BG_OK) {
+			bg_cli_errx(PROG, "the card %s: %s", card_qr, qwhy);
+			goto out;
+		}
+		cbuf = (char *)qbuf;
+		qbuf = NULL;
+	} else if ((r = read_file(card_path, &cbuf, &clen)) != BG_OK)
+		goto out;
+	if (pkt_qr != NULL) {
+		/* the packet is named by its directory from here on */
+		pkt_path = pkt_qr;
+		if (bg_qr_read_packet(pkt_qr, &qbuf, &plen, qwhy,
+		    sizeof(qwhy)) != BG_OK) {
+			bg_cli_errx(PROG, "the packet %s: %s", pkt_qr, qwhy);
+			goto out;
+		}
+		pbuf = (char *)qbuf;
+		qbuf = NULL;
+	} else if ((r = read_file(pkt_path, &pbuf, &plen)) != BG_OK)
 		goto out;
 	if (bg_card_parse(cbuf, clen, &card, why, sizeof(why)) != BG_OK) {
 		bg_cli_errx(PROG, "the card %s: %s", card_path, why);
@@ -414,6 +453,23 @@ approve_or_deny(int argc, char **argv, bool deny)
 	printf("%s of request %lld written to %s (%zu bytes); carry it to the "
 	    "vault: vault packet import %s\n", deny ? "denial" : "approval",
 	    (long long)pkt->request, out_path, strlen(text), out_path);
+	if (out_qr != NULL) {
+		if (bg_qr_write_dir((const uint8_t *)text, strlen(text), out_qr,
+		    &nq, qwhy, sizeof(qwhy)) != BG_OK) {
+			bg_cli_errx(PROG, "%s", qwhy);
+			goto out;
+		}
+		printf("%zu QR code%s written to %s (part-K-of-%zu.png, at most "
+		    "%u bytes a part); at the vault: vault packet import --qr "
+		    "%s\n", nq, nq == 1 ? "" : "s", out_qr, nq,
+		    BG_QRPART_BYTES, out_qr);
+	}
+	if (show_qr && bg_qr_print(stdout, (const uint8_t *)text,
+	    strlen(text), isatty(STDOUT_FILENO) == 1, qwhy,
+	    sizeof(qwhy)) != BG_OK) {
+		bg_cli_errx(PROG, "%s", qwhy);
+		goto out;
+	}
 	ex = BG_EXIT_OK;
 	goto out;
 usage:
@@ -427,6 +483,7 @@ out:
 	bg_token_close(&tok);
 	free(cbuf);
 	free(pbuf);
+	free(qbuf);
 	free(wtext);
 	free(text);
 	free(line);

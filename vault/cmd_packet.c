@@ -18,16 +18,48 @@
 #include "breakglass/vault.h"
 #include "cmd_util.h"
 #include "cmds.h"
+#include "qr.h"
+#include "qrpart.h"
 
 #define PACKET_MAX	(4u * 1024u * 1024u)
 
 static const char usage[] =
     "usage: vault packet card TENANT --as PERSON --out FILE [--token PATH] "
     "[--pin-file PATH]\n"
+    "                [--out-qr DIR] [--show-qr]\n"
     "       vault packet export REQUEST --for PERSON --out FILE --as PERSON\n"
-    "       vault packet import FILE\n";
+    "                [--out-qr DIR] [--show-qr]\n"
+    "       vault packet import FILE\n"
+    "       vault packet import --qr DIR\n";
 
-enum { OPT_OUT = VOPT_LOCAL, OPT_FOR, OPT_AS };
+enum { OPT_OUT = VOPT_LOCAL, OPT_FOR, OPT_AS, OPT_OUT_QR, OPT_SHOW_QR,
+    OPT_QR };
+
+/* The packet s as QR codes: images in dir (when not NULL), and on the
+ * terminal (when show); 0 or -1 (said). */
+static int
+qr_out(const char *what, const char *s, const char *dir, bool show)
+{
+	char why[BG_QR_WHY_MAX];
+	size_t n = 0, len = strlen(s);
+
+	if (dir != NULL) {
+		if (bg_qr_write_dir((const uint8_t *)s, len, dir, &n, why,
+		    sizeof(why)) != BG_OK) {
+			vault_errx("%s: %s", what, why);
+			return -1;
+		}
+		printf("%zu QR code%s written to %s (part-K-of-%zu.png, at most "
+		    "%u bytes a part)\n", n, n == 1 ? "" : "s", dir, n,
+		    BG_QRPART_BYTES);
+	}
+	if (show && bg_qr_print(stdout, (const uint8_t *)s, len,
+	    isatty(STDOUT_FILENO) == 1, why, sizeof(why)) != BG_OK) {
+		vault_errx("%s: %s", what, why);
+		return -1;
+	}
+	return 0;
+}
 
 /* Create path (must not exist, mode 0600) with all of s; 0 or -1. */
 static int
@@ -137,12 +169,15 @@ packet_card(int argc, char **argv)
 		VAULT_GLOBAL_LONGOPTS,
 		{ "out",	required_argument, NULL, OPT_OUT },
 		{ "as",		required_argument, NULL, OPT_AS },
+		{ "out-qr",	required_argument, NULL, OPT_OUT_QR },
+		{ "show-qr",	no_argument,	   NULL, OPT_SHOW_QR },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct card_ctx cc;
 	bg_vault_t *v = NULL;
 	bg_token_t *tok = NULL;
-	const char *out = NULL;
+	const char *out = NULL, *qrdir = NULL;
+	bool show = false;
 	char *body = NULL, what[160];
 	int c, r, ex = VAULT_EXIT_FAIL;
 
@@ -159,6 +194,12 @@ packet_card(int argc, char **argv)
 			break;
 		case OPT_AS:
 			cc.person = optarg;
+			break;
+		case OPT_OUT_QR:
+			qrdir = optarg;
+			break;
+		case OPT_SHOW_QR:
+			show = true;
 			break;
 		default:
 			ex = vault_usage_err(usage);
@@ -197,6 +238,10 @@ packet_card(int argc, char **argv)
 	}
 	printf("membership card of %s (%s) written to %s (%zu bytes)\n",
 	    cc.person, cc.tenant, out, strlen(cc.card));
+	if (qr_out(what, cc.card, qrdir, show) != 0) {
+		ex = VAULT_EXIT_FAIL;
+		goto out;
+	}
 	ex = VAULT_EXIT_OK;
 out:
 	free(body);
@@ -233,11 +278,14 @@ packet_export(int argc, char **argv)
 		{ "for",	required_argument, NULL, OPT_FOR },
 		{ "out",	required_argument, NULL, OPT_OUT },
 		{ "as",		required_argument, NULL, OPT_AS },
+		{ "out-qr",	required_argument, NULL, OPT_OUT_QR },
+		{ "show-qr",	no_argument,	   NULL, OPT_SHOW_QR },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct export_ctx ec;
 	bg_vault_t *v = NULL;
-	const char *out = NULL, *person = NULL, *as = NULL;
+	const char *out = NULL, *person = NULL, *as = NULL, *qrdir = NULL;
+	bool show = false;
 	char *pkt = NULL, what[96];
 	int64_t id = 0, size = 0;
 	int c, ex = VAULT_EXIT_FAIL;
@@ -259,6 +307,12 @@ packet_export(int argc, char **argv)
 			break;
 		case OPT_OUT:
 			out = optarg;
+			break;
+		case OPT_OUT_QR:
+			qrdir = optarg;
+			break;
+		case OPT_SHOW_QR:
+			show = true;
 			break;
 		default:
 			ex = vault_usage_err(usage);
@@ -289,6 +343,10 @@ packet_export(int argc, char **argv)
 	printf("request packet of request %lld for %s written to %s (%zu "
 	    "bytes, log of %lld events)\n", (long long)id, person, out,
 	    strlen(pkt), (long long)size);
+	if (qr_out(what, pkt, qrdir, show) != 0) {
+		ex = VAULT_EXIT_FAIL;
+		goto out;
+	}
 	vault_note("carry it to %s; they run: tokenctl approve --card CARD "
 	    "--packet %s --out APPROVAL", person, out);
 	ex = VAULT_EXIT_OK;
@@ -303,11 +361,14 @@ packet_import(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		VAULT_GLOBAL_LONGOPTS,
+		{ "qr",		required_argument, NULL, OPT_QR },
 		{ NULL, 0, NULL, 0 }
 	};
 	bg_vault_t *v = NULL;
 	bg_vault_request_info_t *q = NULL;
-	char *buf = NULL, what[96];
+	const char *qrdir = NULL, *from;
+	char *buf = NULL, what[96], why[BG_QR_WHY_MAX];
+	uint8_t *qbuf = NULL;
 	size_t len = 0;
 	int64_t id = 0;
 	int c, r, decision = 0, ex = VAULT_EXIT_FAIL;
@@ -319,21 +380,37 @@ packet_import(int argc, char **argv)
 			ex = vault_usage_ok(usage);
 			goto out;
 		}
+		if (c == OPT_QR) {
+			qrdir = optarg;
+			continue;
+		}
 		ex = vault_usage_err(usage);
 		goto out;
 	}
-	if (argc - optind != 1) {
+	if (argc - optind != (qrdir == NULL ? 1 : 0)) {
 		ex = vault_usage_err(usage);
 		goto out;
 	}
 	(void)snprintf(what, sizeof(what), "packet import");
-	if ((ex = read_all(what, argv[optind], &buf, &len)) != 0)
-		goto out;
+	if (qrdir != NULL) {
+		from = qrdir;
+		if (bg_qr_read_packet(qrdir, &qbuf, &len, why, sizeof(why)) !=
+		    BG_OK) {
+			vault_errx("%s: %s", what, why);
+			goto out;
+		}
+		buf = (char *)qbuf;
+		qbuf = NULL;
+	} else {
+		from = argv[optind];
+		if ((ex = read_all(what, from, &buf, &len)) != 0)
+			goto out;
+	}
 	if ((ex = vault_open(&v)) != 0)
 		goto out;
 	if ((r = bg_vault_packet_import(v, buf, len, &id, &decision)) !=
 	    BG_OK) {
-		ex = vault_fail(v, r, "%s %s", what, argv[optind]);
+		ex = vault_fail(v, r, "%s %s", what, from);
 		goto out;
 	}
 	printf("request %lld %s (remote approval packet)\n", (long long)id,
@@ -345,6 +422,7 @@ packet_import(int argc, char **argv)
 	ex = VAULT_EXIT_OK;
 out:
 	bg_vault_request_free(&q);
+	free(qbuf);
 	free(buf);
 	bg_vault_close(&v);
 	return ex;

@@ -50,7 +50,7 @@ def options(entry):
     """{--opt: (takes_arg, values or None)} of one usage entry."""
     toks, res = entry.split(), {}
     for i, t in enumerate(toks):
-        m = re.match(r"^\[*(--[a-z][a-z0-9-]*)(.*)$", t)
+        m = re.match(r"^[\[{]*(--[a-z][a-z0-9-]*)(.*)$", t)
         if not m:
             continue
         o, rest = m.group(1), m.group(2)
@@ -58,7 +58,7 @@ def options(entry):
         if rest == "" and i + 1 < len(toks):
             n = toks[i + 1]
             if not n.startswith(("[", "|")):
-                n = n.rstrip("].")
+                n = n.rstrip("]}.")
                 if re.match(r"^[A-Z]", n) or "|" in n:
                     arg = True
                     if re.fullmatch(r"[a-z0-9]+(\|[a-z0-9]+)+", n):
