@@ -690,6 +690,17 @@ bg_vault_packet_export(bg_vault_t *v, const bg_vault_signer_t *by,
 	r = bg_audit_append(v, now, actor, "packet.export", tenant, secret,
 	    det);
 	det = NULL;
+	/* an approval signed on the approver's machine counts toward
+	 * exposure whether or not it is ever imported: the export (just
+	 * logged) does; the version's exposed_at says so from now */
+	if (r == BG_OK) {
+		json_t *xd = json_object();
+
+		r = xd == NULL ? BG_ERR_NOMEM : bg_request_exposure(v,
+		    request_id, now, xd);
+		json_decref(xd);
+	}
+	det = NULL;
 	if (r != BG_OK || (r = bg_store_int(v, "SELECT max(seq) FROM events "
 	    "WHERE seq >= ?", 0, &seq)) != BG_OK)
 		goto out;

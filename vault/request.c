@@ -813,15 +813,42 @@ out:
  * a version, whatever became of them (denied, expired, withdrawn), meet
  * its policy, the requester's token and a copy of the file can open it
  * without release.  From then the version must be rotated; release still
- * works and deny still stops it, but neither undoes exposure.
+ * works and deny still stops it, but neither undoes exposure.  A request
+ * packet exported to an approver counts as that approver's approval: an
+ * approval signed on their machine may be carried back, or kept, by
+ * whoever holds the file, whether or not it is ever imported.
  */
+static int mark_exposed(bg_vault_t *v, const req_row_t *q,
+    const bg_policy_t *pol, int64_t now, json_t *det);
+
+int
+bg_request_exposure(bg_vault_t *v, int64_t request_id, int64_t now,
+    json_t *det)
+{
+	req_row_t q;
+	bg_policy_t *pol = NULL;
+	int r;
+
+	memset(&q, 0, sizeof(q));
+	if ((r = req_get(v, request_id, &q)) == BG_OK &&
+	    (r = version_policy(v, &q, &pol)) == BG_OK)
+		r = mark_exposed(v, &q, pol, now, det);
+	bg_policy_free(&pol);
+	req_row_clear(&q);
+	return r;
+}
+
 static int
 mark_exposed(bg_vault_t *v, const req_row_t *q, const bg_policy_t *pol,
     int64_t now, json_t *det)
 {
-	static const char union_sql[] = "SELECT DISTINCT a.person FROM "
-	    "approvals a JOIN requests r ON r.id = a.request_id WHERE "
-	    "r.version_id = ? AND a.decision = 1 ORDER BY a.person";
+	static const char union_sql[] = "SELECT a.person FROM approvals a "
+	    "JOIN requests r ON r.id = a.request_id WHERE r.version_id = ?1 "
+	    "AND a.decision = 1 UNION SELECT json_extract(e.entry, "
+	    "'$.details.for') FROM events e WHERE e.tenant = ?2 AND "
+	    "e.action = 'packet.export' AND json_extract(e.entry, "
+	    "'$.details.request') IN (SELECT id FROM requests WHERE "
+	    "version_id = ?1) ORDER BY 1";
 	static const char mark_sql[] = "UPDATE versions SET exposed_at = ? "
 	    "WHERE id = ? AND exposed_at IS NULL";
 	sqlite3_stmt *st = NULL;
@@ -836,7 +863,8 @@ mark_exposed(bg_vault_t *v, const req_row_t *q, const bg_policy_t *pol,
 		goto out;
 	}
 	if ((r = bg_store_cached(v, union_sql, &st)) != BG_OK ||
-	    (r = bg_store_bind_int(v, st, 1, q->version_id)) != BG_OK)
+	    (r = bg_store_bind_int(v, st, 1, q->version_id)) != BG_OK ||
+	    (r = bg_store_bind_text(v, st, 2, q->tenant)) != BG_OK)
 		goto out;
 	for (;;) {
 		if ((r = bg_store_step(v, st, &row)) != BG_OK)

@@ -448,6 +448,15 @@ int bg_chain_draft_note(const struct bg_chain_link *draft, json_t *det);
 int bg_chain_cred_unique(bg_vault_t *v, const char *person,
     const uint8_t *cred_id, size_t cred_id_len);
 
+/*
+ * Mark request_id's version exposed when the approvals over all its
+ * requests, with every approver a request packet was exported to counted
+ * as approving, meet its policy (request.c); det gets "exposed" and
+ * "exposed_by" when this call marks it.  In the caller's transaction.
+ */
+int bg_request_exposure(bg_vault_t *v, int64_t request_id, int64_t now,
+    json_t *det);
+
 /* --- administrative acts (admin.c) ------------------------------------------ */
 
 /* Roles an act allows (bits of enum bg_vault_role). */
