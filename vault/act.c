@@ -18,6 +18,7 @@
  *   5. anyone can check it later with bg_act_verify().
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -137,6 +138,7 @@ bg_act_sign(bg_vault_t *v, bg_token_t *tok, const char *pin,
     bg_token_assertion_t **assertp, size_t *whichp)
 {
 	bg_token_assertion_t *as = NULL;
+	bool *ok = NULL;
 	size_t i, usable;
 	int r = BG_ERR_INTERNAL;
 
@@ -144,6 +146,10 @@ bg_act_sign(bg_vault_t *v, bg_token_t *tok, const char *pin,
 	*whichp = 0;
 	if ((r = bg_act_check(v, person, n)) != BG_OK)
 		goto out;
+	if ((ok = calloc(n, sizeof(*ok))) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
 	/*
 	 * Vetted at use: in a production vault a credential signs only while
 	 * the trust store in force (the newest vault link) vets its
@@ -152,14 +158,16 @@ bg_act_sign(bg_vault_t *v, bg_token_t *tok, const char *pin,
 	 * signs nothing (docs/security.md, "Vetted tokens").
 	 */
 	for (i = 0, usable = 0; i < n; i++)
-		if ((r = bg_act_vetted(v, person, &creds[i])) == BG_OK)
+		if ((r = bg_act_vetted(v, person, &creds[i])) == BG_OK) {
+			ok[i] = true;
 			usable++;
+		}
 	if (usable == 0)
 		goto out;
 	bg_vault_clear_err(v);
 	r = BG_ERR_TOKEN_NO_CREDENTIAL;
 	for (i = 0; i < n; i++) {
-		if (bg_act_vetted(v, person, &creds[i]) != BG_OK)
+		if (!ok[i])	/* vetted once, above */
 			continue;
 		r = bg_token_assert(tok, v->rp_id, creds[i].cred_id,
 		    creds[i].cred_id_len, creds[i].alg, creds[i].pubkey,
@@ -207,6 +215,7 @@ bg_act_sign(bg_vault_t *v, bg_token_t *tok, const char *pin,
 	*whichp = i;
 	r = BG_OK;
 out:
+	free(ok);
 	bg_token_assertion_free(&as);
 	return r;
 }
