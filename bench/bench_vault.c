@@ -1125,11 +1125,27 @@ file_size(bg_vault_t *v, const char *path)
 	return sb.st_size;
 }
 
+/* p's token state to PATH.NAME, for tokenctl soft serve --state. */
+static void
+save_state(const char *path, const person_t *p)
+{
+	char sp[4096];
+	uint8_t *blob = NULL;
+	size_t blen = 0;
+
+	(void)snprintf(sp, sizeof(sp), "%s.%s", path, p->name);
+	(void)unlink(sp);
+	if (bg_soft_inproc_state(p->ip, &blob, &blen) != BG_OK ||
+	    bg_soft_state_store(sp, blob, blen, true) != BG_OK)
+		bench_die("saving the token state of %s to %s", p->name, sp);
+	sodium_free(blob);
+}
+
 static void
 bench_gen(const char *path, size_t nt, size_t ns, size_t na)
 {
 	bg_vault_t *v = NULL;
-	person_t appr[MAX_APPROVERS];
+	person_t appr[MAX_APPROVERS], carol;
 	setup_cost_t cost;
 	double *per_t = NULL, pts_x[GEN_CHUNKS + 1], pts_y[GEN_CHUNKS + 1];
 	double ch_x[GEN_CHUNKS + 1], ch_set[GEN_CHUNKS + 1];
@@ -1176,6 +1192,9 @@ bench_gen(const char *path, size_t nt, size_t ns, size_t na)
 		(void)snprintf(pname, sizeof(pname), "p%zu", k + 1);
 		person_open(&appr[k], pname);
 	}
+	/* t00000 alone has a requester: the whole-process ceremony steps
+	 * of scripts/bench run there. */
+	person_open(&carol, "carol");
 	chunk = (nt + GEN_CHUNKS - 1) / GEN_CHUNKS;
 	npts = 0;
 	start = bench_now();
@@ -1194,7 +1213,8 @@ bench_gen(const char *path, size_t nt, size_t ns, size_t na)
 			(void)snprintf(tname, sizeof(tname), "t%05zu", i);
 			tok0 = tok_seconds;
 			t0 = bench_now();
-			first_link(v, tname, NULL, appr, na, &cost);
+			first_link(v, tname, i == 0 ? &carol : NULL, appr,
+			    na, &cost);
 			per_t[i] = bench_now() - t0;
 			cs += per_t[i];
 			tok_setup += tok_seconds - tok0;
@@ -1231,20 +1251,13 @@ bench_gen(const char *path, size_t nt, size_t ns, size_t na)
 	set_sync(v, true);
 	(void)file_size(v, path);
 	bg_vault_close(&v);
-	/* The operator's token, for the whole-process rows of scripts/bench
-	 * (tokenctl soft serve --state PATH.olga; PIN 123456). */
-	{
-		char sp[4096];
-		uint8_t *blob = NULL;
-		size_t blen = 0;
-
-		(void)snprintf(sp, sizeof(sp), "%s.olga", path);
-		(void)unlink(sp);
-		if (bg_soft_inproc_state(oper.ip, &blob, &blen) != BG_OK ||
-		    bg_soft_state_store(sp, blob, blen, true) != BG_OK)
-			bench_die("saving the operator's token state to %s", sp);
-		sodium_free(blob);
-	}
+	/* Everyone's token, for the whole-process rows of scripts/bench
+	 * (tokenctl soft serve --state PATH.NAME; PIN 123456). */
+	save_state(path, &oper);
+	save_state(path, &carol);
+	for (k = 0; k < na; k++)
+		save_state(path, &appr[k]);
+	person_close(&carol);
 	for (k = 0; k < na; k++)
 		person_close(&appr[k]);
 	if (stat(path, &sb) != 0)

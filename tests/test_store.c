@@ -190,6 +190,27 @@ test_foreign_and_missing(void **state)
 	}
 }
 
+/* The root page of the schema object name. */
+static int
+index_root(const char *path, const char *name)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int page;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT rootpage FROM "
+	    "sqlite_schema WHERE name = ?", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	page = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	assert_true(page > 1);
+	return page;
+}
+
 static void
 test_quick_check(void **state)
 {
@@ -259,6 +280,188 @@ test_integrity_ok(void **state)
 	bg_vault_close(&v);
 }
 
+/* A vault with 40 tenants, checkpointed, closed: every page in the file. */
+static void
+forty_tenants(const fx_t *f)
+{
+	bg_vault_t *v = NULL;
+	char name[32];
+	int i;
+
+	assert_int_equal(bg_vault_create(f->path, true, "root", &v), BG_OK);
+	assert_int_equal(bgt_genesis(v), BG_OK);
+	for (i = 0; i < 40; i++) {
+		(void)snprintf(name, sizeof(name), "tenant%d", i);
+		assert_int_equal(bg_vault_tenant_add(v, bgt_by_custodian(),
+		    name, NULL), BG_OK);
+	}
+	bg_vault_close(&v);
+	raw(f->path, "PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
+static void
+wait_ahead(const bg_vault_t *v)
+{
+	int i;
+
+	for (i = 0; i < 5000 && !bg_check_ahead_done(v); i++)
+		(void)usleep(1000);
+	assert_true(bg_check_ahead_done(v));
+}
+
+/* The check started ahead is the first write's, when nothing came
+ * between: it does not run a second time. */
+static void
+test_ahead_taken(void **state)
+{
+	fx_t *f = *state;
+	bg_vault_t *v = NULL;
+
+	forty_tenants(f);
+	assert_int_equal(bg_vault_open(f->path, &v), BG_OK);
+	bg_vault_check_ahead(v);
+	assert_non_null(v->ahead);
+	wait_ahead(v);
+	assert_int_equal(bg_vault_tenant_add(v, bgt_by_custodian(), "acme",
+	    NULL), BG_OK);
+	assert_int_equal(v->checks_inline, 0);
+	assert_null(v->ahead);
+	/* checked once per handle: nothing starts again */
+	bg_vault_check_ahead(v);
+	assert_null(v->ahead);
+	bg_vault_close(&v);
+}
+
+/* Another connection commits after the check's snapshot: its verdict is
+ * not taken, the write checks again. */
+static void
+test_ahead_commit_between(void **state)
+{
+	fx_t *f = *state;
+	bg_vault_t *v = NULL;
+
+	forty_tenants(f);
+	assert_int_equal(bg_vault_open(f->path, &v), BG_OK);
+	bg_vault_check_ahead(v);
+	wait_ahead(v);
+	raw(f->path, "CREATE TABLE t_between(x); DROP TABLE t_between;");
+	assert_int_equal(bg_vault_tenant_add(v, bgt_by_custodian(), "acme",
+	    NULL), BG_OK);
+	assert_int_equal(v->checks_inline, 1);
+	bg_vault_close(&v);
+}
+
+/* The file is damaged through the file system after the check passed
+ * (while the PIN is typed): no commit, so data_version cannot tell, but
+ * the change time does; the write checks again and refuses. */
+static void
+test_ahead_damage_between(void **state)
+{
+	fx_t *f = *state;
+	bg_vault_t *v = NULL;
+	unsigned char junk[512];
+	FILE *fp;
+	int page;
+
+	forty_tenants(f);
+	page = index_root(f->path, "subshares_version");
+	assert_int_equal(bg_vault_open(f->path, &v), BG_OK);
+	bg_vault_check_ahead(v);
+	wait_ahead(v);
+	memset(junk, 0xa5, sizeof(junk));
+	assert_non_null(fp = fopen(f->path, "r+b"));
+	assert_int_equal(fseek(fp, (long)(page - 1) * 4096, SEEK_SET), 0);
+	assert_int_equal(fwrite(junk, 1, sizeof(junk), fp), sizeof(junk));
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(bg_vault_tenant_add(v, bgt_by_custodian(), "acme",
+	    NULL), BG_ERR_DB_CORRUPT);
+	assert_non_null(strstr(bg_vault_errmsg(v), "damaged (quick_check: "));
+	assert_true(v->checks_inline >= 1);
+	bg_vault_close(&v);
+}
+
+/* Damaged before the check began: the check ahead finds it, the write
+ * runs the check itself for the message and refuses. */
+static void
+test_ahead_damaged_before(void **state)
+{
+	fx_t *f = *state;
+	bg_vault_t *v = NULL;
+	unsigned char junk[512];
+	FILE *fp;
+	int page;
+
+	forty_tenants(f);
+	page = index_root(f->path, "subshares_version");
+	memset(junk, 0xa5, sizeof(junk));
+	assert_non_null(fp = fopen(f->path, "r+b"));
+	assert_int_equal(fseek(fp, (long)(page - 1) * 4096, SEEK_SET), 0);
+	assert_int_equal(fwrite(junk, 1, sizeof(junk), fp), sizeof(junk));
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(bg_vault_open(f->path, &v), BG_OK);
+	bg_vault_check_ahead(v);
+	wait_ahead(v);
+	assert_int_equal(bg_vault_tenant_add(v, bgt_by_custodian(), "acme",
+	    NULL), BG_ERR_DB_CORRUPT);
+	assert_non_null(strstr(bg_vault_errmsg(v), "damaged (quick_check: "));
+	bg_vault_close(&v);
+}
+
+/* One handle, several commits: the file is checked once while nobody
+ * else writes it, and again (refusing) once the file system has. */
+static void
+test_damage_between_commits(void **state)
+{
+	fx_t *f = *state;
+	bg_vault_t *v = NULL;
+	unsigned char junk[512];
+	FILE *fp;
+	int page;
+
+	forty_tenants(f);
+	page = index_root(f->path, "subshares_version");
+	assert_int_equal(bg_vault_open(f->path, &v), BG_OK);
+	assert_int_equal(bg_vault_tenant_add(v, bgt_by_custodian(), "acme",
+	    NULL), BG_OK);
+	assert_int_equal(v->checks_inline, 1);
+	assert_int_equal(bg_vault_tenant_add(v, bgt_by_custodian(), "acme2",
+	    NULL), BG_OK);
+	assert_int_equal(v->checks_inline, 1);
+	raw(f->path, "PRAGMA wal_checkpoint(TRUNCATE)");
+	/* a checkpoint by another connection is a write to the file too */
+	assert_int_equal(bg_vault_tenant_add(v, bgt_by_custodian(), "acme3",
+	    NULL), BG_OK);
+	assert_int_equal(v->checks_inline, 2);
+	raw(f->path, "PRAGMA wal_checkpoint(TRUNCATE)");
+	memset(junk, 0xa5, sizeof(junk));
+	assert_non_null(fp = fopen(f->path, "r+b"));
+	assert_int_equal(fseek(fp, (long)(page - 1) * 4096, SEEK_SET), 0);
+	assert_int_equal(fwrite(junk, 1, sizeof(junk), fp), sizeof(junk));
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(bg_vault_tenant_add(v, bgt_by_custodian(), "acme4",
+	    NULL), BG_ERR_DB_CORRUPT);
+	assert_non_null(strstr(bg_vault_errmsg(v), "damaged (quick_check: "));
+	bg_vault_close(&v);
+}
+
+/* A command that ends before writing (a wrong PIN, a refusal) closes the
+ * handle with the check still running: it is stopped, nothing leaks. */
+static void
+test_ahead_close_running(void **state)
+{
+	fx_t *f = *state;
+	bg_vault_t *v = NULL;
+
+	forty_tenants(f);
+	assert_int_equal(bg_vault_open(f->path, &v), BG_OK);
+	bg_vault_check_ahead(v);
+	bg_vault_close(&v);
+	assert_null(v);
+	assert_int_equal(bg_vault_open(f->path, &v), BG_OK);
+	assert_int_equal(bg_vault_integrity(v, false), BG_OK);
+	bg_vault_close(&v);
+}
+
 int
 main(void)
 {
@@ -274,6 +477,18 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_integrity_ok, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_ahead_taken, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_ahead_commit_between,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ahead_damage_between,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ahead_damaged_before,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_damage_between_commits,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ahead_close_running,
+		    setup, teardown),
 	};
 
 	if (sodium_init() < 0)

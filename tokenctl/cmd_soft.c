@@ -25,7 +25,8 @@ static const char usage_text[] =
     "--attestation-key FILE\n"
     "           [--attestation-chain FILE] --aaguid HEX]\n"
     "       tokenctl soft serve --state FILE --socket PATH [--no-presence] "
-    "[--no-uv] [--pin-protocols LIST] [--no-cred-protect]\n";
+    "[--no-uv] [--pin-protocols LIST] [--no-cred-protect]\n"
+    "           [--touch-delay MS]\n";
 
 static volatile sig_atomic_t stop_flag;
 
@@ -245,6 +246,7 @@ soft_serve(int argc, char **argv)
 		{ "no-uv", no_argument, NULL, 'U' },
 		{ "pin-protocols", required_argument, NULL, 'p' },
 		{ "no-cred-protect", no_argument, NULL, 'C' },
+		{ "touch-delay", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -275,6 +277,21 @@ soft_serve(int argc, char **argv)
 		case 'C':
 			o.soft.no_cred_protect = true;
 			break;
+		case 'T': {
+			char *end = NULL;
+			unsigned long ms;
+
+			errno = 0;
+			ms = strtoul(optarg, &end, 10);
+			if (optarg[0] < '0' || optarg[0] > '9' || errno != 0 ||
+			    end == NULL || *end != '\0' || ms > 20000) {
+				(void)fprintf(stderr, "tokenctl: --touch-delay "
+				    "takes milliseconds, 0 to 20000\n");
+				return usage(stderr, BG_EXIT_USAGE);
+			}
+			o.touch_delay_ms = (uint32_t)ms;
+			break;
+		}
 		case 'p':
 			if (parse_protocols(optarg, &o.soft.pin_protocols)
 			    != 0) {

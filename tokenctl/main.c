@@ -45,6 +45,7 @@ static const char usage_text[] =
     "           [--attestation-chain FILE] --aaguid HEX]\n"
     "       tokenctl soft serve --state FILE --socket PATH [--no-presence]\n"
     "                [--no-uv] [--pin-protocols LIST] [--no-cred-protect]\n"
+    "                [--touch-delay MS]\n"
     "       tokenctl --help | --version\n";
 
 struct verb {

@@ -517,6 +517,9 @@ vault_with_pin(bg_vault_t *v, const char *tenant, const char *person,
 
 	if (pin_file == NULL)
 		pin_file = vault_g.pin_file;
+	/* What the PIN and the touch are for changes the vault: the check
+	 * of the file its first write needs runs meanwhile. */
+	bg_vault_check_ahead(v);
 	snprintf(who, sizeof(who), "%s", person);
 	if (v != NULL &&
 	    bg_vault_member_list(v, tenant, person, false, &m, &n) == BG_OK) {

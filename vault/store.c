@@ -495,20 +495,11 @@ bg_store_begin(bg_vault_t *v)
 	v->in_tx = true;
 	v->logged = false;
 	bg_store_tx_reset(v);
-	/*
-	 * Before the first change through this handle, the structural
-	 * check of the whole file, under the write lock: writing into a
-	 * damaged file (a wrong freelist pointer in the header, say) can
-	 * overwrite live pages.  Reads need no such check, SQLite reports
-	 * any damaged page it reads, so opening a vault stays cheap
-	 * (docs/security.md, "Integrity of the file").
-	 */
-	if (!v->checked) {
-		if ((r = bg_store_integrity(v, false)) != BG_OK) {
-			bg_store_rollback(v);
-			return r;
-		}
-		v->checked = true;
+	/* The structural check of the file comes before COMMIT
+	 * (bg_file_sound); a transaction that rolls back needs none. */
+	if ((r = bg_file_tx_begun(v)) != BG_OK) {
+		bg_store_rollback(v);
+		return r;
 	}
 	return BG_OK;
 }
@@ -521,6 +512,17 @@ bg_store_commit(bg_vault_t *v)
 
 	if (!v->in_tx)
 		return bg_vault_fail(v, BG_ERR_INTERNAL, "no transaction");
+	/*
+	 * Committing into a damaged file (a wrong freelist pointer in the
+	 * header, say) can overwrite live pages: the whole file is checked
+	 * under the write lock before the first commit, and again whenever
+	 * someone else wrote it since this handle's last commit.  Reads need
+	 * no such check, SQLite reports any damaged page it reads, so
+	 * opening a vault stays cheap (docs/security.md, "Integrity of the
+	 * file").
+	 */
+	if ((r = bg_file_sound(v)) != BG_OK)
+		return r;
 	if ((r = bg_treelog_flush(v)) != BG_OK)
 		return r;
 	if (v->logged) {
@@ -535,8 +537,10 @@ bg_store_commit(bg_vault_t *v)
 		(void)bg_treelog_seal(v, NULL);
 		memcpy(v->errmsg, saved, sizeof(saved));
 	}
-	if ((r = bg_store_exec(v, "COMMIT")) == BG_OK)
+	if ((r = bg_store_exec(v, "COMMIT")) == BG_OK) {
 		v->in_tx = false;
+		bg_file_mark(v);
+	}
 	bg_store_tx_reset(v);
 	return r;
 }
@@ -549,6 +553,7 @@ bg_store_rollback(bg_vault_t *v)
 	(void)sqlite3_exec(v->db, "ROLLBACK", NULL, NULL, NULL);
 	v->in_tx = false;
 	v->logged = false;
+	bg_file_mark(v);
 	bg_store_tx_reset(v);
 }
 
@@ -922,11 +927,15 @@ bg_store_integrity(bg_vault_t *v, bool full)
 	sqlite3_stmt *st = NULL;
 	bool row = false;
 	char res[160];
-	const char *what = full ? "integrity_check" : "quick_check";
 	int r = BG_ERR_INTERNAL;
 
-	if ((r = bg_store_prepare(v, full ? "PRAGMA integrity_check" :
-	    "PRAGMA quick_check", &st)) != BG_OK) {
+	/* quick_check on a connection of its own (filecheck.c); the full
+	 * check is for vault restore, on a handle that has read nothing */
+	if (!full)
+		return bg_file_check(v);
+	bg_check_ahead_stop(v);
+	if ((r = bg_store_prepare(v, "PRAGMA integrity_check", &st)) !=
+	    BG_OK) {
 		if (r == BG_ERR_DB)
 			r = BG_ERR_DB_CORRUPT;
 		goto out;
@@ -942,7 +951,7 @@ bg_store_integrity(bg_vault_t *v, bool full)
 	bg_text_defang(res);	/* SQLite's report spans lines */
 	if (!row || strcmp(res, "ok") != 0) {
 		r = bg_vault_fail(v, BG_ERR_DB_CORRUPT, "vault database is "
-		    "damaged (%s: %s)", what, row ? res : "no answer");
+		    "damaged (integrity_check: %s)", row ? res : "no answer");
 		goto out;
 	}
 	r = BG_OK;
@@ -1289,6 +1298,7 @@ bg_vault_close(bg_vault_t **vp)
 
 	if (vp == NULL || (v = *vp) == NULL)
 		return;
+	bg_check_ahead_stop(v);
 	bg_store_rollback(v);
 	while (v->n_stc > 0)
 		(void)sqlite3_finalize(v->stc[--v->n_stc].st);

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -25,6 +27,15 @@
 
 struct frontier;
 struct bg_chain_link;
+
+/* What stat said of a file: equal means not written since (filecheck.c). */
+typedef struct bg_file_seen {
+	bool		exists;
+	dev_t		dev;
+	ino_t		ino;
+	off_t		size;
+	struct timespec	mtime, ctime;
+} bg_file_seen_t;
 
 struct bg_vault {
 	sqlite3	*db;
@@ -71,7 +82,16 @@ struct bg_vault {
 	int	 schema;
 	bool	 in_tx;
 	bool	 logged;	/* events appended in the open transaction */
-	bool	 checked;	/* quick_check passed (bg_store_begin) */
+	/*
+	 * The file's structural check (filecheck.c): passed, and the file
+	 * as this handle left it after its last commit (data_version of
+	 * this connection, and what stat said of the database and WAL).
+	 */
+	bool	 checked;
+	int64_t	 tx_dv, mark_dv;
+	bg_file_seen_t mark_db, mark_wal;
+	struct bg_check_ahead *ahead;	/* NULL when none runs */
+	unsigned checks_inline;	/* checks run in line (tests count them) */
 	bool	 tip_checked;	/* log extends its newest signed head (this tx) */
 	/*
 	 * Within one write transaction (only audit.c and treelog.c write
@@ -92,6 +112,24 @@ struct bg_vault {
 	size_t	 n_stc;
 	char	 errmsg[BG_VAULT_ERRMSG_MAX];
 };
+
+/* --- the structural check before commits (filecheck.c) ------------------ */
+
+/* PRAGMA quick_check now, on a fresh connection: BG_ERR_DB_CORRUPT with
+ * errmsg naming the first problem when the file is damaged. */
+int bg_file_check(bg_vault_t *v);
+/* After BEGIN IMMEDIATE: note this connection's data_version. */
+int bg_file_tx_begun(bg_vault_t *v);
+/* Before COMMIT: BG_OK when the file was checked and nobody else has
+ * written it since this handle's last commit; checks it otherwise (the
+ * check started ahead, if its verdict still holds, or in line). */
+int bg_file_sound(bg_vault_t *v);
+/* After COMMIT or ROLLBACK: the file as this handle leaves it. */
+void bg_file_mark(bg_vault_t *v);
+/* True when no check runs ahead, or it has ended (tests). */
+bool bg_check_ahead_done(const bg_vault_t *v);
+/* Stop a check running ahead, if any, and free it. */
+void bg_check_ahead_stop(bg_vault_t *v);
 
 /* --- errors (store.c) ---------------------------------------------------- */
 

@@ -127,10 +127,21 @@ int bg_vault_open_msg(const char *path, bg_vault_t **vp, char *msg,
  * integrity_check (every index against its table too) when full.
  * BG_ERR_DB_CORRUPT, with errmsg naming the first problem, when the file is
  * damaged.  It reads the whole file, so opening a vault does not run it;
- * the first change made through a handle does, and so do `vault check`,
- * `vault audit verify`, backup and restore (docs/security.md).
+ * a handle's first commit does (and any later one after someone else
+ * wrote the file), and so do `vault check`, `vault audit verify`, backup
+ * and restore (docs/security.md, "Integrity of the file").
  */
 int bg_vault_integrity(bg_vault_t *v, bool full);
+
+/*
+ * Start the check the first commit of this handle needs (the quick_check
+ * above) now, in the background, so that it runs while the person types
+ * the PIN and touches the token.  The commit takes its verdict only if
+ * nobody can have written the file since, and runs the check itself
+ * otherwise; so calling this never weakens the check and is always
+ * safe.  A no-op when the handle already checked or has nothing to check.
+ */
+void bg_vault_check_ahead(bg_vault_t *v);
 
 /*
  * Remove a vault that never came to be (its first custodian could not

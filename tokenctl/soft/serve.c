@@ -52,6 +52,8 @@ struct srv {
 	bg_ctaphid_t	*hid;
 	uint8_t		 rx[REP];
 	bool		 have_rx;
+	uint64_t	 touch_asked;	/* when presence was first asked for
+					   in this wait (touch_delay_ms) */
 };
 
 static void
@@ -596,9 +598,21 @@ static int
 srv_policy(void *ctx)
 {
 	struct srv *s = ctx;
+	uint64_t t;
 
-	return s->opts->no_presence ? BG_CTAPHID_UP_PENDING :
-	    BG_SOFT_UP_GRANTED;
+	if (s->opts->no_presence)
+		return BG_CTAPHID_UP_PENDING;
+	if (s->opts->touch_delay_ms == 0)
+		return BG_SOFT_UP_GRANTED;
+	/* A person's touch: pending until the delay has passed since the
+	 * wait began, then granted and the clock reset for the next one. */
+	t = mono_ms();
+	if (s->touch_asked == 0)
+		s->touch_asked = t;
+	if (t - s->touch_asked < s->opts->touch_delay_ms)
+		return BG_CTAPHID_UP_PENDING;
+	s->touch_asked = 0;
+	return BG_SOFT_UP_GRANTED;
 }
 
 static void

@@ -30,6 +30,9 @@ typedef struct bg_soft_serve_opts {
 	bool		 no_presence;	/* never touched: KEEPALIVE until the
 					   client cancels or 30 s pass */
 	uint32_t	 up_timeout_ms;	/* 0: 30000 */
+	uint32_t	 touch_delay_ms;	/* presence granted this long after
+					   it is asked for (a person's touch,
+					   for benchmarks); 0: at once */
 	/*
 	 * Set (from a SIGTERM/SIGINT handler the caller installed, without
 	 * SA_RESTART) to ask for a clean exit: the report in hand is
