@@ -190,6 +190,20 @@ test_foreign_and_missing(void **state)
 	}
 }
 
+/* 512 bytes of 0xa5 over the b-tree header and cell pointers of page. */
+static void
+damage_page(const char *path, int page)
+{
+	unsigned char junk[512];
+	FILE *fp;
+
+	memset(junk, 0xa5, sizeof(junk));
+	assert_non_null(fp = fopen(path, "r+b"));
+	assert_int_equal(fseek(fp, (long)(page - 1) * 4096, SEEK_SET), 0);
+	assert_int_equal(fwrite(junk, 1, sizeof(junk), fp), sizeof(junk));
+	assert_int_equal(fclose(fp), 0);
+}
+
 /* The root page of the schema object name. */
 static int
 index_root(const char *path, const char *name)
@@ -211,49 +225,35 @@ index_root(const char *path, const char *name)
 	return page;
 }
 
+/* A vault with 40 tenants, checkpointed, closed: every page in the file. */
 static void
-test_quick_check(void **state)
+forty_tenants(const fx_t *f)
 {
-	fx_t *f = *state;
 	bg_vault_t *v = NULL;
-	unsigned char junk[512];
 	char name[32];
-	FILE *fp;
-	int i, page = 0;
+	int i;
 
 	assert_int_equal(bg_vault_create(f->path, true, "root", &v), BG_OK);
 	assert_int_equal(bgt_genesis(v), BG_OK);
 	for (i = 0; i < 40; i++) {
 		(void)snprintf(name, sizeof(name), "tenant%d", i);
-		assert_int_equal(bg_vault_tenant_add(v, bgt_by_custodian(), name, NULL),
-		    BG_OK);
+		assert_int_equal(bg_vault_tenant_add(v, bgt_by_custodian(),
+		    name, NULL), BG_OK);
 	}
 	bg_vault_close(&v);
 	raw(f->path, "PRAGMA wal_checkpoint(TRUNCATE)");
-	/*
-	 * Scribble over the b-tree header and cell pointers of the root page
-	 * of an index that opening never reads (events by tenant and
-	 * action: 41 rows, one page).
-	 */
-	{
-		sqlite3 *db = NULL;
-		sqlite3_stmt *st = NULL;
+}
 
-		assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-		assert_int_equal(sqlite3_prepare_v2(db, "SELECT rootpage FROM "
-		    "sqlite_schema WHERE name = 'events_tenant_action'", -1,
-		    &st, NULL), SQLITE_OK);
-		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-		page = sqlite3_column_int(st, 0);
-		sqlite3_finalize(st);
-		sqlite3_close(db);
-	}
-	assert_true(page > 1);
-	memset(junk, 0xa5, sizeof(junk));
-	assert_non_null(fp = fopen(f->path, "r+b"));
-	assert_int_equal(fseek(fp, (long)(page - 1) * 4096, SEEK_SET), 0);
-	assert_int_equal(fwrite(junk, 1, sizeof(junk), fp), sizeof(junk));
-	assert_int_equal(fclose(fp), 0);
+static void
+test_quick_check(void **state)
+{
+	fx_t *f = *state;
+	bg_vault_t *v = NULL;
+
+	forty_tenants(f);
+	/* An index that opening never reads (events by tenant and action:
+	 * 41 rows, one page). */
+	damage_page(f->path, index_root(f->path, "events_tenant_action"));
 	/* Opening reads only the header and the schema: it succeeds, and
 	 * the structural check names the damage. */
 	assert_int_equal(bg_vault_open(f->path, &v), BG_OK);
@@ -278,25 +278,6 @@ test_integrity_ok(void **state)
 	assert_int_equal(bg_vault_integrity(v, false), BG_OK);
 	assert_int_equal(bg_vault_integrity(v, true), BG_OK);
 	bg_vault_close(&v);
-}
-
-/* A vault with 40 tenants, checkpointed, closed: every page in the file. */
-static void
-forty_tenants(const fx_t *f)
-{
-	bg_vault_t *v = NULL;
-	char name[32];
-	int i;
-
-	assert_int_equal(bg_vault_create(f->path, true, "root", &v), BG_OK);
-	assert_int_equal(bgt_genesis(v), BG_OK);
-	for (i = 0; i < 40; i++) {
-		(void)snprintf(name, sizeof(name), "tenant%d", i);
-		assert_int_equal(bg_vault_tenant_add(v, bgt_by_custodian(),
-		    name, NULL), BG_OK);
-	}
-	bg_vault_close(&v);
-	raw(f->path, "PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
 static void
@@ -351,28 +332,27 @@ test_ahead_commit_between(void **state)
 	bg_vault_close(&v);
 }
 
-/* The file is damaged through the file system after the check passed
- * (while the PIN is typed): no commit, so data_version cannot tell, but
- * the change time does; the write checks again and refuses. */
+/*
+ * A check ahead, and the file damaged through the file system before it
+ * began (it finds the damage) or after it passed, while the PIN is typed
+ * (no commit, so data_version cannot tell, but the change time does):
+ * either way the commit checks in line and refuses with the damage named.
+ */
 static void
-test_ahead_damage_between(void **state)
+ahead_damage(fx_t *f, bool before)
 {
-	fx_t *f = *state;
 	bg_vault_t *v = NULL;
-	unsigned char junk[512];
-	FILE *fp;
 	int page;
 
 	forty_tenants(f);
 	page = index_root(f->path, "subshares_version");
+	if (before)
+		damage_page(f->path, page);
 	assert_int_equal(bg_vault_open(f->path, &v), BG_OK);
 	bg_vault_check_ahead(v);
 	wait_ahead(v);
-	memset(junk, 0xa5, sizeof(junk));
-	assert_non_null(fp = fopen(f->path, "r+b"));
-	assert_int_equal(fseek(fp, (long)(page - 1) * 4096, SEEK_SET), 0);
-	assert_int_equal(fwrite(junk, 1, sizeof(junk), fp), sizeof(junk));
-	assert_int_equal(fclose(fp), 0);
+	if (!before)
+		damage_page(f->path, page);
 	assert_int_equal(bg_vault_tenant_add(v, bgt_by_custodian(), "acme",
 	    NULL), BG_ERR_DB_CORRUPT);
 	assert_non_null(strstr(bg_vault_errmsg(v), "damaged (quick_check: "));
@@ -380,31 +360,16 @@ test_ahead_damage_between(void **state)
 	bg_vault_close(&v);
 }
 
-/* Damaged before the check began: the check ahead finds it, the write
- * runs the check itself for the message and refuses. */
+static void
+test_ahead_damage_between(void **state)
+{
+	ahead_damage(*state, false);
+}
+
 static void
 test_ahead_damaged_before(void **state)
 {
-	fx_t *f = *state;
-	bg_vault_t *v = NULL;
-	unsigned char junk[512];
-	FILE *fp;
-	int page;
-
-	forty_tenants(f);
-	page = index_root(f->path, "subshares_version");
-	memset(junk, 0xa5, sizeof(junk));
-	assert_non_null(fp = fopen(f->path, "r+b"));
-	assert_int_equal(fseek(fp, (long)(page - 1) * 4096, SEEK_SET), 0);
-	assert_int_equal(fwrite(junk, 1, sizeof(junk), fp), sizeof(junk));
-	assert_int_equal(fclose(fp), 0);
-	assert_int_equal(bg_vault_open(f->path, &v), BG_OK);
-	bg_vault_check_ahead(v);
-	wait_ahead(v);
-	assert_int_equal(bg_vault_tenant_add(v, bgt_by_custodian(), "acme",
-	    NULL), BG_ERR_DB_CORRUPT);
-	assert_non_null(strstr(bg_vault_errmsg(v), "damaged (quick_check: "));
-	bg_vault_close(&v);
+	ahead_damage(*state, true);
 }
 
 /* One handle, several commits: the file is checked once while nobody
@@ -414,8 +379,6 @@ test_damage_between_commits(void **state)
 {
 	fx_t *f = *state;
 	bg_vault_t *v = NULL;
-	unsigned char junk[512];
-	FILE *fp;
 	int page;
 
 	forty_tenants(f);
@@ -433,11 +396,7 @@ test_damage_between_commits(void **state)
 	    NULL), BG_OK);
 	assert_int_equal(v->checks_inline, 2);
 	raw(f->path, "PRAGMA wal_checkpoint(TRUNCATE)");
-	memset(junk, 0xa5, sizeof(junk));
-	assert_non_null(fp = fopen(f->path, "r+b"));
-	assert_int_equal(fseek(fp, (long)(page - 1) * 4096, SEEK_SET), 0);
-	assert_int_equal(fwrite(junk, 1, sizeof(junk), fp), sizeof(junk));
-	assert_int_equal(fclose(fp), 0);
+	damage_page(f->path, page);
 	assert_int_equal(bg_vault_tenant_add(v, bgt_by_custodian(), "acme4",
 	    NULL), BG_ERR_DB_CORRUPT);
 	assert_non_null(strstr(bg_vault_errmsg(v), "damaged (quick_check: "));

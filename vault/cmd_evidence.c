@@ -63,43 +63,6 @@ export_op(void *arg, const bg_vault_signer_t *by)
 	    &e->bundle);
 }
 
-/* Create path (must not exist) with all of s; 0 or -1. */
-static int
-write_new(const char *path, const char *s)
-{
-	size_t len = strlen(s), off = 0;
-	ssize_t n;
-	int fd, ret = -1;
-
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600)) < 0) {
-		vault_errx("evidence export: %s %s", path, errno == EEXIST ?
-		    "already exists; refusing to overwrite it" :
-		    strerror(errno));
-		return -1;
-	}
-	while (off < len) {
-		if ((n = write(fd, s + off, len - off)) < 0) {
-			if (errno == EINTR)
-				continue;
-			vault_errx("evidence export: writing %s: %s", path,
-			    strerror(errno));
-			goto out;
-		}
-		off += (size_t)n;
-	}
-	ret = 0;
-out:
-	if (close(fd) != 0 && ret == 0) {
-		vault_errx("evidence export: writing %s: %s", path,
-		    strerror(errno));
-		ret = -1;
-	}
-	if (ret != 0)
-		(void)unlink(path);
-	return ret;
-}
-
 /* Read a whole file of at most BG_EVIDENCE_MAX bytes; 0 or an exit code. */
 static int
 read_all(const char *path, uint8_t **bufp, size_t *lenp)
@@ -204,7 +167,7 @@ evidence_export(int argc, char **argv)
 	if (ex != 0)
 		goto out;
 	ex = VAULT_EXIT_FAIL;
-	if (write_new(out, bundle) != 0)
+	if (vault_write_new(what, out, bundle) != 0)
 		goto out;
 	vault_note("evidence of request %lld written to %s", (long long)id,
 	    out);

@@ -61,42 +61,6 @@ qr_out(const char *what, const char *s, const char *dir, bool show)
 	return 0;
 }
 
-/* Create path (must not exist, mode 0600) with all of s; 0 or -1. */
-static int
-write_new(const char *what, const char *path, const char *s)
-{
-	size_t len = strlen(s), off = 0;
-	ssize_t n;
-	int fd, ret = -1;
-
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600)) < 0) {
-		vault_errx("%s: %s %s", what, path, errno == EEXIST ?
-		    "already exists; refusing to overwrite it" :
-		    strerror(errno));
-		return -1;
-	}
-	while (off < len) {
-		if ((n = write(fd, s + off, len - off)) < 0) {
-			if (errno == EINTR)
-				continue;
-			vault_errx("%s: writing %s: %s", what, path,
-			    strerror(errno));
-			goto out;
-		}
-		off += (size_t)n;
-	}
-	ret = 0;
-out:
-	if ((fsync(fd) != 0 || close(fd) != 0) && ret == 0) {
-		vault_errx("%s: writing %s: %s", what, path, strerror(errno));
-		ret = -1;
-	}
-	if (ret != 0)
-		(void)unlink(path);
-	return ret;
-}
-
 /* Read a whole regular file of at most PACKET_MAX bytes; 0 or an exit
  * code (the error said). */
 static int
@@ -232,7 +196,7 @@ packet_card(int argc, char **argv)
 	if ((ex = vault_with_pin(v, cc.tenant, cc.person, tok, NULL, what,
 	    NULL, card_op, &cc)) != 0)
 		goto out;
-	if (write_new(what, out, cc.card) != 0) {
+	if (vault_write_new(what, out, cc.card) != 0) {
 		ex = VAULT_EXIT_FAIL;
 		goto out;
 	}
@@ -336,7 +300,7 @@ packet_export(int argc, char **argv)
 	size = ec.size;
 	if (ex != 0)
 		goto out;
-	if (write_new(what, out, pkt) != 0) {
+	if (vault_write_new(what, out, pkt) != 0) {
 		ex = VAULT_EXIT_FAIL;
 		goto out;
 	}

@@ -27,51 +27,6 @@ static const char usage[] =
 enum { OPT_TICKET = VOPT_LOCAL, OPT_REQUEST, OPT_SINCE, OPT_UNTIL,
     OPT_FORMAT, OPT_OUT, OPT_RECERT };
 
-/*
- * The --out file, created before the report is made (0600: a report
- * names people, reasons and tickets); an existing file is refused, as
- * every --out is.  -1 on failure, with the error said.
- */
-static int
-create_out(const char *path)
-{
-	int fd;
-
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600)) < 0)
-		vault_errx("report: %s %s", path, errno == EEXIST ?
-		    "already exists; refusing to overwrite it" :
-		    strerror(errno));
-	return fd;
-}
-
-/* Write all of s to fd and close it; 0 or -1. */
-static int
-write_out(int fd, const char *path, const char *s)
-{
-	size_t len = strlen(s), off = 0;
-	ssize_t n;
-	int ret = -1;
-
-	while (off < len) {
-		if ((n = write(fd, s + off, len - off)) < 0) {
-			if (errno == EINTR)
-				continue;
-			vault_errx("report: writing %s: %s", path,
-			    strerror(errno));
-			goto out;
-		}
-		off += (size_t)n;
-	}
-	ret = 0;
-out:
-	if (close(fd) != 0 && ret == 0) {
-		vault_errx("report: writing %s: %s", path, strerror(errno));
-		ret = -1;
-	}
-	return ret;
-}
-
 int
 cmd_report(int argc, char **argv)
 {
@@ -166,7 +121,7 @@ cmd_report(int argc, char **argv)
 		format = vault_g.json ? BG_VAULT_REPORT_JSON :
 		    BG_VAULT_REPORT_TEXT;
 	if (out != NULL) {
-		if ((fd = create_out(out)) < 0) {
+		if ((fd = vault_create_out("report", out)) < 0) {
 			ex = VAULT_EXIT_FAIL;
 			goto out;
 		}
@@ -188,7 +143,7 @@ cmd_report(int argc, char **argv)
 	}
 	ex = VAULT_EXIT_FAIL;
 	if (out != NULL) {
-		r = write_out(fd, out, text);
+		r = vault_write_out("report", fd, out, text);
 		fd = -1;
 		if (r != 0)
 			goto out;

@@ -3,6 +3,7 @@
  * touches a secret.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
@@ -631,6 +632,59 @@ vault_signed_act(bg_vault_t *v, const char *tenant, const char *as,
 	    signed_pin_op, &sc);
 	bg_token_close(&tok);
 	return ex;
+}
+
+/* --- --out files ---------------------------------------------------------- */
+
+int
+vault_create_out(const char *what, const char *path)
+{
+	int fd;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) < 0)
+		vault_errx("%s: %s %s", what, path, errno == EEXIST ?
+		    "already exists; refusing to overwrite it" :
+		    strerror(errno));
+	return fd;
+}
+
+int
+vault_write_out(const char *what, int fd, const char *path, const char *s)
+{
+	size_t len = strlen(s), off = 0;
+	ssize_t n;
+	int ret = -1;
+
+	while (off < len) {
+		if ((n = write(fd, s + off, len - off)) < 0) {
+			if (errno == EINTR)
+				continue;
+			vault_errx("%s: writing %s: %s", what, path,
+			    strerror(errno));
+			goto out;
+		}
+		off += (size_t)n;
+	}
+	ret = 0;
+out:
+	if ((fsync(fd) != 0 || close(fd) != 0) && ret == 0) {
+		vault_errx("%s: writing %s: %s", what, path, strerror(errno));
+		ret = -1;
+	}
+	if (ret != 0)
+		(void)unlink(path);	/* ours, and incomplete */
+	return ret;
+}
+
+int
+vault_write_new(const char *what, const char *path, const char *s)
+{
+	int fd;
+
+	if ((fd = vault_create_out(what, path)) < 0)
+		return -1;
+	return vault_write_out(what, fd, path, s);
 }
 
 /* --- values -------------------------------------------------------------- */

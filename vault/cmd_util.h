@@ -174,6 +174,19 @@ int vault_read_value(const char *what, uint8_t **valp, size_t *lenp);
 int vault_write_value(int fd, const uint8_t *val, size_t len, bool newline);
 
 /*
+ * An --out file: created mode 0600 (it may name people, reasons and
+ * tickets), never over an existing one (every --out refuses to
+ * overwrite), not through a symlink.  vault_create_out returns the fd or
+ * -1; vault_write_out writes all of s, fsyncs and closes fd, and removes
+ * path if any of that failed: 0 or -1; vault_write_new does both.  Every
+ * failure is said in one line starting with what.
+ */
+int vault_create_out(const char *what, const char *path);
+int vault_write_out(const char *what, int fd, const char *path,
+    const char *s);
+int vault_write_new(const char *what, const char *path, const char *s);
+
+/*
  * Parse a --charset: a comma-separated list of lower, upper, digit, symbol,
  * alnum (= lower,upper,digit) and alnum-symbols (all four, the default).
  * Returns 0 and the BG_VAULT_GEN_* mask, or -1.

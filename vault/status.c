@@ -118,9 +118,12 @@ out:
 }
 
 /*
- * Only secrets with a pending (0) or spent (2) version can be reported:
- * the index on versions (state, secret_id) finds them without walking
- * every secret (docs/benchmarks.md).  For those, the active version and
+ * Only secrets with a pending (0) or spent (2) version, or an exposed
+ * sealed one, can be reported: the index on versions (state, secret_id)
+ * finds the first, the partial index versions_exposed the last, without
+ * walking every secret (docs/benchmarks.md).  "+state" keeps SQLite from
+ * choosing versions_state for the exposed ones: state = 1 is every
+ * sealed version of the vault, 95 ms at 475,000.  For those, the active version and
  * the pending one are chosen exactly as bg_vault_secret_list does.
  */
 static const char status_secret_sql[] =
@@ -133,7 +136,7 @@ static const char status_secret_sql[] =
     " max(version) FROM versions WHERE secret_id = s.id AND state IN (1, 2)) "
     "WHERE (s.id IN (SELECT secret_id FROM versions WHERE state IN (0, 2)) "
     " OR s.id IN (SELECT secret_id FROM versions WHERE exposed_at IS NOT "
-    " NULL AND state = 1)) "
+    " NULL AND +state = 1)) "
     "AND (?1 IS NULL OR t.name = ?1) "
     "ORDER BY t.name, s.name";
 

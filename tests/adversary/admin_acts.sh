@@ -24,6 +24,15 @@ as carol vault tenant offboard acme --confirm acme
 refused 1 "carol is not an operator of the tenant acme"
 as tom vault evidence export --request 1 --out "$T/ev.json"
 expect_rc 4	# no request 1 yet: refused before any token is asked
+request_da
+# the requester, and an approver, with a request to export: their roles
+# do not allow it, refused before their PIN or touch, nothing written
+as tom vault evidence export --request "$REQ" --out "$T/ev.json"
+refused 1 "tom is not an operator or the auditor of the tenant"
+expect_no_err "Touch the token"
+as alice vault evidence export --request "$REQ" --out "$T/ev.json"
+refused 1 "alice is not an operator or the auditor of the tenant"
+[ ! -e "$T/ev.json" ] || fail "a refused export wrote its bundle"
 
 step "someone else's name with one's own token"
 run vault --token "$(token tom)" --pin-file "$T/tom.pin" tenant add beta \
