@@ -307,9 +307,9 @@ test_ahead_taken(void **state)
 	    NULL), BG_OK);
 	assert_int_equal(v->checks_inline, 0);
 	assert_null(v->ahead);
-	/* checked once per handle: nothing starts again */
+	/* a verdict serves one commit: the next PIN starts another */
 	bg_vault_check_ahead(v);
-	assert_null(v->ahead);
+	assert_non_null(v->ahead);
 	bg_vault_close(&v);
 }
 
@@ -372,8 +372,8 @@ test_ahead_damaged_before(void **state)
 	ahead_damage(*state, true);
 }
 
-/* One handle, several commits: the file is checked once while nobody
- * else writes it, and again (refusing) once the file system has. */
+/* One handle, several commits: each is checked, and the one after the
+ * file system damaged the file refuses. */
 static void
 test_damage_between_commits(void **state)
 {
@@ -389,18 +389,34 @@ test_damage_between_commits(void **state)
 	assert_int_equal(v->checks_inline, 1);
 	assert_int_equal(bg_vault_tenant_add(v, bgt_by_custodian(), "acme2",
 	    NULL), BG_OK);
-	assert_int_equal(v->checks_inline, 1);
-	raw(f->path, "PRAGMA wal_checkpoint(TRUNCATE)");
-	/* a checkpoint by another connection is a write to the file too */
-	assert_int_equal(bg_vault_tenant_add(v, bgt_by_custodian(), "acme3",
-	    NULL), BG_OK);
 	assert_int_equal(v->checks_inline, 2);
 	raw(f->path, "PRAGMA wal_checkpoint(TRUNCATE)");
 	damage_page(f->path, page);
-	assert_int_equal(bg_vault_tenant_add(v, bgt_by_custodian(), "acme4",
+	assert_int_equal(bg_vault_tenant_add(v, bgt_by_custodian(), "acme3",
 	    NULL), BG_ERR_DB_CORRUPT);
 	assert_non_null(strstr(bg_vault_errmsg(v), "damaged (quick_check: "));
 	bg_vault_close(&v);
+}
+
+/* The file says it is in rollback-journal mode (edited): opening it
+ * switches it back to WAL, a header write, only after checking it. */
+static void
+test_journal_mode_edited(void **state)
+{
+	fx_t *f = *state;
+	bg_vault_t *v = NULL;
+	char msg[256];
+
+	forty_tenants(f);
+	raw(f->path, "PRAGMA journal_mode = DELETE");
+	assert_int_equal(bg_vault_open(f->path, &v), BG_OK);
+	assert_int_equal(v->checks_inline, 1);
+	bg_vault_close(&v);
+	raw(f->path, "PRAGMA journal_mode = DELETE");
+	damage_page(f->path, index_root(f->path, "subshares_version"));
+	assert_int_equal(bg_vault_open_msg(f->path, &v, msg, sizeof(msg)),
+	    BG_ERR_DB_CORRUPT);
+	assert_non_null(strstr(msg, "damaged (quick_check: "));
 }
 
 /* A command that ends before writing (a wrong PIN, a refusal) closes the
@@ -445,6 +461,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ahead_damaged_before,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damage_between_commits,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_mode_edited,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ahead_close_running,
 		    setup, teardown),

@@ -1,38 +1,37 @@
 /*
- * The structural check of the vault file before this process commits to
- * it (docs/security.md, "Integrity of the file").
+ * The structural check of the vault file before every commit
+ * (docs/security.md, "Integrity of the file").
  *
  * Committing into a damaged file (a wrong freelist pointer in the header,
- * say) can overwrite live pages, so before its first COMMIT a handle
- * proves the file sound with PRAGMA quick_check, which reads the whole
- * file: about 2 s at 10,000 tenants.  The verdict holds only while the
- * file is the one that was checked:
+ * say) can overwrite live pages, so every COMMIT is preceded, under the
+ * write lock, by PRAGMA quick_check of the whole file: about 2 s at 10,000
+ * tenants.  It runs on a connection of its own, so that it reads what is
+ * on disk; bg_store_begin drops the pages the handle cached before, so
+ * that the change is built on what is on disk too.  Transactions that end
+ * in ROLLBACK (the check pass of an act, before its PIN) leave nothing in
+ * the file and need no check.
  *
- *  - PRAGMA data_version (SQLite's documented meaning) changes when any
- *    other connection commits;
- *  - the database and its WAL keep their inode, size, modification and
- *    change times while nothing writes them through the file system (an
- *    editor, dd, a copy over it); the change time no process can set.
+ * bg_vault_check_ahead() runs that check earlier, in a thread of its own,
+ * when a command is about to ask for a PIN, so that it runs while the
+ * person types it and touches the token.  Its verdict is taken by the
+ * next commit only if nobody can have written the file since the check
+ * began:
  *
- * So every commit of the handle first compares both with what they were
- * after its previous commit, and checks the whole file again when either
- * moved.  Transactions that end in ROLLBACK (the check pass of an act,
- * before its PIN) write nothing that stays, and need no check.
+ *  - PRAGMA data_version of the checker's connection, read in the
+ *    transaction the check ran in and again under the committer's lock,
+ *    differs if any other connection committed in between (SQLite's
+ *    documented meaning);
+ *  - stat of the database and its WAL (inode, size, modification and
+ *    change times) differs if anything wrote either through the file
+ *    system (an editor, dd, a copy over it); no process can set the
+ *    change time.
  *
- * bg_vault_check_ahead() starts the check on a connection of its own, in
- * a thread of its own, when the command knows it will change the vault
- * (before the PIN is asked for), so that it runs while the person types
- * the PIN and touches the token.  Its checker holds one read transaction
- * from before the check until the committer holds the write lock; its
- * verdict is taken only when data_version and the files show that nobody
- * wrote the file in between.  Any doubt (a failure, a difference, damage
- * found) and the check runs again, in line, on a fresh connection, so
- * that no page this process has cached stands in for what is on disk;
- * that verdict is the one reported.
- *
- * What is left: bytes changed under the file system (the block device, a
- * lost write), or with the clock set back to the same instant, between a
- * check or a commit and the next commit.
+ * Any doubt (a difference, a failure, damage found) and the check runs
+ * again in line, and that verdict is the one reported.  A verdict serves
+ * one commit.  What is left: bytes changed under the file system (the
+ * block device, a lost write) or with the clock set back to the same
+ * instant; the wal-index (-shm), which every reader writes; and writes by
+ * another program in the milliseconds between the check and the COMMIT.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -166,19 +165,17 @@ bg_file_check(bg_vault_t *v)
 			r = BG_OK;
 			goto out;
 		}
-	} else {
+	} else if ((rc & 0xff) == SQLITE_CORRUPT ||
+	    (rc & 0xff) == SQLITE_NOTADB) {
 		/* SQLite gave up on the file rather than describe it */
 		(void)snprintf(res, sizeof(res), "%s", sqlite3_errmsg(db));
-		if ((rc & 0xff) == SQLITE_NOMEM) {
-			r = bg_vault_fail(v, BG_ERR_NOMEM, "cannot check the "
-			    "vault file: %s", res);
-			goto out;
-		}
-		if ((rc & 0xff) == SQLITE_IOERR) {
-			r = bg_vault_fail(v, BG_ERR_IO, "cannot check the "
-			    "vault file: %s", res);
-			goto out;
-		}
+	} else {
+		/* not a verdict: out of memory, I/O, locked, ... */
+		r = bg_vault_fail(v, (rc & 0xff) == SQLITE_NOMEM ?
+		    BG_ERR_NOMEM : (rc & 0xff) == SQLITE_IOERR ? BG_ERR_IO :
+		    BG_ERR_DB, "cannot check the vault file: %s",
+		    sqlite3_errmsg(db));
+		goto out;
 	}
 	bg_text_defang(res);	/* SQLite's report spans lines */
 	r = bg_vault_fail(v, BG_ERR_DB_CORRUPT, "vault database is damaged "
@@ -210,8 +207,9 @@ ahead_run(void *arg)
 	const unsigned char *res;
 
 	a->ok = false;
-	/* The read transaction opens at data_version and stays open (no
-	 * COMMIT here) until the committer has its lock. */
+	/* data_version and the check in one read transaction, ended at
+	 * once: a snapshot held through the PIN would keep every other
+	 * process's checkpoint waiting. */
 	if (sqlite3_exec(a->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
 	    !one_int(a->db, "PRAGMA data_version", &a->dv))
 		goto out;
@@ -224,6 +222,8 @@ ahead_run(void *arg)
 	    sqlite3_step(st) == SQLITE_DONE)
 		a->ok = true;
 	sqlite3_finalize(st);
+	if (sqlite3_exec(a->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		a->ok = false;
 out:
 	__atomic_store_n(&a->done, 1, __ATOMIC_RELEASE);
 	return NULL;
@@ -245,8 +245,7 @@ bg_vault_check_ahead(bg_vault_t *v)
 	struct bg_check_ahead *a = NULL;
 	sigset_t all, old;
 
-	if (v == NULL || v->db == NULL || v->checked || v->ahead != NULL ||
-	    v->in_tx)
+	if (v == NULL || v->db == NULL || v->ahead != NULL || v->in_tx)
 		return;
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		goto fail;
@@ -302,10 +301,10 @@ bg_check_ahead_stop(bg_vault_t *v)
 
 /*
  * True when the check started ahead found the file sound and nobody has
- * written it since: the caller holds the write lock, so nobody can
- * commit now, and a data_version read after the checker's transaction
- * equals the one in it only if nobody committed since it began.  Waits
- * for the check; frees it either way.
+ * written it since it began: the caller holds the write lock, so nobody
+ * can commit now, and data_version read now equals the one read with
+ * the check only if nobody committed in between.  Frees the check either
+ * way; stops it first if the file has already changed.
  */
 static bool
 ahead_take(bg_vault_t *v)
@@ -317,10 +316,14 @@ ahead_take(bg_vault_t *v)
 
 	if (a == NULL)
 		return false;
+	file_look(v->path, &db_now);
+	if (!file_same(&a->db_seen, &db_now)) {
+		bg_check_ahead_stop(v);	/* its verdict is of no use */
+		return false;
+	}
 	(void)pthread_join(a->th, NULL);
 	v->ahead = NULL;
-	if (a->ok && sqlite3_exec(a->db, "COMMIT", NULL, NULL, NULL) ==
-	    SQLITE_OK && one_int(a->db, "PRAGMA data_version", &dv) &&
+	if (a->ok && one_int(a->db, "PRAGMA data_version", &dv) &&
 	    dv == a->dv) {
 		file_look(v->path, &db_now);
 		wal_look(v, &wal_now);
@@ -331,44 +334,12 @@ ahead_take(bg_vault_t *v)
 	return same;
 }
 
-/* --- before every commit ------------------------------------------------- */
-
-int
-bg_file_tx_begun(bg_vault_t *v)
-{
-	/* this connection's view: unchanged by its own commits */
-	if (!one_int(v->db, "PRAGMA data_version", &v->tx_dv))
-		return bg_store_err(v, sqlite3_errcode(v->db),
-		    "data_version");
-	return BG_OK;
-}
+/* --- before every commit ------------------------------------------------ */
 
 int
 bg_file_sound(bg_vault_t *v)
 {
-	bg_file_seen_t db_now, wal_now;
-	int r;
-
-	if (v->checked) {
-		file_look(v->path, &db_now);
-		wal_look(v, &wal_now);
-		if (v->tx_dv == v->mark_dv && file_same(&v->mark_db, &db_now) &&
-		    file_same(&v->mark_wal, &wal_now))
-			return BG_OK;
-		v->checked = false;	/* written by someone else since */
-	}
-	if (!ahead_take(v) && (r = bg_file_check(v)) != BG_OK)
-		return r;
-	v->checked = true;
-	return BG_OK;
-}
-
-void
-bg_file_mark(bg_vault_t *v)
-{
-	if (!v->checked)
-		return;
-	v->mark_dv = v->tx_dv;
-	file_look(v->path, &v->mark_db);
-	wal_look(v, &v->mark_wal);
+	if (ahead_take(v))
+		return BG_OK;
+	return bg_file_check(v);
 }

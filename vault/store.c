@@ -490,6 +490,13 @@ bg_store_begin(bg_vault_t *v)
 
 	if (v->in_tx)
 		return bg_vault_fail(v, BG_ERR_INTERNAL, "nested transaction");
+	/*
+	 * Pages cached by earlier transactions go: in WAL mode SQLite keeps
+	 * them while no commit is seen, so a page read before the file was
+	 * changed under us (not by a commit) would stand in for what is on
+	 * disk, which the check before COMMIT examines (filecheck.c).
+	 */
+	(void)sqlite3_db_release_memory(v->db);
 	if ((r = bg_store_exec(v, "BEGIN IMMEDIATE")) != BG_OK)
 		return r;
 	v->in_tx = true;
@@ -497,10 +504,6 @@ bg_store_begin(bg_vault_t *v)
 	bg_store_tx_reset(v);
 	/* The structural check of the file comes before COMMIT
 	 * (bg_file_sound); a transaction that rolls back needs none. */
-	if ((r = bg_file_tx_begun(v)) != BG_OK) {
-		bg_store_rollback(v);
-		return r;
-	}
 	return BG_OK;
 }
 
@@ -515,11 +518,10 @@ bg_store_commit(bg_vault_t *v)
 	/*
 	 * Committing into a damaged file (a wrong freelist pointer in the
 	 * header, say) can overwrite live pages: the whole file is checked
-	 * under the write lock before the first commit, and again whenever
-	 * someone else wrote it since this handle's last commit.  Reads need
-	 * no such check, SQLite reports any damaged page it reads, so
-	 * opening a vault stays cheap (docs/security.md, "Integrity of the
-	 * file").
+	 * under the write lock before every commit (run ahead while a PIN
+	 * was typed, where it could be).  Reads need no such check, SQLite
+	 * reports any damaged page it reads, so opening a vault stays cheap
+	 * (docs/security.md, "Integrity of the file").
 	 */
 	if ((r = bg_file_sound(v)) != BG_OK)
 		return r;
@@ -537,10 +539,8 @@ bg_store_commit(bg_vault_t *v)
 		(void)bg_treelog_seal(v, NULL);
 		memcpy(v->errmsg, saved, sizeof(saved));
 	}
-	if ((r = bg_store_exec(v, "COMMIT")) == BG_OK) {
+	if ((r = bg_store_exec(v, "COMMIT")) == BG_OK)
 		v->in_tx = false;
-		bg_file_mark(v);
-	}
 	bg_store_tx_reset(v);
 	return r;
 }
@@ -553,7 +553,6 @@ bg_store_rollback(bg_vault_t *v)
 	(void)sqlite3_exec(v->db, "ROLLBACK", NULL, NULL, NULL);
 	v->in_tx = false;
 	v->logged = false;
-	bg_file_mark(v);
 	bg_store_tx_reset(v);
 }
 
@@ -888,10 +887,26 @@ pragma_int(bg_vault_t *v, const char *sql, int64_t *outp)
 	return bg_store_int(v, sql, 0, outp);
 }
 
+static int
+journal_mode(bg_vault_t *v, char *buf, size_t cap)
+{
+	sqlite3_stmt *st = NULL;
+	bool row = false;
+	int r;
+
+	buf[0] = '\0';
+	if ((r = bg_store_prepare(v, "PRAGMA journal_mode", &st)) == BG_OK &&
+	    (r = bg_store_step(v, st, &row)) == BG_OK && row)
+		bg_store_col_text(st, 0, buf, cap);
+	sqlite3_finalize(st);
+	return r;
+}
+
 /* Connection settings every open needs (DESIGN "Storage"). */
 static int
 configure(bg_vault_t *v)
 {
+	char mode[16];
 	int on = 1, rc;
 	int r = BG_ERR_INTERNAL;
 
@@ -913,8 +928,16 @@ configure(bg_vault_t *v)
 	if ((r = bg_store_exec(v, "PRAGMA trusted_schema = OFF;"
 	    "PRAGMA foreign_keys = ON;"
 	    "PRAGMA secure_delete = ON;"
-	    "PRAGMA journal_mode = WAL;"
 	    "PRAGMA synchronous = FULL;")) != BG_OK)
+		goto out;
+	/* A vault is always in WAL mode; if the file says otherwise
+	 * (edited), switching back rewrites its header, a commit like any
+	 * other: checked first (filecheck.c). */
+	if ((r = journal_mode(v, mode, sizeof(mode))) != BG_OK)
+		goto out;
+	if (strcmp(mode, "wal") != 0 &&
+	    ((r = bg_file_check(v)) != BG_OK ||
+	    (r = bg_store_exec(v, "PRAGMA journal_mode = WAL")) != BG_OK))
 		goto out;
 	r = BG_OK;
 out:

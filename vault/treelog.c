@@ -741,9 +741,14 @@ bg_treelog_seal(bg_vault_t *v, bg_treehead_t *thp)
 	have_last = r == BG_OK;
 	bg_vault_clear_err(v);
 	if (n == 0 || (have_last && last.size >= n)) {
+		/* nothing to sign: nothing to commit (a commit would cost
+		 * the whole file's check, store.c) */
 		th = last;
 		r = have_last ? BG_OK : bg_vault_fail(v, BG_ERR_NOT_FOUND,
 		    "the log is empty");
+		if (own)
+			bg_store_rollback(v);
+		own = false;
 		goto done;
 	}
 	(void)snprintf(th.vault_id, sizeof(th.vault_id), "%s", v->id);

@@ -82,15 +82,9 @@ struct bg_vault {
 	int	 schema;
 	bool	 in_tx;
 	bool	 logged;	/* events appended in the open transaction */
-	/*
-	 * The file's structural check (filecheck.c): passed, and the file
-	 * as this handle left it after its last commit (data_version of
-	 * this connection, and what stat said of the database and WAL).
-	 */
-	bool	 checked;
-	int64_t	 tx_dv, mark_dv;
-	bg_file_seen_t mark_db, mark_wal;
-	struct bg_check_ahead *ahead;	/* NULL when none runs */
+	/* The file's structural check run ahead of the next commit
+	 * (filecheck.c): NULL when none runs. */
+	struct bg_check_ahead *ahead;
 	unsigned checks_inline;	/* checks run in line (tests count them) */
 	bool	 tip_checked;	/* log extends its newest signed head (this tx) */
 	/*
@@ -118,14 +112,10 @@ struct bg_vault {
 /* PRAGMA quick_check now, on a fresh connection: BG_ERR_DB_CORRUPT with
  * errmsg naming the first problem when the file is damaged. */
 int bg_file_check(bg_vault_t *v);
-/* After BEGIN IMMEDIATE: note this connection's data_version. */
-int bg_file_tx_begun(bg_vault_t *v);
-/* Before COMMIT: BG_OK when the file was checked and nobody else has
- * written it since this handle's last commit; checks it otherwise (the
- * check started ahead, if its verdict still holds, or in line). */
+/* Before every COMMIT, under the write lock: BG_OK when the check run
+ * ahead found the file sound and nobody has written it since it began,
+ * or else when the check run now does. */
 int bg_file_sound(bg_vault_t *v);
-/* After COMMIT or ROLLBACK: the file as this handle leaves it. */
-void bg_file_mark(bg_vault_t *v);
 /* True when no check runs ahead, or it has ended (tests). */
 bool bg_check_ahead_done(const bg_vault_t *v);
 /* Stop a check running ahead, if any, and free it. */

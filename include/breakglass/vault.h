@@ -127,19 +127,19 @@ int bg_vault_open_msg(const char *path, bg_vault_t **vp, char *msg,
  * integrity_check (every index against its table too) when full.
  * BG_ERR_DB_CORRUPT, with errmsg naming the first problem, when the file is
  * damaged.  It reads the whole file, so opening a vault does not run it;
- * a handle's first commit does (and any later one after someone else
- * wrote the file), and so do `vault check`, `vault audit verify`, backup
- * and restore (docs/security.md, "Integrity of the file").
+ * every commit does, and so do `vault check`, `vault audit verify`,
+ * backup and restore (docs/security.md, "Integrity of the file").
  */
 int bg_vault_integrity(bg_vault_t *v, bool full);
 
 /*
- * Start the check the first commit of this handle needs (the quick_check
+ * Start the check the next commit of this handle needs (the quick_check
  * above) now, in the background, so that it runs while the person types
  * the PIN and touches the token.  The commit takes its verdict only if
- * nobody can have written the file since, and runs the check itself
- * otherwise; so calling this never weakens the check and is always
- * safe.  A no-op when the handle already checked or has nothing to check.
+ * nobody can have written the file since the check began, and runs the
+ * check itself otherwise; so calling this never weakens the check and is
+ * always safe.  A no-op while a check already runs ahead, or inside a
+ * transaction.
  */
 void bg_vault_check_ahead(bg_vault_t *v);
 
