@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -419,6 +420,34 @@ test_journal_mode_edited(void **state)
 	assert_non_null(strstr(msg, "damaged (quick_check: "));
 }
 
+/* Another program writes the database while a transaction is open (a
+ * token being touched inside it): the check at COMMIT sees the file as it
+ * is then, the transaction read it before, so the commit is refused. */
+static void
+test_written_during_tx(void **state)
+{
+	fx_t *f = *state;
+	bg_vault_t *v = NULL;
+	struct timespec ts[2];
+
+	forty_tenants(f);
+	assert_int_equal(bg_vault_open(f->path, &v), BG_OK);
+	assert_int_equal(bg_store_begin(v), BG_OK);
+	assert_int_equal(bg_store_exec(v, "UPDATE tenants SET name = name"),
+	    BG_OK);
+	assert_int_equal(bg_store_commit(v), BG_OK);	/* the control */
+	assert_int_equal(bg_store_begin(v), BG_OK);
+	assert_int_equal(bg_store_exec(v, "UPDATE tenants SET name = name"),
+	    BG_OK);
+	ts[0].tv_nsec = ts[1].tv_nsec = UTIME_NOW;
+	assert_int_equal(utimensat(AT_FDCWD, f->path, ts, 0), 0);
+	assert_int_equal(bg_store_commit(v), BG_ERR_DB);
+	assert_non_null(strstr(bg_vault_errmsg(v), "changed by another "
+	    "program during this change; nothing was written"));
+	bg_store_rollback(v);
+	bg_vault_close(&v);
+}
+
 /* A command that ends before writing (a wrong PIN, a refusal) closes the
  * handle with the check still running: it is stopped, nothing leaks. */
 static void
@@ -463,6 +492,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_damage_between_commits,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_mode_edited,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_written_during_tx,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ahead_close_running,
 		    setup, teardown),

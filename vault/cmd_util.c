@@ -519,7 +519,7 @@ vault_with_pin(bg_vault_t *v, const char *tenant, const char *person,
 	if (pin_file == NULL)
 		pin_file = vault_g.pin_file;
 	/* What the PIN and the touch are for changes the vault: the check
-	 * of the file its first write needs runs meanwhile. */
+	 * of the file its commit needs runs meanwhile. */
 	bg_vault_check_ahead(v);
 	snprintf(who, sizeof(who), "%s", person);
 	if (v != NULL &&

@@ -27,11 +27,14 @@
  *    change time.
  *
  * Any doubt (a difference, a failure, damage found) and the check runs
- * again in line, and that verdict is the one reported.  A verdict serves
- * one commit.  What is left: bytes changed under the file system (the
- * block device, a lost write) or with the clock set back to the same
- * instant; the wal-index (-shm), which every reader writes; and writes by
- * another program in the milliseconds between the check and the COMMIT.
+ * again in line, and that verdict is the one reported; then the
+ * database's stat must be what it was at BEGIN, since the transaction
+ * read the file before the check did (a token may have been touched in
+ * between).  A verdict serves one commit.  What is left (docs/security.md
+ * lists it): bytes changed under the file system, the wal-index (-shm),
+ * writes that leave stat unchanged, and writes by another program in the
+ * milliseconds between the check and the COMMIT: root's, or the
+ * hardware's, not a command's.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -294,6 +297,7 @@ bg_check_ahead_stop(bg_vault_t *v)
 	if (a == NULL)
 		return;
 	__atomic_store_n(&a->stop, 1, __ATOMIC_RELEASE);
+	sqlite3_interrupt(a->db);	/* the flag covers a check not begun */
 	(void)pthread_join(a->th, NULL);
 	v->ahead = NULL;
 	ahead_free(a);
@@ -336,10 +340,34 @@ ahead_take(bg_vault_t *v)
 
 /* --- before every commit ------------------------------------------------ */
 
+void
+bg_file_tx_begun(bg_vault_t *v)
+{
+	file_look(v->path, &v->tx_db);
+}
+
 int
 bg_file_sound(bg_vault_t *v)
 {
+	bg_file_seen_t db_now;
+	int r;
+
 	if (ahead_take(v))
-		return BG_OK;
-	return bg_file_check(v);
+		return BG_OK;	/* its stat covers the transaction too */
+	if ((r = bg_file_check(v)) != BG_OK)
+		return r;
+	/*
+	 * The check saw the file as it is now; the transaction read it
+	 * earlier, maybe before a token was touched.  No other connection
+	 * can commit while this one holds the write lock and the
+	 * transaction's own pages go to the WAL, so the database itself
+	 * changed meanwhile only by another program (or another process's
+	 * checkpoint): what was read may not be what was checked.
+	 */
+	file_look(v->path, &db_now);
+	if (!file_same(&v->tx_db, &db_now))
+		return bg_vault_fail(v, BG_ERR_DB, "the vault file was changed "
+		    "by another program during this change; nothing was "
+		    "written: run the command again");
+	return BG_OK;
 }

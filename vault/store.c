@@ -502,6 +502,7 @@ bg_store_begin(bg_vault_t *v)
 	v->in_tx = true;
 	v->logged = false;
 	bg_store_tx_reset(v);
+	bg_file_tx_begun(v);
 	/* The structural check of the file comes before COMMIT
 	 * (bg_file_sound); a transaction that rolls back needs none. */
 	return BG_OK;
@@ -1177,9 +1178,9 @@ bg_vault_open_msg(const char *path, bg_vault_t **vp, char *msg, size_t msglen)
 		goto out;
 	}
 	/* No quick_check here: it reads the whole file, and every command
-	 * opens the vault.  The first write transaction runs it, and so do
-	 * vault check, audit verify, backup and restore (docs/security.md,
-	 * "Integrity of the file"). */
+	 * opens the vault.  Every commit runs it, and so do vault check,
+	 * audit verify, backup and restore (docs/security.md, "Integrity of
+	 * the file"). */
 	if ((r = db_open(v)) != BG_OK || (r = configure(v)) != BG_OK)
 		goto out;
 	if ((r = migrate(v, bg_vault_clock(), false)) != BG_OK)

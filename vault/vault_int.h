@@ -83,8 +83,10 @@ struct bg_vault {
 	bool	 in_tx;
 	bool	 logged;	/* events appended in the open transaction */
 	/* The file's structural check run ahead of the next commit
-	 * (filecheck.c): NULL when none runs. */
+	 * (filecheck.c): NULL when none runs; and what stat said of the
+	 * database when the open transaction began. */
 	struct bg_check_ahead *ahead;
+	bg_file_seen_t tx_db;
 	unsigned checks_inline;	/* checks run in line (tests count them) */
 	bool	 tip_checked;	/* log extends its newest signed head (this tx) */
 	/*
@@ -112,6 +114,8 @@ struct bg_vault {
 /* PRAGMA quick_check now, on a fresh connection: BG_ERR_DB_CORRUPT with
  * errmsg naming the first problem when the file is damaged. */
 int bg_file_check(bg_vault_t *v);
+/* After BEGIN IMMEDIATE: what stat says of the database now. */
+void bg_file_tx_begun(bg_vault_t *v);
 /* Before every COMMIT, under the write lock: BG_OK when the check run
  * ahead found the file sound and nobody has written it since it began,
  * or else when the check run now does. */
