@@ -175,6 +175,42 @@ bad:
 	    "of %s%zu bytes", key, exact ? "" : "at most ", cap);
 }
 
+/*
+ * A JSON list of 32-byte hashes in hex into *bufp (calloc'd, with one
+ * spare entry so that an empty list has an address); each is read as
+ * member key of an object of its own, so that a refusal names it as jbin
+ * names any member.  The caller has checked that list is a list and how
+ * long it may be.
+ */
+static int
+jhashes(const json_t *list, const char *key, uint8_t (**bufp)[32],
+    char *why, size_t whylen)
+{
+	uint8_t (*buf)[32];
+	json_t *one;
+	size_t j;
+	int r = BG_OK;
+
+	*bufp = NULL;
+	if ((buf = calloc(json_array_size(list) + 1, 32)) == NULL)
+		return BG_ERR_NOMEM;
+	for (j = 0; j < json_array_size(list) && r == BG_OK; j++) {
+		if ((one = json_object()) == NULL || json_object_set(one, key,
+		    json_array_get(list, j)) != 0)
+			r = BG_ERR_NOMEM;
+		else
+			r = jbin(one, key, buf[j], 32, true, NULL, why,
+			    whylen);
+		json_decref(one);
+	}
+	if (r != BG_OK) {
+		free(buf);
+		return r;
+	}
+	*bufp = buf;
+	return BG_OK;
+}
+
 /* Load text (len bytes, the last one "\n", no NUL) as one JSON value. */
 static int
 jload(const char *text, size_t len, json_t **rootp, char *why, size_t whylen)
@@ -1093,24 +1129,9 @@ bg_reqpkt_parse(const char *text, size_t len, bg_reqpkt_t **pp, char *why,
 			goto out;
 		}
 		free(buf);
-		if ((buf = calloc(json_array_size(path) + 1, 32)) == NULL) {
-			r = BG_ERR_NOMEM;
+		buf = NULL;
+		if ((r = jhashes(path, "h", &buf, why, whylen)) != BG_OK)
 			goto out;
-		}
-		for (j = 0; j < json_array_size(path); j++) {
-			json_t *one = json_object();
-
-			if (one == NULL || json_object_set(one, "h",
-			    json_array_get(path, j)) != 0) {
-				json_decref(one);
-				r = BG_ERR_NOMEM;
-				goto out;
-			}
-			r = jbin(one, "h", buf[j], 32, true, NULL, why, whylen);
-			json_decref(one);
-			if (r != BG_OK)
-				goto out;
-		}
 		if ((r = bg_reqpkt_add_proof(p, (uint64_t)n, buf[0],
 		    json_array_size(path))) != BG_OK)
 			goto out;
@@ -1130,24 +1151,9 @@ bg_reqpkt_parse(const char *text, size_t len, bg_reqpkt_t **pp, char *why,
 		goto out;
 	}
 	free(buf);
-	if ((buf = calloc(json_array_size(path) + 1, 32)) == NULL) {
-		r = BG_ERR_NOMEM;
+	buf = NULL;
+	if ((r = jhashes(path, "frontier", &buf, why, whylen)) != BG_OK)
 		goto out;
-	}
-	for (j = 0; j < json_array_size(path); j++) {
-		json_t *one = json_object();
-
-		if (one == NULL || json_object_set(one, "frontier",
-		    json_array_get(path, j)) != 0) {
-			json_decref(one);
-			r = BG_ERR_NOMEM;
-			goto out;
-		}
-		r = jbin(one, "frontier", buf[j], 32, true, NULL, why, whylen);
-		json_decref(one);
-		if (r != BG_OK)
-			goto out;
-	}
 	if ((r = bg_reqpkt_set_log(p, (uint64_t)n, buf[0],
 	    json_array_size(path))) != BG_OK)
 		goto out;
