@@ -364,6 +364,41 @@ out:
 	return r;
 }
 
+
+/*
+ * Nobody else may have the current vault open while it is replaced: a
+ * command holding it would go on writing to the old file and, when it
+ * ends, remove the new file's WAL by name.  SQLite's exclusive lock
+ * tells: it is refused while any other connection has the file open in
+ * WAL mode.  Taking it also folds the old file's WAL into the old file,
+ * which is kept.  A file too damaged to be locked is what a restore is
+ * for: only "in use" refuses.  (A command that opens the vault in the
+ * moment between this and the rename is not seen.)
+ */
+static int
+vault_alone(const char *path, char *msg, size_t msglen)
+{
+	sqlite3 *db = NULL;
+	int rc;
+
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOFOLLOW, NULL);
+	if (rc == SQLITE_OK) {
+		(void)sqlite3_busy_timeout(db, 1000);
+		rc = sqlite3_exec(db, "PRAGMA locking_mode = EXCLUSIVE; "
+		    "BEGIN EXCLUSIVE; SELECT count(*) FROM sqlite_schema; "
+		    "COMMIT", NULL, NULL, NULL);
+	}
+	(void)sqlite3_close_v2(db);
+	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+		setmsg(msg, msglen, "another vault command has %s open: let "
+		    "it finish (and the timer's vault check) and run restore "
+		    "again; nothing was changed", path);
+		return BG_ERR_DB_BUSY;
+	}
+	return BG_OK;
+}
+
 /* Verify the candidate (a copy of the backup) before it replaces path. */
 static int
 check_candidate(const char *tmp, const cur_vault_t *c, const char *receipt,
@@ -496,6 +531,8 @@ bg_vault_restore(const char *path, const char *from, const char *receipt,
 	if ((r = check_candidate(tmp, &c, receipt, force, by, from, h, m,
 	    sizeof(m)))
 	    != BG_OK)
+		goto out;
+	if (c.exists && (r = vault_alone(path, m, sizeof(m))) != BG_OK)
 		goto out;
 	if (c.exists) {
 		(void)unlink(before);

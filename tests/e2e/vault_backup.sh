@@ -41,6 +41,18 @@ as carol vault backup --out "$T/b2.db"; ok
 as carol vault tenant add gamma; ok
 db "UPDATE events SET entry = entry || ' ' WHERE seq = 2"	# damage the live log
 run vault audit verify; expect_rc 6
+# another process holding the vault open: refused, nothing replaced
+mkfifo "$T/hold.fifo"
+sqlite3 "$BREAKGLASS_VAULT" <"$T/hold.fifo" >/dev/null 2>&1 &
+HOLD=$!
+exec 7>"$T/hold.fifo"
+echo "SELECT count(*) FROM events;" >&7
+sleep 0.5
+as carol vault restore --from "$T/b2.db" --receipt "$R2" --force
+refused 1 "another vault command has $BREAKGLASS_VAULT open"
+[ -e "$T/vault.db.before-restore" ] && fail "a refused restore replaced the file"
+exec 7>&-
+wait "$HOLD" || true
 as carol vault restore --from "$T/b2.db" --receipt "$R2" --force; ok
 expect_err "the previous file is"
 [ -f "$T/vault.db.before-restore" ] || fail "no .before-restore"
