@@ -364,7 +364,6 @@ out:
 	return r;
 }
 
-
 /*
  * Nobody else may have the current vault open while it is replaced: a
  * command holding it would go on writing to the old file and, when it

@@ -1,7 +1,6 @@
 /* vault audit log | verify | proof | receipt | head | export */
 #include <errno.h>
 #include <getopt.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,36 +235,6 @@ out:
 	return ex;
 }
 
-/*
- * The structural check of the file, on a handle of its own in a second
- * thread: it reads every page while the log is verified on the first
- * (both only read; on two cores the command takes about the longer of
- * the two, docs/benchmarks.md).  Its verdict is reported first, as when
- * it ran before the log.
- */
-struct file_check {
-	char	*path;
-	int	 r;
-	char	 msg[512];
-};
-
-static void *
-file_check_run(void *arg)
-{
-	struct file_check *fc = arg;
-	bg_vault_t *v = NULL;
-
-	fc->r = bg_vault_open_msg(fc->path, &v, fc->msg, sizeof(fc->msg));
-	if (fc->r == BG_OK) {
-		fc->r = bg_vault_integrity(v, false);
-		if (fc->r != BG_OK)
-			(void)snprintf(fc->msg, sizeof(fc->msg), "%s",
-			    bg_vault_errmsg(v));
-	}
-	bg_vault_close(&v);
-	return NULL;
-}
-
 /* A witness state file: one short line. */
 static int
 read_witness(const char *path, char *buf, size_t cap)
@@ -307,12 +276,8 @@ audit_verify(int argc, char **argv)
 	char wtext[512];
 	uint64_t wsize = 0;
 	int64_t size = 0, bad = 0;
-	struct file_check fc;
-	pthread_t th;
-	bool started = false;
-	int c, r, ex = VAULT_EXIT_FAIL;
-
-	memset(&fc, 0, sizeof(fc));
+	char lmsg[512];	/* a vault error message */
+	int c, r, fr, ex = VAULT_EXIT_FAIL;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (vault_global_opt(c, optarg))
@@ -351,30 +316,23 @@ audit_verify(int argc, char **argv)
 	if ((ex = vault_open(&v)) != 0)
 		goto out;
 	ex = VAULT_EXIT_FAIL;
-	/* The file (opening does not read all of it) and the log at once;
-	 * the file's verdict first. */
-	if ((fc.path = vault_path(false)) == NULL)
-		goto out;
-	if (pthread_create(&th, NULL, file_check_run, &fc) != 0) {
-		file_check_run(&fc);	/* no thread: one after the other */
-	} else
-		started = true;
+	/* The file (opening does not read all of it) checked in a second
+	 * thread while the log is walked (about the longer of the two on two
+	 * cores, docs/benchmarks.md); the file's verdict reported first. */
+	bg_vault_check_ahead(v);
 	r = bg_vault_audit_verify(v, &size, &bad);
-	if (started) {
-		(void)pthread_join(th, NULL);
-		started = false;
-	}
-	if (fc.r != BG_OK) {
-		vault_errx("audit verify: %s", fc.msg[0] != '\0' ? fc.msg :
-		    bg_strerror(fc.r));
-		ex = fc.r == BG_ERR_DB_CORRUPT ? VAULT_EXIT_TAMPERED :
-		    vault_exit(fc.r);
+	(void)snprintf(lmsg, sizeof(lmsg), "%s", bg_vault_errmsg(v));
+	if ((fr = bg_vault_integrity(v, false)) != BG_OK) {
+		ex = vault_fail(v, fr, "audit verify");
+		if (fr == BG_ERR_DB_CORRUPT)
+			ex = VAULT_EXIT_TAMPERED;
 		goto out;
 	}
 	if (r != BG_OK) {
-		ex = vault_fail(v, r, "audit verify");
-		if (r == BG_ERR_AUTH)
-			ex = VAULT_EXIT_TAMPERED;
+		/* the log's sentence, kept from before the file's verdict */
+		vault_errx("audit verify: %s", lmsg[0] != '\0' ? lmsg :
+		    bg_strerror(r));
+		ex = r == BG_ERR_AUTH ? VAULT_EXIT_TAMPERED : vault_exit(r);
 		goto out;
 	}
 	if (receipt != NULL &&
@@ -411,9 +369,6 @@ audit_verify(int argc, char **argv)
 		    "%s\n", (unsigned long long)wsize, witness);
 	ex = VAULT_EXIT_OK;
 out:
-	if (started)
-		(void)pthread_join(th, NULL);
-	free(fc.path);
 	bg_vault_close(&v);
 	return ex;
 }

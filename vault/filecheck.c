@@ -347,6 +347,14 @@ bg_file_tx_begun(bg_vault_t *v)
 }
 
 int
+bg_file_verdict(bg_vault_t *v)
+{
+	if (ahead_take(v))
+		return BG_OK;
+	return bg_file_check(v);
+}
+
+int
 bg_file_sound(bg_vault_t *v)
 {
 	bg_file_seen_t db_now;

@@ -953,10 +953,11 @@ bg_store_integrity(bg_vault_t *v, bool full)
 	char res[160];
 	int r = BG_ERR_INTERNAL;
 
-	/* quick_check on a connection of its own (filecheck.c); the full
-	 * check is for vault restore, on a handle that has read nothing */
+	/* quick_check on a connection of its own, or the one run ahead
+	 * (filecheck.c); the full check is for vault restore, on a handle
+	 * that has read nothing */
 	if (!full)
-		return bg_file_check(v);
+		return bg_file_verdict(v);
 	bg_check_ahead_stop(v);
 	if ((r = bg_store_prepare(v, "PRAGMA integrity_check", &st)) !=
 	    BG_OK) {

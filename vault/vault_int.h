@@ -114,6 +114,9 @@ struct bg_vault {
 /* PRAGMA quick_check now, on a fresh connection: BG_ERR_DB_CORRUPT with
  * errmsg naming the first problem when the file is damaged. */
 int bg_file_check(bg_vault_t *v);
+/* The verdict of the check run ahead if nobody wrote the file since it
+ * began, else bg_file_check(). */
+int bg_file_verdict(bg_vault_t *v);
 /* After BEGIN IMMEDIATE: what stat says of the database now. */
 void bg_file_tx_begun(bg_vault_t *v);
 /* Before every COMMIT, under the write lock: BG_OK when the check run

@@ -135,7 +135,9 @@ int bg_vault_integrity(bg_vault_t *v, bool full);
 /*
  * Start the check the next commit of this handle needs (the quick_check
  * above) now, in the background, so that it runs while the person types
- * the PIN and touches the token.  The commit takes its verdict only if
+ * the PIN and touches the token, or while a command reads (audit verify
+ * walks the log).  The commit, or bg_vault_integrity(v, false), takes its
+ * verdict only if
  * nobody can have written the file since the check began, and runs the
  * check itself otherwise; so calling this never weakens the check and is
  * always safe.  A no-op while a check already runs ahead, or inside a

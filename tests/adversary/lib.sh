@@ -100,3 +100,49 @@ open(dst, "w", encoding="utf-8").write(json.dumps(p, sort_keys=True,
     separators=(",", ":"), ensure_ascii=False) + "\n")
 PY
 }
+
+# vetted_vault PEOPLE...: a production-style vault whose tokens are vetted.
+# A test CA in $CA for the model $G; software tokens with its attestation
+# for PEOPLE (carol, dave, tom, alice, bob and olga among them); BLOBs
+# $T/blob4 (the model FIDO_CERTIFIED) and $T/blob5 (REVOKED); the genesis
+# pins the CA root and allows $G, vault link 1 pins blob4; tenant acme:
+# tom requester, alice and bob client approvers, olga operator, policy
+# 2-of(alice,bob), link 1 signed by carol, dave, alice, bob; secret
+# acme/da sealed by olga.
+vetted_vault() {
+	G=0123456789abcdef0123456789abcdef
+	CA=$T/ca
+	scripts/test-ca ca "$CA" "$G" || fail "scripts/test-ca ca"
+	for p in "$@"; do
+		"$TOKENCTL_BIN" soft create --state "$T/$p.state" \
+		    --attestation-cert "$CA/leaf.pem" \
+		    --attestation-key "$CA/leaf.key" \
+		    --attestation-chain "$CA/chain.pem" --aaguid "$G" \
+		    >/dev/null || fail "tokenctl soft create $p"
+		soft_person $p "pin-$p-1"
+	done
+	scripts/test-ca blob "$CA" 4 2099-01-01 "$G" FIDO_CERTIFIED \
+	    "Test Key 5" >"$T/blob4"
+	scripts/test-ca blob "$CA" 5 2099-01-01 "$G" REVOKED "Test Key 5" \
+	    >"$T/blob5"
+	as carol vault init --root "$CA/root.pem" --allow-aaguid "$G"; ok
+	with dave vault custodian add dave; ok
+	as carol vault chain sign; ok
+	as dave vault chain sign; ok
+	as carol vault custodian trust --fido-root "$CA/mds-root.pem" \
+	    --mds "$T/blob4"; ok
+	as carol vault chain sign; ok
+	as dave vault chain sign; ok
+	expect_out "vault link 1 takes effect now"
+	as carol vault tenant add acme; ok
+	with tom vault member add acme tom --role requester; ok
+	with alice vault member add acme alice --role approver --side client
+	ok
+	with bob vault member add acme bob --role approver --side client; ok
+	with olga vault member add acme olga --role operator; ok
+	as carol vault policy set acme '2-of(alice,bob)'; ok
+	for p in carol dave alice bob; do as $p vault chain sign acme; ok; done
+	expect_out "takes effect now"
+	printf 'hunter2-domain-admin\n' >"$T/value"
+	op_in "$T/value" vault secret add acme da; ok
+}
